@@ -1,0 +1,93 @@
+//! The `rollcoach` binary: a thin layer of clap commands over the protocol,
+//! engine, store and server crates.
+
+mod protocols;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit codes, documented in `--help` and the README.
+pub mod exit {
+    /// The session completed (or the command succeeded).
+    pub const OK: u8 = 0;
+    /// Anything else went wrong.
+    pub const FAILURE: u8 = 1;
+    /// Usage error: bad flag, value out of range, unknown protocol.
+    pub const USAGE: u8 = 2;
+    /// The session was stopped (a safety rule or the person).
+    pub const STOPPED: u8 = 3;
+    /// The session was refused by screening.
+    pub const REFUSED: u8 = 4;
+}
+
+/// An error in what the user asked for: exits with code 2.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  completed (or the command succeeded)
+  1  any other error
+  2  usage error: bad flag, reps or tempo outside the protocol's range, unknown protocol
+  3  session stopped (a safety rule or the person)
+  4  session refused by screening
+
+Examples:
+  rollcoach run upper-back
+  rollcoach protocols list
+  rollcoach serve
+
+Adapted from Foam Rolling the Upper Back, by Nick April, coach at Bent On Better.";
+
+/// rollcoach: a guided, safe, spoken mobility session from a coach's handout.
+#[derive(Debug, Parser)]
+#[command(name = "rollcoach", version, about, after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options every command shares.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Global {
+    /// Directory of user protocol files [default: <config dir>/rollcoach/protocols].
+    #[arg(long, global = true, env = "ROLLCOACH_PROTOCOLS", value_name = "DIR")]
+    pub protocols_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List, show, lint and render protocol files.
+    #[command(subcommand)]
+    Protocols(protocols::Command),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Protocols(cmd) => protocols::run(cmd, &cli.global),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            if err.downcast_ref::<UsageError>().is_some() {
+                ExitCode::from(exit::USAGE)
+            } else {
+                ExitCode::from(exit::FAILURE)
+            }
+        }
+    }
+}
