@@ -65,6 +65,9 @@ pub struct Global {
     /// Directory of user protocol files [default: <config dir>/rollcoach/protocols].
     #[arg(long, global = true, env = "ROLLCOACH_PROTOCOLS", value_name = "DIR")]
     pub protocols_dir: Option<PathBuf>,
+    /// SQLite database file [default: <data dir>/rollcoach/rollcoach.db].
+    #[arg(long, global = true, env = "ROLLCOACH_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
