@@ -377,7 +377,9 @@ pub enum OptionsError {
         max: u32,
     },
     /// Tempo outside the protocol's range.
-    #[error("tempo must be between {min} and {max} seconds per direction for this protocol, got {got}")]
+    #[error(
+        "tempo must be between {min} and {max} seconds per direction for this protocol, got {got}"
+    )]
     Tempo {
         /// Given.
         got: f64,

@@ -3,65 +3,144 @@
 //! It never reads a clock, never sleeps and never does I/O: the driver passes
 //! `now` with every call, feeds inputs with [`Session::handle`], drains
 //! [`Session::poll_output`], and calls back with [`Input::Timeout`] at
-//! [`Session::next_deadline`].
+//! [`Session::next_deadline`]. Because all time is input, a test or a
+//! benchmark can run a ten-minute session in microseconds on a virtual clock,
+//! and replaying a session's input log ([`replay`]) reproduces its outputs
+//! exactly: that is how a crashed session is recovered.
+//!
+//! # The session
+//!
+//! 1. [`Stage::Screening`]: a logged injury within the protocol's window
+//!    refuses at once ([`RefusalReason::RecentInjury`], with when the session
+//!    becomes allowed); otherwise each question is asked ([`Prompt::Screening`],
+//!    answered with [`Input::Answer`]); the refusing answer ends the session.
+//! 2. [`Stage::RatingsBefore`]: one [`Prompt::Rating`] per distinct rating of
+//!    the chosen reasons (skipped when none were chosen).
+//! 3. [`Stage::Setup`]: each step as a [`Prompt::Ready`], answered with [`Input::Ready`].
+//! 4. [`Stage::Rolling`]: each rep is an [`Output::Phase`] out then one back,
+//!    each with its breath, its duration and its deadline. Pause, resume,
+//!    discomfort, noise, switch breathing and the stop inputs apply here.
+//! 5. [`Stage::RatingsAfter`], then [`Output::End`] with [`Outcome::Completed`].
+//!
+//! [`Input::Pain`] and [`Input::Stop`] are accepted at every stage before the
+//! end. Every session ends with exactly one [`Output::End`]; after it every
+//! input is [`InputError::Ended`]. An input that does not fit is a typed
+//! [`InputError`] and changes nothing.
+//!
+//! # The driver loop
+//!
+//! ```
+//! use rollcoach_engine::{Facts, Input, Options, Outcome, Output, Prompt, Session, Time};
+//! use rollcoach_protocol::Answer;
+//!
+//! let protocol = rollcoach_protocol::builtin().remove(0);
+//! // A virtual clock; a real driver reads its own clock here.
+//! let mut now = Time(1_700_000_000_000);
+//! let mut session = Session::new(&protocol, Options::default(), Facts::default(), now)?;
+//!
+//! let outcome = 'session: loop {
+//!     // 1. Drain the outputs: show and speak them, answer the prompts.
+//!     let mut reply = None;
+//!     while let Some(output) = session.poll_output() {
+//!         match output {
+//!             Output::Prompt(Prompt::Screening { .. }) => {
+//!                 reply = Some(Input::Answer { answer: Answer::No })
+//!             }
+//!             Output::Prompt(Prompt::Rating { .. }) => reply = Some(Input::Rating { value: None }),
+//!             Output::Prompt(Prompt::Ready { .. }) => reply = Some(Input::Ready),
+//!             Output::End { outcome, .. } => break 'session outcome,
+//!             _ => {} // cues, phases, notes: show and speak them
+//!         }
+//!     }
+//!     // 2. Feed the next input: the person's, or a timeout at the deadline.
+//!     if let Some(input) = reply {
+//!         session.handle(input, now)?;
+//!     } else if let Some(deadline) = session.next_deadline() {
+//!         now = deadline; // a real driver sleeps until then, or until the person acts
+//!         session.handle(Input::Timeout, now)?;
+//!     } else {
+//!         unreachable!("a live session always waits for an input or a deadline");
+//!     }
+//! };
+//! assert_eq!(outcome, Outcome::Completed);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![deny(missing_docs)]
 
 mod api;
+mod session;
+
+use std::sync::Arc;
 
 pub use api::*;
 use rollcoach_protocol::Protocol;
+pub use session::{Session, breath_for, input_name};
 
-/// One guided session of a protocol.
-#[derive(Debug, Clone)]
-pub struct Session {
-    _todo: (),
+/// A session rebuilt from its input log by [`replay`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Replay {
+    /// The session as it stands after the last input.
+    pub session: Session,
+    /// Every output it produced, in order, from the start.
+    pub outputs: Vec<Output>,
+    /// Inputs of the log that the session rejected. A live session rejected
+    /// them too, without changing anything, so skipping them is faithful.
+    pub rejected: Vec<Rejected>,
 }
 
-impl Session {
-    /// Starts a session. Checks the options against the protocol.
-    pub fn new(
-        _protocol: &Protocol,
-        _options: Options,
-        _facts: Facts,
-        _now: Time,
-    ) -> Result<Session, OptionsError> {
-        todo!("engine under construction")
-    }
+/// An input of a log that did not fit when replayed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejected {
+    /// Its index in the log.
+    pub index: usize,
+    /// Its time, in milliseconds since the session started.
+    pub at_ms: u64,
+    /// Why it was rejected.
+    pub error: InputError,
+}
 
-    /// Applies an input at `now`. An input that does not fit changes nothing.
-    pub fn handle(&mut self, _input: Input, _now: Time) -> Result<(), InputError> {
-        todo!("engine under construction")
-    }
+/// Rebuilds a session from its input log: a fresh session with the same
+/// protocol, options, facts and start time, fed every logged input at
+/// `started_at + ms`. Produces the identical output sequence as the live
+/// session did (the engine is deterministic). The store and the server use
+/// it to recover a session after a crash; a bug report's log becomes a test.
+///
+/// Clones the protocol once; see [`replay_arc`] to share it.
+pub fn replay(
+    protocol: &Protocol,
+    options: Options,
+    facts: Facts,
+    started_at: Time,
+    log: &[(u64, Input)],
+) -> Result<Replay, OptionsError> {
+    replay_arc(Arc::new(protocol.clone()), options, facts, started_at, log)
+}
 
-    /// The next output, if any.
-    pub fn poll_output(&mut self) -> Option<Output> {
-        todo!("engine under construction")
+/// [`replay`] with a shared protocol.
+pub fn replay_arc(
+    protocol: Arc<Protocol>,
+    options: Options,
+    facts: Facts,
+    started_at: Time,
+    log: &[(u64, Input)],
+) -> Result<Replay, OptionsError> {
+    let mut session = Session::with_arc(protocol, options, facts, started_at)?;
+    let mut outputs = Vec::with_capacity(16 + 4 * log.len());
+    let mut rejected = Vec::new();
+    outputs.extend(std::iter::from_fn(|| session.poll_output()));
+    for (index, &(at_ms, input)) in log.iter().enumerate() {
+        if let Err(error) = session.handle(input, started_at.plus_ms(at_ms)) {
+            rejected.push(Rejected {
+                index,
+                at_ms,
+                error,
+            });
+        }
+        outputs.extend(std::iter::from_fn(|| session.poll_output()));
     }
-
-    /// When the driver must call back with [`Input::Timeout`], if at all.
-    pub fn next_deadline(&self) -> Option<Time> {
-        todo!("engine under construction")
-    }
-
-    /// The current stage.
-    pub fn stage(&self) -> Stage {
-        todo!("engine under construction")
-    }
-
-    /// Outputs that bring a front-end that just (re)connected up to date at
-    /// `now`: the stage, the open prompt or the current phase with its
-    /// remaining time, whether it is paused, and the end if it has ended.
-    pub fn current(&self, _now: Time) -> Vec<Output> {
-        todo!("engine under construction")
-    }
-
-    /// When the session started (the `now` given to [`Session::new`]).
-    pub fn started_at(&self) -> Time {
-        todo!("engine under construction")
-    }
-
-    /// The outcome, once the session has ended.
-    pub fn outcome(&self) -> Option<&Outcome> {
-        todo!("engine under construction")
-    }
+    Ok(Replay {
+        session,
+        outputs,
+        rejected,
+    })
 }
