@@ -2,12 +2,19 @@
 //!
 //! A protocol file is one TOML file that is both a printable handout and a
 //! guided session. [`parse`] turns its text into a validated [`Protocol`] or
-//! the full list of located [`Diagnostic`]s; [`builtin`] gives the protocols
-//! embedded in the binary.
+//! the full list of located [`Diagnostic`]s; [`diagnostic::render`] prints
+//! them as `path:line:column: error: ...` with the source line and a caret;
+//! [`Catalog`] gathers the built-in protocols and the user's files.
 #![deny(missing_docs)]
 
+mod catalog;
+pub mod diagnostic;
+mod file;
 mod model;
 
+pub use catalog::{Catalog, Origin, Problem, ResolveError};
+pub use diagnostic::Diagnostic;
+pub use file::{FileError, MAX_FILE_BYTES, load_file, text_of};
 pub use model::*;
 
 /// Built-in protocol files: (file name, TOML source).
@@ -15,17 +22,6 @@ pub const BUILTIN_SOURCES: &[(&str, &str)] = &[(
     "upper-back.toml",
     include_str!("../../../protocols/upper-back.toml"),
 )];
-
-/// A problem found in a protocol file, with where it is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Diagnostic {
-    /// Byte range in the source the problem is about.
-    pub span: std::ops::Range<usize>,
-    /// What is wrong.
-    pub message: String,
-    /// How to fix it, if there is a hint.
-    pub hint: Option<String>,
-}
 
 /// Parses and validates a protocol file's text.
 ///
