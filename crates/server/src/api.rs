@@ -1,0 +1,347 @@
+//! The JSON API. Errors are `{"error": "..."}`: 4xx for anything the client
+//! got wrong, never 500 for bad input.
+
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get};
+use axum::{Json, Router};
+use rollcoach_engine::{Options, Session, Time};
+use rollcoach_protocol::Protocol;
+use rollcoach_store::{InjuryId, NewSession, SessionId};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+use crate::live::{self, Command, LiveParams, SessionClock};
+use crate::{ApiError, AppState, MAX_LIVE_SESSIONS, wall_now};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/protocols", get(list_protocols))
+        .route("/api/protocols/{id}", get(get_protocol))
+        .route("/api/protocols/{id}/handout", get(handout))
+        .route("/api/sessions", axum::routing::post(create_session))
+        .route("/api/sessions/{id}", get(get_session))
+        .route("/api/history", get(history))
+        .route("/api/injuries", get(list_injuries).post(add_injury))
+        .route("/api/injuries/{id}", delete(clear_injury))
+        .route("/api/export", get(export))
+        .route("/api/openapi.json", get(openapi))
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// Unwraps a store result inside a store call.
+fn stored<T>(r: Result<Result<T, rollcoach_store::StoreError>, ApiError>) -> ApiResult<T> {
+    r?.map_err(ApiError::from)
+}
+
+/// The 48-hour rule (the protocol's injury window) applied to the injury log now.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Block {
+    /// When the most recent blocking injury happened.
+    injured_at: Time,
+    /// When the protocol becomes allowed again.
+    allowed_at: Time,
+    /// The protocol's message.
+    message: String,
+}
+
+async fn block_for(state: &AppState, protocol: &Protocol, now: Time) -> ApiResult<Option<Block>> {
+    let p = protocol.clone();
+    let facts = stored(state.inner.store.call(move |s| s.facts_for(&p)).await)?;
+    let window = u64::from(protocol.screening.injury_rule.window_hours) * 3_600_000;
+    Ok(facts
+        .injuries
+        .iter()
+        .filter(|i| i.at <= now && now < i.at.plus_ms(window))
+        .max_by_key(|i| i.at)
+        .map(|i| Block {
+            injured_at: i.at,
+            allowed_at: i.at.plus_ms(window),
+            message: protocol.screening.injury_rule.message.clone(),
+        }))
+}
+
+fn protocol_brief(p: &Protocol, block: Option<Block>) -> Value {
+    json!({
+        "id": p.id,
+        "title": p.title,
+        "area": p.area,
+        "summary": p.summary,
+        "reps": p.movement.reps,
+        "tempo": p.movement.tempo,
+        "estimated_seconds": p.estimated_rolling_seconds(),
+        "credit": p.credit.text,
+        "blocked": block,
+    })
+}
+
+async fn list_protocols(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    let now = wall_now();
+    let mut out = Vec::new();
+    for p in &state.inner.protocols {
+        let block = block_for(&state, p, now).await?;
+        out.push(protocol_brief(p, block));
+    }
+    Ok(Json(Value::Array(out)))
+}
+
+async fn get_protocol(
+    State(state): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+) -> ApiResult<Json<Value>> {
+    let Path(id) = id?;
+    let p = state.protocol(&id)?;
+    let block = block_for(&state, p, wall_now()).await?;
+    Ok(Json(json!({
+        "protocol": p,
+        "blocked": block,
+        "now": wall_now(),
+    })))
+}
+
+async fn handout(
+    State(state): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+) -> ApiResult<Response> {
+    let Path(id) = id?;
+    let p = state.protocol(&id)?;
+    Ok(crate::assets::handout_html(p).into_response())
+}
+
+/// `POST /api/sessions` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewSessionBody {
+    protocol: String,
+    #[serde(default)]
+    options: Options,
+}
+
+async fn create_session(
+    State(state): State<AppState>,
+    body: Result<Json<NewSessionBody>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let Json(body) = body?;
+    let protocol = state.protocol(&body.protocol)?.clone();
+    if state.live_sessions() >= MAX_LIVE_SESSIONS {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("{MAX_LIVE_SESSIONS} sessions are live already; finish one first"),
+        ));
+    }
+    let p = protocol.clone();
+    let facts = stored(state.inner.store.call(move |s| s.facts_for(&p)).await)?;
+    let now = wall_now();
+    let session = Session::new(&protocol, body.options.clone(), facts.clone(), now)
+        .map_err(|e| ApiError::unprocessable(e.to_string()))?;
+    let options = body.options;
+    let id = stored(
+        state
+            .inner
+            .store
+            .call(move |s| {
+                s.begin_session(&NewSession {
+                    protocol: &protocol,
+                    options: &options,
+                    facts: &facts,
+                    started_at: now,
+                })
+            })
+            .await,
+    )?;
+    let weak = std::sync::Arc::downgrade(&state.inner);
+    let handle = live::spawn(LiveParams {
+        id,
+        protocol_id: body.protocol.clone(),
+        session,
+        clock: SessionClock::new(now, state.inner.config.speed),
+        store: state.inner.store.clone(),
+        grace: state.inner.config.grace,
+        linger: state.inner.config.linger,
+        on_exit: Box::new(move || {
+            if let Some(inner) = weak.upgrade()
+                && let Ok(mut live) = inner.live.lock()
+            {
+                live.remove(&id.0);
+            }
+        }),
+    });
+    if let Ok(mut live) = state.inner.live.lock() {
+        live.insert(id.0, handle);
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "id": id.0,
+            "protocol": body.protocol,
+            "ws": format!("/api/sessions/{}/ws", id.0),
+        })),
+    ))
+}
+
+async fn get_session(
+    State(state): State<AppState>,
+    id: Result<Path<i64>, PathRejection>,
+) -> ApiResult<Json<Value>> {
+    let Path(id) = id?;
+    if let Some(handle) = state.live_handle(id) {
+        let (tx, rx) = oneshot::channel();
+        if handle.tx.send(Command::Snapshot { reply: tx }).await.is_ok()
+            && let Ok(snapshot) = rx.await
+        {
+            return Ok(Json(snapshot));
+        }
+    }
+    let record = state
+        .inner
+        .store
+        .call(move |s| s.session(SessionId(id)))
+        .await?
+        .map_err(|e| match e {
+            rollcoach_store::StoreError::NoSuchSession(_) => {
+                ApiError::not_found(format!("no session with id {id}"))
+            }
+            e => ApiError::from(e),
+        })?;
+    let mut value = serde_json::to_value(&record)
+        .map_err(|e| ApiError::internal(format!("could not serialize session {id}: {e}")))?;
+    if let Value::Object(map) = &mut value {
+        map.insert("live".into(), Value::Bool(false));
+    }
+    Ok(Json(value))
+}
+
+async fn history(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    let records = stored(state.inner.store.call(|s| s.history(None)).await)?;
+    let live_ids: Vec<i64> = state
+        .inner
+        .live
+        .lock()
+        .map(|m| m.keys().copied().collect())
+        .unwrap_or_default();
+    let sessions: Vec<Value> = records
+        .into_iter()
+        .map(|r| {
+            let live = live_ids.contains(&r.id.0) && r.outcome.is_none();
+            let mut v = serde_json::to_value(&r).unwrap_or(Value::Null);
+            if let Value::Object(map) = &mut v {
+                map.insert("live".into(), Value::Bool(live));
+                map.insert(
+                    "duration_ms".into(),
+                    r.duration_ms().map_or(Value::Null, Value::from),
+                );
+            }
+            v
+        })
+        .collect();
+    Ok(Json(json!({ "sessions": sessions })))
+}
+
+async fn list_injuries(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    let injuries = stored(state.inner.store.call(|s| s.list_injuries()).await)?;
+    Ok(Json(json!({ "injuries": injuries })))
+}
+
+/// `POST /api/injuries` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewInjuryBody {
+    area: String,
+    /// When it happened (ms since the Unix epoch); default now.
+    at: Option<Time>,
+    note: Option<String>,
+}
+
+async fn add_injury(
+    State(state): State<AppState>,
+    body: Result<Json<NewInjuryBody>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let Json(body) = body?;
+    let areas: Vec<&str> = state.inner.protocols.iter().map(|p| p.area.as_str()).collect();
+    if !areas.contains(&body.area.as_str()) {
+        return Err(ApiError::unprocessable(format!(
+            "unknown area `{}`; the protocols cover: {}",
+            body.area,
+            areas.join(", ")
+        )));
+    }
+    let now = wall_now();
+    let at = body.at.unwrap_or(now);
+    // A minute of slack for a phone whose clock runs ahead.
+    if at > now.plus_ms(60_000) {
+        return Err(ApiError::unprocessable(
+            "`at` is in the future; give when the injury happened (ms since 1970), or leave it out for now",
+        ));
+    }
+    if body.note.as_ref().is_some_and(|n| n.chars().count() > 500) {
+        return Err(ApiError::unprocessable("`note` is longer than 500 characters"));
+    }
+    let note = body.note.filter(|n| !n.trim().is_empty());
+    let area = body.area;
+    let injury = stored(
+        state
+            .inner
+            .store
+            .call(move |s| s.add_injury(&area, at, note.as_deref(), now))
+            .await,
+    )?;
+    Ok((StatusCode::CREATED, Json(json!(injury))))
+}
+
+async fn clear_injury(
+    State(state): State<AppState>,
+    id: Result<Path<i64>, PathRejection>,
+) -> ApiResult<Json<Value>> {
+    let Path(id) = id?;
+    let now = wall_now();
+    let cleared = state
+        .inner
+        .store
+        .call(move |s| s.clear_injury(InjuryId(id), now))
+        .await?
+        .map_err(|e| match e {
+            rollcoach_store::StoreError::NoSuchInjury(_) => {
+                ApiError::not_found(format!("no injury with id {id}"))
+            }
+            rollcoach_store::StoreError::InjuryAlreadyCleared { .. } => {
+                ApiError::conflict(format!("injury {id} is already cleared"))
+            }
+            e => ApiError::from(e),
+        })?;
+    Ok(Json(json!(cleared)))
+}
+
+async fn export(State(state): State<AppState>) -> ApiResult<Response> {
+    let doc = stored(state.inner.store.call(|s| s.export(wall_now())).await)?;
+    let mut resp = Json(doc).into_response();
+    resp.headers_mut().insert(
+        axum::http::header::CONTENT_DISPOSITION,
+        axum::http::HeaderValue::from_static("attachment; filename=\"rollcoach-export.json\""),
+    );
+    Ok(resp)
+}
+
+async fn openapi() -> Json<Value> {
+    Json(crate::openapi::document())
+}
+
+pub(crate) async fn not_found(uri: Uri) -> ApiError {
+    ApiError::not_found(format!("nothing at {}; the API is described at /api/openapi.json", uri.path()))
+}
+
+pub(crate) async fn method_not_allowed(uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("{} does not take this method; see /api/openapi.json", uri.path()),
+    )
+}
+
+impl AppState {
+    pub(crate) fn live_handle(&self, id: i64) -> Option<live::LiveHandle> {
+        self.inner.live.lock().ok()?.get(&id).cloned()
+    }
+}

@@ -1,0 +1,62 @@
+//! The phone page, embedded in the binary: no front-end build step.
+
+use axum::Router;
+use axum::extract::Path;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use rollcoach_protocol::Protocol;
+
+use crate::{ApiError, AppState};
+
+/// (file name under `web/`, content type, content).
+const ASSETS: &[(&str, &str, &str)] = &[
+    ("index.html", "text/html; charset=utf-8", include_str!("../../../web/index.html")),
+    ("style.css", "text/css; charset=utf-8", include_str!("../../../web/style.css")),
+    ("app.js", "text/javascript; charset=utf-8", include_str!("../../../web/app.js")),
+    ("api.js", "text/javascript; charset=utf-8", include_str!("../../../web/api.js")),
+    ("session.js", "text/javascript; charset=utf-8", include_str!("../../../web/session.js")),
+    ("speech.js", "text/javascript; charset=utf-8", include_str!("../../../web/speech.js")),
+    ("history.js", "text/javascript; charset=utf-8", include_str!("../../../web/history.js")),
+    ("handout.js", "text/javascript; charset=utf-8", include_str!("../../../web/handout.js")),
+    ("icon.svg", "image/svg+xml", include_str!("../../../web/icon.svg")),
+];
+
+/// The page's Content-Security-Policy: only its own scripts, styles and socket.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; \
+                   form-action 'self'";
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { asset("index.html") }))
+        .route("/{file}", get(file))
+}
+
+async fn file(Path(name): Path<String>) -> Response {
+    asset(&name)
+}
+
+fn asset(name: &str) -> Response {
+    match ASSETS.iter().find(|(n, _, _)| *n == name) {
+        Some((_, content_type, body)) => {
+            let mut resp = (*body).into_response();
+            let h = resp.headers_mut();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+            h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+            h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+            h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+            // The page is small and served from memory: always fresh, so a new
+            // binary is never mixed with old cached modules.
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            resp
+        }
+        None => ApiError::not_found(format!("no file `{name}` in the page")).into_response(),
+    }
+}
+
+/// The protocol's printable handout as standalone HTML.
+pub(crate) fn handout_html(protocol: &Protocol) -> Response {
+    let _ = protocol;
+    ApiError::not_found("this rollcoach has no handout renderer").into_response()
+}

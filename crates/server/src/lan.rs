@@ -1,0 +1,241 @@
+//! LAN mode: pairing a phone with a one-time token, and refusing everyone
+//! else.
+//!
+//! The terminal shows `/pair?token=...` as a URL and a QR code. Opening it
+//! once sets an HttpOnly, SameSite=Strict cookie holding a separate random
+//! secret and redirects to the page; the token is then spent. Without the
+//! cookie every request gets 401. WebSocket upgrades must also carry an
+//! `Origin` whose host is the `Host` they were sent to, so another web page
+//! the phone has open cannot drive a session. In loopback mode no pairing is
+//! needed, but the `Host` must be a loopback name (against DNS rebinding) and
+//! a cross-origin WebSocket is still refused.
+
+use std::sync::Mutex;
+
+use axum::Router;
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+use crate::{Access, ApiError, AppState};
+
+/// Name of the pairing cookie.
+pub const COOKIE: &str = "rollcoach_pair";
+
+/// Pairing secrets of a LAN server.
+pub struct Pairing {
+    /// The one-time token, until it is used.
+    token: Mutex<Option<String>>,
+    /// The cookie value paired devices hold.
+    secret: String,
+}
+
+impl Pairing {
+    /// Fresh random token and secret from the OS.
+    pub fn new() -> Result<Pairing, String> {
+        Ok(Pairing {
+            token: Mutex::new(Some(random_hex(16)?)),
+            secret: random_hex(32)?,
+        })
+    }
+
+    /// `/pair?token=...` while the token is unused.
+    pub fn path(&self) -> Option<String> {
+        let token = self.token.lock().ok()?;
+        token.as_ref().map(|t| format!("/pair?token={t}"))
+    }
+
+    /// Spends the token if `given` is it; constant-time comparison.
+    fn redeem(&self, given: &str) -> bool {
+        let Ok(mut token) = self.token.lock() else {
+            return false;
+        };
+        match token.as_deref() {
+            Some(t) if constant_time_eq(t.as_bytes(), given.as_bytes()) => {
+                *token = None;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn cookie_ok(&self, headers: &HeaderMap) -> bool {
+        headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|kv| kv.trim().split_once('='))
+            .any(|(k, v)| k == COOKIE && constant_time_eq(v.as_bytes(), self.secret.as_bytes()))
+    }
+}
+
+/// `n` random bytes from the OS, as hex.
+pub fn random_hex(n: usize) -> Result<String, String> {
+    let mut buf = vec![0u8; n];
+    getrandom::fill(&mut buf).map_err(|e| e.to_string())?;
+    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The QR code of `text`, drawn with Unicode half blocks for a terminal.
+pub fn qr_unicode(text: &str) -> Option<String> {
+    use qrcode::render::unicode::Dense1x2;
+    let code = qrcode::QrCode::new(text.as_bytes()).ok()?;
+    Some(
+        code.render::<Dense1x2>()
+            .dark_color(Dense1x2::Light)
+            .light_color(Dense1x2::Dark)
+            .quiet_zone(true)
+            .build(),
+    )
+}
+
+/// The first non-loopback IPv4 address of this machine, for the URL a phone
+/// on the LAN opens.
+pub fn lan_ipv4() -> Option<std::net::Ipv4Addr> {
+    if_addrs::get_if_addrs()
+        .ok()?
+        .into_iter()
+        .filter(|i| !i.is_loopback())
+        .find_map(|i| match i.ip() {
+            std::net::IpAddr::V4(v4) => Some(v4),
+            std::net::IpAddr::V6(_) => None,
+        })
+}
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new().route("/pair", get(pair))
+}
+
+#[derive(Deserialize)]
+struct PairQuery {
+    token: String,
+}
+
+async fn pair(
+    State(state): State<AppState>,
+    query: Result<Query<PairQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Some(pairing) = state.inner.pairing.as_ref() else {
+        // Loopback: nothing to pair.
+        return Redirect::to("/").into_response();
+    };
+    let Ok(Query(q)) = query else {
+        return ApiError::new(StatusCode::UNAUTHORIZED, "pairing needs ?token=...").into_response();
+    };
+    if !pairing.redeem(&q.token) {
+        return ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "this pairing link is wrong or already used; restart `rollcoach serve --lan` for a new one",
+        )
+        .into_response();
+    }
+    let cookie = format!(
+        "{COOKIE}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age=31536000",
+        pairing.secret
+    );
+    let mut resp = Redirect::to("/").into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        resp.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+fn host_name(host: &str) -> &str {
+    // "[::1]:7878" -> "[::1]", "localhost:7878" -> "localhost"
+    if let Some(end) = host.find(']') {
+        &host[..=end]
+    } else {
+        host.split(':').next().unwrap_or(host)
+    }
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    let name = host_name(host);
+    name.eq_ignore_ascii_case("localhost")
+        || name == "[::1]"
+        || name
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Whether a WebSocket's `Origin` matches the `Host` it was sent to.
+/// A missing `Origin` (not a browser) is accepted in loopback mode only.
+pub(crate) fn origin_ok(headers: &HeaderMap, access: Access) -> bool {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let origin = headers.get(header::ORIGIN).and_then(|h| h.to_str().ok());
+    match (origin, host) {
+        (None, _) => access == Access::Loopback,
+        (Some(origin), Some(host)) => origin
+            .strip_prefix("http://")
+            .or_else(|| origin.strip_prefix("https://"))
+            .is_some_and(|o| o.eq_ignore_ascii_case(host)),
+        (Some(_), None) => false,
+    }
+}
+
+/// Middleware: the pairing cookie in LAN mode, a loopback `Host` otherwise.
+pub(crate) async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    match state.inner.pairing.as_ref() {
+        Some(pairing) => {
+            if req.uri().path() != "/pair" && !pairing.cookie_ok(req.headers()) {
+                return ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "this device is not paired: open the pairing link printed by `rollcoach serve --lan`",
+                )
+                .into_response();
+            }
+        }
+        None => {
+            let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok());
+            if let Some(host) = host
+                && !is_loopback_host(host)
+            {
+                return ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    format!("host `{host}` is not a loopback address; use --lan to serve other devices"),
+                )
+                .into_response();
+            }
+        }
+    }
+    next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_is_spent_by_its_first_use() {
+        let p = Pairing::new().unwrap();
+        let path = p.path().unwrap();
+        let token = path.strip_prefix("/pair?token=").unwrap().to_string();
+        assert!(!p.redeem("nope"));
+        assert!(p.redeem(&token));
+        assert!(!p.redeem(&token));
+        assert_eq!(p.path(), None);
+    }
+
+    #[test]
+    fn loopback_hosts_are_recognised() {
+        assert!(is_loopback_host("127.0.0.1:7878"));
+        assert!(is_loopback_host("localhost"));
+        assert!(is_loopback_host("[::1]:80"));
+        assert!(!is_loopback_host("evil.example:7878"));
+        assert!(!is_loopback_host("192.168.1.4:7878"));
+    }
+
+    #[test]
+    fn qr_code_renders() {
+        let qr = qr_unicode("http://192.168.1.5:7878/pair?token=abc").unwrap();
+        assert!(qr.lines().count() > 10);
+    }
+}

@@ -1,0 +1,137 @@
+//! The OpenAPI 3 document of the JSON API, written by hand (it is small).
+
+use serde_json::{Value, json};
+
+fn error_responses(codes: &[&str]) -> Value {
+    let mut map = serde_json::Map::new();
+    for code in codes {
+        map.insert(
+            (*code).to_string(),
+            json!({"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}),
+        );
+    }
+    Value::Object(map)
+}
+
+fn with_errors(ok: Value, codes: &[&str]) -> Value {
+    let mut responses = error_responses(codes);
+    if let (Value::Object(r), Value::Object(ok)) = (&mut responses, ok) {
+        r.extend(ok);
+    }
+    responses
+}
+
+fn ok_json(code: &str, description: &str, schema: Value) -> Value {
+    json!({ code: {"description": description, "content": {"application/json": {"schema": schema}}} })
+}
+
+fn path_id(name: &str, kind: &str) -> Value {
+    json!({"name": name, "in": "path", "required": true, "schema": {"type": kind}})
+}
+
+/// The document served at `/api/openapi.json`.
+pub(crate) fn document() -> Value {
+    let obj = json!({"type": "object"});
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "rollcoach",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Guided, safe, spoken mobility sessions. Errors are JSON {\"error\": message}; bad input is a 4xx. Request bodies are limited to 64 KiB. In --lan mode every request needs the pairing cookie (401 without it). A live session is driven over the WebSocket GET /api/sessions/{id}/ws: the server sends engine outputs as JSON text frames (plus `hello`, `sync` and `error` frames) and the page sends engine inputs such as {\"type\":\"pain\",\"kind\":\"spine\"}."
+        },
+        "paths": {
+            "/api/protocols": {"get": {
+                "summary": "List protocols, each with whether the injury rule blocks it now (`blocked`: null or {injured_at, allowed_at, message}).",
+                "responses": with_errors(ok_json("200", "Protocols", json!({"type": "array", "items": {"$ref": "#/components/schemas/ProtocolBrief"}})), &["500"])
+            }},
+            "/api/protocols/{id}": {"get": {
+                "summary": "One protocol in full, with `blocked` and the server's `now`.",
+                "parameters": [path_id("id", "string")],
+                "responses": with_errors(ok_json("200", "The protocol", obj.clone()), &["404"])
+            }},
+            "/api/protocols/{id}/handout": {"get": {
+                "summary": "The protocol as a printable standalone HTML handout.",
+                "parameters": [path_id("id", "string")],
+                "responses": with_errors(json!({"200": {"description": "HTML", "content": {"text/html": {}}}}), &["404"])
+            }},
+            "/api/sessions": {"post": {
+                "summary": "Start a live session. Unknown protocol: 404; options outside the protocol's ranges: 422.",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewSession"}}}},
+                "responses": with_errors(ok_json("201", "Started", json!({"type": "object", "properties": {"id": {"type": "integer"}, "protocol": {"type": "string"}, "ws": {"type": "string"}}})), &["400", "404", "413", "415", "422", "503"])
+            }},
+            "/api/sessions/{id}": {"get": {
+                "summary": "A session: live (stage and current outputs) or as recorded.",
+                "parameters": [path_id("id", "integer")],
+                "responses": with_errors(ok_json("200", "The session", obj.clone()), &["400", "404"])
+            }},
+            "/api/sessions/{id}/ws": {"get": {
+                "summary": "WebSocket of a live session (upgrade). Origin must match Host.",
+                "parameters": [path_id("id", "integer")],
+                "responses": with_errors(json!({"101": {"description": "Switching protocols"}}), &["400", "403", "404"])
+            }},
+            "/api/history": {"get": {
+                "summary": "Every session, newest first, with ratings before and after.",
+                "responses": with_errors(ok_json("200", "History", json!({"type": "object", "properties": {"sessions": {"type": "array", "items": obj.clone()}}})), &["500"])
+            }},
+            "/api/injuries": {
+                "get": {
+                    "summary": "The injury log.",
+                    "responses": with_errors(ok_json("200", "Injuries", json!({"type": "object", "properties": {"injuries": {"type": "array", "items": {"$ref": "#/components/schemas/Injury"}}}})), &["500"])
+                },
+                "post": {
+                    "summary": "Log an injury (it blocks protocols of its area for their window, 48 hours).",
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewInjury"}}}},
+                    "responses": with_errors(ok_json("201", "Logged", json!({"$ref": "#/components/schemas/Injury"})), &["400", "413", "415", "422"])
+                }
+            },
+            "/api/injuries/{id}": {"delete": {
+                "summary": "Clear an injury: it no longer blocks sessions.",
+                "parameters": [path_id("id", "integer")],
+                "responses": with_errors(ok_json("200", "Cleared", json!({"$ref": "#/components/schemas/Injury"})), &["400", "404", "409"])
+            }},
+            "/api/export": {"get": {
+                "summary": "Everything recorded, as the JSON export document (the same as `rollcoach export --format json`).",
+                "responses": with_errors(ok_json("200", "Export", obj.clone()), &["500"])
+            }},
+            "/api/openapi.json": {"get": {
+                "summary": "This document.",
+                "responses": ok_json("200", "OpenAPI 3 document", obj.clone())
+            }},
+            "/pair": {"get": {
+                "summary": "LAN mode: redeem the one-time token; sets the HttpOnly, SameSite=Strict pairing cookie and redirects to /.",
+                "parameters": [{"name": "token", "in": "query", "required": true, "schema": {"type": "string"}}],
+                "responses": with_errors(json!({"303": {"description": "Paired; redirect to /"}}), &["401"])
+            }}
+        },
+        "components": {"schemas": {
+            "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
+            "ProtocolBrief": {"type": "object", "properties": {
+                "id": {"type": "string"}, "title": {"type": "string"}, "area": {"type": "string"},
+                "summary": {"type": "string"}, "reps": obj.clone(), "tempo": obj.clone(),
+                "estimated_seconds": {"type": "number"}, "credit": {"type": "string"},
+                "blocked": {"type": "object", "nullable": true, "properties": {
+                    "injured_at": {"type": "integer"}, "allowed_at": {"type": "integer"}, "message": {"type": "string"}}}
+            }},
+            "NewSession": {"type": "object", "required": ["protocol"], "additionalProperties": false, "properties": {
+                "protocol": {"type": "string"},
+                "options": {"type": "object", "properties": {
+                    "instrument": {"type": "string", "nullable": true},
+                    "reps": {"type": "integer", "nullable": true},
+                    "tempo_seconds": {"type": "number", "nullable": true},
+                    "reasons": {"type": "array", "items": {"type": "string"}},
+                    "pairing": {"type": "string", "enum": ["inhale-out", "inhale-back"], "nullable": true}
+                }}
+            }},
+            "NewInjury": {"type": "object", "required": ["area"], "additionalProperties": false, "properties": {
+                "area": {"type": "string"},
+                "at": {"type": "integer", "description": "When it happened, ms since the Unix epoch; default now"},
+                "note": {"type": "string", "maxLength": 500}
+            }},
+            "Injury": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "area": {"type": "string"}, "at": {"type": "integer"},
+                "note": {"type": "string", "nullable": true}, "created_at": {"type": "integer"},
+                "cleared_at": {"type": "integer", "nullable": true}
+            }}
+        }}
+    })
+}

@@ -1,0 +1,126 @@
+//! The WebSocket of a live session: `/api/sessions/{id}/ws`.
+//!
+//! Server to page: JSON text frames, each an engine [`rollcoach_engine::Output`]
+//! in its serde form (`{"type": "phase", ...}`), plus `hello` (on attach: the
+//! session id, protocol, clock `now` and `speed`), `sync` (before each batch
+//! of outputs: the session clock at that moment) and `error` (an input that
+//! did not fit, with why). Page to server: one engine
+//! [`Input`] per text frame (`{"type": "pain", "kind": "spine"}`), except
+//! `timeout`, which only the server's clock sends.
+
+use axum::Router;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use rollcoach_engine::Input;
+use serde_json::json;
+use tokio::sync::oneshot;
+
+use crate::live::{self, Command, LiveHandle, frame};
+use crate::{ApiError, AppState};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new().route("/api/sessions/{id}/ws", get(upgrade))
+}
+
+async fn upgrade(
+    State(state): State<AppState>,
+    id: Result<Path<i64>, axum::extract::rejection::PathRejection>,
+    headers: HeaderMap,
+    ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> Response {
+    if !crate::lan::origin_ok(&headers, state.inner.config.access) {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            "WebSocket refused: its Origin is not this server's",
+        )
+        .into_response();
+    }
+    let id = match id {
+        Ok(Path(id)) => id,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let Some(handle) = state.live_handle(id) else {
+        return ApiError::not_found(format!(
+            "session {id} is not live; GET /api/sessions/{id} shows how it ended"
+        ))
+        .into_response();
+    };
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(e) => {
+            return ApiError::bad_request(format!("expected a WebSocket upgrade: {}", e.body_text()))
+                .into_response();
+        }
+    };
+    ws.max_message_size(4096)
+        .on_upgrade(move |socket| attached(socket, handle))
+}
+
+async fn attached(mut socket: WebSocket, handle: LiveHandle) {
+    let (frames_tx, mut frames) = live::client_channel();
+    let (reply_tx, reply_rx) = oneshot::channel();
+    if handle
+        .tx
+        .send(Command::Attach {
+            frames: frames_tx,
+            reply: reply_tx,
+        })
+        .await
+        .is_err()
+    {
+        let _ = socket.send(Message::Text(frame(&json!({"type": "error", "error": "the session is no longer live"})))).await;
+        return;
+    }
+    let Ok(client) = reply_rx.await else { return };
+    loop {
+        tokio::select! {
+            out = frames.recv() => match out {
+                Some(f) => {
+                    if socket.send(Message::Text(f)).await.is_err() {
+                        break;
+                    }
+                }
+                // The session dropped this page (too slow) or ended its task.
+                None => break,
+            },
+            msg = socket.recv() => match msg {
+                Some(Ok(Message::Text(text))) => {
+                    let answer = match parse_input(&text) {
+                        Ok(input) => {
+                            let (tx, rx) = oneshot::channel();
+                            if handle.tx.send(Command::Input { input, reply: tx }).await.is_err() {
+                                break;
+                            }
+                            rx.await.unwrap_or_else(|_| Err("the session is no longer live".into()))
+                        }
+                        Err(e) => Err(e),
+                    };
+                    if let Err(e) = answer {
+                        let f = frame(&json!({"type": "error", "error": e}));
+                        if socket.send(Message::Text(f)).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                // Pings are answered by axum; binary frames mean nothing here.
+                Some(Ok(_)) => {}
+            },
+        }
+    }
+    let _ = handle.tx.send(Command::Detach { client }).await;
+}
+
+/// A page's input: an engine [`Input`] in JSON, never `timeout`.
+pub(crate) fn parse_input(text: &str) -> Result<Input, String> {
+    match serde_json::from_str::<Input>(text) {
+        Ok(Input::Timeout) => Err("`timeout` comes from the server's clock, not from a page".into()),
+        Ok(input) => Ok(input),
+        Err(e) => Err(format!(
+            "not an input ({e}); send e.g. {{\"type\":\"pain\",\"kind\":\"spine\"}}, {{\"type\":\"ready\"}} or {{\"type\":\"rating\",\"value\":4}}"
+        )),
+    }
+}
