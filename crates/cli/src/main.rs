@@ -2,6 +2,8 @@
 //! engine, store and server crates.
 
 mod protocols;
+mod serve;
+mod run;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -75,12 +77,18 @@ enum Command {
     /// List, show, lint and render protocol files.
     #[command(subcommand)]
     Protocols(protocols::Command),
+    /// Serve the guided session to a phone's browser (loopback by default; --lan to pair a phone).
+    Serve(serve::Args),
+    /// Run a guided session: full screen in a terminal, a script of events otherwise.
+    Run(run::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Protocols(cmd) => protocols::run(cmd, &cli.global),
+        Command::Serve(args) => serve::run(args, &cli.global),
+        Command::Run(args) => run::run(args, &cli.global),
     };
     match result {
         Ok(code) => ExitCode::from(code),

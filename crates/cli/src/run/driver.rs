@@ -1,0 +1,287 @@
+//! The driver: owns the clock, writes every input to the event log before the
+//! engine applies it, and hands the engine's outputs to a front-end.
+//!
+//! Time is the session's: `start + elapsed * speed` on a real clock, or a
+//! virtual clock that jumps to the next deadline (`--speed max`). Deadlines
+//! are the engine's absolute times, and a timeout is handled at its deadline,
+//! never "now", so a slow frame or a late wake-up never shifts the pacer.
+
+use std::time::{Duration, Instant};
+
+use rollcoach_engine::{Input, InputError, Output, Session, Time};
+
+/// How fast session time runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Speed {
+    /// Real time multiplied by this factor (1.0 is real time).
+    Factor(f64),
+    /// A virtual clock: no waiting at all.
+    Max,
+}
+
+impl std::str::FromStr for Speed {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Speed, String> {
+        if s.eq_ignore_ascii_case("max") {
+            return Ok(Speed::Max);
+        }
+        match s.parse::<f64>() {
+            Ok(f) if f.is_finite() && f > 0.0 && f <= 1000.0 => Ok(Speed::Factor(f)),
+            _ => Err(format!(
+                "`{s}` is not a speed: give a factor above 0 and up to 1000 (1 is real time), or `max`"
+            )),
+        }
+    }
+}
+
+/// The session clock.
+#[derive(Debug, Clone)]
+pub struct Clock {
+    start: Time,
+    wall_start: Instant,
+    speed: Speed,
+    /// Virtual clock position (and, for a real clock, the latest time waited for).
+    virtual_now: Time,
+}
+
+impl Clock {
+    /// A clock whose session time starts at `start`.
+    pub fn new(start: Time, speed: Speed) -> Clock {
+        Clock {
+            start,
+            wall_start: Instant::now(),
+            speed,
+            virtual_now: start,
+        }
+    }
+
+    /// A virtual clock (for dry runs).
+    pub fn virtual_at(start: Time) -> Clock {
+        Clock::new(start, Speed::Max)
+    }
+
+    /// Whether this clock never waits.
+    pub fn is_virtual(&self) -> bool {
+        self.speed == Speed::Max
+    }
+
+    /// Session time now.
+    pub fn now(&self) -> Time {
+        match self.speed {
+            Speed::Max => self.virtual_now,
+            Speed::Factor(f) => {
+                let elapsed = self.wall_start.elapsed().as_secs_f64() * 1000.0 * f;
+                self.start.plus_ms(elapsed as u64).max(self.virtual_now)
+            }
+        }
+    }
+
+    /// Wall-clock time until session time reaches `t` (zero for a virtual clock).
+    pub fn wall_until(&self, t: Time) -> Duration {
+        match self.speed {
+            Speed::Max => Duration::ZERO,
+            Speed::Factor(f) => {
+                let ms = t.since(self.now()) as f64 / f;
+                Duration::from_secs_f64(ms / 1000.0)
+            }
+        }
+    }
+
+    /// Blocks until session time reaches `t` (a virtual clock jumps there).
+    pub fn wait_until(&mut self, t: Time) {
+        loop {
+            let d = self.wall_until(t);
+            if d.is_zero() {
+                break;
+            }
+            std::thread::sleep(d);
+        }
+        self.virtual_now = self.virtual_now.max(t);
+    }
+
+    /// Moves a virtual clock forward to `t` without waiting (no-op backwards).
+    pub fn advance_to(&mut self, t: Time) {
+        self.virtual_now = self.virtual_now.max(t);
+    }
+}
+
+/// Where inputs and the end go: the store's event log, or nowhere for a dry run.
+pub trait Log {
+    /// Appends an input with its session-relative time. Called before the
+    /// engine applies the input; an error means it is not applied.
+    fn append(&mut self, at_ms: u64, input: &Input) -> anyhow::Result<()>;
+    /// Records the end of the session.
+    fn finish(&mut self, end: &Output, ended_at: Time) -> anyhow::Result<()>;
+}
+
+/// A log that keeps nothing (dry runs).
+pub struct NoLog;
+
+impl Log for NoLog {
+    fn append(&mut self, _at_ms: u64, _input: &Input) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn finish(&mut self, _end: &Output, _ended_at: Time) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
+/// Why an input was not applied.
+#[derive(Debug)]
+pub enum ApplyError {
+    /// The engine rejected it; nothing was logged or changed.
+    Rejected(InputError),
+    /// Writing the log failed; the input was not applied.
+    Log(anyhow::Error),
+}
+
+impl std::fmt::Display for ApplyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ApplyError::Rejected(e) => e.fmt(f),
+            ApplyError::Log(e) => write!(f, "could not record the input: {e:#}"),
+        }
+    }
+}
+
+impl std::error::Error for ApplyError {}
+
+/// One session, its log, and the outputs not yet taken by the front-end.
+pub struct Driver<L: Log> {
+    session: Session,
+    log: L,
+    start: Time,
+    /// Session time of the latest input applied.
+    cursor: Time,
+    /// Outputs with their times, in order.
+    pending: Vec<(Time, Output)>,
+    /// The end, once seen.
+    end: Option<Output>,
+    finished: bool,
+}
+
+impl<L: Log> Driver<L> {
+    /// Wraps a new session; its first outputs are pending at its start time.
+    pub fn new(mut session: Session, log: L) -> Driver<L> {
+        let start = session.started_at();
+        let mut first = Vec::new();
+        while let Some(out) = session.poll_output() {
+            first.push(out);
+        }
+        let mut d = Driver {
+            session,
+            log,
+            start,
+            cursor: start,
+            pending: Vec::new(),
+            end: None,
+            finished: false,
+        };
+        for out in first {
+            d.note(start, out);
+        }
+        d
+    }
+
+    fn note(&mut self, at: Time, out: Output) {
+        if matches!(out, Output::End { .. }) {
+            self.end = Some(out.clone());
+        }
+        self.pending.push((at, out));
+    }
+
+    /// The session (read-only).
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// The session's start.
+    pub fn start(&self) -> Time {
+        self.start
+    }
+
+    /// Session time of the latest input applied.
+    pub fn cursor(&self) -> Time {
+        self.cursor
+    }
+
+    /// The end output, once the session has ended.
+    pub fn end(&self) -> Option<&Output> {
+        self.end.as_ref()
+    }
+
+    /// Whether the session has ended.
+    pub fn ended(&self) -> bool {
+        self.end.is_some()
+    }
+
+    /// Takes the outputs produced so far, each with its session time.
+    pub fn take_outputs(&mut self) -> Vec<(Time, Output)> {
+        std::mem::take(&mut self.pending)
+    }
+
+    /// Applies an input at `now`: checked against a copy of the session
+    /// first, so a rejected input is neither logged nor applied; then logged,
+    /// then made the session's state.
+    pub fn apply(&mut self, input: Input, now: Time) -> Result<(), ApplyError> {
+        let now = now.max(self.cursor);
+        let mut next = self.session.clone();
+        next.handle(input, now).map_err(ApplyError::Rejected)?;
+        self.log
+            .append(now.since(self.start), &input)
+            .map_err(ApplyError::Log)?;
+        self.session = next;
+        self.cursor = now;
+        while let Some(out) = self.session.poll_output() {
+            self.note(now, out);
+        }
+        Ok(())
+    }
+
+    /// Handles every deadline at or before `t`, each at its own deadline.
+    pub fn run_deadlines_until(&mut self, t: Time) -> Result<(), ApplyError> {
+        while let Some(d) = self.session.next_deadline() {
+            if d > t || self.ended() {
+                break;
+            }
+            self.apply(Input::Timeout, d)?;
+        }
+        Ok(())
+    }
+
+    /// Records the end in the log once (after the session has ended).
+    pub fn finish(&mut self) -> anyhow::Result<()> {
+        if self.finished {
+            return Ok(());
+        }
+        if let Some(end) = self.end.clone() {
+            self.log.finish(&end, self.cursor)?;
+            self.finished = true;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn speed_parses_factors_and_max() {
+        assert_eq!("max".parse::<Speed>(), Ok(Speed::Max));
+        assert_eq!("2.5".parse::<Speed>(), Ok(Speed::Factor(2.5)));
+        assert!("0".parse::<Speed>().is_err());
+        assert!("fast".parse::<Speed>().is_err());
+        assert!("-1".parse::<Speed>().is_err());
+    }
+
+    #[test]
+    fn a_virtual_clock_jumps_without_waiting() {
+        let mut c = Clock::virtual_at(Time(1000));
+        assert_eq!(c.now(), Time(1000));
+        c.wait_until(Time(61_000));
+        assert_eq!(c.now(), Time(61_000));
+        c.wait_until(Time(5_000));
+        assert_eq!(c.now(), Time(61_000), "never goes back");
+    }
+}

@@ -1,0 +1,319 @@
+//! `rollcoach run PROTOCOL`: one guided session.
+//!
+//! In a terminal it is a full-screen session ([`tui`]); when stdin is not a
+//! terminal it reads a script of events ([`script`]) and prints one line per
+//! engine output ([`render`]). Both go through the same [`driver`]: it owns
+//! the clock and writes every input to the store's event log before the
+//! engine applies it. [`voice`] speaks the cues through espeak-ng.
+
+pub mod driver;
+pub mod render;
+pub mod script;
+pub mod tui;
+pub mod voice;
+
+mod db {
+    //! TEMPORARY until crates/cli/src/db.rs lands.
+    pub fn open_store(global: &crate::Global) -> anyhow::Result<rollcoach_store::Store> {
+        let path = global
+            .db
+            .clone()
+            .unwrap_or_else(|| "/tmp/rc/default.db".into());
+        let s = rollcoach_store::Store::open(path)?;
+        s.recover_interrupted()?;
+        Ok(s)
+    }
+    pub fn now(_global: &crate::Global) -> anyhow::Result<rollcoach_engine::Time> {
+        if let Ok(v) = std::env::var("ROLLCOACH_NOW") {
+            let ts: jiff::Timestamp = v.parse()?;
+            return Ok(rollcoach_engine::Time(ts.as_millisecond() as u64));
+        }
+        Ok(rollcoach_engine::Time(
+            jiff::Timestamp::now().as_millisecond() as u64,
+        ))
+    }
+}
+
+use std::io::{IsTerminal, Read, Write};
+
+use anyhow::Context;
+use rollcoach_engine::{Input, Options, OptionsError, Output, Session, Time};
+use rollcoach_protocol::Protocol;
+use rollcoach_store::{NewSession, SessionId, Store};
+
+use crate::{Global, UsageError};
+use driver::{Clock, Driver, Log, NoLog, Speed};
+use voice::{Priority, Voice, VoiceMode};
+
+/// `rollcoach run` options.
+#[derive(Debug, clap::Args)]
+#[command(after_help = RUN_HELP)]
+pub struct Args {
+    /// Protocol id (see `rollcoach protocols list`) or path to a protocol file.
+    pub protocol: String,
+    /// Reps (one rep is out and back); within the protocol's range [default: the protocol's].
+    #[arg(long, value_name = "N")]
+    pub reps: Option<u32>,
+    /// Seconds per direction; within the protocol's range [default: the protocol's].
+    #[arg(long, value_name = "SECONDS")]
+    pub tempo: Option<f64>,
+    /// Instrument id, e.g. lacrosse-ball [default: the protocol's].
+    #[arg(long, value_name = "ID")]
+    pub instrument: Option<String>,
+    /// A reason that brought you (an indication id, e.g. soreness); repeat for several.
+    /// Its rating is asked before and after. In a terminal, asked on screen when not given.
+    #[arg(long = "reason", value_name = "ID")]
+    pub reasons: Vec<String>,
+    /// Speak the cues through espeak-ng: auto (in a terminal, when installed), on, off.
+    #[arg(long, value_enum, default_value_t = VoiceMode::Auto)]
+    pub voice: VoiceMode,
+    /// Session clock speed: a factor of real time, or `max` (no waiting at all).
+    #[arg(long, value_name = "FACTOR|max", default_value = "1")]
+    pub speed: Speed,
+    /// Script mode: print JSON lines instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+const RUN_HELP: &str = "\
+When stdin is not a terminal, events are read from it, one per line:
+  yes | no | ready | rate N | skip | pause | resume | discomfort N |
+  pain | pain spine | pain pop | pain sharp | noise | switch | stop
+`#` starts a comment. `@SECONDS event` happens at that session time; a line
+without @ answers the next prompt (or happens right after the previous line).
+
+Exit codes: 0 completed, 3 stopped, 4 refused by screening, 2 usage error, 1 other.";
+
+/// Runs `rollcoach run`.
+pub fn run(args: Args, global: &Global) -> anyhow::Result<u8> {
+    let protocol = crate::protocols::resolve(global, &args.protocol)?;
+    let tty = std::io::stdin().is_terminal();
+    let voice_program = voice::decide(args.voice, tty).map_err(UsageError)?;
+    let options = Options {
+        instrument: args.instrument.clone(),
+        reps: args.reps,
+        tempo_seconds: args.tempo,
+        reasons: args.reasons.clone(),
+        pairing: None,
+    };
+    // Check the options before anything is shown or recorded.
+    Session::new(&protocol, options.clone(), Default::default(), Time(0)).map_err(options_error)?;
+
+    if tty {
+        tui::run(tui::Setup {
+            protocol,
+            options,
+            speed: args.speed,
+            voice: voice_program,
+            global: global.clone(),
+        })
+    } else {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("could not read the script from stdin")?;
+        run_script(&protocol, options, &text, &args, voice_program, global)
+    }
+}
+
+/// An options error is the user's: exit 2.
+pub fn options_error(e: OptionsError) -> anyhow::Error {
+    UsageError(format!("{e}")).into()
+}
+
+/// The store's event log of one session.
+pub struct StoreLog<'a> {
+    store: &'a Store,
+    id: SessionId,
+    seq: u32,
+}
+
+impl<'a> StoreLog<'a> {
+    /// Records the start of a session and returns its log.
+    pub fn begin(
+        store: &'a Store,
+        protocol: &Protocol,
+        options: &Options,
+        facts: &rollcoach_engine::Facts,
+        started_at: Time,
+    ) -> anyhow::Result<StoreLog<'a>> {
+        let id = store
+            .begin_session(&NewSession {
+                protocol,
+                options,
+                facts,
+                started_at,
+            })
+            .context("could not record the start of the session")?;
+        Ok(StoreLog { store, id, seq: 0 })
+    }
+}
+
+impl Log for StoreLog<'_> {
+    fn append(&mut self, at_ms: u64, input: &Input) -> anyhow::Result<()> {
+        self.store
+            .append_event(self.id, self.seq, at_ms, input)
+            .context("could not record the input")?;
+        self.seq += 1;
+        Ok(())
+    }
+
+    fn finish(&mut self, end: &Output, ended_at: Time) -> anyhow::Result<()> {
+        if let Output::End {
+            outcome,
+            message,
+            summary,
+        } = end
+        {
+            self.store
+                .finish_session(self.id, ended_at, outcome, message, summary)
+                .context("could not record the end of the session")?;
+        }
+        Ok(())
+    }
+}
+
+/// Speaks the outputs of one step: phase cues are replaced by newer ones,
+/// stop and refusal messages cut everything off.
+pub fn speak(voice: &Voice, outputs: &[(Time, Output)]) {
+    let has_phase = outputs
+        .iter()
+        .any(|(_, o)| matches!(o, Output::Phase { .. }));
+    for (_, out) in outputs {
+        match out {
+            Output::Cue { say, .. } => voice.say(
+                say,
+                if has_phase {
+                    Priority::Phase
+                } else {
+                    Priority::Normal
+                },
+            ),
+            Output::Note { say, .. } => voice.say(say, Priority::Normal),
+            Output::Paused { .. } => voice.say("Paused.", Priority::Urgent),
+            Output::End {
+                outcome, message, ..
+            } => voice.say(
+                message,
+                if matches!(outcome, rollcoach_engine::Outcome::Completed) {
+                    Priority::Normal
+                } else {
+                    Priority::Urgent
+                },
+            ),
+            _ => {}
+        }
+    }
+}
+
+fn run_script(
+    protocol: &Protocol,
+    options: Options,
+    text: &str,
+    args: &Args,
+    voice_program: Option<std::path::PathBuf>,
+    global: &Global,
+) -> anyhow::Result<u8> {
+    let lines = script::parse(text).map_err(|errors| {
+        let all: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        UsageError(format!(
+            "{}\nnothing was run or recorded",
+            all.join("\nerror: ")
+        ))
+    })?;
+    let store = db::open_store(global)?;
+    let start = db::now(global)?;
+    let facts = store
+        .facts_for(protocol)
+        .context("could not read the injury log")?;
+    let session =
+        Session::new(protocol, options.clone(), facts.clone(), start).map_err(options_error)?;
+
+    // A dry run on a virtual clock: an out-of-place line is found before
+    // anything is recorded or shown. The engine is deterministic and the
+    // script's times do not depend on the clock, so the real run does the same.
+    {
+        let mut dry = Driver::new(session.clone(), NoLog);
+        let mut clock = Clock::virtual_at(start);
+        match script::play(&mut dry, &mut clock, &lines, &mut |d| {
+            d.take_outputs();
+        }) {
+            Ok(_) => {}
+            Err(script::PlayError::Line(e)) => {
+                return Err(UsageError(format!("{e}\nnothing was run or recorded")).into());
+            }
+            Err(script::PlayError::Log(e)) => return Err(e),
+        }
+    }
+
+    let log = StoreLog::begin(&store, protocol, &options, &facts, start)?;
+    let mut driver = Driver::new(session, log);
+    let mut clock = Clock::new(start, args.speed);
+    let voice = voice_program.map(Voice::start);
+    let stdout = std::io::stdout();
+    let json = args.json;
+    let mut print_err: Option<std::io::Error> = None;
+    let mut sink = |d: &mut Driver<StoreLog<'_>>| {
+        let outs = d.take_outputs();
+        if let Some(v) = &voice {
+            speak(v, &outs);
+        }
+        let mut w = stdout.lock();
+        for (at, out) in &outs {
+            let at_ms = at.since(start);
+            let r = if json {
+                writeln!(w, "{}", render::json(out, at_ms))
+            } else {
+                writeln!(
+                    w,
+                    "[{}] {}",
+                    render::clock(at_ms),
+                    render::text(protocol, out)
+                )
+            };
+            if let Err(e) = r.and_then(|()| w.flush()) {
+                print_err.get_or_insert(e);
+            }
+        }
+    };
+    let played = match script::play(&mut driver, &mut clock, &lines, &mut sink) {
+        Ok(p) => p,
+        Err(script::PlayError::Line(e)) => {
+            // The dry run accepted it, so this is rollcoach's bug; record honestly.
+            return Err(anyhow::anyhow!("{e} (the dry run accepted it)"));
+        }
+        Err(script::PlayError::Log(e)) => return Err(e),
+    };
+    if let Some(number) = played.unused_from {
+        eprintln!(
+            "note: the session ended before script line {number}; that line and the ones after it were not used"
+        );
+    }
+    let mut waited = None;
+    if let Some(what) = &played.waiting_for {
+        // The person (the script) left: that is a stop by the person.
+        let at = driver.cursor();
+        driver
+            .apply(Input::Stop, at)
+            .map_err(|e| anyhow::anyhow!("could not stop the session: {e}"))?;
+        sink(&mut driver);
+        waited = Some(what.clone());
+    }
+    driver.finish()?;
+    if let Some(v) = voice {
+        v.finish();
+    }
+    if let Some(e) = print_err {
+        return Err(e).context("could not write the session's output");
+    }
+    if let Some(what) = waited {
+        eprintln!(
+            "error: the script ended while the session waits for {what}; \
+             recorded as stopped by you"
+        );
+    }
+    match driver.end() {
+        Some(Output::End { outcome, .. }) => Ok(render::exit_code(outcome)),
+        _ => Err(anyhow::anyhow!("the session did not end")),
+    }
+}
