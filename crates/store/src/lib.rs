@@ -1,0 +1,773 @@
+//! rollcoach's store: one SQLite file holding sessions, their append-only
+//! event log, ratings and the injury log.
+//!
+//! # How drivers use it
+//!
+//! ```no_run
+//! # use rollcoach_store::{Store, NewSession};
+//! # use rollcoach_engine::{Input, Options, Output, Session, Time};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let store = Store::open("/tmp/rollcoach.db")?;
+//! store.recover_interrupted()?; // sessions of crashed drivers become `interrupted`
+//! let protocol = rollcoach_protocol::builtin().remove(0);
+//! let facts = store.facts_for(&protocol)?;
+//! let options = Options::default();
+//! let now = Time(1_700_000_000_000);
+//! let id = store.begin_session(&NewSession {
+//!     protocol: &protocol,
+//!     options: &options,
+//!     facts: &facts,
+//!     started_at: now,
+//! })?;
+//! let mut session = Session::new(&protocol, options, facts, now)?;
+//! let mut seq = 0;
+//! // For every input: record it first, then apply it.
+//! let input = Input::Ready;
+//! let at = now.plus_ms(1500);
+//! store.append_event(id, seq, at.since(now), &input)?;
+//! seq += 1;
+//! let _ = session.handle(input, at);
+//! while let Some(out) = session.poll_output() {
+//!     if let Output::End { outcome, message, summary } = out {
+//!         store.finish_session(id, at, &outcome, &message, &summary)?;
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! # Guarantees
+//!
+//! - The file is in WAL mode with `synchronous=FULL`: every
+//!   [`Store::append_event`] is its own committed transaction, durable before
+//!   it returns, so a driver that records an input and only then applies it
+//!   never loses an applied input, even on `kill -9` or power loss.
+//! - Opening migrates an older file ([`SCHEMA_VERSION`] is the newest known);
+//!   a file written by a newer rollcoach is refused and never modified; a file
+//!   that is not SQLite, or an SQLite file of another program, is refused.
+//! - A live session remembers the process that drives it. The next
+//!   [`Store::recover_interrupted`] (the CLI calls it on every open) replays
+//!   the log of each live session whose process is gone and records it as
+//!   `interrupted` with the reps it did.
+//!
+//! # Threads
+//!
+//! A [`Store`] is `Send` but not `Sync` (it owns one SQLite connection). Share
+//! one behind a `Mutex`, or open one per thread: WAL lets readers and one
+//! writer work at once, and writers wait up to [`BUSY_TIMEOUT`] for each
+//! other.
+#![deny(missing_docs)]
+
+mod error;
+mod export;
+mod model;
+mod owner;
+mod replay;
+mod stats;
+#[cfg(test)]
+mod tests;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rollcoach_engine::{Facts, Input, Outcome, RatingResult, Summary, Time};
+use rollcoach_protocol::{Pairing, Protocol};
+use rusqlite::{Connection, OptionalExtension, params};
+
+pub use error::StoreError;
+pub use export::{
+    EXPORT_FORMAT, EXPORT_VERSION, ExportDocument, ExportedInjury, ExportedSession, ImportReport,
+};
+pub use model::{
+    Event, Injury, InjuryId, NewSession, Recovered, SessionId, SessionOutcome, SessionRecord,
+};
+pub use stats::{HistorySummary, RatingChange, local_date, summarize, timestamp};
+
+/// Result of store operations.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Schema migrations, in order: migration `i` (0-based) brings the file from
+/// `user_version` `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_initial.sql")];
+
+/// The newest schema version this rollcoach knows (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// How long a writer waits for another one before giving up.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The SQL of the migration that brings a file to schema `version` (1-based),
+/// for tests and tools that build files of older versions.
+pub fn migration_sql(version: u32) -> Option<&'static str> {
+    let index = usize::try_from(version).ok()?.checked_sub(1)?;
+    MIGRATIONS.get(index).copied()
+}
+
+/// The rollcoach store: one SQLite connection. See the crate docs.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+fn ms(t: Time) -> i64 {
+    i64::try_from(t.0).unwrap_or(i64::MAX)
+}
+
+fn time(v: i64) -> Time {
+    Time(u64::try_from(v).unwrap_or(0))
+}
+
+impl Store {
+    /// Opens (creating it and its parent directories if needed) the database
+    /// at `path`, and migrates it to [`SCHEMA_VERSION`].
+    ///
+    /// Refuses, without modifying it, a file written by a newer rollcoach
+    /// ([`StoreError::TooNew`]), a file that is not SQLite
+    /// ([`StoreError::NotADatabase`]) and an SQLite file of another program
+    /// ([`StoreError::NotRollcoach`]).
+    pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+        let path = path.as_ref().to_path_buf();
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDir {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        if path.is_dir() {
+            return Err(StoreError::IsADirectory { path });
+        }
+        let conn = Connection::open(&path).map_err(|source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        })?;
+        Store::setup(conn, path)
+    }
+
+    /// A fresh store in memory, for tests.
+    pub fn open_in_memory() -> Result<Store> {
+        let path = PathBuf::from(":memory:");
+        let conn = Connection::open_in_memory().map_err(|source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        })?;
+        Store::setup(conn, path)
+    }
+
+    /// The file this store was opened from (`:memory:` in memory).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn setup(conn: Connection, path: PathBuf) -> Result<Store> {
+        let store = Store { conn, path };
+        store.conn.busy_timeout(BUSY_TIMEOUT).map_err(store.err())?;
+        // Read the version before changing anything (WAL mode rewrites the header).
+        let found = store.user_version()?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                path: store.path.clone(),
+                found,
+                known: SCHEMA_VERSION,
+            });
+        }
+        if found == 0 {
+            let tables: i64 = store
+                .conn
+                .query_row(
+                    "SELECT count(*) FROM sqlite_schema WHERE type = 'table'",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(store.err())?;
+            if tables > 0 {
+                return Err(StoreError::NotRollcoach {
+                    path: store.path.clone(),
+                });
+            }
+        }
+        store
+            .conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0))
+            .map_err(store.err())?;
+        store
+            .conn
+            .pragma_update(None, "synchronous", "FULL")
+            .map_err(store.err())?;
+        store
+            .conn
+            .pragma_update(None, "foreign_keys", "ON")
+            .map_err(store.err())?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// The file's schema version (`PRAGMA user_version`).
+    pub fn user_version(&self) -> Result<u32> {
+        let v: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|source| {
+                if source.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase) {
+                    StoreError::NotADatabase {
+                        path: self.path.clone(),
+                    }
+                } else {
+                    self.err()(source)
+                }
+            })?;
+        Ok(u32::try_from(v).unwrap_or(u32::MAX))
+    }
+
+    fn migrate(&self) -> Result<()> {
+        loop {
+            // One transaction per step; re-read inside it so two processes
+            // opening an old file at once do not both migrate it.
+            let done = self.write(|conn| {
+                let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+                let v = u32::try_from(v).unwrap_or(u32::MAX);
+                if v >= SCHEMA_VERSION {
+                    return Ok(true);
+                }
+                let sql = migration_sql(v + 1).unwrap_or_default();
+                conn.execute_batch(sql)?;
+                conn.pragma_update(None, "user_version", v + 1)?;
+                Ok(false)
+            });
+            match done {
+                Ok(true) => return Ok(()),
+                Ok(false) => continue,
+                Err(StoreError::Sqlite { path, source }) => {
+                    return Err(StoreError::Migration {
+                        path,
+                        version: self.user_version().unwrap_or(0) + 1,
+                        source,
+                    });
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Maps an SQLite error to [`StoreError::Sqlite`] with this store's path.
+    fn err(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+        |source| StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Runs `f` in a `BEGIN IMMEDIATE` transaction: committed if it returns
+    /// `Ok`, rolled back otherwise.
+    fn write<T>(&self, f: impl FnOnce(&Connection) -> Result<T, rusqlite::Error>) -> Result<T> {
+        self.write_with(|conn| f(conn).map_err(self.err()))
+    }
+
+    fn write_with<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(self.err())?;
+        match f(&self.conn) {
+            Ok(v) => {
+                if let Err(e) = self.conn.execute_batch("COMMIT") {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                    return Err(self.err()(e));
+                }
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    // ----- sessions -------------------------------------------------------
+
+    /// Records the start of a session, owned by this process, and returns its
+    /// id. `started_at` is the `now` given to the engine's `Session::new`;
+    /// event times are relative to it.
+    pub fn begin_session(&self, new: &NewSession<'_>) -> Result<SessionId> {
+        let uid = model::new_uid(new.started_at);
+        let reps_target = new
+            .options
+            .reps
+            .unwrap_or(new.protocol.movement.reps.default);
+        let pid = std::process::id();
+        let started = owner::process_start(pid);
+        let protocol_json = to_json(new.protocol);
+        let options_json = to_json(new.options);
+        let facts_json = to_json(new.facts);
+        let pairing = new.options.pairing.map(pairing_str);
+        self.write(|conn| {
+            conn.execute(
+                "INSERT INTO sessions (uid, protocol_id, protocol_version, protocol_json, area,
+                     options_json, facts_json, started_at, reps_target, pairing, owner_pid, owner_started)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                params![
+                    uid,
+                    new.protocol.id,
+                    new.protocol.version,
+                    protocol_json,
+                    new.protocol.area,
+                    options_json,
+                    facts_json,
+                    ms(new.started_at),
+                    reps_target,
+                    pairing,
+                    pid,
+                    started,
+                ],
+            )?;
+            Ok(SessionId(conn.last_insert_rowid()))
+        })
+    }
+
+    /// Appends one input to a live session's event log, `at_ms` after the
+    /// session's start, as its own committed transaction. Call it before
+    /// applying the input to the engine. `seq` numbers the inputs of a session
+    /// from 0; a `seq` already recorded is refused
+    /// ([`StoreError::DuplicateEvent`]), as is an event for a session that has
+    /// ended.
+    pub fn append_event(
+        &self,
+        session: SessionId,
+        seq: u32,
+        at_ms: u64,
+        input: &Input,
+    ) -> Result<()> {
+        let json = to_json(input);
+        let at = i64::try_from(at_ms).unwrap_or(i64::MAX);
+        // One statement: atomic, and it only inserts while the session is live.
+        let inserted = self.conn.execute(
+            "INSERT INTO events (session_id, seq, at_ms, input_json)
+             SELECT id, ?2, ?3, ?4 FROM sessions WHERE id = ?1 AND outcome IS NULL",
+            params![session.0, seq, at, json],
+        );
+        match inserted {
+            Ok(1) => Ok(()),
+            Ok(_) => Err(self.not_live(session)),
+            Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) => {
+                Err(StoreError::DuplicateEvent { session, seq })
+            }
+            Err(e) => Err(self.err()(e)),
+        }
+    }
+
+    /// Why `session` is not live: it does not exist, or it has ended.
+    fn not_live(&self, session: SessionId) -> StoreError {
+        let outcome: Result<Option<Option<String>>, _> = self
+            .conn
+            .query_row(
+                "SELECT outcome FROM sessions WHERE id = ?1",
+                [session.0],
+                |r| r.get(0),
+            )
+            .optional();
+        match outcome {
+            Ok(None) => StoreError::NoSuchSession(session),
+            Ok(Some(outcome)) => StoreError::SessionEnded {
+                session,
+                outcome: outcome.unwrap_or_default(),
+            },
+            Err(e) => self.err()(e),
+        }
+    }
+
+    /// Records how a live session ended (the engine's `Output::End`), at
+    /// `ended_at`, with the ratings of its summary.
+    pub fn finish_session(
+        &self,
+        session: SessionId,
+        ended_at: Time,
+        outcome: &Outcome,
+        message: &str,
+        summary: &Summary,
+    ) -> Result<()> {
+        self.finish(
+            session,
+            ended_at,
+            &SessionOutcome::from(outcome.clone()),
+            Some(message),
+            summary,
+        )
+    }
+
+    fn finish(
+        &self,
+        session: SessionId,
+        ended_at: Time,
+        outcome: &SessionOutcome,
+        message: Option<&str>,
+        summary: &Summary,
+    ) -> Result<()> {
+        let outcome_json = to_json(outcome);
+        let summary_json = to_json(summary);
+        let pairing = summary.pairings.first().copied().map(pairing_str);
+        let updated = self.write(|conn| {
+            let n = conn.execute(
+                "UPDATE sessions SET ended_at = ?2, outcome = ?3, reason = ?4, outcome_json = ?5,
+                     message = ?6, reps_done = ?7, reps_target = ?8, active_ms = ?9,
+                     pairing = coalesce(?10, pairing), summary_json = ?11
+                 WHERE id = ?1 AND outcome IS NULL",
+                params![
+                    session.0,
+                    ms(ended_at),
+                    outcome.kind(),
+                    outcome.reason_id(),
+                    outcome_json,
+                    message,
+                    summary.reps_done,
+                    summary.reps_target,
+                    i64::try_from(summary.active_ms).unwrap_or(i64::MAX),
+                    pairing,
+                    summary_json,
+                ],
+            )?;
+            if n == 1 {
+                insert_ratings(conn, session, &summary.ratings)?;
+            }
+            Ok(n)
+        })?;
+        if updated == 1 {
+            Ok(())
+        } else {
+            Err(self.not_live(session))
+        }
+    }
+
+    /// One session.
+    pub fn session(&self, session: SessionId) -> Result<SessionRecord> {
+        let mut rows = self.records("WHERE id = ?1", params![session.0])?;
+        rows.pop().ok_or(StoreError::NoSuchSession(session))
+    }
+
+    /// Sessions, newest first; at most `limit` of them if given.
+    pub fn history(&self, limit: Option<usize>) -> Result<Vec<SessionRecord>> {
+        let limit = limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
+        self.records("ORDER BY started_at DESC, id DESC LIMIT ?1", params![limit])
+    }
+
+    /// Sessions that have not ended (live, or left by a crashed driver), oldest first.
+    pub fn unfinished(&self) -> Result<Vec<SessionRecord>> {
+        self.records("WHERE outcome IS NULL ORDER BY started_at, id", [])
+    }
+
+    /// A session's event log, in order.
+    pub fn events(&self, session: SessionId) -> Result<Vec<Event>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT seq, at_ms, input_json FROM events WHERE session_id = ?1 ORDER BY seq",
+            )
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([session.0], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(self.err())?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, at_ms, json) = row.map_err(self.err())?;
+            let input = from_json(&json, session, "event input")?;
+            out.push(Event {
+                seq: u32::try_from(seq).unwrap_or(u32::MAX),
+                at_ms: u64::try_from(at_ms).unwrap_or(0),
+                input,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The protocol as it was when the session ran.
+    pub fn protocol_snapshot(&self, session: SessionId) -> Result<Protocol> {
+        let json = self.protocol_json(session)?;
+        from_json(&json, session, "protocol snapshot")
+    }
+
+    fn protocol_json(&self, session: SessionId) -> Result<String> {
+        self.conn
+            .query_row(
+                "SELECT protocol_json FROM sessions WHERE id = ?1",
+                [session.0],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(self.err())?
+            .ok_or(StoreError::NoSuchSession(session))
+    }
+
+    fn records(&self, tail: &str, params: impl rusqlite::Params) -> Result<Vec<SessionRecord>> {
+        let sql = format!(
+            "SELECT id, uid, protocol_id, protocol_version, area, options_json, facts_json,
+                    started_at, ended_at, outcome_json, reason, message, reps_done, reps_target,
+                    active_ms, pairing, summary_json, owner_pid
+             FROM sessions {tail}"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(self.err())?;
+        let rows = stmt
+            .query_map(params, model::RawSession::from_row)
+            .map_err(self.err())?;
+        let mut out = Vec::new();
+        for row in rows {
+            let raw = row.map_err(self.err())?;
+            let ratings = self.ratings(SessionId(raw.id))?;
+            out.push(raw.into_record(ratings)?);
+        }
+        Ok(out)
+    }
+
+    fn ratings(&self, session: SessionId) -> Result<Vec<RatingResult>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT rating_id, moment, value FROM ratings WHERE session_id = ?1
+                 ORDER BY rating_id, moment DESC",
+            )
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([session.0], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, u8>(2)?,
+                ))
+            })
+            .map_err(self.err())?;
+        let mut out: Vec<RatingResult> = Vec::new();
+        for row in rows {
+            let (id, moment, value) = row.map_err(self.err())?;
+            let entry = match out.iter_mut().position(|r| r.id == id) {
+                Some(i) => &mut out[i],
+                None => {
+                    out.push(RatingResult {
+                        id,
+                        before: None,
+                        after: None,
+                    });
+                    out.last_mut().expect("just pushed")
+                }
+            };
+            if moment == "before" {
+                entry.before = Some(value);
+            } else {
+                entry.after = Some(value);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The breathing pairing the most recent session of this protocol started
+    /// with, if any session got that far.
+    pub fn last_pairing(&self, protocol_id: &str) -> Result<Option<Pairing>> {
+        let p: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT pairing FROM sessions WHERE protocol_id = ?1 AND pairing IS NOT NULL
+                 ORDER BY started_at DESC, id DESC LIMIT 1",
+                [protocol_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(self.err())?;
+        Ok(p.and_then(|p| parse_pairing(&p)))
+    }
+
+    /// What the engine needs to know from the store to start a session of
+    /// `protocol`: the injuries in its area that are not cleared (oldest
+    /// first; the engine applies the window) and the last pairing.
+    pub fn facts_for(&self, protocol: &Protocol) -> Result<Facts> {
+        let injuries = self
+            .injuries_where(
+                "WHERE area = ?1 AND cleared_at IS NULL ORDER BY at, id",
+                [&protocol.area],
+            )?
+            .into_iter()
+            .map(|i| rollcoach_engine::InjuryFact {
+                at: i.at,
+                note: i.note,
+            })
+            .collect();
+        Ok(Facts {
+            injuries,
+            last_pairing: self.last_pairing(&protocol.id)?,
+        })
+    }
+
+    /// Marks every unfinished session whose driving process is gone as
+    /// ended, and returns them. The outcome comes from replaying its event
+    /// log through the engine: `interrupted` with the reps done, or the
+    /// engine's own outcome if the log already reached the end (the driver
+    /// died between the last input and recording the end). Sessions whose
+    /// process is alive, or where that cannot be told (non-Linux), are left
+    /// alone. The end time is the time of the last event.
+    pub fn recover_interrupted(&self) -> Result<Vec<Recovered>> {
+        let mut out = Vec::new();
+        let candidates: Vec<(i64, Option<u32>, Option<String>)> = {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT id, owner_pid, owner_started FROM sessions WHERE outcome IS NULL ORDER BY id")
+                .map_err(self.err())?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .map_err(self.err())?;
+            rows.collect::<Result<_, _>>().map_err(self.err())?
+        };
+        for (id, pid, started) in candidates {
+            if owner::alive(pid, started.as_deref()) {
+                continue;
+            }
+            let session = SessionId(id);
+            let record = self.session(session)?;
+            let protocol = self.protocol_snapshot(session)?;
+            let events = self.events(session)?;
+            let replayed = replay::replay(&protocol, &record, &events)
+                .map_err(|reason| StoreError::Replay { session, reason })?;
+            let ended_at = record
+                .started_at
+                .plus_ms(events.last().map_or(0, |e| e.at_ms));
+            match self.finish(
+                session,
+                ended_at,
+                &replayed.outcome,
+                replayed.message.as_deref(),
+                &replayed.summary,
+            ) {
+                Ok(()) => {}
+                // Another process recovered (or finished) it meanwhile.
+                Err(StoreError::SessionEnded { .. }) => continue,
+                Err(e) => return Err(e),
+            }
+            out.push(Recovered {
+                id: session,
+                protocol_id: record.protocol_id,
+                started_at: record.started_at,
+                outcome: replayed.outcome,
+                reps_done: replayed.summary.reps_done,
+                reps_target: replayed.summary.reps_target,
+            });
+        }
+        Ok(out)
+    }
+
+    // ----- injuries -------------------------------------------------------
+
+    /// Logs an injury in `area` that happened `at`; `created_at` is now.
+    pub fn add_injury(
+        &self,
+        area: &str,
+        at: Time,
+        note: Option<&str>,
+        created_at: Time,
+    ) -> Result<Injury> {
+        let id = self.write(|conn| {
+            conn.execute(
+                "INSERT INTO injuries (area, at, note, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![area, ms(at), note, ms(created_at)],
+            )?;
+            Ok(InjuryId(conn.last_insert_rowid()))
+        })?;
+        self.injury(id)
+    }
+
+    /// One injury.
+    pub fn injury(&self, id: InjuryId) -> Result<Injury> {
+        self.injuries_where("WHERE id = ?1", [id.0])?
+            .pop()
+            .ok_or(StoreError::NoSuchInjury(id))
+    }
+
+    /// All logged injuries, cleared or not, by when they happened.
+    pub fn list_injuries(&self) -> Result<Vec<Injury>> {
+        self.injuries_where("ORDER BY at, id", [])
+    }
+
+    /// Marks an injury as cleared at `now`: it no longer refuses sessions.
+    pub fn clear_injury(&self, id: InjuryId, now: Time) -> Result<Injury> {
+        let n = self.write(|conn| {
+            conn.execute(
+                "UPDATE injuries SET cleared_at = ?2 WHERE id = ?1 AND cleared_at IS NULL",
+                params![id.0, ms(now)],
+            )
+        })?;
+        let injury = self.injury(id)?;
+        if n == 0 {
+            return Err(StoreError::InjuryAlreadyCleared {
+                id,
+                cleared_at: injury.cleared_at.unwrap_or_default().into(),
+            });
+        }
+        Ok(injury)
+    }
+
+    fn injuries_where(&self, tail: &str, params: impl rusqlite::Params) -> Result<Vec<Injury>> {
+        let sql = format!("SELECT id, area, at, note, created_at, cleared_at FROM injuries {tail}");
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(self.err())?;
+        let rows = stmt
+            .query_map(params, |r| {
+                Ok(Injury {
+                    id: InjuryId(r.get(0)?),
+                    area: r.get(1)?,
+                    at: time(r.get(2)?),
+                    note: r.get(3)?,
+                    created_at: time(r.get(4)?),
+                    cleared_at: r.get::<_, Option<i64>>(5)?.map(time),
+                })
+            })
+            .map_err(self.err())?;
+        rows.collect::<Result<_, _>>().map_err(self.err())
+    }
+}
+
+fn insert_ratings(
+    conn: &Connection,
+    session: SessionId,
+    ratings: &[RatingResult],
+) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT OR REPLACE INTO ratings (session_id, rating_id, moment, value) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for r in ratings {
+        for (moment, value) in [("before", r.before), ("after", r.after)] {
+            if let Some(v) = value {
+                stmt.execute(params![session.0, r.id, moment, v])?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn to_json(value: &impl serde::Serialize) -> String {
+    // The engine and protocol types are plain data; serializing them cannot fail.
+    serde_json::to_string(value).expect("serializable engine type")
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(
+    json: &str,
+    session: SessionId,
+    what: &'static str,
+) -> Result<T> {
+    serde_json::from_str(json).map_err(|source| StoreError::Corrupt {
+        session,
+        what,
+        source,
+    })
+}
+
+fn pairing_str(p: Pairing) -> &'static str {
+    match p {
+        Pairing::InhaleOut => "inhale-out",
+        Pairing::InhaleBack => "inhale-back",
+    }
+}
+
+fn parse_pairing(s: &str) -> Option<Pairing> {
+    match s {
+        "inhale-out" => Some(Pairing::InhaleOut),
+        "inhale-back" => Some(Pairing::InhaleBack),
+        _ => None,
+    }
+}
