@@ -51,7 +51,7 @@ pub fn stop_reason_words(r: StopReason) -> &'static str {
         StopReason::SharpOrRadiating => "sharp or radiating feeling",
         StopReason::OtherPain => "pain",
         StopReason::TooMuchDiscomfort => "too much discomfort",
-        StopReason::ByPerson => "stopped by you",
+        StopReason::ByPerson => "by you",
     }
 }
 

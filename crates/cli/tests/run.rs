@@ -1,0 +1,402 @@
+//! `rollcoach run` end to end: the real binary, a temporary database, time
+//! pinned with ROLLCOACH_NOW, the virtual clock (`--speed max`) and a script
+//! on stdin; stdout, stderr and the exit code are snapshotted.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use rollcoach_engine::Time;
+use rollcoach_store::{SessionOutcome, Store};
+
+/// 2026-11-25T10:00:00Z, the pinned "now" of every test.
+const NOW: &str = "2026-11-25T10:00:00Z";
+const NOW_MS: u64 = 1_795_600_800_000;
+const HOUR_MS: u64 = 3_600_000;
+
+/// The three screening answers that let a session go on, and the four setup steps.
+const SCREENING_OK: &str = "no\nno\nno\n";
+const SETUP: &str = "ready\nready\nready\nready\n";
+
+struct TestEnv {
+    dir: tempfile::TempDir,
+}
+
+impl TestEnv {
+    fn new() -> TestEnv {
+        TestEnv {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn db(&self) -> PathBuf {
+        self.dir.path().join("rollcoach.db")
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rollcoach"));
+        cmd.arg("--db")
+            .arg(self.db())
+            .args(args)
+            .env("ROLLCOACH_NOW", NOW)
+            .env("ROLLCOACH_PROTOCOLS", self.dir.path().join("protocols"))
+            .env("TZ", "UTC")
+            .env_remove("ROLLCOACH_DB")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd
+    }
+
+    /// Runs `rollcoach ARGS` with `script` on stdin; returns stdout, stderr and the exit code.
+    fn run(&self, args: &[&str], script: &str) -> Run {
+        let mut child = self.command(args).spawn().unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(script.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        Run {
+            stdout: String::from_utf8(out.stdout).unwrap(),
+            stderr: String::from_utf8(out.stderr).unwrap(),
+            code: out.status.code(),
+        }
+    }
+
+    /// `rollcoach run upper-back --speed max ARGS` with `script`.
+    fn session(&self, args: &[&str], script: &str) -> Run {
+        let mut all = vec!["run", "upper-back", "--speed", "max"];
+        all.extend_from_slice(args);
+        self.run(&all, script)
+    }
+
+    fn store(&self) -> Store {
+        Store::open(self.db()).unwrap()
+    }
+}
+
+struct Run {
+    stdout: String,
+    stderr: String,
+    code: Option<i32>,
+}
+
+impl Run {
+    /// The whole run, for a snapshot.
+    fn all(&self) -> String {
+        format!(
+            "exit: {:?}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+
+    /// The exit code, the last `n` lines of stdout, and stderr.
+    fn tail(&self, n: usize) -> String {
+        let lines: Vec<&str> = self.stdout.lines().collect();
+        let tail = lines[lines.len().saturating_sub(n)..].join("\n");
+        format!(
+            "exit: {:?}\n--- stdout (last {n} lines)\n{tail}\n--- stderr\n{}",
+            self.code, self.stderr
+        )
+    }
+}
+
+fn script(parts: &[&str]) -> String {
+    parts.concat()
+}
+
+#[test]
+fn a_whole_session_completes_with_ratings_before_and_after() {
+    let env = TestEnv::new();
+    let run = env.session(
+        &["--reason", "soreness"],
+        &script(&[SCREENING_OK, "rate 6\n", SETUP, "rate 4\n"]),
+    );
+    insta::assert_snapshot!(run.all());
+    let history = env.store().history(None).unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].outcome, Some(SessionOutcome::Completed));
+    assert_eq!(history[0].reps_done, Some(6));
+}
+
+#[test]
+fn a_yes_to_the_injury_question_refuses_the_session() {
+    let env = TestEnv::new();
+    let run = env.session(&[], "yes\nno\nno\n");
+    insta::assert_snapshot!(run.all());
+}
+
+#[test]
+fn an_injury_in_the_log_refuses_and_says_when_it_becomes_allowed() {
+    let env = TestEnv::new();
+    env.store()
+        .add_injury(
+            "upper-back",
+            Time(NOW_MS - 10 * HOUR_MS),
+            Some("tweaked it lifting"),
+            Time(NOW_MS - 9 * HOUR_MS),
+        )
+        .unwrap();
+    let run = env.session(&[], &script(&[SCREENING_OK, SETUP]));
+    insta::assert_snapshot!(run.all());
+    assert!(run.stdout.contains("2026-11-27 00:00"), "{}", run.stdout);
+}
+
+#[test]
+fn an_injury_more_than_48_hours_ago_no_longer_refuses() {
+    let env = TestEnv::new();
+    env.store()
+        .add_injury(
+            "upper-back",
+            Time(NOW_MS - 49 * HOUR_MS),
+            None,
+            Time(NOW_MS - 49 * HOUR_MS),
+        )
+        .unwrap();
+    let run = env.session(&[], &script(&[SCREENING_OK, SETUP]));
+    insta::assert_snapshot!(run.tail(2));
+}
+
+#[test]
+fn pain_with_a_pop_stops_the_session() {
+    let env = TestEnv::new();
+    let run = env.session(&[], &script(&[SCREENING_OK, SETUP, "@10.5 pain pop\n"]));
+    insta::assert_snapshot!(run.tail(3));
+}
+
+#[test]
+fn pain_over_the_spine_stops_the_session() {
+    let env = TestEnv::new();
+    let run = env.session(&[], &script(&[SCREENING_OK, SETUP, "@17 pain spine\n"]));
+    insta::assert_snapshot!(run.tail(3));
+}
+
+#[test]
+fn sharp_or_radiating_pain_stops_the_session() {
+    let env = TestEnv::new();
+    let run = env.session(&[], &script(&[SCREENING_OK, SETUP, "@3 pain sharp\n"]));
+    insta::assert_snapshot!(run.tail(3));
+}
+
+#[test]
+fn other_pain_stops_the_session() {
+    let env = TestEnv::new();
+    let run = env.session(&[], &script(&[SCREENING_OK, SETUP, "@5 pain\n"]));
+    insta::assert_snapshot!(run.tail(3));
+}
+
+#[test]
+fn too_much_discomfort_stops_the_session_and_some_does_not() {
+    let env = TestEnv::new();
+    let run = env.session(
+        &[],
+        &script(&[SCREENING_OK, SETUP, "@6 discomfort 7\n@9 discomfort 8\n"]),
+    );
+    insta::assert_snapshot!(run.tail(7));
+}
+
+#[test]
+fn the_person_can_stop_at_any_time() {
+    let env = TestEnv::new();
+    let run = env.session(&[], &script(&[SCREENING_OK, SETUP, "@20 stop\n"]));
+    insta::assert_snapshot!(run.tail(3));
+    let history = env.store().history(None).unwrap();
+    assert_eq!(history[0].reason.as_deref(), Some("by-person"));
+    assert_eq!(history[0].reps_done, Some(2));
+}
+
+#[test]
+fn a_noise_without_pain_is_logged_and_the_session_goes_on() {
+    let env = TestEnv::new();
+    let run = env.session(&[], &script(&[SCREENING_OK, SETUP, "@9 noise\n"]));
+    let around: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("[00:08") || l.starts_with("[00:09"))
+        .collect();
+    insta::assert_snapshot!(format!("{}\n{}", around.join("\n"), run.tail(1)));
+}
+
+#[test]
+fn pause_freezes_the_phase_and_resume_continues_it() {
+    let env = TestEnv::new();
+    let run = env.session(
+        &["--reps", "5"],
+        &script(&[SCREENING_OK, SETUP, "@5 pause\n@65 resume\n@66 switch\n"]),
+    );
+    let rolling: Vec<&str> = run
+        .stdout
+        .lines()
+        .skip_while(|l| !l.contains("== rolling =="))
+        .filter(|l| !l.contains("say:"))
+        .collect();
+    insta::assert_snapshot!(format!("exit: {:?}\n{}", run.code, rolling.join("\n")));
+}
+
+#[test]
+fn reps_outside_the_protocol_range_are_a_usage_error() {
+    let env = TestEnv::new();
+    let high = env.session(&["--reps", "9"], SCREENING_OK);
+    let low = env.session(&["--reps", "4"], SCREENING_OK);
+    let tempo = env.session(&["--tempo", "10"], SCREENING_OK);
+    let reason = env.session(&["--reason", "knees"], SCREENING_OK);
+    insta::assert_snapshot!(format!(
+        "{}{}{}{}",
+        high.all(),
+        low.all(),
+        tempo.all(),
+        reason.all()
+    ));
+    assert!(env.store().history(None).unwrap().is_empty());
+}
+
+#[test]
+fn a_malformed_script_line_is_reported_with_its_number_and_nothing_runs() {
+    let env = TestEnv::new();
+    let run = env.session(&[], "no\nno # fine\n\nnope\nrate eleven\n");
+    insta::assert_snapshot!(run.all());
+    assert!(env.store().history(None).unwrap().is_empty());
+}
+
+#[test]
+fn an_out_of_place_line_is_reported_with_its_number_and_nothing_is_recorded() {
+    let env = TestEnv::new();
+    let run = env.session(&[], "no\nno\nno\nready\npause\nready\n");
+    insta::assert_snapshot!(run.all());
+    assert!(env.store().history(None).unwrap().is_empty());
+}
+
+#[test]
+fn a_time_already_passed_is_out_of_place() {
+    let env = TestEnv::new();
+    // The first after-rating waits for the rolling to end (48 s), so @30 is in the past.
+    let run = env.session(
+        &["--reason", "posture", "--reason", "soreness"],
+        &script(&[SCREENING_OK, "skip\nskip\n", SETUP, "rate 3\n@30 rate 2\n"]),
+    );
+    insta::assert_snapshot!(run.all());
+}
+
+#[test]
+fn a_script_that_ends_early_is_recorded_as_stopped_by_the_person() {
+    let env = TestEnv::new();
+    let run = env.session(&[], "no\nno\n");
+    insta::assert_snapshot!(run.tail(1));
+    let history = env.store().history(None).unwrap();
+    assert_eq!(history[0].reason.as_deref(), Some("by-person"));
+}
+
+#[test]
+fn json_lines_have_a_type_prompts_a_kind_and_the_end_an_outcome_and_reason() {
+    let env = TestEnv::new();
+    let run = env.session(
+        &["--json", "--reps", "5"],
+        &script(&[SCREENING_OK, SETUP, "@9 pain spine\n"]),
+    );
+    assert_eq!(run.code, Some(3), "{}", run.stderr);
+    let values: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(values.iter().all(|v| v["type"].is_string()));
+    let prompt = values.iter().find(|v| v["type"] == "prompt").unwrap();
+    assert_eq!(prompt["kind"], "screening");
+    let phase = values.iter().find(|v| v["type"] == "phase").unwrap();
+    for field in ["rep", "of", "direction", "breath"] {
+        assert!(!phase[field].is_null(), "phase lacks {field}: {phase}");
+    }
+    let end = values.last().unwrap();
+    assert_eq!(end["type"], "end");
+    assert_eq!(end["outcome"], "stopped");
+    assert_eq!(end["reason"], "pain-over-spine");
+    let shown: Vec<String> = values
+        .iter()
+        .filter(|v| v["type"] != "cue")
+        .map(|v| v.to_string())
+        .collect();
+    insta::assert_snapshot!(shown.join("\n"));
+}
+
+#[test]
+fn voice_on_without_espeak_ng_is_a_usage_error_with_the_install_hint() {
+    let env = TestEnv::new();
+    let mut cmd = env.command(&["run", "upper-back", "--voice", "on", "--speed", "max"]);
+    cmd.env("PATH", env.dir.path());
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("apt-get install espeak-ng"), "{stderr}");
+}
+
+#[test]
+fn an_unknown_protocol_is_a_usage_error() {
+    let env = TestEnv::new();
+    let run = env.run(&["run", "lower-back", "--speed", "max"], "");
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+}
+
+/// kill -9 in the middle of the rolling: the database stays consistent, and
+/// the next command records the session as interrupted with the reps its log did.
+#[test]
+fn a_session_killed_mid_rolling_is_recovered_as_interrupted() {
+    let env = TestEnv::new();
+    // 6 s per direction at 3x speed: each phase takes 2 s of real time.
+    let mut child = env
+        .command(&[
+            "run",
+            "upper-back",
+            "--speed",
+            "3",
+            "--tempo",
+            "6",
+            "--reps",
+            "8",
+        ])
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script(&[SCREENING_OK, SETUP, "@600 stop\n"]).as_bytes())
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "no rep 2 before the end"
+        );
+        if line.contains("rep 2 of 8: breathe") {
+            break;
+        }
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    // The next command opens the store, which recovers the session.
+    let next = env.session(&[], "stop\n");
+    assert_eq!(next.code, Some(3), "{}", next.stderr);
+
+    let store = env.store();
+    let history = store.history(None).unwrap();
+    let killed = history.iter().find(|s| s.reps_target == 8).unwrap();
+    assert_eq!(killed.outcome, Some(SessionOutcome::Interrupted));
+    assert_eq!(killed.reps_done, Some(1));
+    let events = store.events(killed.id).unwrap();
+    assert_eq!(
+        events.last().unwrap().at_ms,
+        12_000,
+        "the timeout that started rep 2"
+    );
+
+    let conn = rusqlite::Connection::open(env.db()).unwrap();
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+}
