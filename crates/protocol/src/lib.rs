@@ -8,14 +8,18 @@
 #![deny(missing_docs)]
 
 mod catalog;
+mod check;
 pub mod diagnostic;
 mod file;
 mod model;
+pub mod raw;
+mod schema;
 
 pub use catalog::{Catalog, Origin, Problem, ResolveError};
 pub use diagnostic::Diagnostic;
 pub use file::{FileError, MAX_FILE_BYTES, load_file, text_of};
 pub use model::*;
+pub use schema::json_schema;
 
 /// Built-in protocol files: (file name, TOML source).
 pub const BUILTIN_SOURCES: &[(&str, &str)] = &[(
@@ -25,15 +29,13 @@ pub const BUILTIN_SOURCES: &[(&str, &str)] = &[(
 
 /// Parses and validates a protocol file's text.
 ///
-/// Returns every problem found, not only the first.
+/// Returns every problem found, not only the first: TOML syntax errors,
+/// unknown keys (with a suggestion), wrong types, missing fields, duplicate
+/// ids, reps and tempo out of order, references to undefined instruments or
+/// reps, no setup steps, an indication with nothing to rate, no injury rule.
+/// Text over [`MAX_FILE_BYTES`] or holding a NUL byte is refused up front.
 pub fn parse(source: &str) -> Result<Protocol, Vec<Diagnostic>> {
-    toml::from_str::<Protocol>(source).map_err(|e| {
-        vec![Diagnostic {
-            span: e.span().unwrap_or(0..0),
-            message: e.message().to_string(),
-            hint: None,
-        }]
-    })
+    check::parse(source)
 }
 
 /// The built-in protocols, parsed. They are checked by the tests, so a

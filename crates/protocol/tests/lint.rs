@@ -1,0 +1,285 @@
+//! Lint output for every class of problem, as the person sees it.
+//!
+//! Each case breaks the built-in upper-back protocol in one way (or several,
+//! to show that every problem is reported) and snapshots the rendered
+//! diagnostics: `path:line:column: error: ...`, the source line, a caret and
+//! a hint.
+
+use rollcoach_protocol::{BUILTIN_SOURCES, diagnostic, parse};
+
+fn upper_back() -> &'static str {
+    BUILTIN_SOURCES
+        .iter()
+        .find(|(name, _)| *name == "upper-back.toml")
+        .unwrap()
+        .1
+}
+
+/// Replaces `from` (which must occur) with `to`, once.
+fn edit(source: &str, from: &str, to: &str) -> String {
+    assert!(
+        source.contains(from),
+        "the fixture no longer holds {from:?}"
+    );
+    source.replacen(from, to, 1)
+}
+
+/// Removes the text from `start` (included) up to `end` (excluded).
+fn cut(source: &str, start: &str, end: &str) -> String {
+    let a = source.find(start).expect("start marker");
+    let b = a + source[a..].find(end).expect("end marker");
+    format!("{}{}", &source[..a], &source[b..])
+}
+
+fn lint(source: &str) -> String {
+    match parse(source) {
+        Ok(_) => "valid".to_string(),
+        Err(diags) => {
+            assert!(!diags.is_empty());
+            diagnostic::render("protocol.toml", source, &diags)
+        }
+    }
+}
+
+#[test]
+fn the_builtins_are_valid() {
+    for (name, source) in BUILTIN_SOURCES {
+        if let Err(d) = parse(source) {
+            panic!("{name}:\n{}", diagnostic::render(name, source, &d));
+        }
+    }
+}
+
+#[test]
+fn toml_syntax_errors_are_located() {
+    let src = edit(upper_back(), "version = 1", "version = = 1");
+    insta::assert_snapshot!("syntax", lint(&src));
+    let src = edit(upper_back(), "label = \"neck\"", "label = \"neck");
+    insta::assert_snapshot!("syntax_unterminated_string", lint(&src));
+}
+
+#[test]
+fn unknown_keys_get_a_did_you_mean() {
+    let src = edit(upper_back(), "title = ", "titel = ");
+    let src = edit(&src, "min = 5", "mni = 5");
+    let src = edit(
+        &src,
+        "window_hours = 48",
+        "window_hours = 48\ncolour = \"red\"",
+    );
+    insta::assert_snapshot!("unknown_keys", lint(&src));
+}
+
+#[test]
+fn wrong_types_say_what_was_expected() {
+    let src = edit(upper_back(), "version = 1", "version = \"one\"");
+    let src = edit(
+        &src,
+        "higher_is_better = true",
+        "higher_is_better = \"yes\"",
+    );
+    let src = edit(&src, "refuse_on = \"yes\"", "refuse_on = \"maybe\"");
+    let src = edit(
+        &src,
+        "trigger = { kind = \"pain-over-spine\" }",
+        "trigger = { kind = \"pain-over-spin\" }",
+    );
+    let src = edit(&src, "when = { at = \"on-noise\" }", "when = \"on-noise\"");
+    let src = edit(&src, "min_seconds = 2.0", "min_seconds = [2]");
+    insta::assert_snapshot!("wrong_types", lint(&src));
+}
+
+#[test]
+fn missing_required_fields_are_reported_where_they_belong() {
+    let src = cut(upper_back(), "summary = ", "default_instrument");
+    let src = edit(&src, "author = \"Nick April\"\n", "");
+    let src = edit(&src, "cue = \"roll toward your neck\"\n", "");
+    insta::assert_snapshot!("missing_fields", lint(&src));
+}
+
+#[test]
+fn blank_text_and_ids_that_are_not_kebab_case_are_reported() {
+    let src = edit(
+        upper_back(),
+        "title = \"Foam rolling the upper back\"",
+        "title = \"  \"",
+    );
+    let src = edit(&src, "id = \"upper-back\"", "id = \"Upper Back\"");
+    insta::assert_snapshot!("blank_and_kebab", lint(&src));
+}
+
+#[test]
+fn duplicate_ids_are_reported_for_every_kind_of_thing() {
+    let src = edit(upper_back(), "id = \"posture\"", "id = \"soreness\"");
+    let src = edit(
+        &src,
+        "id = \"chest-tightness\"",
+        "id = \"upper-back-soreness\"",
+    );
+    let src = edit(&src, "id = \"lacrosse-ball\"", "id = \"foam-roller\"");
+    let src = edit(&src, "id = \"wound-or-fracture\"", "id = \"recent-injury\"");
+    let src = edit(&src, "id = \"arms\"", "id = \"lie-down\"");
+    let src = edit(
+        &src,
+        "id = \"noises-normal-early\"",
+        "id = \"noises-normal\"",
+    );
+    let src = edit(&src, "id = \"pain-over-spine\"", "id = \"pain-with-pop\"");
+    let src = edit(&src, "id = \"cautions\"", "id = \"contraindications\"");
+    insta::assert_snapshot!("duplicate_ids", lint(&src));
+}
+
+#[test]
+fn a_rating_shared_by_two_indications_is_fine_when_identical() {
+    // The same rating twice (same id, same content) is one rating, asked once.
+    let src = edit(
+        upper_back(),
+        "id = \"chest-tightness\"\nlabel = \"Chest and shoulder tightness\"\nquestion = \"How tight do your chest and the front of your shoulders feel right now?\"\nlow = \"not tight at all\"\nhigh = \"as tight as you can imagine\"",
+        "id = \"upper-back-soreness\"\nlabel = \"Upper-back soreness\"\nquestion = \"How sore are the muscles of your mid and upper back right now?\"\nlow = \"not sore at all\"\nhigh = \"as sore as you can imagine\"",
+    );
+    let p = parse(&src).unwrap();
+    assert_eq!(p.ratings().len(), 2);
+}
+
+#[test]
+fn a_duplicate_setup_variant_and_trigger_are_reported() {
+    let src = edit(
+        upper_back(),
+        "instrument = \"lacrosse-ball\"",
+        "instrument = \"trigger-point-cane\"",
+    );
+    let src = edit(
+        &src,
+        "trigger = { kind = \"other-pain\" }",
+        "trigger = { kind = \"pain-with-pop\" }",
+    );
+    insta::assert_snapshot!("duplicate_variant_and_trigger", lint(&src));
+}
+
+#[test]
+fn reps_out_of_order_are_reported() {
+    let min_above_max = edit(upper_back(), "min = 5\nmax = 8", "min = 9\nmax = 8");
+    insta::assert_snapshot!("reps_min_above_max", lint(&min_above_max));
+    let default_outside = edit(upper_back(), "default = 6", "default = 12");
+    insta::assert_snapshot!("reps_default_outside", lint(&default_outside));
+    let below_one = edit(upper_back(), "min = 5", "min = 0");
+    insta::assert_snapshot!("reps_below_one", lint(&below_one));
+    let negative = edit(upper_back(), "min = 5", "min = -3");
+    insta::assert_snapshot!("reps_negative", lint(&negative));
+}
+
+#[test]
+fn tempo_outside_its_range_is_reported() {
+    let default_outside = edit(
+        upper_back(),
+        "default_seconds = 4.0",
+        "default_seconds = 9.5",
+    );
+    insta::assert_snapshot!("tempo_default_outside", lint(&default_outside));
+    let min_above_max = edit(
+        upper_back(),
+        "min_seconds = 2.0\nmax_seconds = 6.0",
+        "min_seconds = 6.0\nmax_seconds = 2.0",
+    );
+    insta::assert_snapshot!("tempo_min_above_max", lint(&min_above_max));
+    let non_positive = edit(upper_back(), "min_seconds = 2.0", "min_seconds = 0");
+    let non_positive = edit(&non_positive, "max_seconds = 6.0", "max_seconds = nan");
+    insta::assert_snapshot!("tempo_non_positive", lint(&non_positive));
+    let typo = edit(upper_back(), "max_seconds = 6.0", "max_seconds = 600");
+    insta::assert_snapshot!("tempo_too_long", lint(&typo));
+}
+
+#[test]
+fn references_to_undefined_things_are_reported() {
+    let src = edit(
+        upper_back(),
+        "default_instrument = \"foam-roller\"",
+        "default_instrument = \"foam-rolller\"",
+    );
+    let src = edit(
+        &src,
+        "instrument = \"lacrosse-ball\"",
+        "instrument = \"tennis-ball\"",
+    );
+    let src = edit(
+        &src,
+        "when = { at = \"rep\", rep = 2 }",
+        "when = { at = \"rep\", rep = 11 }",
+    );
+    let src = edit(
+        &src,
+        "alternate_each_session = true",
+        "alternate_each_session = true\nswitch_every_reps = 8",
+    );
+    let src = edit(
+        &src,
+        "kind = \"discomfort\", above = 7",
+        "kind = \"discomfort\", above = 10",
+    );
+    insta::assert_snapshot!("undefined_references", lint(&src));
+}
+
+#[test]
+fn no_setup_steps_is_reported() {
+    let empty = cut(upper_back(), "[[setup]]", "[movement]");
+    let empty = edit(
+        &empty,
+        "default_instrument = ",
+        "setup = []\ndefault_instrument = ",
+    );
+    insta::assert_snapshot!("setup_empty", lint(&empty));
+    let missing = cut(upper_back(), "[[setup]]", "[movement]");
+    insta::assert_snapshot!("setup_missing", lint(&missing));
+}
+
+#[test]
+fn an_indication_with_nothing_to_rate_is_reported() {
+    let src = cut(
+        upper_back(),
+        "[indications.rating]\nid = \"upper-back-soreness\"",
+        "[[indications]]",
+    );
+    insta::assert_snapshot!("indication_without_rating", lint(&src));
+}
+
+#[test]
+fn no_screening_injury_rule_is_reported() {
+    let src = cut(
+        upper_back(),
+        "[screening.injury_rule]",
+        "[[screening.questions]]",
+    );
+    insta::assert_snapshot!("no_injury_rule", lint(&src));
+    let zero = edit(upper_back(), "window_hours = 48", "window_hours = 0");
+    insta::assert_snapshot!("injury_rule_zero_hours", lint(&zero));
+}
+
+#[test]
+fn every_problem_is_reported_not_only_the_first() {
+    let src = edit(upper_back(), "title = ", "titel = ");
+    let src = edit(&src, "min = 5\nmax = 8", "min = 9\nmax = 8");
+    let src = edit(
+        &src,
+        "default_instrument = \"foam-roller\"",
+        "default_instrument = \"roller\"",
+    );
+    let src = edit(&src, "id = \"arms\"", "id = \"lie-down\"");
+    let diags = parse(&src).unwrap_err();
+    assert_eq!(diags.len(), 4, "{diags:#?}");
+}
+
+#[test]
+fn an_empty_file_lists_what_is_missing() {
+    insta::assert_snapshot!("empty_file", lint(""));
+}
+
+#[test]
+fn binary_and_huge_text_is_refused_before_parsing() {
+    insta::assert_snapshot!("nul_byte", lint("id = \"x\"\0\n"));
+    let huge = format!("# {}\n", "x".repeat(rollcoach_protocol::MAX_FILE_BYTES));
+    let diags = parse(&huge).unwrap_err();
+    assert_eq!(diags.len(), 1);
+    assert!(diags[0].message.contains("larger than 1 MiB"));
+    let err = rollcoach_protocol::text_of(b"\xff\xfe t").unwrap_err();
+    assert!(err.message.contains("invalid UTF-8"));
+}
