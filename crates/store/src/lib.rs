@@ -73,7 +73,7 @@ use rollcoach_engine::{Facts, Input, Outcome, RatingResult, Summary, Time};
 use rollcoach_protocol::{Pairing, Protocol};
 use rusqlite::{Connection, OptionalExtension, params};
 
-pub use error::StoreError;
+pub use error::{DisplayTime, StoreError};
 pub use export::{
     EXPORT_FORMAT, EXPORT_VERSION, ExportDocument, ExportedInjury, ExportedSession, ImportReport,
 };

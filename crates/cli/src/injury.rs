@@ -1,0 +1,182 @@
+//! `rollcoach injury add|list|clear`: the injury log the 48-hour rule reads.
+
+use clap::Subcommand;
+use rollcoach_engine::Time;
+use rollcoach_store::{Injury, InjuryId, StoreError};
+
+use crate::db::{self, format_local};
+use crate::{Global, UsageError};
+
+/// `rollcoach injury` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Log an injury: sessions of protocols for that area are refused within
+    /// the protocol's window (48 hours for upper-back).
+    Add {
+        /// Body area, as the protocols name it (e.g. upper-back).
+        #[arg(long)]
+        area: String,
+        /// When it happened [default: now]: "2h ago", "yesterday",
+        /// "YYYY-MM-DD HH:MM" (local) or RFC 3339.
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+        /// A note, e.g. what happened.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// List logged injuries, oldest first.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Clear an injury: it no longer refuses sessions (it stays listed).
+    Clear {
+        /// The injury's id, from `rollcoach injury list`.
+        id: i64,
+    },
+}
+
+/// Runs an `injury` subcommand.
+pub fn run(cmd: Command, global: &Global) -> anyhow::Result<u8> {
+    let now = db::now(global)?;
+    match cmd {
+        Command::Add { area, at, note } => add(global, &area, at.as_deref(), note.as_deref(), now),
+        Command::List { json } => list(global, json, now),
+        Command::Clear { id } => clear(global, InjuryId(id), now),
+    }
+}
+
+/// Longest injury window, in hours, of the protocols for `area`.
+fn window_hours(global: &Global, area: &str) -> Option<u32> {
+    crate::protocols::catalog(global)
+        .all()
+        .iter()
+        .filter(|p| p.area == area)
+        .map(|p| p.screening.injury_rule.window_hours)
+        .max()
+}
+
+fn add(
+    global: &Global,
+    area: &str,
+    at: Option<&str>,
+    note: Option<&str>,
+    now: Time,
+) -> anyhow::Result<u8> {
+    let area = area.trim();
+    let catalog = crate::protocols::catalog(global);
+    let mut areas: Vec<&str> = catalog.all().iter().map(|p| p.area.as_str()).collect();
+    areas.sort_unstable();
+    areas.dedup();
+    // A misspelt area would silently never refuse anything: refuse it here.
+    if !areas.contains(&area) {
+        return Err(UsageError(format!(
+            "no protocol covers the area {area:?}; known areas: {}",
+            areas.join(", ")
+        ))
+        .into());
+    }
+    let at = match at {
+        Some(text) => db::parse_time(text, now)?,
+        None => now,
+    };
+    let note = note.map(str::trim).filter(|n| !n.is_empty());
+    let store = db::open_store(global)?;
+    let injury = store.add_injury(area, at, note, now)?;
+    println!(
+        "Logged injury {}: {} at {}.",
+        injury.id,
+        injury.area,
+        format_local(injury.at)
+    );
+    if let Some(hours) = window_hours(global, area) {
+        let until = at.plus_ms(u64::from(hours) * 3_600_000);
+        if until > now {
+            println!(
+                "Sessions for {area} are refused until {} ({hours} hours after it).",
+                format_local(until)
+            );
+        } else {
+            println!("It was more than {hours} hours ago: sessions for {area} are allowed.");
+        }
+    }
+    Ok(crate::exit::OK)
+}
+
+fn status(i: &Injury, now: Time, window: Option<u32>) -> String {
+    match (i.cleared_at, window) {
+        (Some(c), _) => format!("cleared {}", format_local(c)),
+        (None, Some(h)) if i.at.plus_ms(u64::from(h) * 3_600_000) > now => format!(
+            "refuses sessions until {}",
+            format_local(i.at.plus_ms(u64::from(h) * 3_600_000))
+        ),
+        (None, Some(_)) => "past its window".to_owned(),
+        (None, None) => "active".to_owned(),
+    }
+}
+
+fn list(global: &Global, json: bool, now: Time) -> anyhow::Result<u8> {
+    let store = db::open_store(global)?;
+    let injuries = store.list_injuries()?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&injuries)?);
+        return Ok(crate::exit::OK);
+    }
+    if injuries.is_empty() {
+        println!(
+            "No injuries logged. Log one with: rollcoach injury add --area upper-back --at \"2h ago\""
+        );
+        return Ok(crate::exit::OK);
+    }
+    let rows: Vec<[String; 5]> = injuries
+        .iter()
+        .map(|i| {
+            [
+                i.id.to_string(),
+                i.area.clone(),
+                format_local(i.at),
+                status(i, now, window_hours(global, &i.area)),
+                i.note.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let header = ["ID", "AREA", "WHEN", "STATUS", "NOTE"].map(str::to_owned);
+    let mut widths = header.clone().map(|h| h.chars().count());
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    for row in std::iter::once(&header).chain(&rows) {
+        let line: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        println!("{}", line.join("  ").trim_end());
+    }
+    Ok(crate::exit::OK)
+}
+
+fn clear(global: &Global, id: InjuryId, now: Time) -> anyhow::Result<u8> {
+    let store = db::open_store(global)?;
+    match store.clear_injury(id, now) {
+        Ok(i) => {
+            println!(
+                "Cleared injury {} ({} at {}): it no longer refuses sessions.",
+                i.id,
+                i.area,
+                format_local(i.at)
+            );
+            Ok(crate::exit::OK)
+        }
+        Err(StoreError::InjuryAlreadyCleared { id, cleared_at }) => Err(UsageError(format!(
+            "injury {id} is already cleared (at {})",
+            format_local(cleared_at.0)
+        ))
+        .into()),
+        Err(e @ StoreError::NoSuchInjury(_)) => Err(UsageError(e.to_string()).into()),
+        Err(e) => Err(e.into()),
+    }
+}
