@@ -1,7 +1,11 @@
 //! The `rollcoach` binary: a thin layer of clap commands over the protocol,
 //! engine, store and server crates.
 
+mod db;
+mod history;
+mod injury;
 mod protocols;
+mod transfer;
 mod serve;
 mod run;
 
@@ -81,6 +85,15 @@ enum Command {
     Serve(serve::Args),
     /// Run a guided session: full screen in a terminal, a script of events otherwise.
     Run(run::Args),
+    /// Log, list and clear injuries (the 48-hour rule reads this log).
+    #[command(subcommand)]
+    Injury(injury::Command),
+    /// Past sessions with ratings, a summary and a chart of the ratings over time.
+    History(history::Args),
+    /// Export every session (ratings, event logs) and the injury log as JSON or CSV.
+    Export(transfer::ExportArgs),
+    /// Import a JSON export; sessions already in the database are skipped.
+    Import(transfer::ImportArgs),
 }
 
 fn main() -> ExitCode {
@@ -89,6 +102,10 @@ fn main() -> ExitCode {
         Command::Protocols(cmd) => protocols::run(cmd, &cli.global),
         Command::Serve(args) => serve::run(args, &cli.global),
         Command::Run(args) => run::run(args, &cli.global),
+        Command::Injury(cmd) => injury::run(cmd, &cli.global),
+        Command::History(args) => history::run(args, &cli.global),
+        Command::Export(args) => transfer::export(args, &cli.global),
+        Command::Import(args) => transfer::import(args, &cli.global),
     };
     match result {
         Ok(code) => ExitCode::from(code),
