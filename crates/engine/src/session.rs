@@ -556,11 +556,11 @@ impl Session {
             return;
         }
         let rep = phase / 2 + 1;
-        if phase % 2 == 0 {
+        if phase.is_multiple_of(2) {
             if let Some(n) = self.protocol.movement.breathing.switch_every_reps
                 && n > 0
                 && rep > 1
-                && (rep - 1) % n == 0
+                && (rep - 1).is_multiple_of(n)
             {
                 self.pairing = self.pairing.switched();
                 self.pending.push_back(Output::PairingSwitched {
@@ -588,7 +588,7 @@ impl Session {
     /// The Phase output and its spoken cue.
     fn phase_outputs(&self, phase: u32, deadline: Time) -> (Output, Output) {
         let mv = &self.protocol.movement;
-        let direction = if phase % 2 == 0 {
+        let direction = if phase.is_multiple_of(2) {
             Direction::Out
         } else {
             Direction::Back

@@ -38,7 +38,7 @@ fn ends(outputs: &[Output]) -> usize {
 fn a_default_session_completes_with_every_rep_paced_by_the_breath() {
     let p = upper_back();
     let mut d = Driver::new(&p, Options::default(), Facts::default());
-    d.to_rolling(&p, None);
+    d.start_rolling(&p, None);
     d.progress_all();
     let (outcome, _, summary) = end_of(&d);
     assert_eq!(outcome, Outcome::Completed);
@@ -240,7 +240,7 @@ fn each_kind_of_pain_stops_at_once_with_the_protocols_message() {
     ];
     for (kind, reason, rule) in cases {
         let mut d = Driver::new(&p, Options::default(), Facts::default());
-        d.to_rolling(&p, None);
+        d.start_rolling(&p, None);
         d.progress_n(3);
         d.wait(1000);
         d.ok(Input::Pain { kind });
@@ -285,7 +285,7 @@ fn pain_during_setup_stops_the_session_before_anything_moves() {
 fn discomfort_above_the_threshold_stops_the_session() {
     let p = upper_back();
     let mut d = Driver::new(&p, Options::default(), Facts::default());
-    d.to_rolling(&p, None);
+    d.start_rolling(&p, None);
     d.progress_n(1);
     d.ok(Input::Discomfort { level: 8 });
     let (outcome, message, summary) = end_of(&d);
@@ -311,7 +311,7 @@ fn discomfort_above_the_threshold_stops_the_session() {
 fn discomfort_at_or_below_the_threshold_is_acknowledged_and_the_session_goes_on() {
     let p = upper_back();
     let mut d = Driver::new(&p, Options::default(), Facts::default());
-    d.to_rolling(&p, None);
+    d.start_rolling(&p, None);
     d.wait(500);
     d.ok(Input::Discomfort { level: 7 });
     d.ok(Input::Discomfort { level: 3 });
@@ -335,7 +335,7 @@ fn discomfort_at_or_below_the_threshold_is_acknowledged_and_the_session_goes_on(
 fn a_noise_without_pain_is_acknowledged_as_normal_and_the_session_goes_on() {
     let p = upper_back();
     let mut d = Driver::new(&p, Options::default(), Facts::default());
-    d.to_rolling(&p, None);
+    d.start_rolling(&p, None);
     d.progress_n(2);
     d.ok(Input::Noise);
     d.ok(Input::Noise);
@@ -380,7 +380,7 @@ fn the_person_can_stop_at_any_stage() {
         assert_eq!(ends(&d.outputs), 1);
     }
     let mut d = Driver::new(&p, Options::default(), Facts::default());
-    d.to_rolling(&p, None);
+    d.start_rolling(&p, None);
     d.progress_n(5);
     d.ok(Input::Pause);
     d.ok(Input::Stop);
@@ -394,7 +394,7 @@ fn the_person_can_stop_at_any_stage() {
 fn pause_freezes_the_phase_and_resume_continues_with_the_time_it_had_left() {
     let p = upper_back();
     let mut d = Driver::new(&p, Options::default(), Facts::default());
-    d.to_rolling(&p, None);
+    d.start_rolling(&p, None);
     let phase_end = d.session.next_deadline().unwrap();
     assert_eq!(phase_end, d.now.plus_ms(4000));
     d.wait(1500);
@@ -427,7 +427,7 @@ fn pause_freezes_the_phase_and_resume_continues_with_the_time_it_had_left() {
 fn switching_the_breathing_takes_effect_at_the_next_phase() {
     let p = upper_back();
     let mut d = Driver::new(&p, Options::default(), Facts::default());
-    d.to_rolling(&p, None);
+    d.start_rolling(&p, None);
     d.wait(1000);
     d.ok(Input::SwitchBreathing);
     assert_eq!(
@@ -474,7 +474,7 @@ fn the_pairing_alternates_from_the_last_session_unless_chosen() {
                 last_pairing: last,
             },
         );
-        d.to_rolling(&p, None);
+        d.start_rolling(&p, None);
         let pairing = d.session.pairing();
         let breath = d
             .outputs
@@ -513,7 +513,7 @@ fn a_protocol_that_switches_every_two_reps_switches_at_reps_three_and_five() {
     let mut p = upper_back();
     p.movement.breathing.switch_every_reps = Some(2);
     let mut d = Driver::new(&p, Options::default(), Facts::default());
-    d.to_rolling(&p, None);
+    d.start_rolling(&p, None);
     d.progress_all();
     let mut switched_at = Vec::new();
     let mut rep = 0;
@@ -538,7 +538,7 @@ fn a_protocol_that_switches_every_two_reps_switches_at_reps_three_and_five() {
 fn a_late_driver_does_not_make_the_phases_drift() {
     let p = upper_back();
     let mut d = Driver::new(&p, Options::default(), Facts::default());
-    d.to_rolling(&p, None);
+    d.start_rolling(&p, None);
     let start = d.now;
     // 1.5 s late for the first deadline: the second phase still ends at 8 s.
     d.wait(5500);
@@ -885,7 +885,7 @@ fn replaying_the_input_log_reproduces_the_session_output_for_output() {
 fn inputs_and_outputs_round_trip_through_json() {
     let p = upper_back();
     let mut d = Driver::new(&p, reasons(&["soreness"]), Facts::default());
-    d.to_rolling(&p, Some(4));
+    d.start_rolling(&p, Some(4));
     d.ok(Input::Pain {
         kind: PainKind::Pop,
     });

@@ -108,7 +108,7 @@ impl Driver {
 
     /// Answers every screening question with its accepting answer, skips or
     /// gives the before-ratings, and says ready to every setup step.
-    pub fn to_rolling(&mut self, protocol: &Protocol, before: Option<u8>) {
+    pub fn start_rolling(&mut self, protocol: &Protocol, before: Option<u8>) {
         for q in &protocol.screening.questions {
             let answer = match q.refuse_on {
                 rollcoach_protocol::Answer::Yes => rollcoach_protocol::Answer::No,
