@@ -98,7 +98,8 @@ pub fn breath_words(p: &Protocol, breath: Breath) -> &str {
     }
 }
 
-fn stage_words(stage: Stage) -> &'static str {
+/// Words for a stage.
+pub fn stage_words(stage: Stage) -> &'static str {
     match stage {
         Stage::Screening => "safety questions",
         Stage::RatingsBefore => "ratings before",

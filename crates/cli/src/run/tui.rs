@@ -204,7 +204,7 @@ impl View {
 
     fn push_log(&mut self, line: String) {
         self.log.push(line);
-        let excess = self.log.len().saturating_sub(4);
+        let excess = self.log.len().saturating_sub(3);
         self.log.drain(..excess);
     }
 
@@ -415,7 +415,12 @@ pub fn run(setup: Setup) -> anyhow::Result<u8> {
             driver.finish()?;
         }
         let now = clock.now();
-        terminal.draw(|f| draw(f, &view, now, now.since(start)))?;
+        let elapsed = if driver.ended() {
+            driver.cursor().since(start)
+        } else {
+            now.since(start)
+        };
+        terminal.draw(|f| draw(f, &view, now, elapsed))?;
 
         let timeout = match driver.session().next_deadline() {
             Some(d) if view.phase.is_some() => clock.wall_until(d).min(frame),
@@ -610,7 +615,14 @@ fn keys_help(view: &View) -> Vec<Line<'static>> {
         Some(Pending::Discomfort) => {
             let mut l = key("0-9", "discomfort level");
             l.extend(key("t", "10"));
-            return vec![Line::from(l)];
+            l.extend(key("other", "cancel"));
+            return vec![
+                Line::from(Span::styled(
+                    "How much discomfort, 0 to 10?",
+                    Style::new().yellow().bold(),
+                )),
+                Line::from(l),
+            ];
         }
         None => {}
     }
@@ -628,18 +640,21 @@ fn keys_help(view: &View) -> Vec<Line<'static>> {
         Some(Prompt::Ready { .. }) if view.phase.is_none() => first.extend(key("Enter", "ready")),
         _ => {}
     }
-    first.extend(key(
-        "Space",
-        if view.paused.is_some() {
-            "resume"
-        } else {
-            "pause"
-        },
-    ));
-    first.extend(key("b", "switch breathing"));
+    let rolling = view.phase.is_some();
+    if rolling {
+        first.extend(key(
+            "Space",
+            if view.paused.is_some() {
+                "resume"
+            } else {
+                "pause"
+            },
+        ));
+        first.extend(key("b", "switch breathing"));
+    }
     let mut second = key("p", "PAIN");
-    second.extend(key("d+0-9", "discomfort"));
-    if !matches!(view.prompt, Some(Prompt::Screening { .. })) || view.phase.is_some() {
+    if rolling {
+        second.extend(key("d+0-9", "discomfort"));
         second.extend(key("n", "noise, no pain"));
     }
     second.extend(key("q/Esc/Ctrl-C", "stop"));
@@ -653,18 +668,21 @@ fn pacer_line(view: &View, now: Time, width: u16) -> Vec<Line<'static>> {
         .max(10);
     let mut bar: Vec<char> = vec!['─'; inner];
     let mut arrow = ' ';
-    if let Some(pos) = view.pacer(now) {
+    if let (Some(pos), Some(ph)) = (view.pacer(now), &view.phase) {
         let i = ((pos * (inner - 1) as f64).round() as usize).min(inner - 1);
-        for c in bar.iter_mut().take(i) {
+        // Fill the stretch already travelled in this phase.
+        let travelled = match ph.direction {
+            Direction::Out => 0..i,
+            Direction::Back => i + 1..inner,
+        };
+        for c in &mut bar[travelled] {
             *c = '━';
         }
         bar[i] = '●';
-        if let Some(ph) = &view.phase {
-            arrow = match ph.direction {
-                Direction::Out => '→',
-                Direction::Back => '←',
-            };
-        }
+        arrow = match ph.direction {
+            Direction::Out => '→',
+            Direction::Back => '←',
+        };
     }
     let bar: String = bar.into_iter().collect();
     vec![Line::from(vec![
@@ -676,7 +694,7 @@ fn pacer_line(view: &View, now: Time, width: u16) -> Vec<Line<'static>> {
     ])]
 }
 
-fn body(view: &View) -> Text<'static> {
+fn body(view: &View, now: Time) -> Text<'static> {
     let mut lines: Vec<Line<'static>> = Vec::new();
     if let Some((outcome, message, summary)) = &view.end {
         lines.push(Line::from(Span::styled(
@@ -706,13 +724,15 @@ fn body(view: &View) -> Text<'static> {
             view.cue.clone(),
             Style::new().bold(),
         )));
+        let left = view.paused.unwrap_or_else(|| ph.deadline.since(now));
         lines.push(Line::from(format!(
-            "{} toward the {}",
+            "{} toward the {}: {:.1} s",
             match ph.direction {
                 Direction::Out => "Roll out",
                 Direction::Back => "Roll back",
             },
-            ph.toward
+            ph.toward,
+            left as f64 / 1000.0
         )));
     } else {
         match &view.prompt {
@@ -765,7 +785,8 @@ fn draw(f: &mut Frame, view: &View, now: Time, elapsed_ms: u64) {
             .enumerate()
             .map(|(i, (_, text, on))| {
                 let mark = if *on { "[x]" } else { "[ ]" };
-                let l = Line::from(format!("{} {mark} {text}", i + 1));
+                let here = if i == view.cursor { '>' } else { ' ' };
+                let l = Line::from(format!("{here} {} {mark} {text}", i + 1));
                 if i == view.cursor { l.reversed() } else { l }
             })
             .collect();
@@ -774,12 +795,13 @@ fn draw(f: &mut Frame, view: &View, now: Time, elapsed_ms: u64) {
         return;
     }
 
-    let [status, big, text, pacer, log, flash, keys] = Layout::vertical([
+    // The big word and the pacer together at the top, where the eye is.
+    let [status, big, pacer, text, log, flash, keys] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(6),
-        Constraint::Min(3),
         Constraint::Length(2),
-        Constraint::Length(4),
+        Constraint::Min(4),
+        Constraint::Length(3),
         Constraint::Length(1),
         Constraint::Length(3),
     ])
@@ -790,12 +812,16 @@ fn draw(f: &mut Frame, view: &View, now: Time, elapsed_ms: u64) {
         .as_ref()
         .map(|p| format!("rep {} of {}", p.rep, p.of))
         .unwrap_or_default();
-    let stage = format!("{:?}", view.stage).to_lowercase();
+    let stage = if view.end.is_some() {
+        "ended"
+    } else {
+        render::stage_words(view.stage)
+    };
     f.render_widget(
         Paragraph::new(Line::from(vec![
             Span::styled(rep, Style::new().bold()),
             Span::raw("   "),
-            Span::raw(stage),
+            Span::raw(stage.to_string()),
             Span::raw("   "),
             Span::raw(format!("elapsed {}", render::clock(elapsed_ms))),
         ])),
@@ -808,7 +834,7 @@ fn draw(f: &mut Frame, view: &View, now: Time, elapsed_ms: u64) {
         big,
     );
     f.render_widget(
-        Paragraph::new(body(view))
+        Paragraph::new(body(view, now))
             .wrap(Wrap { trim: true })
             .alignment(Alignment::Center),
         text,
