@@ -1,0 +1,256 @@
+// rollcoach's phone page: a tiny hash router over five screens.
+
+import { api, el, localTime } from './api.js';
+import { speaker } from './speech.js';
+import { SessionView } from './session.js';
+import { renderHistory } from './history.js';
+import { renderHandout } from './handout.js';
+
+const view = document.getElementById('view');
+const live = document.getElementById('live');
+const alertRegion = document.getElementById('alert');
+let current = null; // the SessionView on screen, if any
+
+function announce(text) {
+  live.textContent = text;
+}
+
+function alert(text) {
+  alertRegion.textContent = text;
+}
+
+function showError(root, message) {
+  root.append(el('p', { class: 'error', role: 'alert' }, message));
+}
+
+// ----- home -----------------------------------------------------------------
+
+async function renderHome(root) {
+  root.replaceChildren(el('h1', { tabindex: '-1' }, 'rollcoach'));
+  const protocols = await api('/api/protocols');
+  for (const brief of protocols) {
+    const { protocol: p } = await api(`/api/protocols/${encodeURIComponent(brief.id)}`);
+    root.append(protocolCard(brief, p));
+  }
+  root.append(voiceSettings());
+}
+
+function protocolCard(brief, p) {
+  const id = p.id;
+  const card = el('section', { class: 'card', 'aria-labelledby': `t-${id}`, 'data-protocol': id });
+  card.append(
+    el('h2', { id: `t-${id}` }, p.title),
+    el('p', {}, p.summary),
+    el('p', { class: 'meta' }, `${p.movement.reps.min}-${p.movement.reps.max} reps · about ${Math.round(brief.estimated_seconds)} s of rolling · ${p.credit.text}`),
+  );
+  if (brief.blocked) {
+    card.append(el('div', { class: 'blocked', role: 'status', id: `blocked-${id}` },
+      el('p', {}, el('strong', {}, `Not now: an injury was logged in this area on ${localTime(brief.blocked.injured_at)}.`)),
+      el('p', {}, brief.blocked.message),
+      el('p', {}, `Allowed again from ${localTime(brief.blocked.allowed_at)}.`),
+      el('a', { href: '#/injuries', class: 'link' }, 'See the injury log')));
+    return card;
+  }
+  const form = el('form', { class: 'start' });
+  // Reasons
+  const reasons = el('fieldset', {}, el('legend', {}, 'What brings you here? (rated before and after)'));
+  for (const ind of p.indications) {
+    const cid = `r-${id}-${ind.id}`;
+    reasons.append(el('div', { class: 'check' },
+      el('input', { type: 'checkbox', id: cid, name: 'reason', value: ind.id }),
+      el('label', { for: cid }, ind.text)));
+  }
+  // Reps
+  const repsSel = el('select', { id: `reps-${id}`, name: 'reps' });
+  for (let n = p.movement.reps.min; n <= p.movement.reps.max; n += 1) {
+    repsSel.append(el('option', { value: String(n), selected: n === p.movement.reps.default }, String(n)));
+  }
+  // Tempo
+  const t = p.movement.tempo;
+  const tempoSel = el('select', { id: `tempo-${id}`, name: 'tempo' });
+  for (let s = t.min_seconds; s <= t.max_seconds + 1e-9; s += 0.5) {
+    tempoSel.append(el('option', { value: String(s), selected: Math.abs(s - t.default_seconds) < 1e-9 }, `${s} s`));
+  }
+  // Instrument
+  const instr = el('fieldset', {}, el('legend', {}, 'Instrument'));
+  for (const i of p.instruments) {
+    const iid = `i-${id}-${i.id}`;
+    instr.append(el('div', { class: 'check' },
+      el('input', { type: 'radio', id: iid, name: 'instrument', value: i.id, checked: i.id === p.default_instrument }),
+      el('label', { for: iid }, i.name)));
+  }
+  const error = el('p', { class: 'error', role: 'alert', hidden: true });
+  form.append(
+    reasons,
+    el('div', { class: 'pair' },
+      el('label', { for: `reps-${id}` }, 'Reps'), repsSel,
+      el('label', { for: `tempo-${id}` }, 'Seconds each way'), tempoSel),
+    instr,
+    error,
+    el('button', { class: 'big go', type: 'submit' }, 'Start'),
+  );
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const data = new FormData(form);
+    // A user gesture: lets the browser speak later without another tap.
+    speaker.unlock();
+    try {
+      const created = await api('/api/sessions', {
+        method: 'POST',
+        body: {
+          protocol: id,
+          options: {
+            reps: Number(data.get('reps')),
+            tempo_seconds: Number(data.get('tempo')),
+            instrument: data.get('instrument'),
+            reasons: data.getAll('reason'),
+          },
+        },
+      });
+      location.hash = `#/session/${created.id}`;
+    } catch (err) {
+      error.textContent = err.message;
+      error.hidden = false;
+    }
+  });
+  card.append(form, el('p', {}, el('a', { href: `#/handout/${encodeURIComponent(id)}`, class: 'link' }, 'Read the handout')));
+  return card;
+}
+
+function voiceSettings() {
+  const box = el('details', { class: 'card voice' }, el('summary', {}, 'Voice'));
+  if (!speaker.supported) {
+    box.append(el('p', {}, 'This browser cannot speak; cues are shown on screen only.'));
+    return box;
+  }
+  const on = el('input', { type: 'checkbox', id: 'speech-on', checked: speaker.enabled,
+    onchange: () => { speaker.enabled = on.checked; } });
+  const sel = el('select', { id: 'voice', onchange: () => { speaker.voiceName = sel.value; } });
+  const fill = () => {
+    sel.replaceChildren(el('option', { value: '' }, 'Default voice'));
+    for (const v of speaker.voices()) {
+      sel.append(el('option', { value: v.name, selected: v.name === speaker.voiceName }, `${v.name} (${v.lang})`));
+    }
+  };
+  fill();
+  if (window.speechSynthesis) window.speechSynthesis.addEventListener('voiceschanged', fill);
+  const rateOut = el('output', { for: 'rate', id: 'rate-out' }, `${speaker.rate.toFixed(1)}x`);
+  const rate = el('input', { type: 'range', id: 'rate', min: '0.5', max: '2', step: '0.1', value: String(speaker.rate),
+    oninput: () => { speaker.rate = Number(rate.value); rateOut.textContent = `${Number(rate.value).toFixed(1)}x`; } });
+  box.append(
+    el('div', { class: 'check' }, on, el('label', { for: 'speech-on' }, 'Speak the cues')),
+    el('label', { for: 'voice' }, 'Voice'), sel,
+    el('label', { for: 'rate' }, 'Rate '), rateOut, rate,
+    el('button', { class: 'big calm', type: 'button', onclick: () => speaker.say('Breathe in, roll toward your neck.') }, 'Try it'),
+  );
+  return box;
+}
+
+// ----- injuries -------------------------------------------------------------
+
+async function renderInjuries(root) {
+  root.replaceChildren(el('h1', { tabindex: '-1' }, 'Injuries'));
+  const [protocols, { injuries }] = await Promise.all([api('/api/protocols'), api('/api/injuries')]);
+  const areas = [...new Set(protocols.map((p) => p.area))];
+  const area = el('select', { id: 'inj-area', name: 'area' }, areas.map((a) => el('option', { value: a }, a)));
+  const when = el('input', { type: 'datetime-local', id: 'inj-at', name: 'at' });
+  const note = el('input', { type: 'text', id: 'inj-note', name: 'note', maxlength: '500', autocomplete: 'off' });
+  const error = el('p', { class: 'error', role: 'alert', hidden: true });
+  const form = el('form', { class: 'card', 'aria-labelledby': 'log-h' },
+    el('h2', { id: 'log-h' }, 'Log an injury'),
+    el('p', {}, 'The handout says: do not mobilize a recent injury, one from the past 48 hours. A logged injury blocks sessions for that area until then.'),
+    el('label', { for: 'inj-area' }, 'Area'), area,
+    el('label', { for: 'inj-at' }, 'When (leave empty for now)'), when,
+    el('label', { for: 'inj-note' }, 'Note (optional)'), note,
+    error,
+    el('button', { class: 'big danger', type: 'submit' }, 'Log injury'));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const body = { area: area.value };
+    if (when.value) body.at = new Date(when.value).getTime();
+    if (note.value.trim()) body.note = note.value.trim();
+    try {
+      await api('/api/injuries', { method: 'POST', body });
+      announce('Injury logged.');
+      await renderInjuries(root);
+      root.querySelector('h1').focus();
+    } catch (err) {
+      error.textContent = err.message;
+      error.hidden = false;
+    }
+  });
+  root.append(form);
+  const list = el('ul', { class: 'injuries', id: 'injuries' });
+  for (const inj of [...injuries].reverse()) {
+    list.append(el('li', { class: inj.cleared_at ? 'cleared' : '' },
+      el('p', {}, el('strong', {}, inj.area), ` · ${localTime(inj.at)}`),
+      inj.note ? el('p', {}, inj.note) : null,
+      inj.cleared_at
+        ? el('p', {}, `Cleared ${localTime(inj.cleared_at)}`)
+        : el('button', { class: 'big calm', type: 'button', 'aria-label': `Clear the ${inj.area} injury of ${localTime(inj.at)}`,
+          onclick: async () => {
+            try {
+              await api(`/api/injuries/${inj.id}`, { method: 'DELETE' });
+              announce('Injury cleared.');
+              await renderInjuries(root);
+              root.querySelector('h1').focus();
+            } catch (err) {
+              error.textContent = err.message;
+              error.hidden = false;
+            }
+          } }, 'Clear')));
+  }
+  root.append(el('section', { 'aria-labelledby': 'list-h' }, el('h2', { id: 'list-h' }, 'Logged'),
+    injuries.length ? list : el('p', {}, 'No injuries logged.')));
+}
+
+// ----- routing --------------------------------------------------------------
+
+async function route() {
+  if (current) {
+    current.close();
+    current = null;
+  }
+  const hash = location.hash || '#/';
+  const parts = hash.slice(2).split('/');
+  document.querySelectorAll('nav.main a').forEach((a) => {
+    const target = a.getAttribute('href').slice(2).split('/')[0];
+    if (target === parts[0]) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+  });
+  document.body.dataset.route = parts[0] || 'home';
+  const root = el('div', { class: 'screen' });
+  view.replaceChildren(root);
+  try {
+    if (parts[0] === 'session' && parts[1]) {
+      current = new SessionView(root, parts[1], { announce, alert });
+      document.title = 'Session · rollcoach';
+      await current.start();
+    } else if (parts[0] === 'history') {
+      document.title = 'History · rollcoach';
+      await renderHistory(root);
+    } else if (parts[0] === 'injuries') {
+      document.title = 'Injuries · rollcoach';
+      await renderInjuries(root);
+    } else if (parts[0] === 'handout') {
+      document.title = 'Handout · rollcoach';
+      await renderHandout(root, parts[1] ? decodeURIComponent(parts[1]) : null);
+    } else {
+      document.title = 'rollcoach';
+      await renderHome(root);
+    }
+  } catch (err) {
+    showError(root, err.message);
+  }
+  const h1 = root.querySelector('h1');
+  if (h1) h1.focus({ preventScroll: true });
+  document.body.dataset.ready = 'true';
+}
+
+document.addEventListener('keydown', (e) => {
+  if (current && current.onKey(e)) e.preventDefault();
+});
+window.addEventListener('hashchange', () => {
+  // In-page anchors such as the skip link are not routes.
+  if (location.hash.startsWith('#/') || location.hash === '') route();
+});
+route();

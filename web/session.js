@@ -1,0 +1,527 @@
+// The session screen: a phone lying on the floor beside the roller.
+//
+// The server runs the engine and sends its outputs over the WebSocket; this
+// page shows and speaks them and sends back what the person presses. The
+// pacer moves smoothly on its own from each phase's duration (Web
+// Animations), so it never steps with the network.
+
+import { api, el, localTime } from './api.js';
+import { speaker } from './speech.js';
+
+const reducedMotion = () => window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+
+export class SessionView {
+  constructor(root, id, { announce, alert }) {
+    this.root = root;
+    this.id = id;
+    this.announce = announce;
+    this.alert = alert;
+    this.ws = null;
+    this.closed = false;
+    this.ended = false;
+    this.retry = 0;
+    this.clock = { now: 0, at: performance.now(), speed: 1 };
+    this.phase = null; // { direction, duration, from, to }
+    this.anim = null;
+    this.paused = false;
+    this.stage = null;
+    this.protocol = null;
+    this.wakeLock = null;
+    this.pending = null; // 'pain' | 'discomfort' while the chooser is open
+    this.pausedForChooser = false;
+    this.build();
+    this.onVisibility = () => {
+      if (document.visibilityState === 'visible') this.updateWakeLock();
+    };
+    document.addEventListener('visibilitychange', this.onVisibility);
+  }
+
+  // ----- layout -----------------------------------------------------------
+
+  build() {
+    const r = this.root;
+    r.replaceChildren();
+    this.heading = el('h1', { class: 'session-title', tabindex: '-1' }, 'Session');
+    this.stageEl = el('p', { class: 'stage', id: 'stage' });
+    this.repEl = el('p', { class: 'rep', id: 'rep' });
+    this.breathEl = el('p', { class: 'breath', id: 'breath' });
+    this.runner = el('div', { class: 'runner' }, el('div', { class: 'dot' }));
+    this.pacer = el('div', { class: 'pacer', id: 'pacer', 'data-state': 'idle', role: 'img',
+      'aria-label': 'Pacer' },
+      el('span', { class: 'end end-top' }, 'neck'),
+      el('div', { class: 'track' }, this.runner),
+      el('span', { class: 'end end-bottom' }, 'shoulder blades'));
+    this.cueEl = el('p', { class: 'cue', id: 'cue' });
+    this.promptEl = el('div', { class: 'prompt', id: 'prompt' });
+    this.controls = el('div', { class: 'controls', id: 'controls', hidden: true });
+    this.chooser = el('div', { class: 'chooser', id: 'chooser', hidden: true });
+    this.endEl = el('div', { class: 'end-panel', id: 'end', hidden: true });
+    this.errorEl = el('p', { class: 'error', id: 'session-error', role: 'alert', hidden: true });
+    this.status = el('p', { class: 'conn', id: 'conn' }, 'Connecting...');
+    r.append(
+      this.heading,
+      el('div', { class: 'session-top' }, this.stageEl, this.repEl),
+      this.breathEl,
+      this.pacer,
+      this.cueEl,
+      this.promptEl,
+      this.chooser,
+      this.controls,
+      this.endEl,
+      this.errorEl,
+      this.status,
+    );
+    this.buildControls();
+  }
+
+  buildControls() {
+    const b = (label, cls, key, onclick) => el('button', { class: `big ${cls}`, type: 'button',
+      'aria-keyshortcuts': key, onclick }, label);
+    this.pauseBtn = b('Pause', 'pause', 'Space', () => this.togglePause());
+    this.controls.replaceChildren(
+      b('Pain', 'danger', 'P', () => this.openChooser('pain')),
+      b('Too much', 'warn', 'T', () => this.openChooser('discomfort')),
+      b('Noise, no pain', 'calm', 'N', () => this.send({ type: 'noise' })),
+      this.pauseBtn,
+      b('Switch breathing', 'calm', 'B', () => this.send({ type: 'switch-breathing' })),
+      b('Stop', 'stop', 'Escape', () => this.stop()),
+    );
+  }
+
+  // ----- connection -------------------------------------------------------
+
+  async start() {
+    try {
+      const info = await api(`/api/sessions/${this.id}`);
+      const pid = info.protocol_id || info.protocol;
+      if (pid) {
+        const p = await api(`/api/protocols/${encodeURIComponent(pid)}`);
+        this.protocol = p.protocol;
+        this.heading.textContent = this.protocol.title;
+      }
+      if (!info.live) {
+        this.showRecorded(info);
+        return;
+      }
+    } catch (e) {
+      this.showError(e.message);
+      return;
+    }
+    this.connect();
+  }
+
+  connect() {
+    if (this.closed) return;
+    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const ws = new WebSocket(`${proto}//${location.host}/api/sessions/${this.id}/ws`);
+    this.ws = ws;
+    ws.onopen = () => {
+      this.retry = 0;
+      this.status.textContent = 'Connected';
+      this.root.dataset.connected = 'true';
+    };
+    ws.onmessage = (ev) => {
+      let msg;
+      try { msg = JSON.parse(ev.data); } catch { return; }
+      this.onFrame(msg);
+    };
+    ws.onclose = () => {
+      this.root.dataset.connected = 'false';
+      if (this.closed || this.ended) return;
+      this.status.textContent = 'Reconnecting...';
+      const delay = Math.min(4000, 300 * 2 ** this.retry++);
+      setTimeout(() => this.connect(), delay);
+    };
+  }
+
+  send(input) {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) {
+      this.ws.send(JSON.stringify(input));
+      return true;
+    }
+    this.showError('Not connected to rollcoach; reconnecting. If you are in pain, stop rolling now.');
+    return false;
+  }
+
+  close() {
+    this.closed = true;
+    document.removeEventListener('visibilitychange', this.onVisibility);
+    if (this.ws) this.ws.close();
+    this.stopPacer();
+    speaker.cancel();
+    this.releaseWakeLock();
+  }
+
+  // Engine time now, extrapolated from the last sync.
+  serverNow() {
+    return this.clock.now + (performance.now() - this.clock.at) * this.clock.speed;
+  }
+
+  // ----- outputs ----------------------------------------------------------
+
+  onFrame(msg) {
+    switch (msg.type) {
+      case 'hello':
+        this.clock = { now: msg.now, at: performance.now(), speed: msg.speed || 1 };
+        this.root.dataset.session = String(msg.session);
+        break;
+      case 'sync':
+        this.clock = { now: msg.now, at: performance.now(), speed: msg.speed || 1 };
+        break;
+      case 'error':
+        this.showError(msg.error);
+        break;
+      case 'stage':
+        this.setStage(msg.stage);
+        break;
+      case 'cue':
+        this.cueEl.textContent = msg.text;
+        this.announce(msg.text);
+        speaker.say(msg.say, this.stage === 'rolling' ? 'phase' : null);
+        break;
+      case 'note':
+        this.cueEl.textContent = msg.text;
+        this.announce(msg.text);
+        speaker.say(msg.say);
+        break;
+      case 'prompt':
+        this.showPrompt(msg);
+        break;
+      case 'phase':
+        this.startPhase(msg);
+        break;
+      case 'paused':
+        this.pausePacer(msg.remaining_ms);
+        break;
+      case 'resumed':
+        this.resumePacer(msg.remaining_ms);
+        break;
+      case 'pairing-switched':
+        this.announce('Breathing switches at the next turn.');
+        break;
+      case 'acknowledged':
+        this.status.textContent = `Logged: ${msg.what}`;
+        break;
+      case 'end':
+        this.showEnd(msg);
+        break;
+      default:
+        break;
+    }
+  }
+
+  setStage(stage) {
+    this.stage = stage;
+    this.root.dataset.stage = stage;
+    const names = {
+      screening: 'Safety questions', 'ratings-before': 'Before you start', setup: 'Get into position',
+      rolling: 'Rolling', 'ratings-after': 'How do you feel now?', ended: 'Finished',
+    };
+    this.stageEl.textContent = names[stage] || stage;
+    const rolling = stage === 'rolling';
+    this.controls.hidden = !rolling;
+    this.pacer.hidden = !rolling;
+    this.breathEl.hidden = !rolling;
+    this.repEl.hidden = !rolling;
+    // Outside rolling the prompt shows the same words; the cue is only spoken.
+    this.cueEl.hidden = !rolling;
+    if (rolling) this.promptEl.replaceChildren();
+    if (!rolling) this.stopPacer();
+    this.updateWakeLock();
+  }
+
+  showPrompt(p) {
+    const box = this.promptEl;
+    box.replaceChildren();
+    const answer = (input) => () => {
+      box.querySelectorAll('button').forEach((b) => { b.disabled = true; });
+      this.send(input);
+    };
+    if (p.kind === 'screening') {
+      box.append(
+        el('p', { class: 'count' }, `Question ${p.index} of ${p.of}`),
+        el('h2', { class: 'question', id: 'question' }, p.text),
+        el('div', { class: 'row' },
+          el('button', { class: 'big yes', type: 'button', onclick: answer({ type: 'answer', answer: 'yes' }) }, 'Yes'),
+          el('button', { class: 'big no', type: 'button', onclick: answer({ type: 'answer', answer: 'no' }) }, 'No')),
+      );
+    } else if (p.kind === 'ready') {
+      box.append(
+        el('p', { class: 'count' }, `Step ${p.index} of ${p.of}`),
+        el('h2', { class: 'question', id: 'question' }, p.text),
+        el('button', { class: 'big go', type: 'button', onclick: answer({ type: 'ready' }) }, 'Ready'),
+      );
+    } else if (p.kind === 'rating') {
+      const grid = el('div', { class: 'scale', role: 'group', 'aria-labelledby': 'question' });
+      for (let v = 0; v <= 10; v += 1) {
+        grid.append(el('button', { class: 'num', type: 'button', 'aria-label': `${v} of 10`,
+          onclick: answer({ type: 'rating', value: v }) }, String(v)));
+      }
+      box.append(
+        el('p', { class: 'count' }, p.when === 'before' ? 'Before rolling' : 'After rolling'),
+        el('h2', { class: 'question', id: 'question' }, p.question),
+        el('p', { class: 'scale-ends' }, el('span', {}, `0: ${p.low}`), el('span', {}, `10: ${p.high}`)),
+        grid,
+        el('button', { class: 'big calm', type: 'button', onclick: answer({ type: 'rating', value: null }) }, 'Skip'),
+      );
+    }
+    const first = box.querySelector('button');
+    if (first) first.focus({ preventScroll: true });
+  }
+
+  // ----- the pacer --------------------------------------------------------
+
+  // Runner offset for a fraction of the way from the shoulder blades (0) to the neck (1).
+  static transform(frac) {
+    return `translateY(${(-frac * 100).toFixed(3)}%)`;
+  }
+
+  startPhase(p) {
+    const towardNeck = p.direction === 'out';
+    this.phase = { direction: p.direction, duration: p.duration_ms, from: towardNeck ? 0 : 1, to: towardNeck ? 1 : 0 };
+    this.paused = false;
+    this.pauseBtn.textContent = 'Pause';
+    this.repEl.textContent = `Rep ${p.rep} of ${p.of}`;
+    this.breathEl.textContent = p.breath === 'inhale' ? 'Breathe in' : 'Breathe out';
+    this.breathEl.dataset.breath = p.breath;
+    this.pacer.setAttribute('aria-label', `Roll toward your ${p.toward}`);
+    this.pacer.dataset.toward = p.toward;
+    const remaining = Math.max(0, Math.min(p.duration_ms, p.deadline - this.serverNow()));
+    this.animate(remaining);
+    if (navigator.vibrate) navigator.vibrate(40);
+  }
+
+  // Moves the runner over what is left of the phase, `remaining` engine ms.
+  animate(remaining) {
+    const ph = this.phase;
+    if (!ph) return;
+    const done = ph.duration > 0 ? 1 - remaining / ph.duration : 1;
+    const fracAt = (d) => ph.from + (ph.to - ph.from) * d;
+    const realMs = remaining / this.clock.speed;
+    if (this.anim) this.anim.cancel();
+    const seconds = Math.max(1, Math.round(realMs / 1000));
+    this.anim = this.runner.animate(
+      [{ transform: SessionView.transform(fracAt(done)) }, { transform: SessionView.transform(ph.to) }],
+      { duration: realMs, easing: reducedMotion() ? `steps(${seconds}, end)` : 'ease-in-out', fill: 'forwards' },
+    );
+    this.pacer.dataset.state = 'moving';
+  }
+
+  pausePacer(remaining) {
+    this.paused = true;
+    this.pauseBtn.textContent = 'Resume';
+    if (this.anim) this.anim.pause();
+    if (this.phase && remaining !== undefined && !this.anim) {
+      const done = 1 - remaining / this.phase.duration;
+      this.runner.style.transform = SessionView.transform(this.phase.from + (this.phase.to - this.phase.from) * done);
+    }
+    this.pacer.dataset.state = 'paused';
+    this.breathEl.textContent = 'Paused';
+  }
+
+  resumePacer(remaining) {
+    this.paused = false;
+    this.pauseBtn.textContent = 'Pause';
+    if (this.phase) {
+      const b = this.breathEl.dataset.breath;
+      this.breathEl.textContent = b === 'inhale' ? 'Breathe in' : 'Breathe out';
+    }
+    this.animate(remaining);
+  }
+
+  // Freezes the pacer where it is, for good.
+  stopPacer() {
+    if (this.anim) {
+      const t = getComputedStyle(this.runner).transform;
+      this.anim.cancel();
+      this.anim = null;
+      this.runner.style.transform = t === 'none' ? '' : t;
+    }
+    if (this.pacer.dataset.state !== 'idle') this.pacer.dataset.state = 'stopped';
+  }
+
+  // ----- the person's buttons ---------------------------------------------
+
+  togglePause() {
+    if (this.stage !== 'rolling') return;
+    this.send({ type: this.paused ? 'resume' : 'pause' });
+  }
+
+  stop() {
+    speaker.cancel();
+    this.stopPacer();
+    this.send({ type: 'stop' });
+  }
+
+  // Pain and "too much" first pause the session (the person is choosing),
+  // then send what they chose; cancel resumes.
+  openChooser(kind) {
+    if (this.stage !== 'rolling' && kind === 'discomfort') return;
+    speaker.cancel();
+    this.pending = kind;
+    if (this.stage === 'rolling' && !this.paused) {
+      this.pausedForChooser = true;
+      if (this.anim) this.anim.pause();
+      this.pacer.dataset.state = 'paused';
+      this.send({ type: 'pause' });
+    } else {
+      this.pausedForChooser = false;
+    }
+    const c = this.chooser;
+    c.replaceChildren();
+    const pick = (input) => () => this.choose(input);
+    if (kind === 'pain') {
+      c.append(
+        el('h2', { id: 'chooser-title' }, 'What kind of pain?'),
+        el('button', { class: 'big danger', type: 'button', onclick: pick({ type: 'pain', kind: 'pop' }) }, 'With a pop or crack'),
+        el('button', { class: 'big danger', type: 'button', onclick: pick({ type: 'pain', kind: 'spine' }) }, 'Over the spine'),
+        el('button', { class: 'big danger', type: 'button', onclick: pick({ type: 'pain', kind: 'sharp' }) }, 'Sharp, radiating, numb or tingling'),
+        el('button', { class: 'big danger', type: 'button', onclick: pick({ type: 'pain', kind: 'other' }) }, 'Other pain'),
+      );
+    } else {
+      const above = this.threshold();
+      const grid = el('div', { class: 'scale', role: 'group', 'aria-labelledby': 'chooser-title' });
+      for (let v = 0; v <= 10; v += 1) {
+        grid.append(el('button', { class: v > above ? 'num over' : 'num', type: 'button',
+          'aria-label': v > above ? `${v} of 10, stops the session` : `${v} of 10`,
+          onclick: pick({ type: 'discomfort', level: v }) }, String(v)));
+      }
+      c.append(
+        el('h2', { id: 'chooser-title' }, 'How strong is the discomfort, 0 to 10?'),
+        el('p', {}, `Above ${above} stops the session.`),
+        grid,
+        el('button', { class: 'big danger', type: 'button', onclick: pick({ type: 'discomfort', level: Math.min(10, above + 1) }) }, 'Too much: stop now'),
+      );
+    }
+    c.append(el('button', { class: 'big calm', type: 'button', onclick: () => this.closeChooser(true) }, 'Cancel'));
+    c.hidden = false;
+    this.controls.hidden = true;
+    c.querySelector('button').focus({ preventScroll: true });
+  }
+
+  threshold() {
+    const rule = this.protocol && this.protocol.stop_rules.find((r) => r.trigger.kind === 'discomfort');
+    return rule ? rule.trigger.above : 7;
+  }
+
+  choose(input) {
+    const stops = input.type === 'pain' || (input.type === 'discomfort' && input.level > this.threshold());
+    if (stops) {
+      speaker.cancel();
+      this.stopPacer();
+    }
+    this.send(input);
+    this.closeChooser(!stops);
+  }
+
+  closeChooser(resume) {
+    this.chooser.hidden = true;
+    this.chooser.replaceChildren();
+    this.pending = null;
+    if (this.stage === 'rolling') this.controls.hidden = false;
+    if (resume && this.pausedForChooser && this.stage === 'rolling') this.send({ type: 'resume' });
+    this.pausedForChooser = false;
+    if (!this.controls.hidden) this.controls.querySelector('button').focus({ preventScroll: true });
+  }
+
+  onKey(e) {
+    if (e.target && (e.target.tagName === 'INPUT' || e.target.tagName === 'SELECT')) return false;
+    if (this.stage !== 'rolling' || this.ended) return false;
+    const k = e.key.toLowerCase();
+    if (e.key === 'Escape' && this.pending) { this.closeChooser(true); return true; }
+    if (this.pending) return false;
+    if (k === 'p') this.openChooser('pain');
+    else if (k === 't') this.openChooser('discomfort');
+    else if (k === 'n') this.send({ type: 'noise' });
+    else if (k === 'b') this.send({ type: 'switch-breathing' });
+    else if (e.key === ' ' && !(e.target && e.target.tagName === 'BUTTON')) this.togglePause();
+    else if (e.key === 'Escape') this.stop();
+    else return false;
+    return true;
+  }
+
+  // ----- the end ----------------------------------------------------------
+
+  showEnd(end) {
+    this.ended = true;
+    this.stopPacer();
+    this.setStage('ended');
+    this.promptEl.replaceChildren();
+    this.chooser.hidden = true;
+    this.controls.hidden = true;
+    const o = end.outcome;
+    const stopped = o.outcome !== 'completed';
+    if (o.outcome === 'stopped' && o.reason !== 'by-person') speaker.cancel();
+    speaker.say(end.message);
+    this.alert(end.message);
+    this.cueEl.textContent = '';
+    const title = o.outcome === 'completed' ? 'Well done' : o.outcome === 'refused' ? 'Not today' : 'Stopped';
+    const s = end.summary;
+    const rows = (s.ratings || []).map((r) => el('li', {},
+      `${this.ratingLabel(r.id)}: ${r.before ?? '-'} before, ${r.after ?? '-'} after`));
+    let when = null;
+    if (o.outcome === 'refused' && o.reason.kind === 'recent-injury') {
+      when = el('p', { class: 'allowed' }, `You can roll again from ${localTime(o.reason.allowed_at)}.`);
+    }
+    this.endEl.replaceChildren(...[
+      el('h2', { class: stopped ? 'end-title stopped' : 'end-title' }, title),
+      el('p', { class: 'message', id: 'end-message' }, end.message),
+      when,
+      el('p', {}, `Reps: ${s.reps_done} of ${s.reps_target}`),
+      rows.length ? el('ul', { class: 'ratings' }, rows) : null,
+      el('div', { class: 'row' },
+        el('a', { class: 'big link', href: '#/history' }, 'History'),
+        el('a', { class: 'big link', href: '#/' }, 'Home')),
+    ].filter(Boolean));
+    this.endEl.hidden = false;
+    this.status.textContent = '';
+    this.endEl.querySelector('h2').setAttribute('tabindex', '-1');
+    this.endEl.querySelector('h2').focus({ preventScroll: true });
+  }
+
+  ratingLabel(id) {
+    const ind = this.protocol && this.protocol.indications.find((i) => i.rating.id === id);
+    return ind ? ind.rating.label : id;
+  }
+
+  showRecorded(rec) {
+    this.ended = true;
+    this.setStage('ended');
+    const outcome = rec.outcome ? rec.outcome.outcome : 'unknown';
+    this.endEl.replaceChildren(
+      el('h2', { class: 'end-title' }, `This session has ended (${outcome})`),
+      el('p', { class: 'message', id: 'end-message' }, rec.message || ''),
+      el('a', { class: 'big link', href: '#/history' }, 'History'),
+    );
+    this.endEl.hidden = false;
+    this.status.textContent = '';
+  }
+
+  showError(message) {
+    this.errorEl.textContent = message;
+    this.errorEl.hidden = false;
+  }
+
+  // ----- keep the screen on while rolling ---------------------------------
+
+  async updateWakeLock() {
+    const want = this.stage === 'rolling' && !this.ended && !this.closed;
+    if (want && !this.wakeLock && navigator.wakeLock && document.visibilityState === 'visible') {
+      try {
+        this.wakeLock = await navigator.wakeLock.request('screen');
+        this.wakeLock.addEventListener('release', () => { this.wakeLock = null; });
+      } catch {
+        this.wakeLock = null;
+      }
+    } else if (!want) {
+      this.releaseWakeLock();
+    }
+  }
+
+  releaseWakeLock() {
+    if (this.wakeLock) {
+      this.wakeLock.release().catch(() => {});
+      this.wakeLock = null;
+    }
+  }
+}

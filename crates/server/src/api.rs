@@ -118,7 +118,31 @@ async fn handout(
 struct NewSessionBody {
     protocol: String,
     #[serde(default)]
-    options: Options,
+    options: OptionsBody,
+}
+
+/// The engine's [`Options`], every field optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OptionsBody {
+    instrument: Option<String>,
+    reps: Option<u32>,
+    tempo_seconds: Option<f64>,
+    #[serde(default)]
+    reasons: Vec<String>,
+    pairing: Option<rollcoach_protocol::Pairing>,
+}
+
+impl From<OptionsBody> for Options {
+    fn from(o: OptionsBody) -> Options {
+        Options {
+            instrument: o.instrument,
+            reps: o.reps,
+            tempo_seconds: o.tempo_seconds,
+            reasons: o.reasons,
+            pairing: o.pairing,
+        }
+    }
 }
 
 async fn create_session(
@@ -136,9 +160,9 @@ async fn create_session(
     let p = protocol.clone();
     let facts = stored(state.inner.store.call(move |s| s.facts_for(&p)).await)?;
     let now = wall_now();
-    let session = Session::new(&protocol, body.options.clone(), facts.clone(), now)
+    let options = Options::from(body.options);
+    let session = Session::new(&protocol, options.clone(), facts.clone(), now)
         .map_err(|e| ApiError::unprocessable(e.to_string()))?;
-    let options = body.options;
     let id = stored(
         state
             .inner
@@ -190,7 +214,11 @@ async fn get_session(
     let Path(id) = id?;
     if let Some(handle) = state.live_handle(id) {
         let (tx, rx) = oneshot::channel();
-        if handle.tx.send(Command::Snapshot { reply: tx }).await.is_ok()
+        if handle
+            .tx
+            .send(Command::Snapshot { reply: tx })
+            .await
+            .is_ok()
             && let Ok(snapshot) = rx.await
         {
             return Ok(Json(snapshot));
@@ -261,7 +289,12 @@ async fn add_injury(
     body: Result<Json<NewInjuryBody>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let Json(body) = body?;
-    let areas: Vec<&str> = state.inner.protocols.iter().map(|p| p.area.as_str()).collect();
+    let areas: Vec<&str> = state
+        .inner
+        .protocols
+        .iter()
+        .map(|p| p.area.as_str())
+        .collect();
     if !areas.contains(&body.area.as_str()) {
         return Err(ApiError::unprocessable(format!(
             "unknown area `{}`; the protocols cover: {}",
@@ -278,7 +311,9 @@ async fn add_injury(
         ));
     }
     if body.note.as_ref().is_some_and(|n| n.chars().count() > 500) {
-        return Err(ApiError::unprocessable("`note` is longer than 500 characters"));
+        return Err(ApiError::unprocessable(
+            "`note` is longer than 500 characters",
+        ));
     }
     let note = body.note.filter(|n| !n.trim().is_empty());
     let area = body.area;
@@ -330,13 +365,19 @@ async fn openapi() -> Json<Value> {
 }
 
 pub(crate) async fn not_found(uri: Uri) -> ApiError {
-    ApiError::not_found(format!("nothing at {}; the API is described at /api/openapi.json", uri.path()))
+    ApiError::not_found(format!(
+        "nothing at {}; the API is described at /api/openapi.json",
+        uri.path()
+    ))
 }
 
 pub(crate) async fn method_not_allowed(uri: Uri) -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        format!("{} does not take this method; see /api/openapi.json", uri.path()),
+        format!(
+            "{} does not take this method; see /api/openapi.json",
+            uri.path()
+        ),
     )
 }
 

@@ -11,15 +11,51 @@ use crate::{ApiError, AppState};
 
 /// (file name under `web/`, content type, content).
 const ASSETS: &[(&str, &str, &str)] = &[
-    ("index.html", "text/html; charset=utf-8", include_str!("../../../web/index.html")),
-    ("style.css", "text/css; charset=utf-8", include_str!("../../../web/style.css")),
-    ("app.js", "text/javascript; charset=utf-8", include_str!("../../../web/app.js")),
-    ("api.js", "text/javascript; charset=utf-8", include_str!("../../../web/api.js")),
-    ("session.js", "text/javascript; charset=utf-8", include_str!("../../../web/session.js")),
-    ("speech.js", "text/javascript; charset=utf-8", include_str!("../../../web/speech.js")),
-    ("history.js", "text/javascript; charset=utf-8", include_str!("../../../web/history.js")),
-    ("handout.js", "text/javascript; charset=utf-8", include_str!("../../../web/handout.js")),
-    ("icon.svg", "image/svg+xml", include_str!("../../../web/icon.svg")),
+    (
+        "index.html",
+        "text/html; charset=utf-8",
+        include_str!("../../../web/index.html"),
+    ),
+    (
+        "style.css",
+        "text/css; charset=utf-8",
+        include_str!("../../../web/style.css"),
+    ),
+    (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../web/app.js"),
+    ),
+    (
+        "api.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../web/api.js"),
+    ),
+    (
+        "session.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../web/session.js"),
+    ),
+    (
+        "speech.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../web/speech.js"),
+    ),
+    (
+        "history.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../web/history.js"),
+    ),
+    (
+        "handout.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../web/handout.js"),
+    ),
+    (
+        "icon.svg",
+        "image/svg+xml",
+        include_str!("../../../web/icon.svg"),
+    ),
 ];
 
 /// The page's Content-Security-Policy: only its own scripts, styles and socket.
@@ -43,9 +79,18 @@ fn asset(name: &str) -> Response {
             let mut resp = (*body).into_response();
             let h = resp.headers_mut();
             h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-            h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
-            h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-            h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+            h.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(CSP),
+            );
+            h.insert(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            );
+            h.insert(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            );
             // The page is small and served from memory: always fresh, so a new
             // binary is never mixed with old cached modules.
             h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));

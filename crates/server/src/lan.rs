@@ -194,13 +194,18 @@ pub(crate) async fn guard(State(state): State<AppState>, req: Request, next: Nex
             }
         }
         None => {
-            let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok());
+            let host = req
+                .headers()
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok());
             if let Some(host) = host
                 && !is_loopback_host(host)
             {
                 return ApiError::new(
                     StatusCode::FORBIDDEN,
-                    format!("host `{host}` is not a loopback address; use --lan to serve other devices"),
+                    format!(
+                        "host `{host}` is not a loopback address; use --lan to serve other devices"
+                    ),
                 )
                 .into_response();
             }

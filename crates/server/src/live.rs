@@ -120,6 +120,9 @@ struct Live {
     ended: bool,
     /// The store failed: the session can no longer record inputs truthfully.
     broken: Option<String>,
+    /// Outputs sent before any page attached (the session's opening), given
+    /// whole to the first page instead of the `current` summary.
+    backlog: Option<Vec<Frame>>,
 }
 
 /// Starts the task of a session just created (its first outputs still queued).
@@ -139,6 +142,7 @@ pub(crate) fn spawn(params: LiveParams) -> LiveHandle {
         alone_since: Some(Instant::now()),
         ended: false,
         broken: None,
+        backlog: Some(Vec::new()),
     };
     let on_exit = params.on_exit;
     tokio::spawn(async move {
@@ -214,14 +218,26 @@ impl Live {
                 let id = self.next_client;
                 self.next_client += 1;
                 let now = self.now();
-                let mut batch = vec![frame(&json!({
+                let hello = frame(&json!({
                     "type": "hello",
                     "session": self.id.0,
                     "protocol": self.protocol_id,
                     "now": now,
                     "speed": self.clock.speed,
-                }))];
-                batch.extend(self.session.current(now).iter().map(frame));
+                }));
+                let mut batch = match self.backlog.take() {
+                    // The opening's own `sync` frames carry older times: the
+                    // hello after them sets the page's clock to now.
+                    Some(mut opening) => {
+                        opening.push(hello);
+                        opening
+                    }
+                    None => {
+                        let mut batch = vec![hello];
+                        batch.extend(self.session.current(now).iter().map(frame));
+                        batch
+                    }
+                };
                 if let Some(err) = &self.broken {
                     batch.push(frame(&json!({"type": "error", "error": err})));
                 }
@@ -347,6 +363,10 @@ impl Live {
 
     fn broadcast(&mut self, batch: Vec<Frame>) {
         if batch.is_empty() {
+            return;
+        }
+        if let Some(backlog) = &mut self.backlog {
+            backlog.extend(batch);
             return;
         }
         // A page that cannot keep up is dropped; it reconnects and catches up.

@@ -51,8 +51,11 @@ async fn upgrade(
     let ws = match ws {
         Ok(ws) => ws,
         Err(e) => {
-            return ApiError::bad_request(format!("expected a WebSocket upgrade: {}", e.body_text()))
-                .into_response();
+            return ApiError::bad_request(format!(
+                "expected a WebSocket upgrade: {}",
+                e.body_text()
+            ))
+            .into_response();
         }
     };
     ws.max_message_size(4096)
@@ -71,7 +74,11 @@ async fn attached(mut socket: WebSocket, handle: LiveHandle) {
         .await
         .is_err()
     {
-        let _ = socket.send(Message::Text(frame(&json!({"type": "error", "error": "the session is no longer live"})))).await;
+        let _ = socket
+            .send(Message::Text(frame(
+                &json!({"type": "error", "error": "the session is no longer live"}),
+            )))
+            .await;
         return;
     }
     let Ok(client) = reply_rx.await else { return };
@@ -117,7 +124,9 @@ async fn attached(mut socket: WebSocket, handle: LiveHandle) {
 /// A page's input: an engine [`Input`] in JSON, never `timeout`.
 pub(crate) fn parse_input(text: &str) -> Result<Input, String> {
     match serde_json::from_str::<Input>(text) {
-        Ok(Input::Timeout) => Err("`timeout` comes from the server's clock, not from a page".into()),
+        Ok(Input::Timeout) => {
+            Err("`timeout` comes from the server's clock, not from a page".into())
+        }
         Ok(input) => Ok(input),
         Err(e) => Err(format!(
             "not an input ({e}); send e.g. {{\"type\":\"pain\",\"kind\":\"spine\"}}, {{\"type\":\"ready\"}} or {{\"type\":\"rating\",\"value\":4}}"

@@ -1,0 +1,383 @@
+//! The JSON API through the router, without a socket.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use common::*;
+use rollcoach_server::app;
+use serde_json::Value;
+
+#[tokio::test]
+async fn protocols_are_listed_and_not_blocked_without_injuries() {
+    let app = app(state());
+    let r = get(&app, "/api/protocols").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let list = r.json.as_array().unwrap();
+    let ub = list
+        .iter()
+        .find(|p| p["id"] == "upper-back")
+        .expect("upper-back listed");
+    assert_eq!(ub["reps"]["min"], 5);
+    assert_eq!(ub["reps"]["max"], 8);
+    assert!(ub["blocked"].is_null());
+}
+
+#[tokio::test]
+async fn one_protocol_is_given_in_full() {
+    let app = app(state());
+    let r = get(&app, "/api/protocols/upper-back").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        r.json["protocol"]["screening"]["injury_rule"]["window_hours"],
+        48
+    );
+    assert!(r.json["blocked"].is_null());
+    assert!(r.json["now"].as_u64().unwrap() > 1_600_000_000_000);
+}
+
+#[tokio::test]
+async fn an_unknown_protocol_is_404_and_names_the_known_ones() {
+    let app = app(state());
+    let r = get(&app, "/api/protocols/lower-back").await;
+    assert_error(&r, StatusCode::NOT_FOUND, "upper-back");
+    let r = post_json(&app, "/api/sessions", r#"{"protocol":"lower-back"}"#).await;
+    assert_error(&r, StatusCode::NOT_FOUND, "unknown protocol `lower-back`");
+}
+
+#[tokio::test]
+async fn a_logged_injury_blocks_the_protocol_for_48_hours_then_clearing_it_unblocks() {
+    let app = app(state());
+    let r = post_json(
+        &app,
+        "/api/injuries",
+        r#"{"area":"upper-back","note":"tweaked it"}"#,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let id = r.json["id"].as_i64().unwrap();
+    let at = r.json["at"].as_u64().unwrap();
+
+    let p = get(&app, "/api/protocols/upper-back").await;
+    let blocked = &p.json["blocked"];
+    assert_eq!(blocked["injured_at"].as_u64(), Some(at));
+    assert_eq!(blocked["allowed_at"].as_u64(), Some(at + 48 * 3_600_000));
+    assert!(blocked["message"].as_str().unwrap().contains("48 hours"));
+    let list = get(&app, "/api/protocols").await;
+    assert!(!list.json[0]["blocked"].is_null());
+
+    let listed = get(&app, "/api/injuries").await;
+    assert_eq!(listed.json["injuries"][0]["note"], "tweaked it");
+
+    let cleared = delete(&app, &format!("/api/injuries/{id}")).await;
+    assert_eq!(cleared.status, StatusCode::OK, "{}", cleared.text);
+    assert!(cleared.json["cleared_at"].is_u64());
+    let p = get(&app, "/api/protocols/upper-back").await;
+    assert!(p.json["blocked"].is_null());
+
+    let again = delete(&app, &format!("/api/injuries/{id}")).await;
+    assert_error(&again, StatusCode::CONFLICT, "already cleared");
+}
+
+#[tokio::test]
+async fn an_old_injury_does_not_block() {
+    let app = app(state());
+    let three_days_ago = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+        - 72 * 3_600_000;
+    let r = post_json(
+        &app,
+        "/api/injuries",
+        &format!(r#"{{"area":"upper-back","at":{three_days_ago}}}"#),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let p = get(&app, "/api/protocols/upper-back").await;
+    assert!(p.json["blocked"].is_null());
+}
+
+#[tokio::test]
+async fn bad_injuries_are_refused_with_4xx() {
+    let app = app(state());
+    assert_error(
+        &post_json(&app, "/api/injuries", r#"{"area":"knee"}"#).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unknown area `knee`",
+    );
+    assert_error(
+        &post_json(
+            &app,
+            "/api/injuries",
+            r#"{"area":"upper-back","at":99999999999999}"#,
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "future",
+    );
+    assert_error(
+        &post_json(&app, "/api/injuries", r#"{"area":"upper-back","when":1}"#).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unknown field `when`",
+    );
+    assert_error(
+        &post_json(&app, "/api/injuries", r#"{"area":"#).await,
+        StatusCode::BAD_REQUEST,
+        "",
+    );
+    assert_error(
+        &post_json(&app, "/api/injuries", r#"{"area":7}"#).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "",
+    );
+    let no_type = send(
+        &app,
+        Request::post("/api/injuries")
+            .body(Body::from(r#"{"area":"upper-back"}"#))
+            .unwrap(),
+    )
+    .await;
+    assert_error(&no_type, StatusCode::UNSUPPORTED_MEDIA_TYPE, "Content-Type");
+    assert_error(
+        &delete(&app, "/api/injuries/999").await,
+        StatusCode::NOT_FOUND,
+        "no injury with id 999",
+    );
+    assert_error(
+        &delete(&app, "/api/injuries/abc").await,
+        StatusCode::BAD_REQUEST,
+        "",
+    );
+}
+
+#[tokio::test]
+async fn a_body_over_64_kib_is_refused_with_413() {
+    let app = app(state());
+    let note = "x".repeat(70 * 1024);
+    let r = post_json(
+        &app,
+        "/api/injuries",
+        &format!(r#"{{"area":"upper-back","note":"{note}"}}"#),
+    )
+    .await;
+    assert_error(&r, StatusCode::PAYLOAD_TOO_LARGE, "");
+}
+
+#[tokio::test]
+async fn reps_outside_the_protocol_range_are_422_naming_the_range() {
+    let app = app(state());
+    let r = post_json(
+        &app,
+        "/api/sessions",
+        r#"{"protocol":"upper-back","options":{"reps":12}}"#,
+    )
+    .await;
+    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "between 5 and 8");
+    let r = post_json(
+        &app,
+        "/api/sessions",
+        r#"{"protocol":"upper-back","options":{"tempo_seconds":30}}"#,
+    )
+    .await;
+    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "tempo");
+    let r = post_json(
+        &app,
+        "/api/sessions",
+        r#"{"protocol":"upper-back","options":{"reasons":["knees"]}}"#,
+    )
+    .await;
+    assert_error(
+        &r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unknown reason `knees`",
+    );
+    let r = post_json(
+        &app,
+        "/api/sessions",
+        r#"{"protocol":"upper-back","options":{"reps":-1}}"#,
+    )
+    .await;
+    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "");
+    let r = post_json(&app, "/api/sessions", r#"{}"#).await;
+    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "protocol");
+}
+
+#[tokio::test]
+async fn a_started_session_is_live_and_in_the_history() {
+    let app = app(state());
+    let r = post_json(
+        &app,
+        "/api/sessions",
+        r#"{"protocol":"upper-back","options":{"reps":5}}"#,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let id = r.json["id"].as_i64().unwrap();
+    assert_eq!(r.json["ws"], format!("/api/sessions/{id}/ws"));
+
+    let s = get(&app, &format!("/api/sessions/{id}")).await;
+    assert_eq!(s.status, StatusCode::OK);
+    assert_eq!(s.json["live"], true);
+    assert_eq!(s.json["stage"], "screening");
+    assert_eq!(s.json["reps_target"], 5);
+    let kinds: Vec<&str> = s.json["current"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["stage", "prompt", "cue"]);
+
+    let h = get(&app, "/api/history").await;
+    let sessions = h.json["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(sessions[0]["live"], true);
+    assert_eq!(sessions[0]["protocol_id"], "upper-back");
+
+    assert_error(
+        &get(&app, "/api/sessions/4242").await,
+        StatusCode::NOT_FOUND,
+        "no session with id 4242",
+    );
+    assert_error(
+        &get(&app, "/api/sessions/x").await,
+        StatusCode::BAD_REQUEST,
+        "",
+    );
+}
+
+#[tokio::test]
+async fn a_session_refused_by_the_injury_log_is_recorded_as_refused() {
+    let app = app(state());
+    post_json(&app, "/api/injuries", r#"{"area":"upper-back"}"#).await;
+    let r = post_json(&app, "/api/sessions", r#"{"protocol":"upper-back"}"#).await;
+    let id = r.json["id"].as_i64().unwrap();
+    let s = eventually(|| {
+        let app = app.clone();
+        async move {
+            let s = get(&app, "/api/history").await;
+            let first = s.json["sessions"][0].clone();
+            (!first["outcome"].is_null()).then_some(first)
+        }
+    })
+    .await;
+    assert_eq!(s["id"], id);
+    assert_eq!(s["outcome"]["outcome"], "refused");
+    assert_eq!(s["reason"], "recent-injury");
+}
+
+#[tokio::test]
+async fn export_is_a_json_document() {
+    let app = app(state());
+    post_json(&app, "/api/injuries", r#"{"area":"upper-back"}"#).await;
+    let r = get(&app, "/api/export").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.json.is_object());
+    assert!(
+        r.headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .contains("attachment")
+    );
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_endpoint() {
+    let app = app(state());
+    let r = get(&app, "/api/openapi.json").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.json["openapi"].as_str().unwrap().starts_with("3."));
+    for path in [
+        "/api/protocols",
+        "/api/protocols/{id}",
+        "/api/protocols/{id}/handout",
+        "/api/sessions",
+        "/api/sessions/{id}",
+        "/api/sessions/{id}/ws",
+        "/api/history",
+        "/api/injuries",
+        "/api/injuries/{id}",
+        "/api/export",
+        "/api/openapi.json",
+    ] {
+        assert!(r.json["paths"][path].is_object(), "{path} missing");
+    }
+}
+
+#[tokio::test]
+async fn unknown_paths_and_methods_are_json_errors() {
+    let app = app(state());
+    assert_error(
+        &get(&app, "/api/nope").await,
+        StatusCode::NOT_FOUND,
+        "openapi",
+    );
+    let r = send(
+        &app,
+        Request::put("/api/protocols")
+            .header(header::HOST, "localhost")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_error(&r, StatusCode::METHOD_NOT_ALLOWED, "/api/protocols");
+    assert_error(
+        &get(&app, "/nope.js").await,
+        StatusCode::NOT_FOUND,
+        "nope.js",
+    );
+}
+
+#[tokio::test]
+async fn the_page_and_its_modules_are_served_with_a_strict_csp() {
+    let app = app(state());
+    let r = get(&app, "/").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.text.contains("<html lang=\"en\">"));
+    let csp = r.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(csp.contains("script-src 'self'"));
+    for asset in [
+        "app.js",
+        "session.js",
+        "speech.js",
+        "history.js",
+        "api.js",
+        "handout.js",
+        "style.css",
+    ] {
+        let r = get(&app, &format!("/{asset}")).await;
+        assert_eq!(r.status, StatusCode::OK, "{asset}");
+        assert!(!r.text.is_empty(), "{asset} is empty");
+    }
+    assert!(
+        get(&app, "/app.js").await.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+}
+
+#[tokio::test]
+async fn a_non_loopback_host_is_refused_in_loopback_mode() {
+    let app = app(state());
+    let r = send(
+        &app,
+        Request::get("/api/protocols")
+            .header(header::HOST, "attacker.example:7878")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_error(&r, StatusCode::FORBIDDEN, "--lan");
+    let ok = send(
+        &app,
+        Request::get("/api/protocols")
+            .header(header::HOST, "localhost:7878")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::OK);
+    let _: Value = ok.json;
+}

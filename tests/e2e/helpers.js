@@ -1,0 +1,128 @@
+// Shared helpers: a real `rollcoach serve` on loopback with a temp database,
+// and Debian's Chromium driven by playwright-core.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const root = resolve(here, '..', '..');
+export const artifacts = join(here, 'artifacts');
+mkdirSync(artifacts, { recursive: true });
+
+const BINARY = process.env.ROLLCOACH_BIN || join(root, 'target', 'debug', 'rollcoach');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+
+// Starts `rollcoach serve` on a free loopback port; resolves with its URL.
+export async function startServer({ speed = 20, grace = 20 } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'rollcoach-e2e-'));
+  const db = join(dir, 'rollcoach.db');
+  const proc = spawn(BINARY, ['--db', db, 'serve', '--speed', String(speed), '--grace', String(grace), '--addr', '127.0.0.1:0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ROLLCOACH_PROTOCOLS: join(dir, 'protocols') },
+  });
+  let out = '';
+  let err = '';
+  proc.stderr.on('data', (d) => { err += d; });
+  const url = await new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`serve printed no URL within 20 s; stdout: ${out} stderr: ${err}`)), 20000);
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/serving on (http:\/\/\S+?)\/?\s/);
+      if (m) { clearTimeout(timer); ok(m[1]); }
+    });
+    proc.on('exit', (code) => { clearTimeout(timer); fail(new Error(`serve exited with ${code}: ${err}`)); });
+  });
+  return {
+    url,
+    db,
+    stop: async () => {
+      proc.kill('SIGTERM');
+      await new Promise((ok) => { if (proc.exitCode !== null) ok(); else proc.on('exit', ok); });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+// Records every utterance instead of speaking it, and answers `end` at once,
+// so the page's queue moves on as it would after real speech.
+const SPEECH_SPY = () => {
+  window.__spoken = [];
+  window.__cancels = [];
+  const synth = window.speechSynthesis;
+  if (!synth) return;
+  synth.speak = (u) => {
+    if (u.text) window.__spoken.push(u.text);
+    setTimeout(() => { if (u.onend) u.onend(new Event('end')); }, 5);
+  };
+  synth.cancel = () => { window.__cancels.push({ at: performance.now(), spoken: window.__spoken.length }); };
+};
+
+// A fresh Chromium profile at 360 x 740, with the speech spy and every
+// WebSocket frame the server sends collected in `frames`.
+export async function launch() {
+  const profile = mkdtempSync(join(tmpdir(), 'rollcoach-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 360, height: 740 },
+    deviceScaleFactor: 1,
+    hasTouch: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  await context.addInitScript(SPEECH_SPY);
+  const page = context.pages()[0] || await context.newPage();
+  const frames = [];
+  const errors = [];
+  page.on('websocket', (ws) => {
+    ws.on('framereceived', (f) => { try { frames.push(JSON.parse(f.payload)); } catch { /* not JSON */ } });
+  });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  return {
+    context,
+    page,
+    frames,
+    errors,
+    close: async () => {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+const AXE = readFileSync(join(here, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+
+// Serious and critical accessibility violations on the page as it is now.
+export async function axeViolations(page) {
+  // Evaluated through the debugger protocol, so the page's CSP does not apply.
+  await page.evaluate(AXE);
+  const results = await page.evaluate(async () => window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+  }));
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+export async function screenshot(page, name) {
+  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: false });
+}
+
+// The cues the server sent for speaking, in order: what the page must say.
+export function expectedSpeech(frames) {
+  const out = [];
+  for (const f of frames) {
+    if ((f.type === 'cue' || f.type === 'note') && f.say) out.push(f.say);
+    if (f.type === 'end') out.push(f.message);
+  }
+  return out;
+}
+
+export async function spoken(page) {
+  return page.evaluate(() => window.__spoken.slice());
+}
