@@ -1,0 +1,116 @@
+//! `rollcoach serve`: the guided session on a phone, through the browser.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use anyhow::Context;
+use rollcoach_server::{Access, AppState, Config};
+
+use crate::{Global, UsageError};
+
+/// Default port.
+const PORT: u16 = 7878;
+
+/// `rollcoach serve` arguments.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  rollcoach serve                      # http://127.0.0.1:7878/ on this machine
+  rollcoach serve --lan                # a phone on the same Wi-Fi scans the QR code
+  rollcoach serve --addr 127.0.0.1:0   # any free port (printed)
+  rollcoach serve --speed 20           # a session clock twenty times faster, for demos and tests")]
+pub struct Args {
+    /// Address to listen on; port 0 picks a free one [default: 127.0.0.1:7878, or 0.0.0.0:7878 with --lan].
+    #[arg(long, value_name = "ADDR")]
+    addr: Option<SocketAddr>,
+    /// Listen on every interface so a phone on the same network can connect. Prints a one-time
+    /// pairing link and its QR code; devices that have not opened it are refused.
+    #[arg(long)]
+    lan: bool,
+    /// Session clock speed: 1 is real time, 20 runs twenty times faster (demos, tests).
+    #[arg(long, default_value_t = 1.0, value_name = "FACTOR")]
+    speed: f64,
+    /// Seconds (real time) a rolling session may go without a page attached before it pauses itself.
+    #[arg(long, default_value_t = 20, value_name = "SECONDS")]
+    grace: u64,
+}
+
+/// Runs the server until Ctrl-C.
+pub fn run(args: Args, global: &Global) -> anyhow::Result<u8> {
+    if !(args.speed.is_finite() && args.speed > 0.0 && args.speed <= 1000.0) {
+        return Err(UsageError(format!(
+            "--speed must be a number above 0 and at most 1000, got {}",
+            args.speed
+        ))
+        .into());
+    }
+    let addr = match (args.addr, args.lan) {
+        (Some(addr), false) if !addr.ip().is_loopback() => {
+            return Err(UsageError(format!(
+                "{addr} is not a loopback address; add --lan to serve other devices (they must pair first)"
+            ))
+            .into());
+        }
+        (Some(addr), _) => addr,
+        (None, false) => SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), PORT),
+        (None, true) => SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), PORT),
+    };
+
+    let catalog = crate::protocols::catalog(global);
+    for problem in catalog.problems() {
+        eprintln!("warning: skipping an invalid protocol file:\n{problem}");
+    }
+    let store = crate::db::open_store(global)?;
+    let config = Config {
+        speed: args.speed,
+        grace: Duration::from_secs(args.grace),
+        access: if args.lan { Access::Lan } else { Access::Loopback },
+        ..Config::default()
+    };
+    let state = AppState::new(catalog.all().to_vec(), store, config)?;
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))?;
+        let local = listener.local_addr().context("cannot read the bound address")?;
+        print_banner(&state, local, args.lan);
+        tokio::select! {
+            served = rollcoach_server::serve(listener, state) => {
+                served.context("the server failed")?;
+            }
+            _ = tokio::signal::ctrl_c() => {
+                eprintln!("stopped (live sessions are recorded as interrupted next time)");
+            }
+        }
+        Ok(crate::exit::OK)
+    })
+}
+
+fn print_banner(state: &AppState, local: SocketAddr, lan: bool) {
+    if !lan {
+        println!("rollcoach serving on http://{local}/");
+        println!("Open it in a browser on this machine; Ctrl-C stops.");
+        return;
+    }
+    let host = if local.ip().is_unspecified() {
+        rollcoach_server::lan::lan_ipv4()
+            .map(IpAddr::V4)
+            .unwrap_or(local.ip())
+    } else {
+        local.ip()
+    };
+    let base = format!("http://{}", SocketAddr::new(host, local.port()));
+    println!("rollcoach serving on {base}/ (LAN: devices must pair first)");
+    if let Some(url) = state.pairing_url(&base) {
+        println!("Pair your phone (one time only): {url}");
+        if let Some(qr) = rollcoach_server::lan::qr_unicode(&url) {
+            println!("{qr}");
+        }
+    }
+    println!("Ctrl-C stops.");
+}
