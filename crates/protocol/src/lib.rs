@@ -4,7 +4,9 @@
 //! guided session. [`parse`] turns its text into a validated [`Protocol`] or
 //! the full list of located [`Diagnostic`]s; [`diagnostic::render`] prints
 //! them as `path:line:column: error: ...` with the source line and a caret;
-//! [`Catalog`] gathers the built-in protocols and the user's files.
+//! [`Catalog`] gathers the built-in protocols and the user's files;
+//! [`render`] turns a protocol back into a printable handout;
+//! [`json_schema`] describes the format for editors.
 #![deny(missing_docs)]
 
 mod catalog;
@@ -13,19 +15,28 @@ pub mod diagnostic;
 mod file;
 mod model;
 pub mod raw;
+pub mod render;
 mod schema;
+mod view;
 
 pub use catalog::{Catalog, Origin, Problem, ResolveError};
 pub use diagnostic::Diagnostic;
 pub use file::{FileError, MAX_FILE_BYTES, load_file, text_of};
 pub use model::*;
 pub use schema::json_schema;
+pub use view::json_view;
 
 /// Built-in protocol files: (file name, TOML source).
-pub const BUILTIN_SOURCES: &[(&str, &str)] = &[(
-    "upper-back.toml",
-    include_str!("../../../protocols/upper-back.toml"),
-)];
+pub const BUILTIN_SOURCES: &[(&str, &str)] = &[
+    (
+        "upper-back.toml",
+        include_str!("../../../protocols/upper-back.toml"),
+    ),
+    (
+        "upper-back-ball-cane.toml",
+        include_str!("../../../protocols/upper-back-ball-cane.toml"),
+    ),
+];
 
 /// Parses and validates a protocol file's text.
 ///
