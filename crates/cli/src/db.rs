@@ -139,8 +139,8 @@ pub fn parse_time(text: &str, now: Time) -> Result<Time, UsageError> {
     };
     if ts > now_ts {
         return Err(UsageError(format!(
-            "the time {t:?} ({}) is in the future; give when it happened",
-            ts.to_zoned_datetime(local_tz()).strftime("%Y-%m-%d %H:%M")
+            "the time {t:?} is in the future (now is {}); give when it happened",
+            format_local(now)
         )));
     }
     let ms = u64::try_from(ts.as_millisecond())

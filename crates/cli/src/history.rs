@@ -235,11 +235,9 @@ fn print_charts(all: &[SessionRecord], label: &impl Fn(&str) -> String) {
             points.iter().map(|(_, r)| block(f(r))).collect()
         };
         println!();
-        println!(
-            "{} (0-10), {} sessions, oldest to newest:",
-            label(id),
-            points.len()
-        );
+        let n = points.len();
+        let sessions = if n == 1 { "session" } else { "sessions" };
+        println!("{} (0-10), {n} {sessions}, oldest to newest:", label(id));
         println!("  before  {}", line(|r| r.before));
         println!("  after   {}", line(|r| r.after));
     }

@@ -63,9 +63,9 @@ pub fn export(args: ExportArgs, global: &Global) -> anyhow::Result<u8> {
         Some(path) => {
             write_atomically(path, text.as_bytes())?;
             eprintln!(
-                "Exported {} sessions and {} injuries to {}.",
-                doc.sessions.len(),
-                doc.injuries.len(),
+                "Exported {} and {} to {}.",
+                count(doc.sessions.len(), "session", "sessions"),
+                count(doc.injuries.len(), "injury", "injuries"),
                 path.display()
             );
         }
@@ -118,24 +118,29 @@ pub fn import(args: ImportArgs, global: &Global) -> anyhow::Result<u8> {
         }
     })?;
     println!(
-        "Imported {} of {} sessions and {} of {} injuries from {name}.",
+        "Imported {} of {} and {} of {} from {name}.",
         report.imported,
-        doc.sessions.len(),
+        count(doc.sessions.len(), "session", "sessions"),
         report.injuries_imported,
-        doc.injuries.len()
+        count(doc.injuries.len(), "injury", "injuries"),
     );
     if !report.skipped.is_empty() {
         println!(
-            "Skipped {} sessions already in the database (same uid): {}",
-            report.skipped.len(),
+            "Skipped {} already in the database (same uid): {}",
+            count(report.skipped.len(), "session", "sessions"),
             report.skipped.join(", ")
         );
     }
     if report.injuries_skipped > 0 {
         println!(
-            "Skipped {} injuries already in the database (same area, time and logging time).",
-            report.injuries_skipped
+            "Skipped {} already in the database (same area, time and logging time).",
+            count(report.injuries_skipped as usize, "injury", "injuries")
         );
     }
     Ok(crate::exit::OK)
+}
+
+/// `1 session`, `2 sessions`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }

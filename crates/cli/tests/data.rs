@@ -1,0 +1,489 @@
+//! The data commands end to end: `injury`, `history`, `export`, `import`.
+//! The real binary, a temporary database, "now" pinned with ROLLCOACH_NOW
+//! and local time with TZ; stdout, stderr and the exit code are snapshotted.
+//! Sessions are made the way a person makes them: `rollcoach run` with a
+//! script on stdin, on the virtual clock.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use rollcoach_engine::{Facts, Input, Options, Time};
+use rollcoach_protocol::Answer;
+use rollcoach_store::{NewSession, Store};
+
+/// Wednesday 2026-11-25, 15:00 UTC (10:00 in New York), the default "now".
+const NOW: &str = "2026-11-25T15:00:00Z";
+/// Local time of every test: not UTC, so local dates are really local.
+const TZ: &str = "America/New_York";
+
+const SCREENING_OK: &str = "no\nno\nno\n";
+const SETUP: &str = "ready\nready\nready\nready\n";
+
+struct TestEnv {
+    dir: tempfile::TempDir,
+}
+
+struct Run {
+    stdout: String,
+    stderr: String,
+    code: Option<i32>,
+}
+
+impl Run {
+    fn all(&self) -> String {
+        format!(
+            "exit: {:?}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+impl TestEnv {
+    fn new() -> TestEnv {
+        TestEnv {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn db(&self) -> PathBuf {
+        self.dir.path().join("rollcoach.db")
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// `rollcoach ARGS` at `now` with `stdin`, against `db`.
+    fn run_with(&self, db: &Path, now: &str, args: &[&str], stdin: &str) -> Run {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rollcoach"))
+            .arg("--db")
+            .arg(db)
+            .args(args)
+            .env("ROLLCOACH_NOW", now)
+            .env("ROLLCOACH_PROTOCOLS", self.dir.path().join("protocols"))
+            .env("TZ", TZ)
+            .env_remove("ROLLCOACH_DB")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        Run {
+            stdout: String::from_utf8(out.stdout).unwrap(),
+            stderr: String::from_utf8(out.stderr).unwrap(),
+            code: out.status.code(),
+        }
+    }
+
+    fn at(&self, now: &str, args: &[&str]) -> Run {
+        self.run_with(&self.db(), now, args, "")
+    }
+
+    fn cmd(&self, args: &[&str]) -> Run {
+        self.at(NOW, args)
+    }
+
+    /// A session of upper-back at `now`, driven by `script`; must exit with `code`.
+    fn session(&self, now: &str, args: &[&str], script: &str, code: i32) {
+        let mut all = vec!["run", "upper-back", "--speed", "max"];
+        all.extend_from_slice(args);
+        let run = self.run_with(&self.db(), now, &all, script);
+        assert_eq!(run.code, Some(code), "{}", run.all());
+    }
+
+    /// Four sessions over a week, as a person would leave them.
+    fn fill(&self) {
+        let soreness = ["--reason", "soreness"];
+        // Friday: completed, soreness 7 -> 4.
+        self.session(
+            "2026-11-20T14:00:00Z",
+            &soreness,
+            &[SCREENING_OK, "rate 7\n", SETUP, "rate 4\n"].concat(),
+            0,
+        );
+        // Monday: pain with a pop in the second rep.
+        self.session(
+            "2026-11-23T23:00:00Z",
+            &soreness,
+            &[SCREENING_OK, "rate 6\n", SETUP, "@10 pain pop\n"].concat(),
+            3,
+        );
+        // Tuesday: completed, two reasons, soreness 5 -> 3, overhead 4 -> 7.
+        self.session(
+            "2026-11-24T13:00:00Z",
+            &[
+                "--reason",
+                "soreness",
+                "--reason",
+                "overhead-block",
+                "--reps",
+                "5",
+            ],
+            &[SCREENING_OK, "rate 5\nrate 4\n", SETUP, "rate 3\nrate 7\n"].concat(),
+            0,
+        );
+        // Wednesday morning: refused by an answer.
+        self.session("2026-11-25T12:30:00Z", &[], "yes\n", 4);
+    }
+}
+
+/// Replaces the random uids and the pids in JSON or text with placeholders.
+fn redact(text: &str, uids: &[String]) -> String {
+    let mut out = text.to_owned();
+    for (i, uid) in uids.iter().enumerate() {
+        out = out.replace(uid, &format!("[uid {}]", i + 1));
+    }
+    let re_pid = "\"owner_pid\": ";
+    out.lines()
+        .map(|l| match l.find(re_pid) {
+            Some(i) => format!(
+                "{}{re_pid}[pid]{}",
+                &l[..i],
+                if l.ends_with(',') { "," } else { "" }
+            ),
+            None => l.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The uids of the sessions in `db`, oldest first.
+fn uids(db: &Path) -> Vec<String> {
+    let mut h = Store::open(db).unwrap().history(None).unwrap();
+    h.reverse();
+    h.into_iter().map(|r| r.uid).collect()
+}
+
+// ----- injury -------------------------------------------------------------
+
+#[test]
+fn injuries_are_added_listed_and_cleared() {
+    let env = TestEnv::new();
+    let mut out = String::new();
+    for args in [
+        &["injury", "list"][..],
+        &[
+            "injury",
+            "add",
+            "--area",
+            "upper-back",
+            "--at",
+            "2h ago",
+            "--note",
+            "slipped, landed on my back",
+        ],
+        &[
+            "injury",
+            "add",
+            "--area",
+            "upper-back",
+            "--at",
+            "2026-11-20 08:15",
+        ],
+        &["injury", "add", "--area", "upper-back"],
+        &["injury", "list"],
+        &["injury", "clear", "1"],
+        &["injury", "list"],
+        &["injury", "list", "--json"],
+    ] {
+        out.push_str(&format!(
+            "$ rollcoach {}\n{}\n",
+            args.join(" "),
+            env.cmd(args).all()
+        ));
+    }
+    insta::assert_snapshot!("injuries_are_added_listed_and_cleared", out);
+}
+
+#[test]
+fn a_logged_injury_refuses_a_session_until_its_window_has_passed() {
+    let env = TestEnv::new();
+    let add = env.cmd(&["injury", "add", "--area", "upper-back", "--at", "yesterday"]);
+    assert_eq!(add.code, Some(0), "{}", add.all());
+    env.session(NOW, &[], "", 4);
+    env.session("2026-11-26T15:00:01Z", &[], SCREENING_OK, 3);
+    let out = env.at("2026-11-26T16:00:00Z", &["injury", "list"]);
+    insta::assert_snapshot!(
+        "a_logged_injury_refuses_until_its_window_has_passed",
+        out.all()
+    );
+}
+
+#[test]
+fn bad_injury_input_is_a_usage_error_that_says_what_is_accepted() {
+    let env = TestEnv::new();
+    let mut out = String::new();
+    for args in [
+        &[
+            "injury",
+            "add",
+            "--area",
+            "upper-back",
+            "--at",
+            "last tuesday",
+        ][..],
+        &[
+            "injury",
+            "add",
+            "--area",
+            "upper-back",
+            "--at",
+            "2026-12-01 10:00",
+        ],
+        &["injury", "add", "--area", "upperback"],
+        &["injury", "clear", "7"],
+        &["injury", "clear", "seven"],
+    ] {
+        out.push_str(&format!(
+            "$ rollcoach {}\n{}\n",
+            args.join(" "),
+            env.cmd(args).all()
+        ));
+    }
+    env.cmd(&["injury", "add", "--area", "upper-back"]);
+    env.cmd(&["injury", "clear", "1"]);
+    let again = env.cmd(&["injury", "clear", "1"]);
+    out.push_str(&format!(
+        "$ rollcoach injury clear 1 (again)\n{}",
+        again.all()
+    ));
+    insta::assert_snapshot!("bad_injury_input_is_a_usage_error", out);
+    assert!(
+        env.cmd(&["injury", "list", "--json"])
+            .stdout
+            .matches("\"id\"")
+            .count()
+            == 1
+    );
+}
+
+#[test]
+fn a_bad_pinned_time_is_a_usage_error() {
+    let env = TestEnv::new();
+    let run = env.at("next week", &["injury", "list"]);
+    assert_eq!(run.code, Some(2), "{}", run.all());
+    assert!(run.stderr.contains("ROLLCOACH_NOW"), "{}", run.stderr);
+}
+
+// ----- history ------------------------------------------------------------
+
+#[test]
+fn history_of_an_empty_database() {
+    let env = TestEnv::new();
+    let text = env.cmd(&["history"]);
+    let json = env.cmd(&["history", "--json"]);
+    insta::assert_snapshot!(
+        "history_of_an_empty_database",
+        format!("{}\n{}", text.all(), json.all())
+    );
+}
+
+#[test]
+fn history_lists_sessions_then_the_summary_and_charts() {
+    let env = TestEnv::new();
+    env.fill();
+    let text = env.cmd(&["history"]);
+    insta::assert_snapshot!("history_of_a_filled_database", text.all());
+    let limited = env.cmd(&["history", "--limit", "2"]);
+    insta::assert_snapshot!("history_limited_to_two", limited.all());
+}
+
+#[test]
+fn history_as_json_has_every_session_and_the_summary() {
+    let env = TestEnv::new();
+    env.fill();
+    let run = env.cmd(&["history", "--json", "--limit", "2"]);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let sessions = v["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 2);
+    assert_eq!(sessions[0]["outcome"]["outcome"], "refused");
+    assert_eq!(sessions[0]["reason"], "answer:recent-injury");
+    assert_eq!(sessions[1]["outcome"]["outcome"], "completed");
+    assert_eq!(sessions[1]["reps_done"], 5);
+    assert_eq!(v["summary"]["sessions_this_week"], 2);
+    assert_eq!(v["summary"]["streak_days"], 2);
+    insta::assert_snapshot!(
+        "history_json_summary",
+        serde_json::to_string_pretty(&v["summary"]).unwrap()
+    );
+}
+
+// ----- export and import --------------------------------------------------
+
+#[test]
+fn export_then_import_round_trips_and_refuses_duplicates() {
+    let env = TestEnv::new();
+    env.fill();
+    env.cmd(&[
+        "injury",
+        "add",
+        "--area",
+        "upper-back",
+        "--at",
+        "3 days ago",
+        "--note",
+        "a \"quoted\" note",
+    ]);
+    let file = env.path("backup.json");
+    let file_arg = file.to_str().unwrap();
+    let export = env.cmd(&["export", "--format", "json", "-o", file_arg]);
+    assert_eq!(export.code, Some(0), "{}", export.all());
+
+    // Into a new database: everything arrives.
+    let other = env.path("other.db");
+    let import = env.run_with(&other, NOW, &["import", file_arg], "");
+    let uids = uids(&env.db());
+    let mut out = format!("$ rollcoach export -o backup.json\n{}\n", export.all());
+    out.push_str(&format!(
+        "$ rollcoach --db other.db import backup.json\n{}\n",
+        import.all()
+    ));
+    // Exporting the new database gives the same document, byte for byte.
+    let again = env.run_with(&other, NOW, &["export", "--format", "json"], "");
+    assert_eq!(again.code, Some(0), "{}", again.all());
+    assert_eq!(again.stdout, std::fs::read_to_string(&file).unwrap());
+    assert_eq!(
+        env.run_with(&other, NOW, &["history"], "").stdout,
+        env.cmd(&["history"]).stdout
+    );
+    // Importing again adds nothing and says why.
+    let twice = env.run_with(&other, NOW, &["import", file_arg], "");
+    out.push_str(&format!(
+        "$ rollcoach --db other.db import backup.json (again)\n{}",
+        twice.all()
+    ));
+    let out = out.replace(file_arg, "backup.json");
+    insta::assert_snapshot!("export_then_import", redact(&out, &uids));
+    assert_eq!(Store::open(&other).unwrap().history(None).unwrap().len(), 4);
+}
+
+#[test]
+fn the_json_export_is_a_versioned_document_with_event_logs() {
+    let env = TestEnv::new();
+    env.fill();
+    let run = env.cmd(&["export"]);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["format"], "rollcoach-export");
+    assert_eq!(v["version"], 1);
+    let sessions = v["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 4);
+    assert_eq!(sessions[0]["protocol"]["id"], "upper-back");
+    let events = sessions[0]["events"].as_array().unwrap();
+    assert_eq!(events[0]["seq"], 0);
+    assert_eq!(events[0]["input"]["type"], "answer");
+    assert!(events.len() > 20, "every input, timeouts included");
+}
+
+#[test]
+fn the_csv_export_has_one_row_per_session() {
+    let env = TestEnv::new();
+    env.fill();
+    let run = env.cmd(&["export", "--format", "csv"]);
+    insta::assert_snapshot!("csv_export", redact(&run.all(), &uids(&env.db())));
+}
+
+#[test]
+fn importing_something_else_is_a_usage_error_and_imports_nothing() {
+    let env = TestEnv::new();
+    let notes = env.path("notes.json");
+    std::fs::write(&notes, "{\"hello\": \"world\"}").unwrap();
+    let broken = env.path("broken.json");
+    std::fs::write(
+        &broken,
+        "{\"format\": \"rollcoach-export\", \"version\": 1, \"sessions\": [",
+    )
+    .unwrap();
+    let mut out = String::new();
+    for (name, path) in [
+        ("notes.json", notes.clone()),
+        ("broken.json", broken.clone()),
+        ("missing.json", env.path("missing.json")),
+    ] {
+        let p = path.to_str().unwrap();
+        let run = env.cmd(&["import", p]);
+        out.push_str(&format!(
+            "$ rollcoach import {name}\n{}\n",
+            run.all().replace(p, name)
+        ));
+    }
+    insta::assert_snapshot!("importing_something_else", out);
+    assert!(
+        env.cmd(&["history", "--json"])
+            .stdout
+            .contains("\"sessions\": []")
+    );
+}
+
+// ----- the database file --------------------------------------------------
+
+#[test]
+fn a_database_from_a_newer_rollcoach_is_refused_and_left_alone() {
+    let env = TestEnv::new();
+    {
+        let conn = rusqlite::Connection::open(env.db()).unwrap();
+        conn.execute_batch("CREATE TABLE t (x); PRAGMA user_version = 99;")
+            .unwrap();
+    }
+    let before = std::fs::read(env.db()).unwrap();
+    let run = env.cmd(&["history"]);
+    let db = env.db();
+    insta::assert_snapshot!(
+        "a_database_from_a_newer_rollcoach",
+        run.all().replace(db.to_str().unwrap(), "rollcoach.db")
+    );
+    assert_eq!(std::fs::read(env.db()).unwrap(), before);
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_refused() {
+    let env = TestEnv::new();
+    std::fs::write(env.db(), "my shopping list\n".repeat(50)).unwrap();
+    let run = env.cmd(&["injury", "list"]);
+    assert_eq!(run.code, Some(1), "{}", run.all());
+    assert!(run.stderr.contains("not an SQLite file"), "{}", run.stderr);
+}
+
+#[test]
+fn an_unfinished_session_whose_process_is_gone_gets_a_notice_and_is_recorded() {
+    // A live session (2 reps in) exported from another machine has no
+    // process here: the first command after the import recovers it.
+    let env = TestEnv::new();
+    let elsewhere = Store::open_in_memory().unwrap();
+    let protocol = rollcoach_protocol::builtin().remove(0);
+    let start = Time(1_795_550_400_000); // 2026-11-24T20:00:00Z
+    let id = elsewhere
+        .begin_session(&NewSession {
+            protocol: &protocol,
+            options: &Options::default(),
+            facts: &Facts::default(),
+            started_at: start,
+        })
+        .unwrap();
+    let mut inputs = vec![(1_000, Input::Answer { answer: Answer::No }); 3];
+    inputs.extend((0..4).map(|i| (2_000 + i * 1_000, Input::Ready)));
+    // Two reps of two 4 s phases each, then the driver died mid-rep 3.
+    inputs.extend((1..=4).map(|i| (5_000 + i * 4_000, Input::Timeout)));
+    for (seq, (at, input)) in inputs.iter().enumerate() {
+        elsewhere
+            .append_event(id, u32::try_from(seq).unwrap(), *at, input)
+            .unwrap();
+    }
+    let doc = elsewhere.export(start).unwrap();
+    let file = env.path("live.json");
+    std::fs::write(&file, doc.to_json()).unwrap();
+    let import = env.cmd(&["import", file.to_str().unwrap()]);
+    assert_eq!(import.code, Some(0), "{}", import.all());
+    let history = env.cmd(&["history", "--limit", "1"]);
+    insta::assert_snapshot!("an_unfinished_session_is_recovered", history.all());
+    let again = env.cmd(&["history", "--limit", "1"]);
+    assert!(again.stderr.is_empty(), "recovered once: {}", again.stderr);
+}
