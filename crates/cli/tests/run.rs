@@ -141,7 +141,11 @@ fn an_injury_in_the_log_refuses_and_says_when_it_becomes_allowed() {
         .unwrap();
     let run = env.session(&[], &script(&[SCREENING_OK, SETUP]));
     insta::assert_snapshot!(run.all());
-    assert!(run.stdout.contains("2026-11-27 00:00"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("2026-11-27 00:00 local time"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
@@ -379,19 +383,28 @@ fn a_session_killed_mid_rolling_is_recovered_as_interrupted() {
     child.wait().unwrap();
 
     // The next command opens the store, which recovers the session.
-    let next = env.session(&[], "stop\n");
-    assert_eq!(next.code, Some(3), "{}", next.stderr);
+    let history = env.run(&["history", "--json"], "");
+    assert_eq!(history.code, Some(0), "{}", history.stderr);
+    assert!(
+        history
+            .stderr
+            .contains("recorded as interrupted after 1 of 8 reps"),
+        "{}",
+        history.stderr
+    );
+    let json: serde_json::Value = serde_json::from_str(&history.stdout).unwrap();
+    let killed = &json["sessions"][0];
+    assert_eq!(killed["outcome"]["outcome"], "interrupted", "{killed}");
+    assert_eq!(killed["reps_done"], 1);
+    assert_eq!(killed["reps_target"], 8);
 
     let store = env.store();
-    let history = store.history(None).unwrap();
-    let killed = history.iter().find(|s| s.reps_target == 8).unwrap();
-    assert_eq!(killed.outcome, Some(SessionOutcome::Interrupted));
-    assert_eq!(killed.reps_done, Some(1));
-    let events = store.events(killed.id).unwrap();
+    let id = store.history(None).unwrap()[0].id;
+    let events = store.events(id).unwrap();
     assert_eq!(
         events.last().unwrap().at_ms,
         12_000,
-        "the timeout that started rep 2"
+        "the last input logged is the timeout that started rep 2"
     );
 
     let conn = rusqlite::Connection::open(env.db()).unwrap();

@@ -12,27 +12,6 @@ pub mod script;
 pub mod tui;
 pub mod voice;
 
-mod db {
-    //! TEMPORARY until crates/cli/src/db.rs lands.
-    pub fn open_store(global: &crate::Global) -> anyhow::Result<rollcoach_store::Store> {
-        let path = global
-            .db
-            .clone()
-            .unwrap_or_else(|| "/tmp/rc/default.db".into());
-        let s = rollcoach_store::Store::open(path)?;
-        s.recover_interrupted()?;
-        Ok(s)
-    }
-    pub fn now(_global: &crate::Global) -> anyhow::Result<rollcoach_engine::Time> {
-        if let Ok(v) = std::env::var("ROLLCOACH_NOW") {
-            let ts: jiff::Timestamp = v.parse()?;
-            return Ok(rollcoach_engine::Time(ts.as_millisecond() as u64));
-        }
-        Ok(rollcoach_engine::Time(
-            jiff::Timestamp::now().as_millisecond() as u64,
-        ))
-    }
-}
 
 use std::io::{IsTerminal, Read, Write};
 
@@ -41,7 +20,7 @@ use rollcoach_engine::{Input, Options, OptionsError, Output, Session, Time};
 use rollcoach_protocol::Protocol;
 use rollcoach_store::{NewSession, SessionId, Store};
 
-use crate::{Global, UsageError};
+use crate::{Global, UsageError, db};
 use driver::{Clock, Driver, Log, NoLog, Speed};
 use voice::{Priority, Voice, VoiceMode};
 

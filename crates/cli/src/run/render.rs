@@ -19,16 +19,9 @@ pub fn clock(ms: u64) -> String {
     )
 }
 
-/// A time as local date and time, e.g. `2026-11-27 09:30`.
+/// A time as local date and time, e.g. `2026-11-27 09:30 local time`.
 pub fn local_time(t: Time) -> String {
-    let ms = i64::try_from(t.0).unwrap_or(i64::MAX);
-    match jiff::Timestamp::from_millisecond(ms) {
-        Ok(ts) => ts
-            .to_zoned_datetime(jiff::tz::TimeZone::system())
-            .strftime("%Y-%m-%d %H:%M %Z")
-            .to_string(),
-        Err(_) => format!("{ms} ms since 1970"),
-    }
+    format!("{} local time", crate::db::format_local(t))
 }
 
 /// The kebab-case name of a stop reason.

@@ -364,7 +364,7 @@ pub fn run(setup: Setup) -> anyhow::Result<u8> {
         voice,
         global,
     } = setup;
-    let store = super::db::open_store(&global)?;
+    let store = crate::db::open_store(&global)?;
     let mut view = View::new(&protocol, options.reasons.is_empty());
     let mut terminal = ratatui::try_init().context("could not set up the terminal")?;
     let _guard = TerminalGuard;
@@ -381,7 +381,7 @@ pub fn run(setup: Setup) -> anyhow::Result<u8> {
         }
     }
 
-    let start = super::db::now(&global)?;
+    let start = crate::db::now(&global)?;
     let facts = store
         .facts_for(&protocol)
         .context("could not read the injury log")?;

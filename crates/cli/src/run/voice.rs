@@ -260,6 +260,56 @@ mod tests {
         assert_eq!(q.pop(), Some(("Stop now.".into(), Priority::Urgent)));
     }
 
+    /// A stand-in for espeak-ng: logs the start and the end of each utterance.
+    fn fake_speaker(dir: &Path, seconds: &str) -> (PathBuf, PathBuf) {
+        use std::os::unix::fs::PermissionsExt;
+        let log = dir.join("said.log");
+        let prog = dir.join("espeak-ng");
+        std::fs::write(
+            &prog,
+            format!(
+                "#!/bin/sh\necho \"start $2\" >> '{log}'\nsleep {seconds}\necho \"end $2\" >> '{log}'\n",
+                log = log.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&prog, std::fs::Permissions::from_mode(0o755)).unwrap();
+        (prog, log)
+    }
+
+    #[test]
+    fn the_speaker_says_cues_one_at_a_time_and_skips_stale_phase_cues() {
+        let dir = tempfile::tempdir().unwrap();
+        let (prog, log) = fake_speaker(dir.path(), "0.3");
+        let voice = Voice::start(prog);
+        voice.say("Lie down.", Priority::Normal);
+        std::thread::sleep(Duration::from_millis(100)); // "Lie down." is being said
+        voice.say("breathe in", Priority::Phase);
+        voice.say("breathe out", Priority::Phase);
+        voice.finish();
+        let said = std::fs::read_to_string(log).unwrap();
+        assert_eq!(
+            said,
+            "start Lie down.\nend Lie down.\nstart breathe out\nend breathe out\n"
+        );
+    }
+
+    #[test]
+    fn a_stop_message_cuts_off_the_cue_being_said() {
+        let dir = tempfile::tempdir().unwrap();
+        let (prog, log) = fake_speaker(dir.path(), "2");
+        let voice = Voice::start(prog);
+        voice.say("breathe in", Priority::Phase);
+        // Wait until it is being said (however loaded the machine is).
+        while !std::fs::read_to_string(&log).is_ok_and(|s| s.contains("start breathe in")) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        voice.say("Stop now.", Priority::Urgent);
+        voice.finish();
+        let said = std::fs::read_to_string(log).unwrap();
+        assert_eq!(said, "start breathe in\nstart Stop now.\nend Stop now.\n");
+    }
+
     #[test]
     fn voice_on_without_the_program_says_how_to_install_it() {
         if find_program().is_some() {
