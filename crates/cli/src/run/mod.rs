@@ -12,7 +12,6 @@ pub mod script;
 pub mod tui;
 pub mod voice;
 
-
 use std::io::{IsTerminal, Read, Write};
 
 use anyhow::Context;
