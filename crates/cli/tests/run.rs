@@ -413,3 +413,19 @@ fn a_session_killed_mid_rolling_is_recovered_as_interrupted() {
         .unwrap();
     assert_eq!(check, "ok");
 }
+
+#[test]
+fn a_script_without_events_is_a_usage_error_and_records_nothing() {
+    let env = TestEnv::new();
+    let run = env.session(&[], "# nothing here\n\n");
+    insta::assert_snapshot!(run.all());
+    assert!(env.store().history(None).unwrap().is_empty());
+}
+
+#[test]
+fn a_timed_answer_happens_at_its_time_and_untimed_ones_take_no_time() {
+    let env = TestEnv::new();
+    let run = env.session(&[], "@5 no\nno\n@7.25 no\nstop\n");
+    let times: Vec<&str> = run.stdout.lines().map(|l| &l[..9]).collect();
+    insta::assert_snapshot!(format!("{}\n{}", times.join(" "), run.tail(1)));
+}

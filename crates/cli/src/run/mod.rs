@@ -199,6 +199,14 @@ fn run_script(
             all.join("\nerror: ")
         ))
     })?;
+    if lines.is_empty() {
+        return Err(UsageError(
+            "stdin is not a terminal and holds no events: run `rollcoach run` in a terminal \
+             for the full-screen session, or give it a script (see `rollcoach run --help`)"
+                .to_string(),
+        )
+        .into());
+    }
     let store = db::open_store(global)?;
     let start = db::now(global)?;
     let facts = store

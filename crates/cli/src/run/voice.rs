@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The program used to speak.
 pub const PROGRAM: &str = "espeak-ng";
@@ -114,10 +114,14 @@ impl Voice {
     }
 }
 
+/// A phase cue that waited longer than this (behind a long note) would be
+/// said too late for its phase: it is dropped.
+pub const PHASE_CUE_MAX_WAIT: Duration = Duration::from_millis(1500);
+
 /// The queue policy, kept apart from the process handling so it can be tested.
 #[derive(Debug, Default, PartialEq)]
 pub struct Queue {
-    items: VecDeque<(String, Priority)>,
+    items: VecDeque<(String, Priority, Instant)>,
 }
 
 /// What to do with the utterance being spoken when a cue arrives.
@@ -135,8 +139,8 @@ impl Queue {
     pub fn push(&mut self, text: String, p: Priority, speaking: Option<Priority>) -> Current {
         match p {
             Priority::Urgent => {
-                self.items.retain(|(_, q)| *q == Priority::Urgent);
-                self.items.push_back((text, p));
+                self.items.retain(|(_, q, _)| *q == Priority::Urgent);
+                self.items.push_back((text, p, Instant::now()));
                 if speaking.is_some_and(|s| s != Priority::Urgent) {
                     Current::Kill
                 } else {
@@ -144,8 +148,8 @@ impl Queue {
                 }
             }
             Priority::Phase => {
-                self.items.retain(|(_, q)| *q != Priority::Phase);
-                self.items.push_back((text, p));
+                self.items.retain(|(_, q, _)| *q != Priority::Phase);
+                self.items.push_back((text, p, Instant::now()));
                 if speaking == Some(Priority::Phase) {
                     Current::Kill
                 } else {
@@ -153,7 +157,7 @@ impl Queue {
                 }
             }
             Priority::Normal => {
-                self.items.push_back((text, p));
+                self.items.push_back((text, p, Instant::now()));
                 Current::Keep
             }
         }
@@ -161,7 +165,18 @@ impl Queue {
 
     /// The next cue to speak.
     pub fn pop(&mut self) -> Option<(String, Priority)> {
-        self.items.pop_front()
+        self.pop_at(Instant::now())
+    }
+
+    /// The next cue to speak at `now`, skipping phase cues that waited too long.
+    pub fn pop_at(&mut self, now: Instant) -> Option<(String, Priority)> {
+        while let Some((text, p, queued)) = self.items.pop_front() {
+            if p == Priority::Phase && now.saturating_duration_since(queued) > PHASE_CUE_MAX_WAIT {
+                continue;
+            }
+            return Some((text, p));
+        }
+        None
     }
 
     /// Whether nothing is queued.
@@ -241,6 +256,23 @@ mod tests {
         );
         assert_eq!(q.pop(), Some(("note".into(), Priority::Normal)));
         assert_eq!(q.pop(), Some(("breathe out".into(), Priority::Phase)));
+        assert!(q.is_empty());
+    }
+
+    #[test]
+    fn a_phase_cue_that_waited_too_long_behind_a_note_is_dropped() {
+        let mut q = Queue::default();
+        q.push("breathe in".into(), Priority::Phase, Some(Priority::Normal));
+        q.push(
+            "Pops are normal.".into(),
+            Priority::Normal,
+            Some(Priority::Normal),
+        );
+        let later = Instant::now() + PHASE_CUE_MAX_WAIT + Duration::from_millis(1);
+        assert_eq!(
+            q.pop_at(later),
+            Some(("Pops are normal.".into(), Priority::Normal))
+        );
         assert!(q.is_empty());
     }
 
