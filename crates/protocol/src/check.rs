@@ -374,6 +374,9 @@ impl Checker<'_> {
             }
         }
         let required = schema.get("required").and_then(|r| r.as_array());
+        // Plain missing keys of one table are reported together; the ones
+        // that carry a safety meaning get a message of their own.
+        let mut plain: Vec<(&str, String)> = Vec::new();
         for key in required.into_iter().flatten().filter_map(|k| k.as_str()) {
             if table.get(key).is_some() || suggested.contains(&key) {
                 continue;
@@ -386,6 +389,14 @@ impl Checker<'_> {
                 .and_then(|d| d.as_str())
                 .unwrap_or("");
             let what = sub.map(expected).unwrap_or_else(|| "a value".into());
+            let header = header(&join(path, key));
+            let hint = if what == "a table" {
+                format!("add a `[{header}]` table: {description}")
+            } else if what == "an array" {
+                format!("add `[[{header}]]` entries: {description}")
+            } else {
+                format!("add `{key} = ...` ({what}): {description}")
+            };
             let message = match (def, key) {
                 (Some("RawIndication"), "rating") => format!(
                     "indication {} has nothing to rate: `rating` is missing",
@@ -401,17 +412,31 @@ impl Checker<'_> {
                     "no screening injury rule: `screening` is missing".to_string()
                 }
                 (_, "setup") if path.is_empty() => "no setup steps: `setup` is missing".to_string(),
-                _ => format!("missing `{key}` in {}", place(path)),
-            };
-            let header = header(&join(path, key));
-            let hint = if what == "a table" {
-                format!("add a `[{header}]` table: {description}")
-            } else if what == "an array" {
-                format!("add `[[{header}]]` entries: {description}")
-            } else {
-                format!("add `{key} = ...` ({what}): {description}")
+                _ => {
+                    plain.push((key, hint));
+                    continue;
+                }
             };
             self.error(span.clone(), message, Some(hint));
+        }
+        match plain.as_slice() {
+            [] => {}
+            [(key, hint)] => {
+                let message = format!("missing `{key}` in {}", place(path));
+                self.error(span.clone(), message, Some(hint.clone()));
+            }
+            many => {
+                let keys: Vec<String> = many.iter().map(|(k, _)| format!("`{k}`")).collect();
+                self.error(
+                    span.clone(),
+                    format!("missing {} in {}", keys.join(", "), place(path)),
+                    Some(
+                        "add them; `rollcoach protocols schema` describes each, and \
+                         protocols/upper-back.toml is a complete example"
+                            .to_string(),
+                    ),
+                );
+            }
         }
     }
 
