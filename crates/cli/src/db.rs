@@ -47,14 +47,16 @@ pub fn open_store(global: &Global) -> anyhow::Result<Store> {
                 |why| format!("{} ({why})", other.kind()),
             ),
         };
+        let reps = match &r.problem {
+            None => format!("after {} of {} reps", r.reps_done, r.reps_target),
+            Some(problem) => format!("without a reps count ({problem})"),
+        };
         eprintln!(
             "note: session {} ({}, started {}) was left unfinished by a process that is gone; \
-             recorded as {what} after {} of {} reps",
+             recorded as {what} {reps}",
             r.id,
             r.protocol_id,
             format_local(r.started_at),
-            r.reps_done,
-            r.reps_target
         );
     }
     Ok(store)

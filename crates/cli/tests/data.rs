@@ -208,7 +208,7 @@ fn a_logged_injury_refuses_a_session_until_its_window_has_passed() {
     let env = TestEnv::new();
     let add = env.cmd(&["injury", "add", "--area", "upper-back", "--at", "yesterday"]);
     assert_eq!(add.code, Some(0), "{}", add.all());
-    env.session(NOW, &[], "", 4);
+    env.session(NOW, &[], SCREENING_OK, 4);
     env.session("2026-11-26T15:00:01Z", &[], SCREENING_OK, 3);
     let out = env.at("2026-11-26T16:00:00Z", &["injury", "list"]);
     insta::assert_snapshot!(

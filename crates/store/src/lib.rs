@@ -621,36 +621,90 @@ impl Store {
                 continue;
             }
             let session = SessionId(id);
-            let record = self.session(session)?;
-            let protocol = self.protocol_snapshot(session)?;
-            let events = self.events(session)?;
-            let replayed = replay::replay(&protocol, &record, &events)
-                .map_err(|reason| StoreError::Replay { session, reason })?;
-            let ended_at = record
-                .started_at
-                .plus_ms(events.last().map_or(0, |e| e.at_ms));
-            match self.finish(
-                session,
-                ended_at,
-                &replayed.outcome,
-                replayed.message.as_deref(),
-                &replayed.summary,
-            ) {
-                Ok(()) => {}
-                // Another process recovered (or finished) it meanwhile.
-                Err(StoreError::SessionEnded { .. }) => continue,
+            let recovered = match self.recover_one(session) {
+                Ok(r) => r,
+                // A log that cannot be replayed (damaged, or from an engine
+                // with other rules) must not block every command: record the
+                // session as interrupted without a count, and say why.
+                Err(e @ (StoreError::Corrupt { .. } | StoreError::Replay { .. })) => {
+                    self.mark_unreplayable(session, &e.to_string())?
+                }
                 Err(e) => return Err(e),
-            }
-            out.push(Recovered {
-                id: session,
-                protocol_id: record.protocol_id,
-                started_at: record.started_at,
-                outcome: replayed.outcome,
-                reps_done: replayed.summary.reps_done,
-                reps_target: replayed.summary.reps_target,
-            });
+            };
+            out.extend(recovered);
         }
         Ok(out)
+    }
+
+    /// Replays one session and records its end; `None` if another process
+    /// ended it meanwhile.
+    fn recover_one(&self, session: SessionId) -> Result<Option<Recovered>> {
+        let record = self.session(session)?;
+        let protocol = self.protocol_snapshot(session)?;
+        let events = self.events(session)?;
+        let replayed = replay::replay(&protocol, &record, &events)
+            .map_err(|reason| StoreError::Replay { session, reason })?;
+        let ended_at = record
+            .started_at
+            .plus_ms(events.last().map_or(0, |e| e.at_ms));
+        match self.finish(
+            session,
+            ended_at,
+            &replayed.outcome,
+            replayed.message.as_deref(),
+            &replayed.summary,
+        ) {
+            Ok(()) => {}
+            Err(StoreError::SessionEnded { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        }
+        Ok(Some(Recovered {
+            id: session,
+            protocol_id: record.protocol_id,
+            started_at: record.started_at,
+            outcome: replayed.outcome,
+            reps_done: replayed.summary.reps_done,
+            reps_target: replayed.summary.reps_target,
+            problem: None,
+        }))
+    }
+
+    /// Records a session whose log cannot be replayed as interrupted, with
+    /// no reps count and `problem` as its message.
+    fn mark_unreplayable(&self, session: SessionId, problem: &str) -> Result<Option<Recovered>> {
+        let message = format!("recovery could not replay the event log: {problem}");
+        let row = self.write(|conn| {
+            let n = conn.execute(
+                "UPDATE sessions SET outcome = 'interrupted', outcome_json = ?2, message = ?3,
+                     ended_at = started_at + coalesce(
+                         (SELECT max(at_ms) FROM events WHERE session_id = ?1), 0)
+                 WHERE id = ?1 AND outcome IS NULL",
+                params![session.0, to_json(&SessionOutcome::Interrupted), message],
+            )?;
+            if n == 0 {
+                return Ok(None);
+            }
+            conn.query_row(
+                "SELECT protocol_id, started_at, reps_target FROM sessions WHERE id = ?1",
+                [session.0],
+                |r| {
+                    Ok(Some((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, u32>(2)?,
+                    )))
+                },
+            )
+        })?;
+        Ok(row.map(|(protocol_id, started_at, reps_target)| Recovered {
+            id: session,
+            protocol_id,
+            started_at: time(started_at),
+            outcome: SessionOutcome::Interrupted,
+            reps_done: 0,
+            reps_target,
+            problem: Some(message),
+        }))
     }
 
     // ----- injuries -------------------------------------------------------

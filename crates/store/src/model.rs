@@ -206,6 +206,9 @@ pub struct Recovered {
     pub reps_done: u32,
     /// Reps planned.
     pub reps_target: u32,
+    /// Set when the log could not be replayed: why (`reps_done` is then 0
+    /// and unknown, and the record's `reps_done` is empty).
+    pub problem: Option<String>,
 }
 
 /// A new globally unique id: the start time and 64 random bits, in hex.

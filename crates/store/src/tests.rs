@@ -860,3 +860,45 @@ fn session_ids_and_uids_display_and_are_unique() {
     assert_ne!(ua, ub);
     assert!(ua.starts_with(&format!("{:012x}-", T0.0)), "{ua}");
 }
+
+#[test]
+fn a_log_that_cannot_be_replayed_is_recorded_as_interrupted_without_blocking() {
+    let store = Store::open_in_memory().unwrap();
+    let (bad, _) = drive(
+        &store,
+        T0,
+        Plan {
+            crash_at_phase: Some(3),
+            ..Plan::default()
+        },
+    );
+    let (good, _) = drive(
+        &store,
+        T0.plus_ms(HOUR),
+        Plan {
+            crash_at_phase: Some(3),
+            ..Plan::default()
+        },
+    );
+    // Options that the engine refuses (reps out of range), as a damaged file could hold.
+    store
+        .conn
+        .execute(
+            "UPDATE sessions SET options_json = '{\"instrument\":null,\"reps\":99,\"tempo_seconds\":null,\"reasons\":[],\"pairing\":null}' WHERE id = ?1",
+            [bad.0],
+        )
+        .unwrap();
+    set_owner(&store, bad, dead_pid(), None);
+    set_owner(&store, good, dead_pid(), None);
+    let recovered = store.recover_interrupted().unwrap();
+    assert_eq!(recovered.len(), 2);
+    let problem = recovered[0].problem.as_deref().unwrap();
+    assert!(problem.contains("reps"), "{problem}");
+    assert_eq!(recovered[1].problem, None);
+    assert_eq!(recovered[1].reps_done, 1);
+    let r = store.session(bad).unwrap();
+    assert_eq!(r.outcome, Some(SessionOutcome::Interrupted));
+    assert_eq!(r.reps_done, None);
+    assert!(r.message.unwrap().contains("could not replay"));
+    assert!(r.ended_at.unwrap() > r.started_at);
+}
