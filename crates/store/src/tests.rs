@@ -902,3 +902,74 @@ fn a_log_that_cannot_be_replayed_is_recorded_as_interrupted_without_blocking() {
     assert!(r.message.unwrap().contains("could not replay"));
     assert!(r.ended_at.unwrap() > r.started_at);
 }
+
+#[test]
+fn a_running_process_is_alive_and_a_killed_one_is_not_even_before_it_is_reaped() {
+    let mut child = std::process::Command::new("sleep")
+        .arg("30")
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let start = owner::process_start(pid);
+    if cfg!(target_os = "linux") {
+        assert!(start.is_some());
+        assert!(owner::alive(Some(pid), start.as_deref()));
+        assert!(
+            !owner::alive(Some(pid), Some("0")),
+            "same pid, other start: reused"
+        );
+    }
+    child.kill().unwrap();
+    // Not waited for yet: a zombie, which is as dead as a session owner gets.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while owner::alive(Some(pid), start.as_deref()) && std::time::Instant::now() < deadline {
+        std::thread::yield_now();
+    }
+    if cfg!(target_os = "linux") {
+        assert!(!owner::alive(Some(pid), start.as_deref()));
+    }
+    child.wait().unwrap();
+    assert!(!owner::alive(None, None), "no owner: nobody runs it");
+}
+
+#[test]
+fn two_stores_on_one_file_work_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shared.db");
+    // Both open (and the first migrates) at the same time.
+    let handles: Vec<_> = (0..2)
+        .map(|_| {
+            let path = path.clone();
+            std::thread::spawn(move || Store::open(path).map(|s| s.user_version().unwrap()))
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.join().unwrap().unwrap(), SCHEMA_VERSION);
+    }
+    // A driver writes a session's log while another handle reads it.
+    let writer = Store::open(&path).unwrap();
+    let reader = Store::open(&path).unwrap();
+    let (id, _) = drive(
+        &writer,
+        T0,
+        Plan {
+            crash_at_phase: Some(2),
+            ..Plan::default()
+        },
+    );
+    let n = writer.events(id).unwrap().len();
+    assert_eq!(reader.events(id).unwrap().len(), n);
+    writer
+        .append_event(id, u32::try_from(n).unwrap(), 99_000, &Input::Noise)
+        .unwrap();
+    assert_eq!(
+        reader.events(id).unwrap().len(),
+        n + 1,
+        "committed before append returns"
+    );
+    assert_eq!(reader.unfinished().unwrap().len(), 1);
+    assert!(
+        reader.recover_interrupted().unwrap().is_empty(),
+        "its owner (us) is alive"
+    );
+}
