@@ -103,6 +103,19 @@ fn main() {
         size as isize + heap_owned
     );
 
+    // Allocations of a whole session up to the pause, outputs included.
+    let region = Region::new(GLOBAL);
+    let mut s = Session::with_arc(Arc::clone(&protocol), options(), Facts::default(), T0).unwrap();
+    while s.poll_output().is_some() {}
+    let after_new = region.change().allocations;
+    drive(&mut s);
+    let c = region.change();
+    println!(
+        "allocations: {after_new} to start (options included), {} in all to mid-rep 3, {} bytes allocated in all",
+        c.allocations, c.bytes_allocated
+    );
+    drop(s);
+
     const N: usize = 10_000;
     let (many, heap_many) = held(|| {
         let mut v = Vec::with_capacity(N);
