@@ -25,7 +25,19 @@
 //! [`Input::Pain`] and [`Input::Stop`] are accepted at every stage before the
 //! end. Every session ends with exactly one [`Output::End`]; after it every
 //! input is [`InputError::Ended`]. An input that does not fit is a typed
-//! [`InputError`] and changes nothing.
+//! [`InputError`] and changes nothing; [`Session::check`] says whether an
+//! input fits without applying it (a driver that logs inputs before applying
+//! them can skip logging rejected ones).
+//!
+//! # Sharing and recovering
+//!
+//! A server running many sessions of one protocol starts them with
+//! [`Session::with_arc`], so the protocol's text is shared, not copied (a live
+//! session is then about 1.5 KB: see BENCHMARKS.md). After a crash, [`replay`]
+//! (or [`replay_arc`]) rebuilds a session from its input log, output for output.
+//! Cheap accessors tell where a session is: [`Session::stage`],
+//! [`Session::reps_done`], [`Session::pairing`], [`Session::is_paused`],
+//! [`Session::summary`].
 //!
 //! # The driver loop
 //!
