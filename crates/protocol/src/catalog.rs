@@ -175,22 +175,24 @@ impl Catalog {
         &self.problems
     }
 
-    /// A protocol by id, or from a file path: an argument that names an
-    /// existing file, contains a path separator or ends in `.toml` is read as
-    /// a file; anything else is looked up by id.
+    /// A protocol by id, or from a file path. An argument that contains a
+    /// path separator or ends in `.toml` is read as a file; anything else is
+    /// looked up by id first, then read as a file if one exists by that name.
     pub fn resolve(&self, id_or_path: &str) -> Result<Protocol, ResolveError> {
         let path = Path::new(id_or_path);
         let looks_like_path =
             id_or_path.contains(['/', std::path::MAIN_SEPARATOR]) || id_or_path.ends_with(".toml");
-        if let Some(p) = self.get(id_or_path).filter(|_| !path.is_file()) {
-            return Ok(p.clone());
+        if !looks_like_path {
+            if let Some(p) = self.get(id_or_path) {
+                return Ok(p.clone());
+            }
+            if !path.is_file() {
+                return Err(ResolveError::Unknown {
+                    id: id_or_path.to_string(),
+                    known: self.ids(),
+                });
+            }
         }
-        if path.is_file() || looks_like_path {
-            return Ok(load_file(path)?);
-        }
-        Err(ResolveError::Unknown {
-            id: id_or_path.to_string(),
-            known: self.ids(),
-        })
+        Ok(load_file(path)?)
     }
 }

@@ -1,6 +1,6 @@
 //! The protocol file format as written: what a TOML file may contain.
 //!
-//! These types are the source of the JSON Schema ([`crate::schema`]) that
+//! These types are the source of the JSON Schema ([`crate::json_schema`]) that
 //! editors use, and of the structural check that [`crate::parse`] runs before
 //! the rules that need more than one field. Once a file passes every check, it
 //! is deserialized into these types and converted into the validated
