@@ -218,6 +218,7 @@ async function route() {
     if (target === parts[0]) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
   });
   document.body.dataset.route = parts[0] || 'home';
+  document.body.dataset.ready = 'false';
   const root = el('div', { class: 'screen' });
   view.replaceChildren(root);
   try {

@@ -288,7 +288,10 @@ export class SessionView {
     this.pacer.dataset.toward = p.toward;
     const remaining = Math.max(0, Math.min(p.duration_ms, p.deadline - this.serverNow()));
     this.animate(remaining);
-    if (navigator.vibrate) navigator.vibrate(40);
+    // Browsers refuse vibration before the person has touched the page
+    // (e.g. right after a reload).
+    const touched = !navigator.userActivation || navigator.userActivation.hasBeenActive;
+    if (navigator.vibrate && touched) navigator.vibrate(40);
   }
 
   // Moves the runner over what is left of the phase, `remaining` engine ms.

@@ -220,6 +220,9 @@ async fn get_session(
             .await
             .is_ok()
             && let Ok(snapshot) = rx.await
+            // The task answers after it has recorded any end, so an ended
+            // session's record below is complete.
+            && snapshot["stage"] != "ended"
         {
             return Ok(Json(snapshot));
         }

@@ -1,0 +1,261 @@
+// rollcoach serve in a real browser: Debian's Chromium, headless, driven by
+// playwright-core against `target/debug/rollcoach serve --speed 20`.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { axeViolations, expectedSpeech, launch, screenshot, spoken, startServer } from './helpers.js';
+
+let server;
+let browser;
+let page;
+let protocol;
+
+before(async () => {
+  server = await startServer({ speed: 20 });
+  browser = await launch();
+  page = browser.page;
+  const resp = await fetch(`${server.url}/api/protocols/upper-back`);
+  protocol = (await resp.json()).protocol;
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server) await server.stop();
+});
+
+const stopMessage = (id) => protocol.stop_rules.find((r) => r.id === id).message;
+
+async function accessible(name) {
+  const violations = await axeViolations(page);
+  assert.deepEqual(violations, [], `${name}: serious or critical accessibility violations`);
+}
+
+async function home() {
+  await page.goto(`${server.url}/#/`);
+  await page.waitForSelector('body[data-ready=true][data-route=home]');
+}
+
+// From the home page through screening, ratings and setup to rolling.
+async function startAndReachRolling({ reason = true, rating = 4 } = {}) {
+  await home();
+  if (reason) await page.check('#r-upper-back-soreness');
+  await page.click('[data-protocol=upper-back] button[type=submit]');
+  await page.waitForURL(/#\/session\/\d+$/);
+  for (let i = 1; i <= protocol.screening.questions.length; i += 1) {
+    await page.waitForSelector(`.prompt .count:text-is("Question ${i} of ${protocol.screening.questions.length}")`);
+    await page.click('button.no:not([disabled])');
+  }
+  if (reason) {
+    await page.waitForSelector('.prompt .scale');
+    await page.click(`.prompt .scale button:text-is("${rating}")`);
+  }
+  for (let i = 1; i <= protocol.setup.length; i += 1) {
+    await page.waitForSelector(`.prompt .count:text-is("Step ${i} of ${protocol.setup.length}")`);
+    await page.click('button.go:not([disabled])');
+  }
+  await page.waitForSelector('#pacer[data-state=moving]');
+  return Number(page.url().match(/session\/(\d+)/)[1]);
+}
+
+// Waits until the server has sent a frame matching `pred` (polled from node,
+// so short phases are not missed).
+async function waitFrame(pred, timeout = 20000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const f = browser.frames.find(pred);
+    if (f) return f;
+    if (Date.now() > deadline) throw new Error('no such frame within the timeout');
+    await new Promise((ok) => setTimeout(ok, 5));
+  }
+}
+
+const phaseOfRep = (rep) => (f) => f.type === 'phase' && f.rep === rep;
+
+// Waits until the page has spoken everything the server sent to be spoken.
+async function speechCaughtUp() {
+  const deadline = Date.now() + 10000;
+  for (;;) {
+    const want = expectedSpeech(browser.frames);
+    const got = await spoken(page);
+    if (got.length >= want.length || Date.now() > deadline) return { want, got };
+    await page.waitForTimeout(50);
+  }
+}
+
+describe('rollcoach serve in Chromium', () => {
+  test('the home page lists the protocol and is accessible', async () => {
+    await home();
+    assert.match(await page.textContent('[data-protocol=upper-back] h2'), /Foam rolling the upper back/);
+    assert.equal(await page.locator('#blocked-upper-back').count(), 0);
+    await screenshot(page, 'home');
+    await accessible('home');
+  });
+
+  test('a whole session runs to completion and every cue is spoken in order', async () => {
+    browser.frames.length = 0;
+    await page.evaluate(() => { window.__spoken.length = 0; });
+    await home();
+    await page.check('#r-upper-back-soreness');
+    await page.click('[data-protocol=upper-back] button[type=submit]');
+    await page.waitForSelector('.prompt .count:text-is("Question 1 of 3")');
+    await screenshot(page, 'session-screening');
+    await accessible('session: screening');
+    for (let i = 0; i < 3; i += 1) {
+      await page.waitForSelector(`.prompt .count:text-is("Question ${i + 1} of 3")`);
+      await page.click('button.no:not([disabled])');
+    }
+    await page.waitForSelector('.prompt .scale');
+    await screenshot(page, 'session-rating');
+    await accessible('session: rating');
+    await page.click('.prompt .scale button:text-is("6")');
+    for (let i = 1; i <= protocol.setup.length; i += 1) {
+      await page.waitForSelector(`.prompt .count:text-is("Step ${i} of ${protocol.setup.length}")`);
+      if (i === 1) {
+        await screenshot(page, 'session-setup');
+        await accessible('session: setup');
+      }
+      await page.click('button.go:not([disabled])');
+    }
+    await page.waitForSelector('#pacer[data-state=moving]');
+    await screenshot(page, 'session-rolling');
+    await accessible('session: rolling');
+    // The after-rating comes when every rep is done.
+    await page.waitForSelector('.prompt .count:text-is("After rolling")', { timeout: 20000 });
+    await page.click('.prompt .scale button:text-is("3")');
+    await page.waitForSelector('#end-message');
+    await screenshot(page, 'session-end');
+    await accessible('session: end');
+
+    const end = browser.frames.find((f) => f.type === 'end');
+    assert.equal(end.outcome.outcome, 'completed');
+    assert.equal(end.summary.reps_done, 6);
+    assert.deepEqual(end.summary.ratings.find((r) => r.id === 'upper-back-soreness'), { id: 'upper-back-soreness', before: 6, after: 3 });
+    const phases = browser.frames.filter((f) => f.type === 'phase');
+    assert.equal(phases.length, 12);
+    phases.forEach((p, i) => {
+      assert.equal(p.direction, i % 2 === 0 ? 'out' : 'back');
+      assert.equal(p.rep, Math.floor(i / 2) + 1);
+    });
+    assert.equal(await page.textContent('#end-message'), end.message);
+
+    const { want, got } = await speechCaughtUp();
+    assert.ok(want.length > 12, `expected many cues, got ${want.length}`);
+    assert.deepEqual(got, want, 'spoken cues, in order, are exactly the engine cues');
+    for (const phaseCue of [`${protocol.movement.breathing.inhale_cue}, ${protocol.movement.out.cue}`]) {
+      assert.ok(got.some((s) => s.toLowerCase().includes(phaseCue.toLowerCase().split(',')[1].trim())), phaseCue);
+    }
+  });
+
+  test('pain over the spine mid-rep stops the pacer and the speech at once and shows the protocol message', async () => {
+    browser.frames.length = 0;
+    await startAndReachRolling();
+    await waitFrame(phaseOfRep(2));
+    const before = await page.evaluate(() => window.__cancels.length);
+    await page.click('#controls button.danger');
+    // Choosing pauses the pacer and silences the speech at once.
+    assert.ok(await page.evaluate(() => window.__cancels.length) > before, 'speech cancelled when Pain is pressed');
+    assert.equal(await page.getAttribute('#pacer', 'data-state'), 'paused');
+    await screenshot(page, 'session-pain-choice');
+    await accessible('session: pain choice');
+    const cancelsBeforeSpine = await page.evaluate(() => window.__cancels.length);
+    await page.click('#chooser button:text-is("Over the spine")');
+    // At once, before the server has answered.
+    assert.equal(await page.getAttribute('#pacer', 'data-state'), 'stopped');
+    assert.ok(await page.evaluate(() => window.__cancels.length) > cancelsBeforeSpine, 'speech cancelled on the pain report');
+    const running = await page.evaluate(() => document.querySelector('.runner').getAnimations().filter((a) => a.playState === 'running').length);
+    assert.equal(running, 0, 'no pacer animation running');
+    const message = stopMessage('pain-over-spine');
+    await page.waitForSelector('#end-message');
+    assert.equal(await page.textContent('#end-message'), message);
+    const t1 = await page.evaluate(() => getComputedStyle(document.querySelector('.runner')).transform);
+    await page.waitForTimeout(400);
+    const t2 = await page.evaluate(() => getComputedStyle(document.querySelector('.runner')).transform);
+    assert.equal(t1, t2, 'the pacer does not move after the stop');
+    const end = browser.frames.find((f) => f.type === 'end');
+    assert.deepEqual(end.outcome, { outcome: 'stopped', reason: 'pain-over-spine' });
+    // No phase after the pain, and the last thing said is the stop message.
+    const endIndex = browser.frames.indexOf(end);
+    assert.equal(browser.frames.slice(endIndex).filter((f) => f.type === 'phase').length, 0);
+    const got = await spoken(page);
+    assert.equal(got[got.length - 1], message);
+    assert.match(await page.textContent('#alert'), /spine/);
+    await screenshot(page, 'session-stopped');
+    await accessible('session: stopped');
+  });
+
+  test('a reload mid-session resumes the same session', async () => {
+    browser.frames.length = 0;
+    const id = await startAndReachRolling({ reason: false });
+    await waitFrame(phaseOfRep(2));
+    await page.reload();
+    await page.waitForSelector('body[data-route=session]');
+    await page.waitForFunction((sid) => document.querySelector('.screen')?.dataset.session === String(sid), id);
+    const hellos = browser.frames.filter((f) => f.type === 'hello');
+    assert.equal(hellos.length, 2, 'attached twice');
+    assert.equal(hellos[1].session, id);
+    // The resumed page shows the rolling stage and a moving pacer straight away.
+    await page.waitForSelector('[data-stage=rolling] #pacer[data-state=moving]');
+    await page.waitForSelector('#end-message', { timeout: 20000 });
+    const resp = await fetch(`${server.url}/api/sessions/${id}`);
+    const record = await resp.json();
+    assert.equal(record.live, false);
+    assert.equal(record.outcome.outcome, 'completed');
+    assert.equal(record.reps_done, 6);
+  });
+
+  test('the history page shows the sessions and a chart of the ratings', async () => {
+    await page.goto(`${server.url}/#/history`);
+    await page.waitForSelector('body[data-ready=true][data-route=history]');
+    const items = await page.locator('#sessions li').count();
+    assert.equal(items, 3);
+    const text = await page.textContent('#sessions');
+    assert.match(text, /Completed/);
+    assert.match(text, /Stopped \(pain over the spine\)/);
+    assert.equal(await page.locator('svg.chart').count(), 1, 'one chart: upper-back soreness');
+    assert.match(await page.getAttribute('svg.chart', 'aria-label'), /before 6, after 3/);
+    await screenshot(page, 'history');
+    await accessible('history');
+  });
+
+  test('the handout page renders the protocol and is accessible', async () => {
+    await page.goto(`${server.url}/#/handout`);
+    await page.waitForSelector('body[data-ready=true][data-route=handout]');
+    const text = await page.textContent('.handout');
+    assert.match(text, /5 to 8/);
+    assert.match(text, /48 hours/);
+    assert.match(text, /Nick April/);
+    await screenshot(page, 'handout');
+    await accessible('handout');
+  });
+
+  test('the 48-hour block shows on the home page after an injury is logged', async () => {
+    await page.goto(`${server.url}/#/injuries`);
+    await page.waitForSelector('body[data-ready=true][data-route=injuries]');
+    await screenshot(page, 'injuries');
+    await accessible('injuries');
+    await page.fill('#inj-note', 'tweaked it lifting');
+    await page.click('form button[type=submit]');
+    await page.waitForSelector('#injuries li button');
+    await screenshot(page, 'injuries-logged');
+    await accessible('injuries: logged');
+    await home();
+    await page.waitForSelector('#blocked-upper-back');
+    const text = await page.textContent('#blocked-upper-back');
+    assert.match(text, /Allowed again from/);
+    assert.match(text, /48 hours/);
+    assert.equal(await page.locator('[data-protocol=upper-back] button[type=submit]').count(), 0, 'no start button while blocked');
+    await screenshot(page, 'home-blocked');
+    await accessible('home: blocked');
+    // Clearing the injury lifts the block.
+    await page.goto(`${server.url}/#/injuries`);
+    await page.waitForSelector('#injuries li button');
+    await page.click('#injuries li button');
+    await page.waitForSelector('#injuries li.cleared');
+    await home();
+    assert.equal(await page.locator('#blocked-upper-back').count(), 0);
+  });
+
+  test('the page raised no script errors', () => {
+    assert.deepEqual(browser.errors, []);
+  });
+});
