@@ -17,6 +17,12 @@ pub fn state_with(config: Config) -> AppState {
     AppState::new(rollcoach_protocol::builtin(), store, config).expect("state")
 }
 
+/// A server over a database file, for tests that read the store afterwards.
+pub fn state_at(path: &std::path::Path, config: Config) -> AppState {
+    let store = rollcoach_store::Store::open(path).expect("store file");
+    AppState::new(rollcoach_protocol::builtin(), store, config).expect("state")
+}
+
 pub fn state() -> AppState {
     state_with(Config::default())
 }

@@ -1,0 +1,255 @@
+//! A real WebSocket on port 0: a whole session at a fast clock, a reconnect
+//! that resumes, and the server pausing a session nobody is watching.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use futures_util::{SinkExt, StreamExt};
+use rollcoach_server::{Config, app};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(addr: std::net::SocketAddr, id: i64) -> Ws {
+    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/api/sessions/{id}/ws"))
+        .await
+        .expect("websocket connects");
+    ws
+}
+
+async fn next(ws: &mut Ws) -> Value {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("a frame within 10 s")
+            .expect("socket open")
+            .expect("frame");
+        if let Message::Text(t) = msg {
+            return serde_json::from_str(&t).expect("JSON frame");
+        }
+    }
+}
+
+/// Reads frames until one matches; returns every frame read.
+async fn until(ws: &mut Ws, pred: impl Fn(&Value) -> bool) -> Vec<Value> {
+    let mut seen = Vec::new();
+    loop {
+        let f = next(ws).await;
+        let done = pred(&f);
+        seen.push(f);
+        if done {
+            return seen;
+        }
+    }
+}
+
+async fn send(ws: &mut Ws, input: Value) {
+    ws.send(Message::Text(input.to_string().into()))
+        .await
+        .unwrap();
+}
+
+fn is(kind: &'static str) -> impl Fn(&Value) -> bool {
+    move |f| f["type"] == kind
+}
+
+async fn start(state: &rollcoach_server::AppState, body: &str) -> i64 {
+    let r = post_json(&app(state.clone()), "/api/sessions", body).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    r.json["id"].as_i64().unwrap()
+}
+
+/// Answers screening no and readies every setup step; returns at the first phase.
+async fn to_rolling(ws: &mut Ws) -> Vec<Value> {
+    let mut all = Vec::new();
+    loop {
+        let f = next(ws).await;
+        all.push(f.clone());
+        match (f["type"].as_str(), f["kind"].as_str()) {
+            (Some("prompt"), Some("screening")) => {
+                send(ws, json!({"type": "answer", "answer": "no"})).await
+            }
+            (Some("prompt"), Some("ready")) => send(ws, json!({"type": "ready"})).await,
+            (Some("phase"), _) => return all,
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_whole_session_runs_over_a_websocket_on_absolute_deadlines() {
+    let state = state_with(fast(200.0));
+    let addr = listen(state.clone()).await;
+    let id = start(
+        &state,
+        r#"{"protocol":"upper-back","options":{"reps":5,"tempo_seconds":2}}"#,
+    )
+    .await;
+    let mut ws = connect(addr, id).await;
+
+    let opening = to_rolling(&mut ws).await;
+    assert_eq!(opening.iter().filter(|f| f["type"] == "hello").count(), 1);
+    let mut frames = opening;
+    frames.extend(until(&mut ws, is("end")).await);
+
+    let phases: Vec<&Value> = frames.iter().filter(|f| f["type"] == "phase").collect();
+    assert_eq!(phases.len(), 10, "5 reps, out and back");
+    for pair in phases.windows(2) {
+        // Each phase starts at the previous deadline: no drift.
+        let prev_deadline = pair[0]["deadline"].as_u64().unwrap();
+        let deadline = pair[1]["deadline"].as_u64().unwrap();
+        assert_eq!(deadline - prev_deadline, 2000);
+        assert_ne!(pair[0]["direction"], pair[1]["direction"]);
+    }
+    let end = frames.last().unwrap();
+    assert_eq!(end["outcome"]["outcome"], "completed");
+    assert_eq!(end["summary"]["reps_done"], 5);
+
+    // Every input, the deadlines' timeouts included, is in the log: the
+    // recorded session is complete.
+    let rec = eventually(|| {
+        let app = app(state.clone());
+        async move {
+            let r = get(&app, &format!("/api/sessions/{id}")).await;
+            (r.json["live"] == false).then_some(r.json)
+        }
+    })
+    .await;
+    assert_eq!(rec["outcome"]["outcome"], "completed");
+    assert_eq!(rec["reps_done"], 5);
+}
+
+#[tokio::test]
+async fn pain_over_the_spine_stops_at_once_with_the_protocol_message() {
+    let state = state_with(fast(1.0));
+    let addr = listen(state.clone()).await;
+    let id = start(&state, r#"{"protocol":"upper-back"}"#).await;
+    let mut ws = connect(addr, id).await;
+    to_rolling(&mut ws).await;
+    send(&mut ws, json!({"type": "pain", "kind": "spine"})).await;
+    let after = until(&mut ws, is("end")).await;
+    assert!(
+        after.iter().all(|f| f["type"] != "phase"),
+        "no phase after the pain"
+    );
+    let end = after.last().unwrap();
+    assert_eq!(
+        end["outcome"],
+        json!({"outcome": "stopped", "reason": "pain-over-spine"})
+    );
+    assert_eq!(
+        end["message"],
+        "Stop now. Pain directly over the spine is a reason to stop rolling."
+    );
+}
+
+#[tokio::test]
+async fn inputs_that_do_not_fit_get_an_error_frame_and_change_nothing() {
+    let state = state();
+    let addr = listen(state.clone()).await;
+    let id = start(&state, r#"{"protocol":"upper-back"}"#).await;
+    let mut ws = connect(addr, id).await;
+    until(&mut ws, is("hello")).await;
+    send(&mut ws, json!({"type": "ready"})).await;
+    let err = until(&mut ws, is("error")).await.pop().unwrap();
+    assert!(err["error"].as_str().unwrap().contains("ready"), "{err}");
+    send(&mut ws, json!({"type": "timeout"})).await;
+    let err = until(&mut ws, is("error")).await.pop().unwrap();
+    assert!(
+        err["error"].as_str().unwrap().contains("server's clock"),
+        "{err}"
+    );
+    ws.send(Message::Text("{not json".into())).await.unwrap();
+    let err = until(&mut ws, is("error")).await.pop().unwrap();
+    assert!(
+        err["error"].as_str().unwrap().contains("not an input"),
+        "{err}"
+    );
+    // Still screening, still the first question.
+    let r = get(&app(state.clone()), &format!("/api/sessions/{id}")).await;
+    assert_eq!(r.json["stage"], "screening");
+    assert_eq!(r.json["current"][1]["index"], 1);
+}
+
+#[tokio::test]
+async fn a_reconnecting_page_gets_the_current_phase_of_the_same_session() {
+    let state = state_with(fast(1.0));
+    let addr = listen(state.clone()).await;
+    let id = start(&state, r#"{"protocol":"upper-back"}"#).await;
+    let mut ws = connect(addr, id).await;
+    let first = to_rolling(&mut ws).await;
+    let phase = first.last().unwrap().clone();
+    ws.close(None).await.unwrap();
+    drop(ws);
+
+    let mut again = connect(addr, id).await;
+    let hello = next(&mut again).await;
+    assert_eq!(hello["type"], "hello");
+    assert_eq!(hello["session"], id);
+    let current = until(&mut again, is("cue")).await;
+    assert_eq!(current[0], json!({"type": "stage", "stage": "rolling"}));
+    assert_eq!(current[1]["type"], "phase");
+    assert_eq!(current[1]["rep"], phase["rep"]);
+    assert_eq!(current[1]["deadline"], phase["deadline"]);
+}
+
+#[tokio::test]
+async fn a_rolling_session_left_alone_past_the_grace_period_pauses_itself_and_logs_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rollcoach.db");
+    let state = state_at(
+        &db,
+        Config {
+            grace: Duration::from_millis(200),
+            ..fast(1.0)
+        },
+    );
+    let addr = listen(state.clone()).await;
+    let id = start(&state, r#"{"protocol":"upper-back"}"#).await;
+    let mut ws = connect(addr, id).await;
+    to_rolling(&mut ws).await;
+    drop(ws);
+
+    let snapshot = eventually(|| {
+        let app = app(state.clone());
+        async move {
+            let r = get(&app, &format!("/api/sessions/{id}")).await;
+            (r.json["paused"] == true).then_some(r.json)
+        }
+    })
+    .await;
+    assert_eq!(snapshot["stage"], "rolling");
+    assert_eq!(snapshot["attached"], 0);
+    // The server's pause is in the log, after the person's inputs, like any input.
+    let reader = rollcoach_store::Store::open(&db).unwrap();
+    let events = reader.events(rollcoach_store::SessionId(id)).unwrap();
+    assert_eq!(events.last().unwrap().input, rollcoach_engine::Input::Pause);
+    assert!(
+        events
+            .iter()
+            .any(|e| e.input == rollcoach_engine::Input::Ready)
+    );
+    // The page coming back sees the pause and can resume.
+    let mut back = connect(addr, id).await;
+    let current = until(&mut back, is("paused")).await;
+    assert!(current.iter().any(|f| f["type"] == "phase"));
+    send(&mut back, json!({"type": "resume"})).await;
+    until(&mut back, is("resumed")).await;
+}
+
+#[tokio::test]
+async fn a_session_that_is_not_live_has_no_websocket() {
+    let state = state();
+    let addr = listen(state.clone()).await;
+    let err = tokio_tungstenite::connect_async(format!("ws://{addr}/api/sessions/77/ws"))
+        .await
+        .expect_err("refused");
+    match err {
+        tokio_tungstenite::tungstenite::Error::Http(resp) => assert_eq!(resp.status(), 404),
+        other => panic!("expected an HTTP refusal, got {other}"),
+    }
+}
