@@ -18,6 +18,14 @@ pub enum StoreError {
         /// Why.
         source: std::io::Error,
     },
+    /// The database file could not be created.
+    #[error("cannot create the database file {path}: {source}")]
+    Create {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// The path is a directory.
     #[error(
         "{path} is a directory, not a database file; give a file path with --db or ROLLCOACH_DB"

@@ -119,7 +119,8 @@ fn time(v: i64) -> Time {
 
 impl Store {
     /// Opens (creating it and its parent directories if needed) the database
-    /// at `path`, and migrates it to [`SCHEMA_VERSION`].
+    /// at `path`, and migrates it to [`SCHEMA_VERSION`]. A new file is
+    /// readable and writable by its owner only (mode 0600 on Unix).
     ///
     /// Refuses, without modifying it, a file written by a newer rollcoach
     /// ([`StoreError::TooNew`]), a file that is not SQLite
@@ -136,11 +137,33 @@ impl Store {
         if path.is_dir() {
             return Err(StoreError::IsADirectory { path });
         }
+        if !path.exists() {
+            Store::create_private(&path)?;
+        }
         let conn = Connection::open(&path).map_err(|source| StoreError::Sqlite {
             path: path.clone(),
             source,
         })?;
         Store::setup(conn, path)
+    }
+
+    /// Health data: a new file is readable by its owner only. It is created
+    /// empty (an empty file is an empty database) before SQLite opens it, so
+    /// SQLite gives its `-wal` and `-shm` files the same permissions.
+    fn create_private(path: &Path) -> Result<()> {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(path) {
+            Ok(_) => Ok(()),
+            // Another process created it meanwhile: use theirs.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+            Err(source) => Err(StoreError::Create {
+                path: path.to_path_buf(),
+                source,
+            }),
+        }
     }
 
     /// A fresh store in memory, for tests.

@@ -165,6 +165,14 @@ fn a_new_store_is_at_the_newest_schema_version_in_wal_mode() {
         .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
         .unwrap();
     assert_eq!(fk, 1);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for file in [path.clone(), path.with_extension("db-wal")] {
+            let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "health data: owner only: {file:?}");
+        }
+    }
     drop(store);
     // Opening again is a no-op.
     assert_eq!(
