@@ -5,9 +5,9 @@ mod db;
 mod history;
 mod injury;
 mod protocols;
-mod transfer;
-mod serve;
 mod run;
+mod serve;
+mod transfer;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
