@@ -38,19 +38,20 @@ async function renderHome(root) {
 function protocolCard(brief, p) {
   const id = p.id;
   const card = el('section', { class: 'card', 'aria-labelledby': `t-${id}`, 'data-protocol': id });
-  card.append(
-    el('h2', { id: `t-${id}` }, p.title),
-    el('p', {}, p.summary),
-    el('p', { class: 'meta' }, `${p.movement.reps.min}-${p.movement.reps.max} reps · about ${Math.round(brief.estimated_seconds)} s of rolling · ${p.credit.text}`),
-  );
+  card.append(el('h2', { id: `t-${id}` }, p.title));
   if (brief.blocked) {
+    // The block first: it is what the person needs to know now.
     card.append(el('div', { class: 'blocked', role: 'status', id: `blocked-${id}` },
       el('p', {}, el('strong', {}, `Not now: an injury was logged in this area on ${localTime(brief.blocked.injured_at)}.`)),
       el('p', {}, brief.blocked.message),
       el('p', {}, `Allowed again from ${localTime(brief.blocked.allowed_at)}.`),
       el('a', { href: '#/injuries', class: 'link' }, 'See the injury log')));
-    return card;
   }
+  card.append(
+    el('p', {}, p.summary),
+    el('p', { class: 'meta' }, `${p.movement.reps.min}-${p.movement.reps.max} reps · about ${Math.round(brief.estimated_seconds)} s of rolling · ${p.credit.text}`),
+  );
+  if (brief.blocked) return card;
   const form = el('form', { class: 'start' });
   // Reasons
   const reasons = el('fieldset', {}, el('legend', {}, 'What brings you here? (rated before and after)'));

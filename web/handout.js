@@ -40,7 +40,8 @@ export async function renderHandout(root, id) {
       p.cautions.length ? list(p.cautions.map((c) => `${c.text} (${c.source})`)) : null,
     ),
     el('div', { class: 'row no-print' },
-      el('button', { class: 'big calm', type: 'button', onclick: () => window.print() }, 'Print')),
+      el('button', { class: 'big calm', type: 'button', onclick: () => window.print() }, 'Print'),
+      el('a', { class: 'big calm', href: `/api/protocols/${encodeURIComponent(pid)}/handout` }, 'Handout as a page')),
   );
   if (protocols.length > 1) {
     root.append(el('nav', { class: 'no-print', 'aria-label': 'Other handouts' },

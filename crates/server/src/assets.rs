@@ -100,8 +100,24 @@ fn asset(name: &str) -> Response {
     }
 }
 
-/// The protocol's printable handout as standalone HTML.
+/// The protocol's printable handout as standalone HTML (the protocol crate's
+/// renderer: inline CSS, no scripts).
 pub(crate) fn handout_html(protocol: &Protocol) -> Response {
-    let _ = protocol;
-    ApiError::not_found("this rollcoach has no handout renderer").into_response()
+    let mut resp = rollcoach_protocol::render::html(protocol).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    resp
 }

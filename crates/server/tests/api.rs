@@ -37,6 +37,27 @@ async fn one_protocol_is_given_in_full() {
 }
 
 #[tokio::test]
+async fn the_handout_is_standalone_printable_html() {
+    let app = app(state());
+    let r = get(&app, "/api/protocols/upper-back/handout").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(r.text.contains("<html lang=\"en\">"));
+    assert!(r.text.contains("Nick April"));
+    assert!(r.text.contains("48 hours"));
+    assert_error(
+        &get(&app, "/api/protocols/nope/handout").await,
+        StatusCode::NOT_FOUND,
+        "unknown protocol",
+    );
+}
+
+#[tokio::test]
 async fn an_unknown_protocol_is_404_and_names_the_known_ones() {
     let app = app(state());
     let r = get(&app, "/api/protocols/lower-back").await;
