@@ -13,7 +13,8 @@ export const root = resolve(here, '..', '..');
 export const artifacts = join(here, 'artifacts');
 mkdirSync(artifacts, { recursive: true });
 
-const BINARY = process.env.ROLLCOACH_BIN || join(root, 'target', 'debug', 'rollcoach');
+const BINARY = process.env.ROLLCOACH_BIN
+  || join(process.env.CARGO_TARGET_DIR ? resolve(root, process.env.CARGO_TARGET_DIR) : join(root, 'target'), 'debug', 'rollcoach');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
 // Starts `rollcoach serve` on a free loopback port; resolves with its URL.
