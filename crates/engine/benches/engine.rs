@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use rollcoach_engine::{Facts, Input, Options, Session, Stage, Time, replay_arc};
+use rollcoach_engine::{Facts, Input, Options, Session, Stage, Time, recover_arc, replay_arc};
 use rollcoach_protocol::{Answer, Protocol};
 
 const T0: Time = Time(1_795_597_200_000);
@@ -169,6 +169,22 @@ fn bench(c: &mut Criterion) {
                 black_box(&log),
             )
             .unwrap()
+        })
+    });
+    // Recovering only the state (no outputs built), then what a reconnecting
+    // front-end is sent.
+    g.bench_function("recover/whole-session", |b| {
+        b.iter(|| {
+            let r = recover_arc(
+                Arc::clone(&protocol),
+                options(),
+                Facts::default(),
+                T0,
+                black_box(&log),
+            )
+            .unwrap();
+            let view = r.session.current(T0.plus_ms(log[log.len() - 1].0));
+            (r, view)
         })
     });
     g.finish();

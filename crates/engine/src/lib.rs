@@ -34,7 +34,9 @@
 //! A server running many sessions of one protocol starts them with
 //! [`Session::with_arc`], so the protocol's text is shared, not copied (a live
 //! session is then about 1.5 KB: see BENCHMARKS.md). After a crash, [`replay`]
-//! (or [`replay_arc`]) rebuilds a session from its input log, output for output.
+//! (or [`replay_arc`]) rebuilds a session from its input log, output for output;
+//! [`recover`] rebuilds the same state without building the outputs, for a
+//! driver that only needs [`Session::current`] afterwards.
 //! Cheap accessors tell where a session is: [`Session::stage`],
 //! [`Session::reps_done`], [`Session::pairing`], [`Session::is_paused`],
 //! [`Session::summary`].
@@ -100,6 +102,16 @@ pub struct Replay {
     pub rejected: Vec<Rejected>,
 }
 
+/// A session rebuilt from its input log by [`recover`], without its outputs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recovered {
+    /// The session as it stands after the last input, with no pending output:
+    /// show it to a front-end with [`Session::current`].
+    pub session: Session,
+    /// Inputs of the log that the session rejected (see [`Replay::rejected`]).
+    pub rejected: Vec<Rejected>,
+}
+
 /// An input of a log that did not fit when replayed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rejected {
@@ -155,4 +167,42 @@ pub fn replay_arc(
         outputs,
         rejected,
     })
+}
+
+/// Rebuilds a session from its input log like [`replay`], but without
+/// building any output on the way: the fastest way back to a crashed
+/// session's state. The session equals the one [`replay`] gives (once its
+/// outputs are drained); bring a front-end up to date with [`Session::current`].
+pub fn recover(
+    protocol: &Protocol,
+    options: Options,
+    facts: Facts,
+    started_at: Time,
+    log: &[(u64, Input)],
+) -> Result<Recovered, OptionsError> {
+    recover_arc(Arc::new(protocol.clone()), options, facts, started_at, log)
+}
+
+/// [`recover`] with a shared protocol.
+pub fn recover_arc(
+    protocol: Arc<Protocol>,
+    options: Options,
+    facts: Facts,
+    started_at: Time,
+    log: &[(u64, Input)],
+) -> Result<Recovered, OptionsError> {
+    let mut session = Session::with_arc(protocol, options, facts, started_at)?;
+    session.set_quiet(true);
+    let mut rejected = Vec::new();
+    for (index, &(at_ms, input)) in log.iter().enumerate() {
+        if let Err(error) = session.handle(input, started_at.plus_ms(at_ms)) {
+            rejected.push(Rejected {
+                index,
+                at_ms,
+                error,
+            });
+        }
+    }
+    session.set_quiet(false);
+    Ok(Recovered { session, rejected })
 }

@@ -50,7 +50,7 @@ enum State {
 /// protocol between many sessions), feed it inputs with [`Session::handle`],
 /// drain [`Session::poll_output`] after each call, and call back with
 /// [`Input::Timeout`] at [`Session::next_deadline`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Session {
     protocol: Arc<Protocol>,
     started_at: Time,
@@ -74,6 +74,40 @@ pub struct Session {
     discomfort: Vec<u8>,
     outcome: Option<Outcome>,
     pending: VecDeque<Output>,
+    /// While set (only inside [`crate::recover`]), no outputs are built: the
+    /// state changes exactly as it would, without allocating output strings.
+    quiet: bool,
+}
+
+/// Shows the protocol by id and version only: its full text is shared data.
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field(
+                "protocol",
+                &format_args!("{} v{}", self.protocol.id, self.protocol.version),
+            )
+            .field("started_at", &self.started_at)
+            .field("last", &self.last)
+            .field("state", &self.state)
+            .field(
+                "reps",
+                &format_args!("{} of {}", self.reps_done, self.reps_target),
+            )
+            .field("tempo_ms", &self.tempo_ms)
+            .field("active_ms", &self.active_ms)
+            .field("pairing", &self.pairing)
+            .field("phase_pairing", &self.phase_pairing)
+            .field("used", &self.used)
+            .field("instrument", &self.instrument_id())
+            .field("ratings", &self.ratings)
+            .field("discomfort", &self.discomfort)
+            .field("noises", &self.noises)
+            .field("outcome", &self.outcome)
+            .field("pending", &self.pending)
+            .field("quiet", &self.quiet)
+            .finish()
+    }
 }
 
 /// Message of a completed session (not health content: a plain status line).
@@ -192,6 +226,7 @@ impl Session {
             discomfort: Vec::new(),
             outcome: None,
             pending: VecDeque::with_capacity(8),
+            quiet: false,
         };
 
         session.pending.push_back(Output::Stage {
@@ -207,16 +242,12 @@ impl Session {
             .filter(|at| at.plus_ms(window_ms) > now)
             .max();
         if let Some(injured_at) = latest {
-            let message = p.screening.injury_rule.message.clone();
-            session.end(
-                Outcome::Refused {
-                    reason: RefusalReason::RecentInjury {
-                        injured_at,
-                        allowed_at: injured_at.plus_ms(window_ms),
-                    },
+            session.end(Outcome::Refused {
+                reason: RefusalReason::RecentInjury {
+                    injured_at,
+                    allowed_at: injured_at.plus_ms(window_ms),
                 },
-                message,
-            );
+            });
         } else {
             session.enter_screening(0, now);
         }
@@ -290,12 +321,9 @@ impl Session {
             Input::Timeout => self.on_timeout(now),
             Input::Stop => {
                 self.count_partial_phase(now);
-                self.end(
-                    Outcome::Stopped {
-                        reason: StopReason::ByPerson,
-                    },
-                    STOPPED_BY_PERSON_MESSAGE.to_string(),
-                );
+                self.end(Outcome::Stopped {
+                    reason: StopReason::ByPerson,
+                });
             }
             Input::Pain { kind } => {
                 self.count_partial_phase(now);
@@ -305,24 +333,18 @@ impl Session {
                     PainKind::Sharp => StopReason::SharpOrRadiating,
                     PainKind::Other => StopReason::OtherPain,
                 };
-                let message = self.stop_message(reason);
-                self.end(Outcome::Stopped { reason }, message);
+                self.end(Outcome::Stopped { reason });
             }
             Input::Answer { answer } => {
                 let State::Screening { question } = self.state else {
                     return;
                 };
-                let p = Arc::clone(&self.protocol);
-                let q = &p.screening.questions[question as usize];
+                let q = &self.protocol.screening.questions[question as usize];
                 if answer == q.refuse_on {
-                    self.end(
-                        Outcome::Refused {
-                            reason: RefusalReason::Answer {
-                                question: q.id.clone(),
-                            },
-                        },
-                        q.refusal.clone(),
-                    );
+                    let question = q.id.clone();
+                    self.end(Outcome::Refused {
+                        reason: RefusalReason::Answer { question },
+                    });
                 } else {
                     self.enter_screening(question + 1, now);
                 }
@@ -351,7 +373,7 @@ impl Session {
                 {
                     let remaining = deadline.since(now).min(self.tempo_ms);
                     *paused = Some(remaining);
-                    self.pending.push_back(Output::Paused {
+                    self.emit(Output::Paused {
                         remaining_ms: remaining,
                     });
                 }
@@ -362,9 +384,10 @@ impl Session {
                 } = &mut self.state
                     && let Some(remaining) = paused.take()
                 {
-                    *deadline = now.plus_ms(remaining);
-                    self.pending.push_back(Output::Resumed {
-                        deadline: *deadline,
+                    let resumed = now.plus_ms(remaining);
+                    *deadline = resumed;
+                    self.emit(Output::Resumed {
+                        deadline: resumed,
                         remaining_ms: remaining,
                     });
                 }
@@ -373,32 +396,32 @@ impl Session {
                 Some(above) if level > above => {
                     self.discomfort.push(level);
                     self.count_partial_phase(now);
-                    let message = self.stop_message(StopReason::TooMuchDiscomfort);
-                    self.end(
-                        Outcome::Stopped {
-                            reason: StopReason::TooMuchDiscomfort,
-                        },
-                        message,
-                    );
+                    self.end(Outcome::Stopped {
+                        reason: StopReason::TooMuchDiscomfort,
+                    });
                 }
                 _ => {
                     self.discomfort.push(level);
-                    self.pending.push_back(Output::Acknowledged {
-                        what: format!("discomfort {level}"),
-                    });
-                    self.push_notes(|m| m == NoteMoment::OnDiscomfort);
+                    if !self.quiet {
+                        self.pending.push_back(Output::Acknowledged {
+                            what: format!("discomfort {level}"),
+                        });
+                        self.push_notes(|m| m == NoteMoment::OnDiscomfort);
+                    }
                 }
             },
             Input::Noise => {
                 self.noises += 1;
-                self.pending.push_back(Output::Acknowledged {
-                    what: "noise".to_string(),
-                });
-                self.push_notes(|m| m == NoteMoment::OnNoise);
+                if !self.quiet {
+                    self.pending.push_back(Output::Acknowledged {
+                        what: "noise".to_string(),
+                    });
+                    self.push_notes(|m| m == NoteMoment::OnNoise);
+                }
             }
             Input::SwitchBreathing => {
                 self.pairing = self.pairing.switched();
-                self.pending.push_back(Output::PairingSwitched {
+                self.emit(Output::PairingSwitched {
                     pairing: self.pairing,
                 });
             }
@@ -460,12 +483,14 @@ impl Session {
         match questions.get(question as usize) {
             Some(q) => {
                 self.state = State::Screening { question };
-                self.pending
-                    .push_back(screening_prompt(q, question, questions.len()));
-                self.pending.push_back(Output::Cue {
-                    text: q.text.clone(),
-                    say: q.text.clone(),
-                });
+                if !self.quiet {
+                    self.pending
+                        .push_back(screening_prompt(q, question, questions.len()));
+                    self.pending.push_back(Output::Cue {
+                        text: q.text.clone(),
+                        say: q.text.clone(),
+                    });
+                }
             }
             None => self.enter_ratings(When::Before, 0, now),
         }
@@ -476,18 +501,18 @@ impl Session {
             Some(slot) => {
                 self.state = State::Ratings { when, index };
                 if index == 0 {
-                    self.pending.push_back(Output::Stage {
+                    self.emit(Output::Stage {
                         stage: ratings_stage(when),
                     });
                 }
-                let prompt = self.rating_prompt(when, slot);
-                self.pending.extend(prompt);
+                if !self.quiet {
+                    let prompt = self.rating_prompt(when, slot);
+                    self.pending.extend(prompt);
+                }
             }
             None => match when {
                 When::Before => self.enter_setup(0, now),
-                When::After => {
-                    self.end(Outcome::Completed, COMPLETED_MESSAGE.to_string());
-                }
+                When::After => self.end(Outcome::Completed),
             },
         }
     }
@@ -515,14 +540,16 @@ impl Session {
         if (step as usize) < self.protocol.setup.len() {
             self.state = State::Setup { step };
             if step == 0 {
-                self.pending.push_back(Output::Stage {
+                self.emit(Output::Stage {
                     stage: Stage::Setup,
                 });
             }
-            let prompt = self.setup_prompt(step);
-            self.pending.extend(prompt);
+            if !self.quiet {
+                let prompt = self.setup_prompt(step);
+                self.pending.extend(prompt);
+            }
         } else {
-            self.pending.push_back(Output::Stage {
+            self.emit(Output::Stage {
                 stage: Stage::Rolling,
             });
             self.push_notes(|m| m == NoteMoment::RollingStart);
@@ -563,7 +590,7 @@ impl Session {
                 && (rep - 1).is_multiple_of(n)
             {
                 self.pairing = self.pairing.switched();
-                self.pending.push_back(Output::PairingSwitched {
+                self.emit(Output::PairingSwitched {
                     pairing: self.pairing,
                 });
             }
@@ -580,9 +607,11 @@ impl Session {
             deadline,
             paused: None,
         };
-        let (phase_output, cue) = self.phase_outputs(phase, deadline);
-        self.pending.push_back(phase_output);
-        self.pending.push_back(cue);
+        if !self.quiet {
+            let (phase_output, cue) = self.phase_outputs(phase, deadline);
+            self.pending.push_back(phase_output);
+            self.pending.push_back(cue);
+        }
     }
 
     /// The Phase output and its spoken cue.
@@ -621,6 +650,9 @@ impl Session {
     }
 
     fn push_notes(&mut self, at: impl Fn(NoteMoment) -> bool) {
+        if self.quiet {
+            return;
+        }
         for n in &self.protocol.notes {
             if at(n.when) {
                 self.pending.push_back(Output::Note {
@@ -632,15 +664,33 @@ impl Session {
         }
     }
 
-    fn end(&mut self, outcome: Outcome, message: String) {
+    /// Ends the session; the End output carries the outcome's message.
+    fn end(&mut self, outcome: Outcome) {
         self.state = State::Ended;
-        self.outcome = Some(outcome.clone());
-        let summary = self.summary();
-        self.pending.push_back(Output::End {
-            outcome,
-            message,
-            summary,
-        });
+        if !self.quiet {
+            self.pending.push_back(Output::End {
+                message: self.end_message(&outcome),
+                summary: self.summary(),
+                outcome: outcome.clone(),
+            });
+        }
+        self.outcome = Some(outcome);
+    }
+
+    /// Queues an output that costs nothing to build (no strings).
+    fn emit(&mut self, output: Output) {
+        if !self.quiet {
+            self.pending.push_back(output);
+        }
+    }
+
+    /// Switches output building off or on (see [`crate::recover`]).
+    /// Switching it on drops the outputs not yet polled.
+    pub(crate) fn set_quiet(&mut self, quiet: bool) {
+        self.quiet = quiet;
+        if quiet {
+            self.pending.clear();
+        }
     }
 
     /// The next output, if any.

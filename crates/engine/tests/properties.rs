@@ -305,9 +305,13 @@ proptest! {
         prop_assert!(summary.active_ms <= u64::from(target) * 2 * run.session.tempo_ms());
 
         // Replaying the input log gives the identical outputs and session.
-        let r = replay(&p, options, facts, T0, &run.log).expect("options fit");
+        let r = replay(&p, options.clone(), facts.clone(), T0, &run.log).expect("options fit");
         prop_assert_eq!(&r.outputs, outputs);
         prop_assert_eq!(&r.session, &run.session);
+        // Recovering without outputs reaches the same state.
+        let q = recover(&p, options, facts, T0, &run.log).expect("options fit");
+        prop_assert_eq!(&q.session, &run.session);
+        prop_assert_eq!(&q.rejected, &r.rejected);
 
         // A reconnecting front-end sees the same end.
         let view = run.session.current(run.session.last_time());

@@ -866,6 +866,18 @@ fn replaying_the_input_log_reproduces_the_session_output_for_output() {
         [4, 16]
     );
 
+    // Recovering (no outputs built) gives the same session.
+    let q = recover(
+        &p,
+        reasons(&["soreness", "posture"]),
+        Facts::default(),
+        T0,
+        &d.log,
+    )
+    .unwrap();
+    assert_eq!(q.session, d.session);
+    assert_eq!(q.rejected, r.rejected);
+
     // A crash halfway: the replayed session carries on exactly like the live one.
     let half = d.log.len() / 2;
     let mut r = replay(
@@ -876,12 +888,28 @@ fn replaying_the_input_log_reproduces_the_session_output_for_output() {
         &d.log[..half],
     )
     .unwrap();
+    let mut q = recover(
+        &p,
+        reasons(&["soreness", "posture"]),
+        Facts::default(),
+        T0,
+        &d.log[..half],
+    )
+    .unwrap();
+    let at_half = T0.plus_ms(d.log[half - 1].0);
+    assert_eq!(q.session.current(at_half), r.session.current(at_half));
     for &(ms, input) in &d.log[half..] {
         let _ = r.session.handle(input, T0.plus_ms(ms));
         r.outputs
             .extend(std::iter::from_fn(|| r.session.poll_output()));
+        let _ = q.session.handle(input, T0.plus_ms(ms));
+        while q.session.poll_output().is_some() {}
     }
     assert_eq!(r.outputs, d.outputs);
+    assert_eq!(
+        q.session, r.session,
+        "a recovered session carries on the same"
+    );
 }
 
 #[test]
