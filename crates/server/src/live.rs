@@ -38,9 +38,25 @@ pub(crate) struct SessionClock {
 }
 
 impl SessionClock {
+    /// A clock whose engine time `start` is the moment the wall clock read
+    /// `start` (ms since the epoch), even if the session was set up (recorded
+    /// in the store) after that: engine time `t` then falls at wall time
+    /// `start + (t - start) / speed`, so a client can check each cue's timing
+    /// against its own clock.
     pub(crate) fn new(start: Time, speed: f64) -> SessionClock {
+        let wall = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let since_start = wall.saturating_sub(Duration::from_millis(start.0));
+        let now = Instant::now();
+        // A wall clock stepped far back or forth since `start`: keep now.
+        let start_instant = if since_start < Duration::from_secs(60) {
+            now.checked_sub(since_start).unwrap_or(now)
+        } else {
+            now
+        };
         SessionClock {
-            start_instant: Instant::now(),
+            start_instant,
             start,
             speed,
         }
