@@ -66,6 +66,7 @@ mod stats;
 #[cfg(test)]
 mod tests;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -460,19 +461,19 @@ impl Store {
 
     /// One session.
     pub fn session(&self, session: SessionId) -> Result<SessionRecord> {
-        let mut rows = self.records("WHERE id = ?1", params![session.0])?;
+        let mut rows = self.records("WHERE id = ?1", &[&session.0])?;
         rows.pop().ok_or(StoreError::NoSuchSession(session))
     }
 
     /// Sessions, newest first; at most `limit` of them if given.
     pub fn history(&self, limit: Option<usize>) -> Result<Vec<SessionRecord>> {
         let limit = limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
-        self.records("ORDER BY started_at DESC, id DESC LIMIT ?1", params![limit])
+        self.records("ORDER BY started_at DESC, id DESC LIMIT ?1", &[&limit])
     }
 
     /// Sessions that have not ended (live, or left by a crashed driver), oldest first.
     pub fn unfinished(&self) -> Result<Vec<SessionRecord>> {
-        self.records("WHERE outcome IS NULL ORDER BY started_at, id", [])
+        self.records("WHERE outcome IS NULL ORDER BY started_at, id", &[])
     }
 
     /// A session's event log, in order.
@@ -523,7 +524,46 @@ impl Store {
             .ok_or(StoreError::NoSuchSession(session))
     }
 
-    fn records(&self, tail: &str, params: impl rusqlite::Params) -> Result<Vec<SessionRecord>> {
+    /// Sessions selected by `tail` (a WHERE/ORDER/LIMIT clause over
+    /// `sessions`), with their ratings read in one more query.
+    fn records(&self, tail: &str, params: &[&dyn rusqlite::ToSql]) -> Result<Vec<SessionRecord>> {
+        let mut ratings: HashMap<i64, Vec<RatingResult>> = HashMap::new();
+        {
+            let sql = format!(
+                "SELECT session_id, rating_id, moment, value FROM ratings
+                 WHERE session_id IN (SELECT id FROM sessions {tail})
+                 ORDER BY session_id, rating_id, moment DESC"
+            );
+            let mut stmt = self.conn.prepare_cached(&sql).map_err(self.err())?;
+            let rows = stmt
+                .query_map(params, |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, u8>(3)?,
+                    ))
+                })
+                .map_err(self.err())?;
+            for row in rows {
+                let (session, id, moment, value) = row.map_err(self.err())?;
+                let list = ratings.entry(session).or_default();
+                // Rows come sorted by rating id: the same id is the last entry.
+                if list.last().is_none_or(|r| r.id != id) {
+                    list.push(RatingResult {
+                        id,
+                        before: None,
+                        after: None,
+                    });
+                }
+                let entry = list.last_mut().expect("pushed above");
+                if moment == "before" {
+                    entry.before = Some(value);
+                } else {
+                    entry.after = Some(value);
+                }
+            }
+        }
         let sql = format!(
             "SELECT id, uid, protocol_id, protocol_version, area, options_json, facts_json,
                     started_at, ended_at, outcome_json, reason, message, reps_done, reps_target,
@@ -537,48 +577,8 @@ impl Store {
         let mut out = Vec::new();
         for row in rows {
             let raw = row.map_err(self.err())?;
-            let ratings = self.ratings(SessionId(raw.id))?;
-            out.push(raw.into_record(ratings)?);
-        }
-        Ok(out)
-    }
-
-    fn ratings(&self, session: SessionId) -> Result<Vec<RatingResult>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT rating_id, moment, value FROM ratings WHERE session_id = ?1
-                 ORDER BY rating_id, moment DESC",
-            )
-            .map_err(self.err())?;
-        let rows = stmt
-            .query_map([session.0], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, u8>(2)?,
-                ))
-            })
-            .map_err(self.err())?;
-        let mut out: Vec<RatingResult> = Vec::new();
-        for row in rows {
-            let (id, moment, value) = row.map_err(self.err())?;
-            let entry = match out.iter_mut().position(|r| r.id == id) {
-                Some(i) => &mut out[i],
-                None => {
-                    out.push(RatingResult {
-                        id,
-                        before: None,
-                        after: None,
-                    });
-                    out.last_mut().expect("just pushed")
-                }
-            };
-            if moment == "before" {
-                entry.before = Some(value);
-            } else {
-                entry.after = Some(value);
-            }
+            let r = ratings.remove(&raw.id).unwrap_or_default();
+            out.push(raw.into_record(r)?);
         }
         Ok(out)
     }
