@@ -14,8 +14,9 @@ use rollcoach_store::{NewSession, Store};
 
 /// Wednesday 2026-11-25, 15:00 UTC (10:00 in New York), the default "now".
 const NOW: &str = "2026-11-25T15:00:00Z";
-/// Local time of every test: not UTC, so local dates are really local.
-const TZ: &str = "America/New_York";
+/// Local time of every test: New York's rules as a POSIX TZ string (needs no
+/// tzdata); not UTC, so local dates are really local.
+const TZ: &str = "EST5EDT,M3.2.0,M11.1.0";
 
 const SCREENING_OK: &str = "no\nno\nno\n";
 const SETUP: &str = "ready\nready\nready\nready\n";
