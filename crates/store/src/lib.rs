@@ -185,30 +185,13 @@ impl Store {
     fn setup(conn: Connection, path: PathBuf) -> Result<Store> {
         let store = Store { conn, path };
         store.conn.busy_timeout(BUSY_TIMEOUT).map_err(store.err())?;
-        // Read the version before changing anything (WAL mode rewrites the header).
-        let found = store.user_version()?;
-        if found > SCHEMA_VERSION {
-            return Err(StoreError::TooNew {
-                path: store.path.clone(),
-                found,
-                known: SCHEMA_VERSION,
-            });
-        }
-        if found == 0 {
-            let tables: i64 = store
-                .conn
-                .query_row(
-                    "SELECT count(*) FROM sqlite_schema WHERE type = 'table'",
-                    [],
-                    |r| r.get(0),
-                )
-                .map_err(store.err())?;
-            if tables > 0 {
-                return Err(StoreError::NotRollcoach {
-                    path: store.path.clone(),
-                });
-            }
-        }
+        // Check the file before changing anything (WAL mode rewrites the
+        // header), in one read transaction so that another process migrating
+        // the file meanwhile cannot make it look half-made.
+        store.conn.execute_batch("BEGIN").map_err(store.err())?;
+        let checked = store.check_file();
+        let _ = store.conn.execute_batch("COMMIT");
+        checked?;
         store
             .conn
             .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0))
@@ -223,6 +206,34 @@ impl Store {
             .map_err(store.err())?;
         store.migrate()?;
         Ok(store)
+    }
+
+    /// Refuses a file from a newer rollcoach or from another program.
+    fn check_file(&self) -> Result<()> {
+        let found = self.user_version()?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found,
+                known: SCHEMA_VERSION,
+            });
+        }
+        if found == 0 {
+            let tables: i64 = self
+                .conn
+                .query_row(
+                    "SELECT count(*) FROM sqlite_schema WHERE type = 'table'",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(self.err())?;
+            if tables > 0 {
+                return Err(StoreError::NotRollcoach {
+                    path: self.path.clone(),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// The file's schema version (`PRAGMA user_version`).
