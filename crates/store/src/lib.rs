@@ -635,9 +635,12 @@ impl Store {
     /// ended, and returns them. The outcome comes from replaying its event
     /// log through the engine: `interrupted` with the reps done, or the
     /// engine's own outcome if the log already reached the end (the driver
-    /// died between the last input and recording the end). Sessions whose
+    /// died between the last input and recording the end). A log that
+    /// cannot be replayed is recorded as `interrupted` with no reps count and
+    /// the reason ([`Recovered::problem`]) rather than failing. Sessions whose
     /// process is alive, or where that cannot be told (non-Linux), are left
-    /// alone. The end time is the time of the last event.
+    /// alone; imported sessions have no process. The end time is the time of
+    /// the last event.
     pub fn recover_interrupted(&self) -> Result<Vec<Recovered>> {
         let mut out = Vec::new();
         let candidates: Vec<(i64, Option<u32>, Option<String>)> = {
