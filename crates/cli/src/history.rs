@@ -57,11 +57,11 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<u8> {
             sessions: shown,
             summary: &summary,
         };
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(crate::exit::OK);
     }
     if all.is_empty() {
-        println!("No sessions yet. Start one with: rollcoach run upper-back");
+        outln!("No sessions yet. Start one with: rollcoach run upper-back");
         return Ok(crate::exit::OK);
     }
     let infos = rating_infos(global);
@@ -72,12 +72,12 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<u8> {
     };
     print_table(shown, &label);
     if shown.len() < all.len() {
-        println!(
+        outln!(
             "({} older sessions not shown; use --limit)",
             all.len() - shown.len()
         );
     }
-    println!();
+    outln!();
     print_summary(&summary, &infos, &label);
     print_charts(&all, &label);
     Ok(crate::exit::OK)
@@ -159,7 +159,7 @@ fn print_table(records: &[SessionRecord], label: &impl Fn(&str) -> String) {
                 format!("{cell}{}", " ".repeat(pad))
             })
             .collect();
-        println!("{}", cells.join("  ").trim_end());
+        outln!("{}", cells.join("  ").trim_end());
     }
 }
 
@@ -169,23 +169,23 @@ fn print_summary(
     label: &impl Fn(&str) -> String,
 ) {
     let plural = |n: u32, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
-    println!(
+    outln!(
         "This week: {}. Streak: {}.",
         plural(summary.sessions_this_week, "session", "sessions"),
         plural(summary.streak_days, "day", "days")
     );
     if summary.rating_changes.is_empty() {
-        println!("Average change: no session has a rating both before and after yet.");
+        outln!("Average change: no session has a rating both before and after yet.");
         return;
     }
-    println!("Average change (after − before):");
+    outln!("Average change (after − before):");
     for c in &summary.rating_changes {
         let direction = match infos.get(&c.id).and_then(|i| i.higher_is_better) {
             Some(true) => ", higher is better",
             Some(false) => ", lower is better",
             None => "",
         };
-        println!(
+        outln!(
             "  {}: {:+.1} over {}{direction}",
             label(&c.id),
             c.mean_change,
@@ -234,12 +234,12 @@ fn print_charts(all: &[SessionRecord], label: &impl Fn(&str) -> String) {
         let line = |f: fn(&RatingResult) -> Option<u8>| -> String {
             points.iter().map(|(_, r)| block(f(r))).collect()
         };
-        println!();
+        outln!();
         let n = points.len();
         let sessions = if n == 1 { "session" } else { "sessions" };
-        println!("{} (0-10), {n} {sessions}, oldest to newest:", label(id));
-        println!("  before  {}", line(|r| r.before));
-        println!("  after   {}", line(|r| r.after));
+        outln!("{} (0-10), {n} {sessions}, oldest to newest:", label(id));
+        outln!("  before  {}", line(|r| r.before));
+        outln!("  after   {}", line(|r| r.after));
     }
 }
 

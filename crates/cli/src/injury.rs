@@ -84,7 +84,7 @@ fn add(
     let note = note.map(str::trim).filter(|n| !n.is_empty());
     let store = db::open_store(global)?;
     let injury = store.add_injury(area, at, note, now)?;
-    println!(
+    outln!(
         "Logged injury {}: {} at {}.",
         injury.id,
         injury.area,
@@ -93,12 +93,12 @@ fn add(
     if let Some(hours) = window_hours(global, area) {
         let until = at.plus_ms(u64::from(hours) * 3_600_000);
         if until > now {
-            println!(
+            outln!(
                 "Sessions for {area} are refused until {} ({hours} hours after it).",
                 format_local(until)
             );
         } else {
-            println!("It was more than {hours} hours ago: sessions for {area} are allowed.");
+            outln!("It was more than {hours} hours ago: sessions for {area} are allowed.");
         }
     }
     Ok(crate::exit::OK)
@@ -120,11 +120,11 @@ fn list(global: &Global, json: bool, now: Time) -> anyhow::Result<u8> {
     let store = db::open_store(global)?;
     let injuries = store.list_injuries()?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&injuries)?);
+        outln!("{}", serde_json::to_string_pretty(&injuries)?);
         return Ok(crate::exit::OK);
     }
     if injuries.is_empty() {
-        println!(
+        outln!(
             "No injuries logged. Log one with: rollcoach injury add --area upper-back --at \"2h ago\""
         );
         return Ok(crate::exit::OK);
@@ -154,7 +154,7 @@ fn list(global: &Global, json: bool, now: Time) -> anyhow::Result<u8> {
             .zip(widths)
             .map(|(cell, w)| format!("{cell:<w$}"))
             .collect();
-        println!("{}", line.join("  ").trim_end());
+        outln!("{}", line.join("  ").trim_end());
     }
     Ok(crate::exit::OK)
 }
@@ -163,7 +163,7 @@ fn clear(global: &Global, id: InjuryId, now: Time) -> anyhow::Result<u8> {
     let store = db::open_store(global)?;
     match store.clear_injury(id, now) {
         Ok(i) => {
-            println!(
+            outln!(
                 "Cleared injury {} ({} at {}): it no longer refuses sessions.",
                 i.id,
                 i.area,

@@ -1,6 +1,37 @@
 //! The `rollcoach` binary: a thin layer of clap commands over the protocol,
 //! engine, store and server crates.
 
+/// `println!` for command output: a closed pipe (`rollcoach history | head`)
+/// ends the program quietly instead of panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(err) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            $crate::stdout_failed(err)
+        }
+    }};
+}
+
+/// `print!` counterpart of [`outln!`].
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut stdout = std::io::stdout().lock();
+        if let Err(err) = write!(stdout, $($arg)*).and_then(|()| stdout.flush()) {
+            $crate::stdout_failed(err)
+        }
+    }};
+}
+
+/// Standard output went away: a closed pipe is a normal end, anything else an error.
+fn stdout_failed(err: std::io::Error) -> ! {
+    if err.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(i32::from(exit::OK));
+    }
+    eprintln!("error: cannot write to standard output: {err}");
+    std::process::exit(i32::from(exit::FAILURE));
+}
+
 mod db;
 mod history;
 mod injury;

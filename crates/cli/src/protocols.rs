@@ -236,7 +236,7 @@ fn list(global: &Global, json: bool) -> anyhow::Result<u8> {
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        outln!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(crate::exit::OK);
     }
     let header = ["ID", "TITLE", "AREA", "REPS", "ROLLING", "SOURCE"];
@@ -272,9 +272,9 @@ fn list(global: &Global, json: bool) -> anyhow::Result<u8> {
         }
         s
     };
-    println!("{}", line(header.to_vec()));
+    outln!("{}", line(header.to_vec()));
     for row in &rows {
-        println!("{}", line(row.iter().map(String::as_str).collect()));
+        outln!("{}", line(row.iter().map(String::as_str).collect()));
     }
     Ok(crate::exit::OK)
 }
@@ -283,7 +283,7 @@ fn show(global: &Global, id_or_path: &str, json: bool) -> anyhow::Result<u8> {
     let catalog = catalog(global);
     let p = resolve_in(&catalog, id_or_path)?;
     if json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&rollcoach_protocol::json_view(&p))?
         );
@@ -340,7 +340,7 @@ fn show(global: &Global, id_or_path: &str, json: bool) -> anyhow::Result<u8> {
         out.push_str(&format!("  - {}\n", rule.id));
     }
     out.push_str(&format!("\n{}\n", p.credit.text));
-    print!("{out}");
+    out!("{out}");
     Ok(crate::exit::OK)
 }
 
@@ -349,7 +349,7 @@ fn lint(files: &[PathBuf]) -> u8 {
     let mut bad_files = 0;
     for path in files {
         match rollcoach_protocol::load_file(path) {
-            Ok(p) => println!("{}: ok ({})", path.display(), p.id),
+            Ok(p) => outln!("{}: ok ({})", path.display(), p.id),
             Err(e) => {
                 problems += e.count();
                 bad_files += 1;

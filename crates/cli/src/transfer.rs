@@ -117,7 +117,7 @@ pub fn import(args: ImportArgs, global: &Global) -> anyhow::Result<u8> {
             anyhow::Error::new(e).context(format!("importing {name} failed; nothing was imported"))
         }
     })?;
-    println!(
+    outln!(
         "Imported {} of {} and {} of {} from {name}.",
         report.imported,
         count(doc.sessions.len(), "session", "sessions"),
@@ -125,14 +125,14 @@ pub fn import(args: ImportArgs, global: &Global) -> anyhow::Result<u8> {
         count(doc.injuries.len(), "injury", "injuries"),
     );
     if !report.skipped.is_empty() {
-        println!(
+        outln!(
             "Skipped {} already in the database (same uid): {}",
             count(report.skipped.len(), "session", "sessions"),
             report.skipped.join(", ")
         );
     }
     if report.injuries_skipped > 0 {
-        println!(
+        outln!(
             "Skipped {} already in the database (same area, time and logging time).",
             count(report.injuries_skipped as usize, "injury", "injuries")
         );
