@@ -91,7 +91,7 @@ fn benches(c: &mut Criterion) {
         })
         .unwrap();
     let mut seq = 0u32;
-    c.bench_function("append_event (file, WAL, synchronous=FULL)", |b| {
+    c.bench_function("append_event (file, WAL, synchronous=NORMAL)", |b| {
         b.iter(|| {
             store
                 .append_event(id, seq, u64::from(seq), &Input::Noise)

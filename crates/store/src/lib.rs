@@ -37,10 +37,16 @@
 //!
 //! # Guarantees
 //!
-//! - The file is in WAL mode with `synchronous=FULL`: every
-//!   [`Store::append_event`] is its own committed transaction, durable before
-//!   it returns, so a driver that records an input and only then applies it
-//!   never loses an applied input, even on `kill -9` or power loss.
+//! - The file is in WAL mode with `synchronous=NORMAL`: every
+//!   [`Store::append_event`] is its own committed transaction, in the WAL
+//!   before it returns, so a driver that records an input and only then
+//!   applies it never loses an applied input when its process dies (`kill -9`,
+//!   a crash). Only an operating-system crash or power cut can lose the last
+//!   moments of a log, and the file stays consistent even then (SQLite's WAL
+//!   guarantee); the session is then recovered from what the log kept. `FULL`
+//!   would fsync every input, about 6 ms each on this project's machines
+//!   (BENCHMARKS.md "Store"), which puts a disk flush between "pain" and the
+//!   spoken stop.
 //! - Opening migrates an older file ([`SCHEMA_VERSION`] is the newest known);
 //!   a file written by a newer rollcoach is refused and never modified; a file
 //!   that is not SQLite, or an SQLite file of another program, is refused.
@@ -198,7 +204,7 @@ impl Store {
             .map_err(store.err())?;
         store
             .conn
-            .pragma_update(None, "synchronous", "FULL")
+            .pragma_update(None, "synchronous", "NORMAL")
             .map_err(store.err())?;
         store
             .conn
