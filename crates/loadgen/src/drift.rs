@@ -11,8 +11,12 @@
 //! client, against the session clock mapped to the wall clock (see
 //! `load.rs`). The naive driver runs in this process on its own thread, with
 //! the same engine and a store on a file like the server's: after each phase
-//! it sleeps the phase's duration, reads its clock, logs the timeout, applies
-//! it, and the engine starts the next phase at that (late) moment.
+//! it sleeps the phase's duration, then logs and applies the timeout at the
+//! phase's deadline (it counts time by adding up the durations it slept, as
+//! `loop { cue(); sleep(duration) }` does), so every wake-up's lateness and
+//! the logging time add up. (A naive driver that passed its real clock
+//! instead would see the engine catch up by skipping a phase whenever it fell
+//! a whole phase behind: cues lost instead of late.)
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -242,9 +246,7 @@ fn naive_driver(protocol: &Protocol, reps: u32, speed: f64, db: &Path) -> anyhow
         ..Options::default()
     };
     let facts = store.facts_for(protocol)?;
-    let t0 = Instant::now();
     let start = Time(wall_ms() as u64);
-    let clock = || start.plus_ms((t0.elapsed().as_secs_f64() * 1000.0 * speed) as u64);
     let id = store.begin_session(&NewSession {
         protocol,
         options: &options,
@@ -295,7 +297,13 @@ fn naive_driver(protocol: &Protocol, reps: u32, speed: f64, db: &Path) -> anyhow
             std::thread::sleep(d);
         }
         let input = reply.unwrap_or(Input::Timeout);
-        let now = clock().max(session.last_time());
+        // Time is what it slept: the deadline it waited for (prompts answer at once).
+        let now = match input {
+            Input::Timeout => session
+                .next_deadline()
+                .context("no deadline and no prompt")?,
+            _ => session.last_time(),
+        };
         store.append_event(id, seq, now.since(start), &input)?;
         seq += 1;
         session.handle(input, now)?;

@@ -76,6 +76,11 @@ pub struct Args {
     /// The `rollcoach` binary to start [default: the one beside this tool].
     #[arg(long)]
     pub rollcoach: Option<PathBuf>,
+    /// Directory for the started server's database [default: a temporary
+    /// directory beside the others; /dev/shm puts it in memory, where fsync
+    /// costs nothing, to tell disk time from the rest].
+    #[arg(long)]
+    pub db_dir: Option<PathBuf>,
     /// Worker threads of the client's runtime (the server has its own).
     #[arg(long, default_value_t = 1)]
     pub client_threads: usize,
@@ -166,7 +171,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             args.sessions
         );
     }
-    let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
+    let dir = match &args.db_dir {
+        Some(d) => tempfile::tempdir_in(d),
+        None => tempfile::tempdir(),
+    }
+    .context("cannot create a temporary directory for the database")?;
     let (server, addr) = match &args.url {
         Some(url) => (None, http::loopback_addr(url)?),
         None => {
@@ -436,10 +445,13 @@ async fn run_session(
 ) -> anyhow::Result<()> {
     let tcp = TcpStream::connect(addr).await.context("connect")?;
     tcp.set_nodelay(true)?;
-    let (mut ws, _) =
-        tokio_tungstenite::client_async(format!("ws://{addr}/api/sessions/{id}/ws"), tcp)
-            .await
-            .context("WebSocket handshake")?;
+    let (mut ws, _) = tokio_tungstenite::client_async_with_config(
+        format!("ws://{addr}/api/sessions/{id}/ws"),
+        tcp,
+        Some(crate::small_ws_buffers()),
+    )
+    .await
+    .context("WebSocket handshake")?;
     loop {
         let msg = tokio::select! {
             msg = ws.next() => msg,

@@ -80,3 +80,12 @@ pub(crate) fn wall_ms() -> f64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
 }
+
+/// WebSocket buffers for many small frames: tungstenite zero-fills its whole
+/// read buffer (128 KiB by default) on every read, which would make 10,000
+/// client sockets cost 1.3 GB.
+pub(crate) fn small_ws_buffers() -> tokio_tungstenite::tungstenite::protocol::WebSocketConfig {
+    tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .write_buffer_size(0)
+}
