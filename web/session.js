@@ -130,8 +130,26 @@ export class SessionView {
       if (this.closed || this.ended) return;
       this.status.textContent = 'Reconnecting...';
       const delay = Math.min(4000, 300 * 2 ** this.retry++);
-      setTimeout(() => this.connect(), delay);
+      setTimeout(() => this.reconnect(), delay);
     };
+  }
+
+  // Reconnects while the session is live; shows its record once it is not.
+  async reconnect() {
+    if (this.closed || this.ended) return;
+    try {
+      const info = await api(`/api/sessions/${this.id}`);
+      if (!info.live) {
+        this.showRecorded(info);
+        return;
+      }
+    } catch (e) {
+      if (e.status && e.status !== 0 && e.status < 500) {
+        this.showError(e.message);
+        return;
+      }
+    }
+    this.connect();
   }
 
   send(input) {
