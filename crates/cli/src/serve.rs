@@ -64,7 +64,11 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<u8> {
     let config = Config {
         speed: args.speed,
         grace: Duration::from_secs(args.grace),
-        access: if args.lan { Access::Lan } else { Access::Loopback },
+        access: if args.lan {
+            Access::Lan
+        } else {
+            Access::Loopback
+        },
         ..Config::default()
     };
     let state = AppState::new(catalog.all().to_vec(), store, config)?;
@@ -77,7 +81,9 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<u8> {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
-        let local = listener.local_addr().context("cannot read the bound address")?;
+        let local = listener
+            .local_addr()
+            .context("cannot read the bound address")?;
         print_banner(&state, local, args.lan);
         tokio::select! {
             served = rollcoach_server::serve(listener, state) => {
