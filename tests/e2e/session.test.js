@@ -36,9 +36,12 @@ async function home() {
 }
 
 // From the home page through screening, ratings and setup to rolling.
-async function startAndReachRolling({ reason = true, rating = 4 } = {}) {
+async function startAndReachRolling({ reason = true, rating = 4, long = false } = {}) {
   await home();
   if (reason) await page.check('#r-upper-back-soreness');
+  // The longest session the protocol allows (8 reps, 6 s each way: 4.8 s of
+  // rolling at --speed 20), for tests that must act while it rolls.
+  if (long) await slowest();
   await page.click('[data-protocol=upper-back] button[type=submit]');
   await page.waitForURL(/#\/session\/\d+$/);
   for (let i = 1; i <= protocol.screening.questions.length; i += 1) {
@@ -55,6 +58,11 @@ async function startAndReachRolling({ reason = true, rating = 4 } = {}) {
   }
   await page.waitForSelector('#pacer[data-state=moving]');
   return Number(page.url().match(/session\/(\d+)/)[1]);
+}
+
+async function slowest() {
+  await page.selectOption('#reps-upper-back', String(protocol.movement.reps.max));
+  await page.selectOption('#tempo-upper-back', String(protocol.movement.tempo.max_seconds));
 }
 
 // Waits until the server has sent a frame matching `pred` (polled from node,
@@ -148,7 +156,7 @@ describe('rollcoach serve in Chromium', () => {
 
   test('pain over the spine mid-rep stops the pacer and the speech at once and shows the protocol message', async () => {
     browser.frames.length = 0;
-    await startAndReachRolling();
+    await startAndReachRolling({ long: true });
     await waitFrame(phaseOfRep(2));
     const before = await page.evaluate(() => window.__cancels.length);
     await page.click('#controls button.danger');
@@ -185,7 +193,7 @@ describe('rollcoach serve in Chromium', () => {
 
   test('a reload mid-session resumes the same session', async () => {
     browser.frames.length = 0;
-    const id = await startAndReachRolling({ reason: false });
+    const id = await startAndReachRolling({ reason: false, long: true });
     await waitFrame(phaseOfRep(2));
     await page.reload();
     await page.waitForSelector('body[data-route=session]');
@@ -200,7 +208,7 @@ describe('rollcoach serve in Chromium', () => {
     const record = await resp.json();
     assert.equal(record.live, false);
     assert.equal(record.outcome.outcome, 'completed');
-    assert.equal(record.reps_done, 6);
+    assert.equal(record.reps_done, protocol.movement.reps.max);
   });
 
   test('the history page shows the sessions and a chart of the ratings', async () => {
@@ -253,6 +261,61 @@ describe('rollcoach serve in Chromium', () => {
     await page.waitForSelector('#injuries li.cleared');
     await home();
     assert.equal(await page.locator('#blocked-upper-back').count(), 0);
+  });
+
+  test('a session is fully usable from the keyboard, with reduced motion respected', async () => {
+    browser.frames.length = 0;
+    await page.emulateMedia({ reducedMotion: 'reduce' });
+    await home();
+    await slowest();
+    // Start: Tab to the Start button and press Enter.
+    await page.focus('[data-protocol=upper-back] button[type=submit]');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/#\/session\/\d+$/);
+    for (let i = 1; i <= protocol.screening.questions.length; i += 1) {
+      await page.waitForSelector(`.prompt .count:text-is("Question ${i} of ${protocol.screening.questions.length}")`);
+      // Focus lands on the first answer (Yes); Tab moves to No.
+      assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Yes');
+      await page.keyboard.press('Tab');
+      await page.keyboard.press('Enter');
+    }
+    for (let i = 1; i <= protocol.setup.length; i += 1) {
+      await page.waitForSelector(`.prompt .count:text-is("Step ${i} of ${protocol.setup.length}")`);
+      await page.keyboard.press('Enter');
+    }
+    await page.waitForSelector('#pacer[data-state=moving]');
+    const easing = await page.evaluate(() => document.querySelector('.runner').getAnimations()[0].effect.getTiming().easing);
+    assert.match(easing, /^steps\(/, 'reduced motion: the pacer steps once a second instead of gliding');
+    // P opens the pain choices (pausing), Escape cancels and resumes.
+    await page.keyboard.press('p');
+    await waitFrame((f) => f.type === 'paused');
+    assert.equal(await page.isVisible('#chooser'), true);
+    assert.equal(await page.evaluate(() => document.activeElement.textContent), 'With a pop or crack');
+    await page.keyboard.press('Escape');
+    await waitFrame((f) => f.type === 'resumed');
+    // N logs a noise without pain, and the session goes on.
+    await page.keyboard.press('n');
+    await waitFrame((f) => f.type === 'acknowledged');
+    // Escape stops.
+    await page.keyboard.press('Escape');
+    const end = await waitFrame((f) => f.type === 'end');
+    assert.deepEqual(end.outcome, { outcome: 'stopped', reason: 'by-person' });
+    assert.equal(end.summary.noises, 1);
+    await page.emulateMedia({ reducedMotion: 'no-preference' });
+  });
+
+  test('the chosen voice rate is remembered across a reload', async () => {
+    await home();
+    await page.click('details.voice summary');
+    await page.fill('#rate', '1.5');
+    await page.dispatchEvent('#rate', 'input');
+    await page.reload();
+    await page.waitForSelector('body[data-ready=true][data-route=home]');
+    await page.click('details.voice summary');
+    assert.equal(await page.inputValue('#rate'), '1.5');
+    assert.equal(await page.textContent('#rate-out'), '1.5x');
+    await screenshot(page, 'home-voice');
+    await accessible('home: voice settings');
   });
 
   test('the page raised no script errors', () => {
