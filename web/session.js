@@ -104,7 +104,7 @@ export class SessionView {
         return;
       }
     } catch (e) {
-      this.showError(e.message);
+      this.showError(e.message, { stay: true });
       return;
     }
     this.connect();
@@ -518,9 +518,13 @@ export class SessionView {
     this.status.textContent = '';
   }
 
-  showError(message) {
+  // Shows a problem for a few seconds (an input that did not fit, a lost
+  // connection); a failed start stays.
+  showError(message, { stay = false } = {}) {
     this.errorEl.textContent = message;
     this.errorEl.hidden = false;
+    clearTimeout(this.errorTimer);
+    if (!stay) this.errorTimer = setTimeout(() => { this.errorEl.hidden = true; }, 6000);
   }
 
   // ----- keep the screen on while rolling ---------------------------------
