@@ -16,7 +16,7 @@ use axum::Router;
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
@@ -181,11 +181,28 @@ pub(crate) fn origin_ok(headers: &HeaderMap, access: Access) -> bool {
     }
 }
 
+/// What a browser that is not paired sees instead of the page.
+const NOT_PAIRED_PAGE: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Not paired · rollcoach</title></head>\
+<body style=\"font:1.2rem system-ui,sans-serif;background:#000;color:#fff;padding:1rem;max-width:30rem;margin:auto\">\
+<h1>This device is not paired</h1><p>On the computer running <code>rollcoach serve --lan</code>, scan the QR code \
+or open the pairing link it printed. Each link pairs one device; restart <code>serve</code> for a new one.</p></body></html>";
+
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"))
+}
+
 /// Middleware: the pairing cookie in LAN mode, a loopback `Host` otherwise.
 pub(crate) async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     match state.inner.pairing.as_ref() {
         Some(pairing) => {
             if req.uri().path() != "/pair" && !pairing.cookie_ok(req.headers()) {
+                if !req.uri().path().starts_with("/api/") && wants_html(req.headers()) {
+                    return (StatusCode::UNAUTHORIZED, Html(NOT_PAIRED_PAGE)).into_response();
+                }
                 return ApiError::new(
                     StatusCode::UNAUTHORIZED,
                     "this device is not paired: open the pairing link printed by `rollcoach serve --lan`",

@@ -21,6 +21,7 @@ pub mod lan;
 mod live;
 mod openapi;
 mod store;
+mod timer;
 mod ws;
 
 use std::collections::HashMap;

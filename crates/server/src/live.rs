@@ -175,6 +175,14 @@ async fn sleep_until_opt(at: Option<Instant>) {
     }
 }
 
+/// Like [`sleep_until_opt`], to the microsecond rather than to tokio's 1 ms tick.
+async fn precise_sleep_until_opt(at: Option<Instant>) {
+    match at {
+        Some(at) => crate::timer::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
 impl Live {
     async fn run(mut self, mut rx: mpsc::Receiver<Command>) {
         // The outputs of Session::new (a refusal by the injury log, the first
@@ -202,7 +210,7 @@ impl Live {
                     Some(cmd) => self.command(cmd).await,
                     None => break,
                 },
-                () = sleep_until_opt(deadline_at) => {
+                () = precise_sleep_until_opt(deadline_at) => {
                     // Pass the deadline itself as `now`: the engine then starts
                     // the next phase exactly there, so lateness never accumulates.
                     if let Some(t) = deadline {

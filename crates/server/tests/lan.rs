@@ -50,6 +50,19 @@ async fn without_the_pairing_cookie_every_request_is_401() {
     }
     let r = get_with(&app, "/api/protocols", Some("rollcoach_pair=guess")).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    // A browser gets a page that says how to pair.
+    let r = send(
+        &app,
+        Request::get("/")
+            .header(header::HOST, "192.168.1.5:7878")
+            .header(header::ACCEPT, "text/html,application/xhtml+xml")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(r.text.contains("not paired"), "{}", r.text);
+    assert!(!r.text.contains("rollcoach_pair"), "no secret in the page");
 }
 
 #[tokio::test]
