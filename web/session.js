@@ -54,6 +54,10 @@ export class SessionView {
     this.cueEl = el('p', { class: 'cue', id: 'cue' });
     this.promptEl = el('div', { class: 'prompt', id: 'prompt' });
     this.controls = el('div', { class: 'controls', id: 'controls', hidden: true });
+    // Getting into position can hurt too: pain and stop are there from setup on.
+    this.setupControls = el('div', { class: 'controls setup-controls', id: 'setup-controls', hidden: true },
+      el('button', { class: 'big danger', type: 'button', onclick: () => this.openChooser('pain') }, 'Pain'),
+      el('button', { class: 'big stop', type: 'button', onclick: () => this.stop() }, 'Stop'));
     this.chooser = el('div', { class: 'chooser', id: 'chooser', hidden: true });
     this.endEl = el('div', { class: 'end-panel', id: 'end', hidden: true });
     this.errorEl = el('p', { class: 'error', id: 'session-error', role: 'alert', hidden: true });
@@ -67,6 +71,7 @@ export class SessionView {
       this.promptEl,
       this.chooser,
       this.controls,
+      this.setupControls,
       this.endEl,
       this.errorEl,
       this.status,
@@ -238,6 +243,7 @@ export class SessionView {
     this.stageEl.textContent = names[stage] || stage;
     const rolling = stage === 'rolling';
     this.controls.hidden = !rolling;
+    this.setupControls.hidden = stage !== 'setup';
     this.pacer.hidden = !rolling;
     this.breathEl.hidden = !rolling;
     this.repEl.hidden = !rolling;
@@ -417,6 +423,8 @@ export class SessionView {
     c.append(el('button', { class: 'big calm', type: 'button', onclick: () => this.closeChooser(true) }, 'Cancel'));
     c.hidden = false;
     this.controls.hidden = true;
+    this.setupControls.hidden = true;
+    this.promptEl.hidden = true;
     c.querySelector('button').focus({ preventScroll: true });
   }
 
@@ -439,10 +447,13 @@ export class SessionView {
     this.chooser.hidden = true;
     this.chooser.replaceChildren();
     this.pending = null;
+    this.promptEl.hidden = false;
     if (this.stage === 'rolling') this.controls.hidden = false;
+    if (this.stage === 'setup') this.setupControls.hidden = false;
     if (resume && this.pausedForChooser && this.stage === 'rolling') this.send({ type: 'resume' });
     this.pausedForChooser = false;
-    if (!this.controls.hidden) this.controls.querySelector('button').focus({ preventScroll: true });
+    const back = [this.controls, this.setupControls, this.promptEl].find((c) => !c.hidden && c.querySelector('button'));
+    if (back) back.querySelector('button').focus({ preventScroll: true });
   }
 
   onKey(e) {
@@ -470,6 +481,8 @@ export class SessionView {
     this.promptEl.replaceChildren();
     this.chooser.hidden = true;
     this.controls.hidden = true;
+    this.setupControls.hidden = true;
+    this.promptEl.hidden = false;
     const o = end.outcome;
     const stopped = o.outcome !== 'completed';
     if (o.outcome === 'stopped' && o.reason !== 'by-person') speaker.cancel();

@@ -191,6 +191,23 @@ describe('rollcoach serve in Chromium', () => {
     await accessible('session: stopped');
   });
 
+  test('pain while getting into position stops the session too', async () => {
+    browser.frames.length = 0;
+    await home();
+    await page.click('[data-protocol=upper-back] button[type=submit]');
+    for (let i = 1; i <= protocol.screening.questions.length; i += 1) {
+      await page.waitForSelector(`.prompt .count:text-is("Question ${i} of ${protocol.screening.questions.length}")`);
+      await page.click('button.no:not([disabled])');
+    }
+    await page.waitForSelector('.prompt .count:text-is("Step 1 of 4")');
+    await page.click('#setup-controls button.danger');
+    await page.click('#chooser button:text-is("With a pop or crack")');
+    await page.waitForSelector('#end-message');
+    assert.equal(await page.textContent('#end-message'), stopMessage('pain-with-pop'));
+    const end = await waitFrame((f) => f.type === 'end');
+    assert.deepEqual(end.outcome, { outcome: 'stopped', reason: 'pain-with-pop' });
+  });
+
   test('a reload mid-session resumes the same session', async () => {
     browser.frames.length = 0;
     const id = await startAndReachRolling({ reason: false, long: true });
@@ -215,7 +232,7 @@ describe('rollcoach serve in Chromium', () => {
     await page.goto(`${server.url}/#/history`);
     await page.waitForSelector('body[data-ready=true][data-route=history]');
     const items = await page.locator('#sessions li').count();
-    assert.equal(items, 3);
+    assert.equal(items, 4);
     const text = await page.textContent('#sessions');
     assert.match(text, /Completed/);
     assert.match(text, /Stopped \(pain over the spine\)/);
