@@ -62,8 +62,19 @@ export class SessionView {
     this.endEl = el('div', { class: 'end-panel', id: 'end', hidden: true });
     this.errorEl = el('p', { class: 'error', id: 'session-error', role: 'alert', hidden: true });
     this.status = el('p', { class: 'conn', id: 'conn' }, 'Connecting...');
+    // Browsers speak only after a tap on the page; after a reload there was none.
+    this.voiceHint = el('button', { class: 'big calm', type: 'button', id: 'voice-on', hidden: true,
+      onclick: () => { speaker.unlock(); this.voiceHint.hidden = true; } }, 'Tap to turn the voice on');
+    if (speaker.supported && speaker.enabled && navigator.userActivation && !navigator.userActivation.hasBeenActive) {
+      this.voiceHint.hidden = false;
+    }
+    // Screen Wake Lock needs a secure context (https or localhost): over the
+    // LAN's plain http the phone's own auto-lock applies.
+    this.screenHint = el('p', { class: 'hint', hidden: 'wakeLock' in navigator },
+      'This browser cannot keep the screen on here: set your phone to lock after a few minutes, or tap the screen now and then.');
     r.append(
       this.heading,
+      this.voiceHint,
       el('div', { class: 'session-top' }, this.stageEl, this.repEl),
       this.breathEl,
       this.pacer,
@@ -75,6 +86,7 @@ export class SessionView {
       this.endEl,
       this.errorEl,
       this.status,
+      this.screenHint,
     );
     this.buildControls();
   }
