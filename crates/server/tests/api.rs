@@ -402,3 +402,68 @@ async fn a_non_loopback_host_is_refused_in_loopback_mode() {
     assert_eq!(ok.status, StatusCode::OK);
     let _: Value = ok.json;
 }
+
+#[tokio::test]
+async fn no_bad_input_gets_a_server_error() {
+    let app = app(state());
+    let bodies = [
+        "",
+        "null",
+        "[]",
+        "\"upper-back\"",
+        "{\"protocol\":null}",
+        "{\"protocol\":\"upper-back\",\"options\":null}",
+        "{\"protocol\":\"upper-back\",\"options\":{\"reps\":4294967296}}",
+        "{\"protocol\":\"upper-back\",\"options\":{\"tempo_seconds\":1e308}}",
+        "{\"protocol\":\"upper-back\",\"options\":{\"tempo_seconds\":-4}}",
+        "{\"protocol\":\"upper-back\",\"options\":{\"instrument\":\"\"}}",
+        "{\"protocol\":\"upper-back\",\"options\":{\"pairing\":\"sideways\"}}",
+        "{\"protocol\":\"upper-back\",\"options\":{\"reasons\":[\"soreness\",\"soreness\",\"x\"]}}",
+        "{\"area\":\"\"}",
+        "{\"area\":\"upper-back\",\"at\":-1}",
+        "{\"area\":\"upper-back\",\"at\":18446744073709551615}",
+        "{\"area\":\"upper-back\",\"note\":null,\"at\":null}",
+        "{\"area\":\"upper-back\",\"note\":\"\\u0000\"}",
+        "\u{feff}{}",
+        "{\"a\":",
+    ];
+    for uri in ["/api/sessions", "/api/injuries"] {
+        for body in bodies {
+            let r = post_json(&app, uri, body).await;
+            assert!(
+                r.status.is_client_error() || r.status.is_success(),
+                "POST {uri} {body:?} -> {} {}",
+                r.status,
+                r.text
+            );
+            if r.status.is_client_error() {
+                assert!(
+                    r.json["error"].is_string(),
+                    "POST {uri} {body:?}: not a JSON error: {}",
+                    r.text
+                );
+            }
+        }
+    }
+    for uri in [
+        "/api/sessions/-1",
+        "/api/sessions/99999999999999999999",
+        "/api/protocols/%00",
+        "/api/protocols/..%2F..%2Fetc",
+        "/api/injuries/1/2",
+        "/api/sessions/1/ws",
+    ] {
+        let r = get(&app, uri).await;
+        assert!(
+            r.status.is_client_error(),
+            "GET {uri} -> {} {}",
+            r.status,
+            r.text
+        );
+        assert!(
+            r.json["error"].is_string(),
+            "GET {uri}: not a JSON error: {}",
+            r.text
+        );
+    }
+}
