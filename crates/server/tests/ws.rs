@@ -253,3 +253,89 @@ async fn a_session_that_is_not_live_has_no_websocket() {
         other => panic!("expected an HTTP refusal, got {other}"),
     }
 }
+
+#[tokio::test]
+async fn replaying_the_stored_log_reproduces_what_the_page_was_sent_output_for_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rollcoach.db");
+    let state = state_at(&db, fast(100.0));
+    let addr = listen(state.clone()).await;
+    let id = start(
+        &state,
+        r#"{"protocol":"upper-back","options":{"reps":6,"reasons":["soreness","overhead-block"]}}"#,
+    )
+    .await;
+    let mut ws = connect(addr, id).await;
+    let mut frames = Vec::new();
+    let mut phases = 0;
+    loop {
+        let f = next(&mut ws).await;
+        frames.push(f.clone());
+        match (f["type"].as_str(), f["kind"].as_str()) {
+            (Some("prompt"), Some("screening")) => {
+                send(&mut ws, json!({"type": "answer", "answer": "no"})).await
+            }
+            (Some("prompt"), Some("ready")) => send(&mut ws, json!({"type": "ready"})).await,
+            (Some("prompt"), Some("rating")) => {
+                send(&mut ws, json!({"type": "rating", "value": 5})).await
+            }
+            (Some("phase"), _) => {
+                phases += 1;
+                match phases {
+                    2 => send(&mut ws, json!({"type": "noise"})).await,
+                    3 => send(&mut ws, json!({"type": "pause"})).await,
+                    5 => send(&mut ws, json!({"type": "discomfort", "level": 4})).await,
+                    7 => send(&mut ws, json!({"type": "pain", "kind": "sharp"})).await,
+                    _ => {}
+                }
+            }
+            (Some("paused"), _) => send(&mut ws, json!({"type": "resume"})).await,
+            (Some("end"), _) => break,
+            _ => {}
+        }
+    }
+    // What the page was sent: the engine outputs, without hello and sync.
+    let sent: Vec<Value> = frames
+        .into_iter()
+        .filter(|f| !matches!(f["type"].as_str(), Some("hello" | "sync" | "error")))
+        .collect();
+    assert_eq!(
+        sent.last().unwrap()["outcome"]["reason"],
+        "sharp-or-radiating"
+    );
+
+    let reader = rollcoach_store::Store::open(&db).unwrap();
+    let session = rollcoach_store::SessionId(id);
+    let record = eventually(|| {
+        let reader = &reader;
+        async move { reader.session(session).ok().filter(|r| r.outcome.is_some()) }
+    })
+    .await;
+    let log: Vec<(u64, rollcoach_engine::Input)> = reader
+        .events(session)
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.at_ms, e.input))
+        .collect();
+    assert!(
+        log.iter()
+            .any(|(_, i)| *i == rollcoach_engine::Input::Timeout),
+        "timeouts are logged"
+    );
+    let protocol = reader.protocol_snapshot(session).unwrap();
+    let replay = rollcoach_engine::replay(
+        &protocol,
+        record.options,
+        record.facts,
+        record.started_at,
+        &log,
+    )
+    .unwrap();
+    assert!(replay.rejected.is_empty(), "{:?}", replay.rejected);
+    let replayed: Vec<Value> = replay
+        .outputs
+        .iter()
+        .map(|o| serde_json::to_value(o).unwrap())
+        .collect();
+    assert_eq!(replayed, sent);
+}
