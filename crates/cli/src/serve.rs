@@ -118,5 +118,14 @@ fn print_banner(state: &AppState, local: SocketAddr, lan: bool) {
             println!("{qr}");
         }
     }
+    if local.ip().is_unspecified() {
+        // The same one-time link at this machine's other addresses.
+        for ip in rollcoach_server::lan::lan_ipv4s().into_iter().skip(1) {
+            let other = format!("http://{}", SocketAddr::new(IpAddr::V4(ip), local.port()));
+            if let Some(url) = state.pairing_url(&other) {
+                println!("  or, on another network of this machine: {url}");
+            }
+        }
+    }
     println!("Ctrl-C stops.");
 }

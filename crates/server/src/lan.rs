@@ -97,17 +97,35 @@ pub fn qr_unicode(text: &str) -> Option<String> {
     )
 }
 
-/// The first non-loopback IPv4 address of this machine, for the URL a phone
-/// on the LAN opens.
-pub fn lan_ipv4() -> Option<std::net::Ipv4Addr> {
-    if_addrs::get_if_addrs()
-        .ok()?
+/// This machine's non-loopback IPv4 addresses, the likeliest Wi-Fi or
+/// Ethernet one first (container and VM bridges last), for the URL a phone on
+/// the LAN opens.
+pub fn lan_ipv4s() -> Vec<std::net::Ipv4Addr> {
+    let Ok(ifaces) = if_addrs::get_if_addrs() else {
+        return Vec::new();
+    };
+    let mut found: Vec<(bool, String, std::net::Ipv4Addr)> = ifaces
         .into_iter()
         .filter(|i| !i.is_loopback())
-        .find_map(|i| match i.ip() {
-            std::net::IpAddr::V4(v4) => Some(v4),
+        .filter_map(|i| match i.ip() {
+            std::net::IpAddr::V4(v4) => {
+                let bridge = [
+                    "docker", "br-", "veth", "virbr", "vmnet", "lxc", "cni", "flannel",
+                ]
+                .iter()
+                .any(|p| i.name.starts_with(p));
+                Some((bridge, i.name, v4))
+            }
             std::net::IpAddr::V6(_) => None,
         })
+        .collect();
+    found.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    found.into_iter().map(|(_, _, ip)| ip).collect()
+}
+
+/// The likeliest LAN IPv4 address of this machine (see [`lan_ipv4s`]).
+pub fn lan_ipv4() -> Option<std::net::Ipv4Addr> {
+    lan_ipv4s().into_iter().next()
 }
 
 pub(crate) fn routes() -> Router<AppState> {
