@@ -97,10 +97,19 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<u8> {
     })
 }
 
+/// Prints a line, ignoring a closed stdout: the server keeps serving when
+/// whoever started it stops reading (a pipe closed after the URL).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 fn print_banner(state: &AppState, local: SocketAddr, lan: bool) {
     if !lan {
-        println!("rollcoach serving on http://{local}/");
-        println!("Open it in a browser on this machine; Ctrl-C stops.");
+        say!("rollcoach serving on http://{local}/");
+        say!("Open it in a browser on this machine; Ctrl-C stops.");
         return;
     }
     let host = if local.ip().is_unspecified() {
@@ -111,11 +120,11 @@ fn print_banner(state: &AppState, local: SocketAddr, lan: bool) {
         local.ip()
     };
     let base = format!("http://{}", SocketAddr::new(host, local.port()));
-    println!("rollcoach serving on {base}/ (LAN: devices must pair first)");
+    say!("rollcoach serving on {base}/ (LAN: devices must pair first)");
     if let Some(url) = state.pairing_url(&base) {
-        println!("Pair your phone (one time only): {url}");
+        say!("Pair your phone (one time only): {url}");
         if let Some(qr) = rollcoach_server::lan::qr_unicode(&url) {
-            println!("{qr}");
+            say!("{qr}");
         }
     }
     if local.ip().is_unspecified() {
@@ -123,9 +132,9 @@ fn print_banner(state: &AppState, local: SocketAddr, lan: bool) {
         for ip in rollcoach_server::lan::lan_ipv4s().into_iter().skip(1) {
             let other = format!("http://{}", SocketAddr::new(IpAddr::V4(ip), local.port()));
             if let Some(url) = state.pairing_url(&other) {
-                println!("  or, on another network of this machine: {url}");
+                say!("  or, on another network of this machine: {url}");
             }
         }
     }
-    println!("Ctrl-C stops.");
+    say!("Ctrl-C stops.");
 }
