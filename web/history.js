@@ -68,6 +68,7 @@ export async function renderHistory(root) {
   root.replaceChildren(el('h1', { tabindex: '-1' }, 'History'));
   const [{ sessions }, protocols] = await Promise.all([api('/api/history'), api('/api/protocols')]);
   const ratingInfo = new Map();
+  const titles = new Map(protocols.map((p) => [p.id, p.title]));
   for (const brief of protocols) {
     const { protocol } = await api(`/api/protocols/${encodeURIComponent(brief.id)}`);
     for (const ind of protocol.indications) ratingInfo.set(ind.rating.id, ind.rating);
@@ -101,7 +102,7 @@ export async function renderHistory(root) {
     const ratings = (s.ratings || []).map((r) => `${(ratingInfo.get(r.id) || {}).label || r.id}: ${r.before ?? '-'} → ${r.after ?? '-'}`);
     list.append(el('li', { class: 'session-item', 'data-id': String(s.id) },
       el('p', { class: 'when' }, localTime(s.started_at)),
-      el('p', {}, el('strong', {}, outcome), reason ? ` (${reason})` : '', ` · ${s.protocol_id}`),
+      el('p', {}, el('strong', {}, outcome), reason ? ` (${reason})` : '', ` · ${titles.get(s.protocol_id) || s.protocol_id}`),
       el('p', {}, `Reps ${s.reps_done ?? 0} of ${s.reps_target}${dur ? ` · ${dur}` : ''}`),
       ratings.length ? el('p', { class: 'ratings-line' }, ratings.join(' · ')) : null,
       s.live ? el('a', { href: `#/session/${s.id}`, class: 'link' }, 'Return to this session') : null));
