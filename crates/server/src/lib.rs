@@ -84,7 +84,8 @@ pub struct AppState {
 }
 
 struct Inner {
-    protocols: Vec<Protocol>,
+    /// Shared with every live session of them (`Session::with_arc`), not copied.
+    protocols: Vec<Arc<Protocol>>,
     store: store::StoreHandle,
     config: Config,
     live: Mutex<HashMap<i64, live::LiveHandle>>,
@@ -121,7 +122,7 @@ impl AppState {
         };
         Ok(AppState {
             inner: Arc::new(Inner {
-                protocols,
+                protocols: protocols.into_iter().map(Arc::new).collect(),
                 store: store::StoreHandle::spawn(store).map_err(StartError::Thread)?,
                 config,
                 live: Mutex::new(HashMap::new()),
@@ -148,6 +149,10 @@ impl AppState {
     }
 
     fn protocol(&self, id: &str) -> Result<&Protocol, ApiError> {
+        self.protocol_arc(id).map(|p| &**p)
+    }
+
+    fn protocol_arc(&self, id: &str) -> Result<&Arc<Protocol>, ApiError> {
         self.inner
             .protocols
             .iter()
