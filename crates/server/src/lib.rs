@@ -59,6 +59,10 @@ pub struct Config {
     /// How long (real time) an ended session stays live for a page to
     /// reconnect and see the end.
     pub linger: Duration,
+    /// How often (real time) the server pings an attached page. A page that
+    /// has sent nothing, not even a pong, for three of these is taken as gone
+    /// (a locked phone can leave its connection open without a word).
+    pub heartbeat: Duration,
     /// Who may connect.
     pub access: Access,
 }
@@ -69,6 +73,7 @@ impl Default for Config {
             speed: 1.0,
             grace: Duration::from_secs(20),
             linger: Duration::from_secs(60),
+            heartbeat: Duration::from_secs(5),
             access: Access::Loopback,
         }
     }

@@ -42,6 +42,7 @@ async fn upgrade(
         Ok(Path(id)) => id,
         Err(e) => return ApiError::from(e).into_response(),
     };
+    let heartbeat = state.inner.config.heartbeat;
     let Some(handle) = state.live_handle(id) else {
         return ApiError::not_found(format!(
             "session {id} is not live; GET /api/sessions/{id} shows how it ended"
@@ -64,10 +65,10 @@ async fn upgrade(
     // input at once and grows for a larger frame.
     ws.max_message_size(4096)
         .read_buffer_size(1024)
-        .on_upgrade(move |socket| attached(socket, handle))
+        .on_upgrade(move |socket| attached(socket, handle, heartbeat))
 }
 
-async fn attached(mut socket: WebSocket, handle: LiveHandle) {
+async fn attached(mut socket: WebSocket, handle: LiveHandle, heartbeat: std::time::Duration) {
     let (frames_tx, mut frames) = live::client_channel();
     let (reply_tx, reply_rx) = oneshot::channel();
     if handle
@@ -87,8 +88,22 @@ async fn attached(mut socket: WebSocket, handle: LiveHandle) {
         return;
     }
     let Ok(client) = reply_rx.await else { return };
+    let mut ping = tokio::time::interval(heartbeat);
+    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_heard = tokio::time::Instant::now();
     loop {
         tokio::select! {
+            _ = ping.tick() => {
+                // Silent for three beats: the page is gone even if its
+                // connection is not closed (a locked phone), so detach and let
+                // the grace period pause the session.
+                if last_heard.elapsed() > heartbeat * 3 {
+                    break;
+                }
+                if socket.send(Message::Ping(Default::default())).await.is_err() {
+                    break;
+                }
+            }
             out = frames.recv() => match out {
                 Some(f) => {
                     if socket.send(Message::Text(f)).await.is_err() {
@@ -100,6 +115,7 @@ async fn attached(mut socket: WebSocket, handle: LiveHandle) {
             },
             msg = socket.recv() => match msg {
                 Some(Ok(Message::Text(text))) => {
+                    last_heard = tokio::time::Instant::now();
                     let answer = match parse_input(&text) {
                         Ok(input) => {
                             let (tx, rx) = oneshot::channel();
@@ -118,8 +134,9 @@ async fn attached(mut socket: WebSocket, handle: LiveHandle) {
                     }
                 }
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
-                // Pings are answered by axum; binary frames mean nothing here.
-                Some(Ok(_)) => {}
+                // Pongs (and pings, which axum answers) show the page is there;
+                // binary frames mean nothing here.
+                Some(Ok(_)) => last_heard = tokio::time::Instant::now(),
             },
         }
     }

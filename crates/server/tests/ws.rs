@@ -339,3 +339,53 @@ async fn replaying_the_stored_log_reproduces_what_the_page_was_sent_output_for_o
         .collect();
     assert_eq!(replayed, sent);
 }
+
+#[tokio::test]
+async fn a_page_that_goes_silent_without_closing_is_detached_and_the_session_pauses() {
+    let state = state_with(Config {
+        heartbeat: Duration::from_millis(50),
+        grace: Duration::from_millis(100),
+        ..fast(1.0)
+    });
+    let addr = listen(state.clone()).await;
+    let id = start(&state, r#"{"protocol":"upper-back"}"#).await;
+    let mut ws = connect(addr, id).await;
+    to_rolling(&mut ws).await;
+    // Keep the connection open but stop reading: no pong goes back, like a
+    // phone that locked with its socket still up.
+    let snapshot = eventually(|| {
+        let app = app(state.clone());
+        async move {
+            let r = get(&app, &format!("/api/sessions/{id}")).await;
+            (r.json["paused"] == true).then_some(r.json)
+        }
+    })
+    .await;
+    assert_eq!(snapshot["attached"], 0);
+    drop(ws);
+}
+
+#[tokio::test]
+async fn a_page_that_answers_pings_stays_attached() {
+    let state = state_with(Config {
+        heartbeat: Duration::from_millis(30),
+        grace: Duration::from_millis(60),
+        ..fast(1.0)
+    });
+    let addr = listen(state.clone()).await;
+    let id = start(
+        &state,
+        r#"{"protocol":"upper-back","options":{"tempo_seconds":6}}"#,
+    )
+    .await;
+    let mut ws = connect(addr, id).await;
+    to_rolling(&mut ws).await;
+    // Reading the socket answers the pings (tungstenite sends the pongs).
+    let read_for = tokio::time::Instant::now() + Duration::from_millis(600);
+    while tokio::time::Instant::now() < read_for {
+        let _ = tokio::time::timeout(Duration::from_millis(20), ws.next()).await;
+    }
+    let r = get(&app(state.clone()), &format!("/api/sessions/{id}")).await;
+    assert_eq!(r.json["attached"], 1, "{}", r.json);
+    assert_eq!(r.json["paused"], false);
+}
