@@ -1,5 +1,7 @@
 //! The `rollcoach` binary: a thin layer of clap commands over the protocol,
 //! engine, store and server crates.
+// Doc comments here double as `--help` text, where `<data dir>` reads right.
+#![allow(rustdoc::invalid_html_tags)]
 
 /// `println!` for command output: a closed pipe (`rollcoach history | head`)
 /// ends the program quietly instead of panicking.
