@@ -94,6 +94,8 @@ pub struct Args {
 struct Samples {
     /// Phase change lateness (ms), phases started by a deadline.
     lateness: Vec<f64>,
+    /// When (wall ms) each phase change later than 10 ms arrived.
+    late_at: Vec<f64>,
     /// The person's ready to the first phase (ms).
     first_phase: Vec<f64>,
     /// Pain to the end frame (ms).
@@ -299,6 +301,12 @@ async fn drive(args: &Args, addr: SocketAddr, server: Option<&Server>) -> anyhow
         barrier_rss.map_or("unknown".into(), |k| format!("{k} KiB"))
     );
     let _ = go_tx.send(Some(Instant::now() + Duration::from_millis(200)));
+    let go_wall = crate::wall_ms() + 200.0;
+    let cpu_at_go = (
+        server.and_then(|s| server::cpu_ticks(s.pid())),
+        server::cpu_ticks(std::process::id()),
+        Instant::now(),
+    );
 
     // Sample the server's memory and the rolling count while they roll.
     let mut peak_rss = barrier_rss.unwrap_or(0);
@@ -323,6 +331,15 @@ async fn drive(args: &Args, addr: SocketAddr, server: Option<&Server>) -> anyhow
         }
     }
     let total_secs = t_create.elapsed().as_secs_f64();
+    // Cores used from the release to the end (100 ticks a second).
+    let secs = cpu_at_go.2.elapsed().as_secs_f64();
+    let cores = |before: Option<u64>, after: Option<u64>| {
+        before
+            .zip(after)
+            .map(|(b, a)| a.saturating_sub(b) as f64 / 100.0 / secs)
+    };
+    let server_cores = cores(cpu_at_go.0, server.and_then(|s| server::cpu_ticks(s.pid())));
+    let client_cores = cores(cpu_at_go.1, server::cpu_ticks(std::process::id()));
     let s = shared
         .samples
         .lock()
@@ -354,6 +371,18 @@ async fn drive(args: &Args, addr: SocketAddr, server: Option<&Server>) -> anyhow
         println!("    error: {e}");
     }
     println!("  phase change lateness (ms): {}", stats::line(&s.lateness));
+    let worst = worst_seconds(&s.late_at, go_wall, 3);
+    if !worst.is_empty() {
+        let text: Vec<String> = worst
+            .iter()
+            .map(|(sec, n)| format!("{n} in second {sec}"))
+            .collect();
+        println!(
+            "    later than 10 ms: {} changes; most: {}",
+            s.late_at.len(),
+            text.join(", ")
+        );
+    }
     println!(
         "  ready -> first phase (ms):  {}",
         stats::line(&s.first_phase)
@@ -367,6 +396,13 @@ async fn drive(args: &Args, addr: SocketAddr, server: Option<&Server>) -> anyhow
         kib(barrier_rss),
         kib(rss_all_rolling),
         peak_rss
+    );
+    let fmt_cores = |c: Option<f64>| c.map_or("unknown".into(), |c| format!("{c:.2}"));
+    println!(
+        "  CPU while rolling, in cores (of {}): server {}, this client {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        fmt_cores(server_cores),
+        fmt_cores(client_cores)
     );
     if let Some(b) = per_session(rss_all_rolling.or(Some(peak_rss))) {
         println!(
@@ -386,6 +422,8 @@ async fn drive(args: &Args, addr: SocketAddr, server: Option<&Server>) -> anyhow
         "stop_ms": summary(&s.stop), "ack_ms": summary(&s.ack),
         "rss_kib": {"idle": idle_rss, "barrier": barrier_rss, "all_rolling": rss_all_rolling, "peak": peak_rss},
         "bytes_per_session": per_session(rss_all_rolling.or(Some(peak_rss))),
+        "server_cores": server_cores, "client_cores": client_cores,
+        "late_over_10ms": s.late_at.len(), "worst_seconds": worst,
     }))
 }
 
@@ -519,7 +557,12 @@ async fn run_session(
                     }
                 } else {
                     let scheduled = start + (deadline - duration - start) / plan.speed;
-                    shared.push(|s| s.lateness.push(arrival - scheduled));
+                    shared.push(|s| {
+                        s.lateness.push(arrival - scheduled);
+                        if arrival - scheduled > 10.0 {
+                            s.late_at.push(arrival);
+                        }
+                    });
                 }
                 let (rep, of) = (
                     v["rep"].as_u64().unwrap_or(0),
@@ -571,5 +614,32 @@ async fn sleep_until_opt(at: Option<tokio::time::Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
+    }
+}
+
+/// The `k` seconds (counted from `origin`, wall ms) holding the most events, most first.
+fn worst_seconds(at: &[f64], origin: f64, k: usize) -> Vec<(i64, usize)> {
+    let mut counts = std::collections::BTreeMap::<i64, usize>::new();
+    for t in at {
+        *counts
+            .entry(((t - origin) / 1000.0).floor() as i64)
+            .or_default() += 1;
+    }
+    let mut v: Vec<(i64, usize)> = counts.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    v.truncate(k);
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn worst_seconds_counts_events_per_second_from_the_origin() {
+        let at = [1000.0, 1500.0, 1999.0, 3000.5, 3100.0, 900.0, 5000.0];
+        assert_eq!(worst_seconds(&at, 1000.0, 2), vec![(0, 3), (2, 2)]);
+        assert_eq!(worst_seconds(&at, 1000.0, 9).len(), 4);
+        assert!(worst_seconds(&[], 0.0, 3).is_empty());
     }
 }

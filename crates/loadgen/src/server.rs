@@ -121,6 +121,21 @@ pub fn serving_addr(line: &str) -> Option<SocketAddr> {
     rest.split('/').next()?.parse().ok()
 }
 
+/// CPU time (user + system) a process has used, in clock ticks
+/// (`/proc/PID/stat` fields 14 and 15; `getconf CLK_TCK` is 100 on Linux).
+pub fn cpu_ticks(pid: u32) -> Option<u64> {
+    cpu_ticks_of(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
+}
+
+/// utime + stime from the text of `/proc/PID/stat` (the command name, in
+/// parentheses, may hold spaces: fields are counted after its `)`).
+pub fn cpu_ticks_of(stat: &str) -> Option<u64> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // After the name: field 3 (state) is index 0, so 14 and 15 are 11 and 12.
+    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
 /// Resident memory (`VmRSS`) of a process in KiB, from `/proc/PID/status`.
 pub fn rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -168,6 +183,14 @@ mod tests {
             serving_addr("Open it in a browser on this machine; Ctrl-C stops."),
             None
         );
+    }
+
+    #[test]
+    fn cpu_ticks_are_read_after_the_command_name() {
+        let stat = "4141 (rollcoach serve) S 1 4141 1 0 -1 4194560 900 0 0 0 250 37 0 0 20 0 4 0";
+        assert_eq!(cpu_ticks_of(stat), Some(287));
+        assert_eq!(cpu_ticks_of("12 (x) S 1"), None);
+        assert!(cpu_ticks(std::process::id()).is_some());
     }
 
     #[test]
