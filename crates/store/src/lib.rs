@@ -114,6 +114,8 @@ pub fn migration_sql(version: u32) -> Option<&'static str> {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// Inside [`Store::batch`]: writes use savepoints in its transaction.
+    in_batch: std::cell::Cell<bool>,
 }
 
 fn ms(t: Time) -> i64 {
@@ -189,7 +191,11 @@ impl Store {
     }
 
     fn setup(conn: Connection, path: PathBuf) -> Result<Store> {
-        let store = Store { conn, path };
+        let store = Store {
+            conn,
+            path,
+            in_batch: std::cell::Cell::new(false),
+        };
         store.conn.busy_timeout(BUSY_TIMEOUT).map_err(store.err())?;
         // Check the file before changing anything (WAL mode rewrites the
         // header), in one read transaction so that another process migrating
@@ -304,6 +310,21 @@ impl Store {
     }
 
     fn write_with<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        if self.in_batch.get() {
+            // Within a batch: a savepoint, so one failed write leaves the
+            // batch's other writes alone.
+            self.conn
+                .execute_batch("SAVEPOINT write")
+                .map_err(self.err())?;
+            let result = f(&self.conn);
+            let end = if result.is_ok() {
+                "RELEASE write"
+            } else {
+                "ROLLBACK TO write; RELEASE write"
+            };
+            self.conn.execute_batch(end).map_err(self.err())?;
+            return result;
+        }
         self.conn
             .execute_batch("BEGIN IMMEDIATE")
             .map_err(self.err())?;
@@ -320,6 +341,50 @@ impl Store {
                 Err(e)
             }
         }
+    }
+
+    /// Runs `f` with every write it makes in one transaction (group commit):
+    /// a server logging inputs of many sessions pays one commit for all the
+    /// inputs that queued up meanwhile, not one each. Each write inside keeps
+    /// its own all-or-nothing behaviour (a savepoint); nothing `f` wrote is
+    /// durable until this returns `Ok`, so reply to the writers only then.
+    /// If the commit fails, every write of the batch is rolled back.
+    pub fn batch<T>(&mut self, f: impl FnOnce(&mut Store) -> T) -> Result<T> {
+        if self.in_batch.get() {
+            return Ok(f(self));
+        }
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(self.err())?;
+        self.in_batch.set(true);
+        let value = f(self);
+        self.in_batch.set(false);
+        if let Err(e) = self.conn.execute_batch("COMMIT") {
+            let _ = self.conn.execute_batch("ROLLBACK");
+            return Err(self.err()(e));
+        }
+        Ok(value)
+    }
+
+    /// Stops SQLite from checkpointing the WAL inside this connection's
+    /// commits (`wal_autocheckpoint = 0`): a server then checkpoints from
+    /// another connection with [`Store::checkpoint`], off the path that logs
+    /// inputs.
+    pub fn disable_auto_checkpoint(&self) -> Result<()> {
+        self.conn
+            .pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(self.err())
+    }
+
+    /// Copies what it can of the WAL into the database file without waiting
+    /// for readers or writers (`PRAGMA wal_checkpoint(PASSIVE)`). Returns the
+    /// WAL's size in pages and how many of them are now checkpointed.
+    pub fn checkpoint(&self) -> Result<(i64, i64)> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+            })
+            .map_err(self.err())
     }
 
     // ----- sessions -------------------------------------------------------

@@ -981,3 +981,78 @@ fn two_stores_on_one_file_work_at_once() {
         "its owner (us) is alive"
     );
 }
+
+#[test]
+fn a_batch_commits_its_writes_together_and_a_failed_write_leaves_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("batch.db");
+    let mut store = Store::open(&path).unwrap();
+    let reader = Store::open(&path).unwrap();
+    let p = protocol();
+    let new = NewSession {
+        protocol: &p,
+        options: &Options::default(),
+        facts: &Facts::default(),
+        started_at: T0,
+    };
+    let (a, b) = (
+        store.begin_session(&new).unwrap(),
+        store.begin_session(&new).unwrap(),
+    );
+    store.append_event(a, 0, 0, &Input::Ready).unwrap();
+
+    let results = store
+        .batch(|s| {
+            let results = vec![
+                s.append_event(a, 1, 10, &Input::Noise),
+                s.append_event(a, 0, 20, &Input::Noise), // duplicate seq: refused alone
+                s.append_event(b, 0, 30, &Input::Stop),
+                s.add_injury("upper-back", T0, Some("batched"), T0)
+                    .map(|_| ()),
+            ];
+            // Nothing is visible to another connection before the commit.
+            assert_eq!(reader.events(a).unwrap().len(), 1);
+            assert!(reader.events(b).unwrap().is_empty());
+            results
+        })
+        .unwrap();
+    assert!(results[0].is_ok());
+    assert!(matches!(
+        results[1],
+        Err(StoreError::DuplicateEvent { seq: 0, .. })
+    ));
+    assert!(results[2].is_ok() && results[3].is_ok(), "{results:?}");
+
+    let seqs: Vec<u32> = reader.events(a).unwrap().iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, vec![0, 1]);
+    assert_eq!(reader.events(b).unwrap().len(), 1);
+    assert_eq!(reader.list_injuries().unwrap().len(), 1);
+    // Writes after the batch are their own transactions again.
+    store.append_event(b, 1, 40, &Input::Noise).unwrap();
+    assert_eq!(reader.events(b).unwrap().len(), 2);
+}
+
+#[test]
+fn a_checkpoint_from_another_connection_empties_the_wal_of_a_store_without_auto_checkpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ckpt.db");
+    let store = Store::open(&path).unwrap();
+    store.disable_auto_checkpoint().unwrap();
+    let checkpointer = Store::open(&path).unwrap();
+    let p = protocol();
+    let id = store
+        .begin_session(&NewSession {
+            protocol: &p,
+            options: &Options::default(),
+            facts: &Facts::default(),
+            started_at: T0,
+        })
+        .unwrap();
+    for seq in 0..50 {
+        store.append_event(id, seq, 0, &Input::Noise).unwrap();
+    }
+    let (wal_pages, checkpointed) = checkpointer.checkpoint().unwrap();
+    assert!(wal_pages > 0, "the writes went to the WAL");
+    assert_eq!(wal_pages, checkpointed, "all of it copied back");
+    assert_eq!(checkpointer.events(id).unwrap().len(), 50);
+}
