@@ -465,6 +465,8 @@ async fn session(
 
 #[derive(Debug, Default)]
 struct SessionState {
+    /// The server's clock speed, from its frames.
+    speed: Option<f64>,
     start: Option<f64>,
     rolling: bool,
     ready_sent: Option<f64>,
@@ -515,7 +517,15 @@ async fn run_session(
         let arrival = wall_ms();
         let v: Value = serde_json::from_str(text.as_str()).context("a frame that is not JSON")?;
         match v["type"].as_str().unwrap_or_default() {
-            "sync" if st.start.is_none() => st.start = v["now"].as_u64().map(|t| t as f64),
+            "sync" | "hello" => {
+                if v["type"] == "sync" && st.start.is_none() {
+                    st.start = v["now"].as_u64().map(|t| t as f64);
+                }
+                // The server's own clock speed (it may have been started without this tool).
+                if let Some(speed) = v["speed"].as_f64().filter(|s| *s > 0.0) {
+                    st.speed = Some(speed);
+                }
+            }
             "prompt" => {
                 let reply = match v["kind"].as_str().unwrap_or_default() {
                     "screening" => r#"{"type":"answer","answer":"no"}"#,
@@ -556,7 +566,8 @@ async fn run_session(
                         shared.push(|s| s.first_phase.push(arrival - sent));
                     }
                 } else {
-                    let scheduled = start + (deadline - duration - start) / plan.speed;
+                    let speed = st.speed.unwrap_or(plan.speed);
+                    let scheduled = start + (deadline - duration - start) / speed;
                     shared.push(|s| {
                         s.lateness.push(arrival - scheduled);
                         if arrival - scheduled > 10.0 {
