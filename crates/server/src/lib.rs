@@ -201,5 +201,12 @@ pub fn app(state: AppState) -> Router {
 /// Serves the app on a bound listener, forever (the caller decides when to
 /// stop, e.g. on Ctrl-C; sessions left live are recovered by the store).
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
+    // A batch of frames (sync, then the phase or the stop) is several small
+    // writes: with Nagle's algorithm the second waits for the page's delayed
+    // ACK, up to 40 ms late.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, app(state)).await
 }
