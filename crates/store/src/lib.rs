@@ -444,11 +444,14 @@ impl Store {
         let json = to_json(input);
         let at = i64::try_from(at_ms).unwrap_or(i64::MAX);
         // One statement: atomic, and it only inserts while the session is live.
-        let inserted = self.conn.execute(
-            "INSERT INTO events (session_id, seq, at_ms, input_json)
-             SELECT id, ?2, ?3, ?4 FROM sessions WHERE id = ?1 AND outcome IS NULL",
-            params![session.0, seq, at, json],
-        );
+        // Prepared once per connection: a server logs thousands a second.
+        let inserted = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO events (session_id, seq, at_ms, input_json)
+                 SELECT id, ?2, ?3, ?4 FROM sessions WHERE id = ?1 AND outcome IS NULL",
+            )
+            .and_then(|mut statement| statement.execute(params![session.0, seq, at, json]));
         match inserted {
             Ok(1) => Ok(()),
             Ok(_) => Err(self.not_live(session)),
