@@ -533,15 +533,27 @@ async fn run_session(
                     "ready" => {
                         if v["index"] == v["of"] {
                             shared.at_barrier.fetch_add(1, Ordering::SeqCst);
+                            // Keep reading while waiting, as a page does: the
+                            // server pings every attached page and detaches one
+                            // that does not answer (tungstenite answers on read).
                             let go_at = loop {
                                 if let Some(at) = *go.borrow_and_update() {
                                     break at;
                                 }
-                                go.changed().await.context("the run was stopped")?;
+                                tokio::select! {
+                                    changed = go.changed() => changed.context("the run was stopped")?,
+                                    msg = ws.next() => idle_frame(msg)?,
+                                }
                             };
                             let phase = Duration::from_secs_f64(plan.tempo / plan.speed);
                             let offset = phase.mul_f64(plan.index as f64 / plan.sessions as f64);
-                            tokio::time::sleep_until((go_at + offset).into()).await;
+                            let release = tokio::time::Instant::from_std(go_at + offset);
+                            loop {
+                                tokio::select! {
+                                    () = tokio::time::sleep_until(release) => break,
+                                    msg = ws.next() => idle_frame(msg)?,
+                                }
+                            }
                             st.ready_sent = Some(wall_ms());
                         }
                         r#"{"type":"ready"}"#
@@ -618,6 +630,21 @@ async fn run_session(
             "error" => bail!("the server said: {}", v["error"]),
             _ => {}
         }
+    }
+}
+
+/// A frame that came while the session waits at its last setup step: only
+/// pings (answered by tungstenite) are expected.
+fn idle_frame(
+    msg: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>,
+) -> anyhow::Result<()> {
+    match msg {
+        Some(Ok(Message::Text(t))) => bail!("unexpected frame while waiting to start: {t}"),
+        Some(Ok(Message::Close(_))) | None => {
+            bail!("the server closed the WebSocket while waiting")
+        }
+        Some(Ok(_)) => Ok(()),
+        Some(Err(e)) => Err(e).context("receive while waiting"),
     }
 }
 
