@@ -633,13 +633,20 @@ async fn run_session(
     }
 }
 
-/// A frame that came while the session waits at its last setup step: only
-/// pings (answered by tungstenite) are expected.
+/// A frame that came while the session waits at its last setup step: the
+/// rest of the prompt's batch (its cue) and pings (answered by tungstenite).
 fn idle_frame(
     msg: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>,
 ) -> anyhow::Result<()> {
     match msg {
-        Some(Ok(Message::Text(t))) => bail!("unexpected frame while waiting to start: {t}"),
+        Some(Ok(Message::Text(t))) => {
+            let v: Value = serde_json::from_str(t.as_str()).context("a frame that is not JSON")?;
+            match v["type"].as_str().unwrap_or_default() {
+                "error" => bail!("the server said: {}", v["error"]),
+                "end" => bail!("the session ended while waiting to start: {}", v["message"]),
+                _ => Ok(()),
+            }
+        }
         Some(Ok(Message::Close(_))) | None => {
             bail!("the server closed the WebSocket while waiting")
         }
