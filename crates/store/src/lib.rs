@@ -387,6 +387,18 @@ impl Store {
             .map_err(self.err())
     }
 
+    /// Checkpoints the whole WAL and truncates it to zero bytes
+    /// (`PRAGMA wal_checkpoint(TRUNCATE)`): it waits for the writer, so it is
+    /// for when passive checkpoints cannot keep up with sustained writes and
+    /// the WAL would otherwise keep growing. Returns whether it completed.
+    pub fn checkpoint_truncate(&self) -> Result<bool> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                Ok(r.get::<_, i64>(0)? == 0)
+            })
+            .map_err(self.err())
+    }
+
     // ----- sessions -------------------------------------------------------
 
     /// Records the start of a session, owned by this process, and returns its

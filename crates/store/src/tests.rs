@@ -1055,4 +1055,11 @@ fn a_checkpoint_from_another_connection_empties_the_wal_of_a_store_without_auto_
     assert!(wal_pages > 0, "the writes went to the WAL");
     assert_eq!(wal_pages, checkpointed, "all of it copied back");
     assert_eq!(checkpointer.events(id).unwrap().len(), 50);
+
+    let wal = dir.path().join("ckpt.db-wal");
+    assert!(std::fs::metadata(&wal).unwrap().len() > 0);
+    assert!(checkpointer.checkpoint_truncate().unwrap());
+    assert_eq!(std::fs::metadata(&wal).unwrap().len(), 0, "WAL truncated");
+    store.append_event(id, 50, 0, &Input::Noise).unwrap();
+    assert_eq!(checkpointer.events(id).unwrap().len(), 51);
 }
