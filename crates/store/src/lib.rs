@@ -94,7 +94,10 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Schema migrations, in order: migration `i` (0-based) brings the file from
 /// `user_version` `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_initial.sql"),
+    include_str!("../migrations/0002_shared_snapshots.sql"),
+];
 
 /// The newest schema version this rollcoach knows (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -612,7 +615,9 @@ impl Store {
     fn protocol_json(&self, session: SessionId) -> Result<String> {
         self.conn
             .query_row(
-                "SELECT protocol_json FROM sessions WHERE id = ?1",
+                "SELECT COALESCE(p.protocol_json, s.protocol_json)
+                   FROM sessions s LEFT JOIN protocol_snapshots p ON p.id = s.snapshot_id
+                  WHERE s.id = ?1",
                 [session.0],
                 |r| r.get(0),
             )

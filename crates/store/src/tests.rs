@@ -1063,3 +1063,56 @@ fn a_checkpoint_from_another_connection_empties_the_wal_of_a_store_without_auto_
     store.append_event(id, 50, 0, &Input::Noise).unwrap();
     assert_eq!(checkpointer.events(id).unwrap().len(), 51);
 }
+
+#[test]
+fn a_v1_file_s_protocol_snapshots_move_to_one_shared_row_and_still_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.db");
+    let p = protocol();
+    let json = serde_json::to_string(&p).unwrap();
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(migration_sql(1).unwrap()).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        for (uid, at) in [("a", 1_000), ("b", 2_000)] {
+            conn.execute(
+                "INSERT INTO sessions (uid, protocol_id, protocol_version, protocol_json, area,
+                     options_json, facts_json, started_at, reps_target, outcome, reason, reps_done)
+                 VALUES (?1, ?2, 1, ?3, 'upper-back', ?5, ?6, ?4, 6, NULL, NULL, NULL)",
+                rusqlite::params![
+                    uid,
+                    p.id,
+                    json,
+                    at,
+                    serde_json::to_string(&Options::default()).unwrap(),
+                    serde_json::to_string(&Facts::default()).unwrap(),
+                ],
+            )
+            .unwrap();
+        }
+    }
+    let store = Store::open(&path).unwrap();
+    let count = |sql: &str| -> i64 { store.conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(count("SELECT count(*) FROM protocol_snapshots"), 1);
+    assert_eq!(
+        count("SELECT count(*) FROM sessions WHERE protocol_json <> ''"),
+        0
+    );
+    let history = store.history(None).unwrap();
+    assert_eq!(history.len(), 2);
+    for record in &history {
+        assert_eq!(store.protocol_snapshot(record.id).unwrap(), p);
+    }
+
+    // New sessions share the row too.
+    let id = store
+        .begin_session(&NewSession {
+            protocol: &p,
+            options: &Options::default(),
+            facts: &Facts::default(),
+            started_at: Time(3_000),
+        })
+        .unwrap();
+    assert_eq!(count("SELECT count(*) FROM protocol_snapshots"), 1);
+    assert_eq!(store.protocol_snapshot(id).unwrap(), p);
+}
