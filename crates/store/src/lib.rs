@@ -97,7 +97,15 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_initial.sql"),
     include_str!("../migrations/0002_shared_snapshots.sql"),
+    include_str!("../migrations/0003_pairing_index.sql"),
 ];
+
+/// The pairing of the newest session of a protocol that has one; served by
+/// the partial index `sessions_with_pairing` (schema 3), so live sessions,
+/// which have none yet, are never read.
+const LAST_PAIRING_SQL: &str = "SELECT pairing FROM sessions
+     WHERE protocol_id = ?1 AND pairing IS NOT NULL
+     ORDER BY started_at DESC, id DESC LIMIT 1";
 
 /// The newest schema version this rollcoach knows (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -690,10 +698,7 @@ impl Store {
     pub fn last_pairing(&self, protocol_id: &str) -> Result<Option<Pairing>> {
         let p: Option<String> = self
             .conn
-            .query_row(
-                "SELECT pairing FROM sessions WHERE protocol_id = ?1 AND pairing IS NOT NULL
-                 ORDER BY started_at DESC, id DESC LIMIT 1",
-                [protocol_id],
+            .query_row(LAST_PAIRING_SQL, [protocol_id],
                 |r| r.get(0),
             )
             .optional()

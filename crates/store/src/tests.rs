@@ -519,6 +519,40 @@ fn facts_hold_the_uncleared_injuries_of_the_area_and_the_last_pairing() {
     assert_eq!(store.last_pairing("another-protocol").unwrap(), None);
 }
 
+#[test]
+fn the_last_pairing_reads_only_sessions_that_have_one() {
+    let store = Store::open_in_memory().unwrap();
+    let plan: Vec<String> = store
+        .conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {LAST_PAIRING_SQL}"))
+        .unwrap()
+        .query_map(["upper-back"], |r| r.get::<_, String>(3))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        plan,
+        vec!["SEARCH sessions USING INDEX sessions_with_pairing (protocol_id=?)"],
+        "a live session (no pairing yet) must not be read on the way to the last pairing"
+    );
+    // Many live sessions newer than the last finished one do not hide it.
+    let p = protocol();
+    let done = completed(&store, T0, vec![], vec![]);
+    let pairing = store.session(done).unwrap().pairing.unwrap();
+    let facts = store.facts_for(&p).unwrap();
+    for k in 1..=50 {
+        store
+            .begin_session(&NewSession {
+                protocol: &p,
+                options: &Options::default(),
+                facts: &facts,
+                started_at: T0.plus_ms(k * HOUR),
+            })
+            .unwrap();
+    }
+    assert_eq!(store.last_pairing(&p.id).unwrap(), Some(pairing));
+}
+
 // ----- history ------------------------------------------------------------
 
 #[test]
