@@ -5,10 +5,25 @@
 //! and runs them in one transaction ([`Store::batch`]), answering each caller
 //! only after the commit. A thousand live sessions logging their inputs then
 //! pay one commit per batch instead of one each, and an input is still in the
-//! log before its caller applies it. The WAL is checkpointed by a second
-//! connection on a thread of its own, so a checkpoint never sits in front of
-//! a logged input.
+//! log before its caller applies it.
+//!
+//! Checkpoints: SQLite's automatic ones would sync the WAL and the database
+//! on the logging path, so a second connection on a thread of its own copies
+//! the WAL back (`PASSIVE`, never waiting for the writer). Under sustained
+//! writes that alone never lets the WAL restart from its beginning: SQLite
+//! restarts it only when a write transaction begins with every frame copied,
+//! and the writer always adds frames while the checkpointer copies. So once
+//! the WAL passes [`WAL_RESTART_PAGES`], the checkpointer asks the store
+//! thread to finish the job: right after its next commit, with no frame added
+//! since, a passive checkpoint on the writer's own connection copies the few
+//! frames the checkpointer missed, and the next commit restarts the WAL. That
+//! costs the writer about a millisecond once per 16 MB of log (a truncating
+//! checkpoint, which waits for the writer and then copies what accumulated
+//! meanwhile, held it up for ~100 ms, BENCHMARKS.md); it stays as the last
+//! resort past [`WAL_PAGES_LIMIT`].
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
@@ -24,11 +39,13 @@ type Job = Box<dyn FnOnce(&mut Store) -> Reply + Send>;
 /// Most calls in one transaction: bounds how long the first waits.
 const MAX_BATCH: usize = 512;
 /// How often the checkpointer copies the WAL back into the database.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
-/// Under sustained writes a passive checkpoint never catches up with the
-/// writer and the WAL keeps growing (107 MB in a minute of 1,000 sessions,
-/// BENCHMARKS.md): past this many pages (64 MB at 4 KiB) the checkpointer
-/// truncates it, briefly holding up the writer, about once per 64 MB.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+/// Past this many WAL pages (16 MB at 4 KiB) the store thread finishes a
+/// checkpoint so that the WAL restarts.
+const WAL_RESTART_PAGES: i64 = 4_096;
+/// Past this many pages (64 MB) the restart has not happened (another
+/// process holds an old snapshot, say): the checkpointer truncates the WAL,
+/// holding up the writer while it waits for it.
 const WAL_PAGES_LIMIT: i64 = 16_384;
 
 /// A handle to the store thread.
@@ -40,7 +57,8 @@ pub(crate) struct StoreHandle {
 impl StoreHandle {
     /// Moves the store to a new thread that serves calls until every handle is gone.
     pub(crate) fn spawn(mut store: Store) -> std::io::Result<StoreHandle> {
-        let checkpointer = spawn_checkpointer(&store)?;
+        let finish = Arc::new(AtomicBool::new(false));
+        let checkpointer = spawn_checkpointer(&store, Arc::clone(&finish))?;
         let (tx, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("rollcoach-store".into())
@@ -61,6 +79,12 @@ impl StoreHandle {
                     let result = committed.map_err(|e| e.to_string());
                     for reply in replies {
                         reply(result.clone());
+                    }
+                    // After the replies: a checkpoint never delays an answer
+                    // whose batch is already committed. A failure is retried
+                    // when the checkpointer asks again.
+                    if finish.swap(false, Ordering::Relaxed) {
+                        let _ = store.checkpoint();
                     }
                 }
             })?;
@@ -95,9 +119,13 @@ impl StoreHandle {
 
 /// For a store in a file: turns its automatic checkpoints off and starts a
 /// thread that checkpoints from its own connection until the returned sender
-/// is dropped. In memory, or if the second connection cannot be had, the
-/// store keeps SQLite's automatic checkpoints and no thread is started.
-fn spawn_checkpointer(store: &Store) -> std::io::Result<Option<mpsc::Sender<()>>> {
+/// is dropped, setting `finish` when the store thread should finish one. In
+/// memory, or if the second connection cannot be had, the store keeps
+/// SQLite's automatic checkpoints and no thread is started.
+fn spawn_checkpointer(
+    store: &Store,
+    finish: Arc<AtomicBool>,
+) -> std::io::Result<Option<mpsc::Sender<()>>> {
     if store.path().as_os_str() == ":memory:" {
         return Ok(None);
     }
@@ -118,10 +146,14 @@ fn spawn_checkpointer(store: &Store) -> std::io::Result<Option<mpsc::Sender<()>>
                 );
                 // A failed checkpoint is retried next time; the WAL keeps
                 // everything meanwhile.
-                if let Ok((wal_pages, _)) = second.checkpoint()
-                    && wal_pages > WAL_PAGES_LIMIT
-                {
-                    let _ = second.checkpoint_truncate();
+                match second.checkpoint() {
+                    Ok((wal_pages, _)) if wal_pages > WAL_PAGES_LIMIT => {
+                        let _ = second.checkpoint_truncate();
+                    }
+                    Ok((wal_pages, _)) if wal_pages > WAL_RESTART_PAGES => {
+                        finish.store(true, Ordering::Relaxed);
+                    }
+                    _ => {}
                 }
                 if done {
                     break;

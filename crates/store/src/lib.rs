@@ -390,6 +390,13 @@ impl Store {
     /// Copies what it can of the WAL into the database file without waiting
     /// for readers or writers (`PRAGMA wal_checkpoint(PASSIVE)`). Returns the
     /// WAL's size in pages and how many of them are now checkpointed.
+    ///
+    /// SQLite restarts the WAL from its beginning only when a write
+    /// transaction starts with every frame copied; under sustained writes a
+    /// checkpoint from another connection never gets there. Called on the
+    /// writing connection between two of its transactions, after another
+    /// connection has copied the bulk, it copies the rest and the next write
+    /// restarts the WAL.
     pub fn checkpoint(&self) -> Result<(i64, i64)> {
         self.conn
             .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
@@ -698,9 +705,7 @@ impl Store {
     pub fn last_pairing(&self, protocol_id: &str) -> Result<Option<Pairing>> {
         let p: Option<String> = self
             .conn
-            .query_row(LAST_PAIRING_SQL, [protocol_id],
-                |r| r.get(0),
-            )
+            .query_row(LAST_PAIRING_SQL, [protocol_id], |r| r.get(0))
             .optional()
             .map_err(self.err())?;
         Ok(p.and_then(|p| parse_pairing(&p)))

@@ -553,6 +553,71 @@ fn the_last_pairing_reads_only_sessions_that_have_one() {
     assert_eq!(store.last_pairing(&p.id).unwrap(), Some(pairing));
 }
 
+/// A server's writer and checkpointer: the WAL keeps growing while every
+/// passive checkpoint runs during a write transaction, and restarts once the
+/// writer itself checkpoints between two of them (what the server's store
+/// thread does when its checkpointer asks).
+#[test]
+fn the_wal_restarts_once_the_writer_finishes_a_checkpoint_between_transactions() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wal.db");
+    let mut writer = Store::open(&path).unwrap();
+    writer.disable_auto_checkpoint().unwrap();
+    let checkpointer = Store::open(&path).unwrap();
+    let p = protocol();
+    let id = writer
+        .begin_session(&NewSession {
+            protocol: &p,
+            options: &Options::default(),
+            facts: &Facts::default(),
+            started_at: T0,
+        })
+        .unwrap();
+    let mut seq = 0u32;
+    // One batch of 50 inputs, with a passive checkpoint by the other
+    // connection in the middle of it, as happens under sustained load.
+    let mut batch = |writer: &mut Store| {
+        writer
+            .batch(|s| {
+                for k in 0..50 {
+                    s.append_event(id, seq, u64::from(seq), &Input::Noise)
+                        .unwrap();
+                    seq += 1;
+                    if k == 25 {
+                        let (wal, copied) = checkpointer.checkpoint().unwrap();
+                        assert_eq!(wal, copied, "no reader holds the WAL back");
+                    }
+                }
+            })
+            .unwrap();
+    };
+    // The -wal file's size: a restarted WAL is written again from its
+    // beginning, so the file stops growing. (Asking SQLite with a checkpoint
+    // would itself finish one between transactions.)
+    let wal_file = dir.path().join("wal.db-wal");
+    let wal_bytes = || std::fs::metadata(&wal_file).unwrap().len();
+    let mut grown = wal_bytes();
+    for _ in 0..5 {
+        batch(&mut writer);
+        let now = wal_bytes();
+        assert!(
+            now > grown,
+            "passive checkpoints alone never restart the WAL: {grown} -> {now} bytes"
+        );
+        grown = now;
+    }
+    writer.checkpoint().unwrap();
+    for _ in 0..3 {
+        batch(&mut writer);
+    }
+    assert_eq!(
+        wal_bytes(),
+        grown,
+        "after the writer's checkpoint the WAL restarts from its beginning"
+    );
+    assert_eq!(writer.events(id).unwrap().len(), 8 * 50, "nothing lost");
+}
+
 // ----- history ------------------------------------------------------------
 
 #[test]
