@@ -2,8 +2,11 @@
 
 use std::collections::HashMap;
 
-use rollcoach_engine::{RatingResult, Time};
-use rollcoach_store::{HistorySummary, SessionOutcome, SessionRecord, summarize};
+use rollcoach_engine::RatingResult;
+use rollcoach_store::{
+    HistorySummary, RatingSeries, SeriesPoint, SessionOutcome, SessionRecord, rating_series,
+    summarize,
+};
 use serde::Serialize;
 
 use crate::Global;
@@ -49,18 +52,20 @@ fn rating_infos(global: &Global) -> HashMap<String, RatingInfo> {
 pub fn run(args: Args, global: &Global) -> anyhow::Result<u8> {
     let now = db::now(global)?;
     let store = db::open_store(global)?;
-    let all = store.history(None)?;
-    let summary = summarize(&all, now, &db::local_tz());
-    let shown = &all[..all.len().min(args.limit)];
+    // Every session for the summary and the charts, in its light form; full
+    // records only for the rows shown.
+    let points = store.history_points()?;
+    let summary = summarize(&points, now, &db::local_tz());
+    let shown = store.history_page(args.limit, None)?;
     if args.json {
         let report = Report {
-            sessions: shown,
+            sessions: &shown,
             summary: &summary,
         };
         outln!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(crate::exit::OK);
     }
-    if all.is_empty() {
+    if points.is_empty() {
         outln!("No sessions yet. Start one with: rollcoach run upper-back");
         return Ok(crate::exit::OK);
     }
@@ -70,16 +75,16 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<u8> {
             .get(id)
             .map_or_else(|| id.to_owned(), |i| i.label.clone())
     };
-    print_table(shown, &label);
-    if shown.len() < all.len() {
+    print_table(&shown, &label);
+    if shown.len() < points.len() {
         outln!(
             "({} older sessions not shown; use --limit)",
-            all.len() - shown.len()
+            points.len() - shown.len()
         );
     }
     outln!();
     print_summary(&summary, &infos, &label);
-    print_charts(&all, &label);
+    print_charts(&rating_series(&points, CHART_WIDTH), &label);
     Ok(crate::exit::OK)
 }
 
@@ -211,35 +216,17 @@ fn block(v: Option<u8>) -> char {
 
 /// One sparkline per rating, before and after, oldest to newest, on a fixed
 /// 0-10 scale so lines are comparable; `·` is a skipped rating.
-fn print_charts(all: &[SessionRecord], label: &impl Fn(&str) -> String) {
-    let mut ids: Vec<&str> = all
-        .iter()
-        .flat_map(|r| r.ratings.iter().map(|x| x.id.as_str()))
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    for id in ids {
-        let mut points: Vec<(Time, &RatingResult)> = all
-            .iter()
-            .filter_map(|r| {
-                r.ratings
-                    .iter()
-                    .find(|x| x.id == id)
-                    .map(|x| (r.started_at, x))
-            })
-            .collect();
-        points.sort_by_key(|(t, _)| *t);
-        let start = points.len().saturating_sub(CHART_WIDTH);
-        let points = &points[start..];
-        let line = |f: fn(&RatingResult) -> Option<u8>| -> String {
-            points.iter().map(|(_, r)| block(f(r))).collect()
+fn print_charts(series: &[RatingSeries], label: &impl Fn(&str) -> String) {
+    for s in series {
+        let line = |f: fn(&SeriesPoint) -> Option<u8>| -> String {
+            s.points.iter().map(|p| block(f(p))).collect()
         };
         outln!();
-        let n = points.len();
+        let n = s.points.len();
         let sessions = if n == 1 { "session" } else { "sessions" };
-        outln!("{} (0-10), {n} {sessions}, oldest to newest:", label(id));
-        outln!("  before  {}", line(|r| r.before));
-        outln!("  after   {}", line(|r| r.after));
+        outln!("{} (0-10), {n} {sessions}, oldest to newest:", label(&s.id));
+        outln!("  before  {}", line(|p| p.before));
+        outln!("  after   {}", line(|p| p.after));
     }
 }
 

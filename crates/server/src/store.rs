@@ -16,15 +16,17 @@
 //! the WAL passes [`WAL_RESTART_PAGES`], the checkpointer asks the store
 //! thread to finish the job: right after its next commit, with no frame added
 //! since, a passive checkpoint on the writer's own connection copies the few
-//! frames the checkpointer missed, and the next commit restarts the WAL. That
-//! costs the writer about a millisecond once per 16 MB of log (a truncating
+//! frames the checkpointer missed, and the next commit restarts the WAL. The
+//! checkpointer first syncs the database file itself, so what the store
+//! thread syncs is only what it copied. That costs the writer a millisecond
+//! or two once per 16 MB of log (a truncating
 //! checkpoint, which waits for the writer and then copies what accumulated
 //! meanwhile, held it up for ~100 ms, BENCHMARKS.md); it stays as the last
 //! resort past [`WAL_PAGES_LIMIT`].
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::mpsc::{self, RecvTimeoutError, TryRecvError};
 use std::time::Duration;
 
 use rollcoach_store::Store;
@@ -65,7 +67,15 @@ impl StoreHandle {
             .spawn(move || {
                 // Dropped when this thread ends: tells the checkpointer to finish.
                 let _checkpointer = checkpointer;
-                while let Ok(first) = rx.recv() {
+                let mut next = None;
+                loop {
+                    let first = match next.take() {
+                        Some(job) => job,
+                        None => match rx.recv() {
+                            Ok(job) => job,
+                            Err(_) => break,
+                        },
+                    };
                     let mut jobs = vec![first];
                     while jobs.len() < MAX_BATCH {
                         match rx.try_recv() {
@@ -80,11 +90,18 @@ impl StoreHandle {
                     for reply in replies {
                         reply(result.clone());
                     }
-                    // After the replies: a checkpoint never delays an answer
-                    // whose batch is already committed. A failure is retried
-                    // when the checkpointer asks again.
-                    if finish.swap(false, Ordering::Relaxed) {
-                        let _ = store.checkpoint();
+                    // After the replies, and only while no call waits: a
+                    // checkpoint never delays an answer. A failure is
+                    // retried when the checkpointer asks again.
+                    if finish.load(Ordering::Relaxed) {
+                        match rx.try_recv() {
+                            Ok(job) => next = Some(job),
+                            Err(TryRecvError::Empty) => {
+                                finish.store(false, Ordering::Relaxed);
+                                let _ = store.checkpoint();
+                            }
+                            Err(TryRecvError::Disconnected) => break,
+                        }
                     }
                 }
             })?;
@@ -135,6 +152,8 @@ fn spawn_checkpointer(
     if store.disable_auto_checkpoint().is_err() {
         return Ok(None);
     }
+    // Only to sync it (fsync acts on the file, whichever descriptor asks).
+    let db_file = std::fs::File::open(store.path()).ok();
     let (stop, stopped) = mpsc::channel::<()>();
     std::thread::Builder::new()
         .name("rollcoach-checkpoint".into())
@@ -150,7 +169,14 @@ fn spawn_checkpointer(
                     Ok((wal_pages, _)) if wal_pages > WAL_PAGES_LIMIT => {
                         let _ = second.checkpoint_truncate();
                     }
-                    Ok((wal_pages, _)) if wal_pages > WAL_RESTART_PAGES => {
+                    // The checkpoint that completes the copy syncs the
+                    // database file, and with it every page the passive ones
+                    // wrote (~10 ms for 16 MB of log here): sync them now, so
+                    // the store thread's sync is of the few pages it copies.
+                    Ok((wal_pages, _))
+                        if wal_pages > WAL_RESTART_PAGES
+                            && db_file.as_ref().is_none_or(|f| f.sync_data().is_ok()) =>
+                    {
                         finish.store(true, Ordering::Relaxed);
                     }
                     _ => {}

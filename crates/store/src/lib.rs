@@ -87,7 +87,10 @@ pub use export::{
 pub use model::{
     Event, Injury, InjuryId, NewSession, Recovered, SessionId, SessionOutcome, SessionRecord,
 };
-pub use stats::{HistorySummary, RatingChange, local_date, summarize, timestamp};
+pub use stats::{
+    HistoryPoint, HistorySummary, RatingChange, RatingSeries, SeriesPoint, local_date,
+    rating_series, summarize, timestamp,
+};
 
 /// Result of store operations.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -99,6 +102,25 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_shared_snapshots.sql"),
     include_str!("../migrations/0003_pairing_index.sql"),
 ];
+
+/// Adds one row of the ratings table to a session's list. Rows come sorted
+/// by rating id, so the same id is the last entry.
+fn add_rating(list: &mut Vec<RatingResult>, id: String, moment: &str, value: u8) {
+    if list.last().is_none_or(|r| r.id != id) {
+        list.push(RatingResult {
+            id,
+            before: None,
+            after: None,
+        });
+    }
+    if let Some(entry) = list.last_mut() {
+        if moment == "before" {
+            entry.before = Some(value);
+        } else {
+            entry.after = Some(value);
+        }
+    }
+}
 
 /// The pairing of the newest session of a protocol that has one; served by
 /// the partial index `sessions_with_pairing` (schema 3), so live sessions,
@@ -586,6 +608,92 @@ impl Store {
         self.records("ORDER BY started_at DESC, id DESC LIMIT ?1", &[&limit])
     }
 
+    /// A page of the history, newest first: at most `limit` sessions that
+    /// come before session `before` in that order (from the newest if
+    /// `None`). The id of the last one is the next page's `before`.
+    pub fn history_page(
+        &self,
+        limit: usize,
+        before: Option<SessionId>,
+    ) -> Result<Vec<SessionRecord>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        match before {
+            None => self.history(usize::try_from(limit).ok()),
+            Some(before) => self.records(
+                "WHERE (started_at, id) < (SELECT started_at, id FROM sessions WHERE id = ?2)
+                 ORDER BY started_at DESC, id DESC LIMIT ?1",
+                &[&limit, &before.0],
+            ),
+        }
+    }
+
+    /// How many sessions the file holds (refusals and live ones included).
+    pub fn session_count(&self) -> Result<u64> {
+        self.conn
+            .query_row("SELECT count(*) FROM sessions", [], |r| r.get::<_, i64>(0))
+            .map(|n| u64::try_from(n).unwrap_or(0))
+            .map_err(self.err())
+    }
+
+    /// Every session as a [`HistoryPoint`], newest first: what
+    /// [`summarize`] and [`rating_series`] need, read without the JSON
+    /// columns, so ten years of daily sessions take a few milliseconds.
+    pub fn history_points(&self) -> Result<Vec<HistoryPoint>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, started_at, outcome IS NULL OR outcome <> 'refused' FROM sessions
+                 ORDER BY started_at DESC, id DESC",
+            )
+            .map_err(self.err())?;
+        let mut points = Vec::new();
+        let mut index = HashMap::new();
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, bool>(2)?,
+                ))
+            })
+            .map_err(self.err())?;
+        for row in rows {
+            let (id, started_at, counts) = row.map_err(self.err())?;
+            index.insert(id, points.len());
+            points.push(HistoryPoint {
+                id: SessionId(id),
+                started_at: Time(u64::try_from(started_at).unwrap_or(0)),
+                counts,
+                ratings: Vec::new(),
+            });
+        }
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT session_id, rating_id, moment, value FROM ratings
+                 ORDER BY session_id, rating_id",
+            )
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, u8>(3)?,
+                ))
+            })
+            .map_err(self.err())?;
+        for row in rows {
+            let (session, id, moment, value) = row.map_err(self.err())?;
+            let Some(point) = index.get(&session).and_then(|&i| points.get_mut(i)) else {
+                continue;
+            };
+            add_rating(&mut point.ratings, id, &moment, value);
+        }
+        Ok(points)
+    }
+
     /// Sessions that have not ended (live, or left by a crashed driver), oldest first.
     pub fn unfinished(&self) -> Result<Vec<SessionRecord>> {
         self.records("WHERE outcome IS NULL ORDER BY started_at, id", &[])
@@ -664,21 +772,7 @@ impl Store {
                 .map_err(self.err())?;
             for row in rows {
                 let (session, id, moment, value) = row.map_err(self.err())?;
-                let list = ratings.entry(session).or_default();
-                // Rows come sorted by rating id: the same id is the last entry.
-                if list.last().is_none_or(|r| r.id != id) {
-                    list.push(RatingResult {
-                        id,
-                        before: None,
-                        after: None,
-                    });
-                }
-                let entry = list.last_mut().expect("pushed above");
-                if moment == "before" {
-                    entry.before = Some(value);
-                } else {
-                    entry.after = Some(value);
-                }
+                add_rating(ratings.entry(session).or_default(), id, &moment, value);
             }
         }
         let sql = format!(

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
-use rollcoach_engine::Time;
+use rollcoach_engine::{RatingResult, Time};
 use serde::{Deserialize, Serialize};
 
 use crate::SessionRecord;
@@ -47,13 +47,85 @@ pub struct RatingChange {
     pub mean_change: f64,
 }
 
-/// Summarizes `records` (any order) as of `now`, in local days of `tz`.
-pub fn summarize(records: &[SessionRecord], now: Time, tz: &TimeZone) -> HistorySummary {
-    let counted = || {
-        records.iter().filter(|r| {
-            r.started_at <= now && r.outcome.as_ref().is_none_or(|o| o.counts_as_session())
+/// What summaries and charts need of one session: read for every session of
+/// a history ([`crate::Store::history_points`]) without its JSON columns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryPoint {
+    /// The session.
+    pub id: crate::SessionId,
+    /// When it started.
+    pub started_at: Time,
+    /// Whether the person got to it (not refused; live and interrupted count).
+    pub counts: bool,
+    /// Ratings before and after that have a value, by rating id.
+    pub ratings: Vec<RatingResult>,
+}
+
+impl From<&SessionRecord> for HistoryPoint {
+    fn from(r: &SessionRecord) -> Self {
+        HistoryPoint {
+            id: r.id,
+            started_at: r.started_at,
+            counts: r.outcome.as_ref().is_none_or(|o| o.counts_as_session()),
+            ratings: r.ratings.clone(),
+        }
+    }
+}
+
+/// The values of one rating over the sessions that have it, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RatingSeries {
+    /// Rating id.
+    pub id: String,
+    /// Sessions with this rating, in all.
+    pub sessions: u32,
+    /// The most recent of them, oldest first.
+    pub points: Vec<SeriesPoint>,
+}
+
+/// One session's values in a [`RatingSeries`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SeriesPoint {
+    /// When the session started.
+    pub at: Time,
+    /// The rating before (`None`: skipped).
+    pub before: Option<u8>,
+    /// The rating after (`None`: skipped).
+    pub after: Option<u8>,
+}
+
+/// One series per rating id (sorted by id), each with its `last` most recent
+/// sessions, oldest first. `points` may be in any order.
+pub fn rating_series(points: &[HistoryPoint], last: usize) -> Vec<RatingSeries> {
+    let mut by_id: BTreeMap<&str, Vec<SeriesPoint>> = BTreeMap::new();
+    for p in points {
+        for r in &p.ratings {
+            by_id.entry(r.id.as_str()).or_default().push(SeriesPoint {
+                at: p.started_at,
+                before: r.before,
+                after: r.after,
+            });
+        }
+    }
+    by_id
+        .into_iter()
+        .map(|(id, mut points)| {
+            points.sort_by_key(|p| p.at);
+            let sessions = u32::try_from(points.len()).unwrap_or(u32::MAX);
+            let start = points.len().saturating_sub(last);
+            RatingSeries {
+                id: id.to_owned(),
+                sessions,
+                points: points.split_off(start),
+            }
         })
-    };
+        .collect()
+}
+
+/// Summarizes a history (`points` in any order) as of `now`, in local days
+/// of `tz`.
+pub fn summarize(points: &[HistoryPoint], now: Time, tz: &TimeZone) -> HistorySummary {
+    let counted = || points.iter().filter(|r| r.started_at <= now && r.counts);
     let days: BTreeSet<Date> = counted()
         .filter_map(|r| local_date(r.started_at, tz))
         .collect();
@@ -83,7 +155,7 @@ pub fn summarize(records: &[SessionRecord], now: Time, tz: &TimeZone) -> History
         None => (0, 0),
     };
     let mut changes: BTreeMap<&str, (u32, i64)> = BTreeMap::new();
-    for r in records {
+    for r in points {
         for rating in &r.ratings {
             if let (Some(b), Some(a)) = (rating.before, rating.after) {
                 let e = changes.entry(rating.id.as_str()).or_default();

@@ -637,6 +637,71 @@ fn history_is_newest_first_with_ratings_and_honours_the_limit() {
 }
 
 #[test]
+fn history_pages_follow_each_other_without_gaps_or_repeats() {
+    let store = Store::open_in_memory().unwrap();
+    // Two sessions share a start time: the id breaks the tie.
+    let mut ids = vec![completed(&store, T0, vec![], vec![])];
+    for k in [50, 50, 51, 52, 53, 54] {
+        ids.push(completed(
+            &store,
+            T0.plus_ms(k * HOUR),
+            vec![k as u8 % 11],
+            vec![],
+        ));
+    }
+    assert_eq!(store.session_count().unwrap(), 7);
+    let newest_first: Vec<SessionId> = store.history(None).unwrap().iter().map(|r| r.id).collect();
+    let mut paged = Vec::new();
+    let mut before = None;
+    loop {
+        let page = store.history_page(3, before).unwrap();
+        assert!(page.len() <= 3);
+        let Some(last) = page.last() else { break };
+        before = Some(last.id);
+        paged.extend(page.iter().map(|r| r.id));
+    }
+    assert_eq!(paged, newest_first);
+    assert_eq!(paged.len(), 7);
+    assert_eq!(store.history_page(3, None).unwrap().len(), 3);
+    assert!(
+        store.history_page(3, Some(ids[0])).unwrap().is_empty(),
+        "nothing is older than the oldest"
+    );
+    assert!(
+        store
+            .history_page(3, Some(SessionId(999)))
+            .unwrap()
+            .is_empty(),
+        "an unknown cursor gives an empty page"
+    );
+}
+
+#[test]
+fn rating_series_keep_the_most_recent_sessions_oldest_first() {
+    let store = Store::open_in_memory().unwrap();
+    for k in 0..5u64 {
+        completed(
+            &store,
+            T0.plus_ms(50 * HOUR + k * HOUR),
+            vec![k as u8],
+            vec![k as u8 + 1],
+        );
+    }
+    completed(&store, T0.plus_ms(60 * HOUR), vec![], vec![]);
+    let series = rating_series(&store.history_points().unwrap(), 3);
+    assert_eq!(series.len(), 1);
+    let s = &series[0];
+    assert_eq!(s.id, "upper-back-soreness");
+    assert_eq!(s.sessions, 5, "the unrated session has no point");
+    let values: Vec<_> = s.points.iter().map(|p| (p.before, p.after)).collect();
+    assert_eq!(
+        values,
+        vec![(Some(2), Some(3)), (Some(3), Some(4)), (Some(4), Some(5))]
+    );
+    assert!(s.points.windows(2).all(|w| w[0].at < w[1].at));
+}
+
+#[test]
 fn the_summary_counts_this_week_the_streak_and_the_average_change() {
     let store = Store::open_in_memory().unwrap();
     let tz = jiff::tz::TimeZone::fixed(jiff::tz::offset(1)); // Paris in winter
@@ -656,9 +721,15 @@ fn the_summary_counts_this_week_the_streak_and_the_average_change() {
         },
     );
     let records = store.history(None).unwrap();
+    let points = store.history_points().unwrap();
+    assert_eq!(
+        points,
+        records.iter().map(HistoryPoint::from).collect::<Vec<_>>(),
+        "the light read agrees with the full records"
+    );
 
     let friday_noon = T0.plus_ms(day + 11 * HOUR);
-    let s = summarize(&records, friday_noon, &tz);
+    let s = summarize(&points, friday_noon, &tz);
     assert_eq!(
         s.sessions_this_week, 4,
         "Monday 29 Dec to now, refusal excluded"
@@ -674,7 +745,7 @@ fn the_summary_counts_this_week_the_streak_and_the_average_change() {
 
     // On the next Monday the week starts again and the streak is broken.
     let monday = T0.plus_ms(4 * day + 12 * HOUR);
-    let s = summarize(&records, monday, &tz);
+    let s = summarize(&points, monday, &tz);
     assert_eq!((s.sessions_this_week, s.streak_days), (0, 0));
 }
 
