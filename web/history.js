@@ -64,49 +64,66 @@ function chart(label, points, higherIsBetter) {
     el('p', { class: 'legend' }, el('span', { class: 'key before' }, 'before'), ' ', el('span', { class: 'key after' }, 'after')));
 }
 
+// Sessions per page of the list.
+const PAGE = 50;
+
 export async function renderHistory(root) {
   root.replaceChildren(el('h1', { tabindex: '-1' }, 'History'));
-  const [{ sessions }, protocols] = await Promise.all([api('/api/history'), api('/api/protocols')]);
+  const [first, protocols] = await Promise.all([api(`/api/history?limit=${PAGE}`), api('/api/protocols')]);
   const ratingInfo = new Map();
   const titles = new Map(protocols.map((p) => [p.id, p.title]));
   for (const brief of protocols) {
     const { protocol } = await api(`/api/protocols/${encodeURIComponent(brief.id)}`);
     for (const ind of protocol.indications) ratingInfo.set(ind.rating.id, ind.rating);
   }
-  if (sessions.length === 0) {
+  if (first.sessions.length === 0) {
     root.append(el('p', {}, 'No sessions yet. Start one from the home page.'));
     return;
   }
-  // Charts: oldest first.
-  const byRating = new Map();
-  for (const s of [...sessions].reverse()) {
-    for (const r of s.ratings || []) {
-      if (r.before === null && r.after === null) continue;
-      if (!byRating.has(r.id)) byRating.set(r.id, []);
-      byRating.get(r.id).push({ at: s.started_at, before: r.before, after: r.after });
+  // Charts: each rating's most recent sessions, oldest first (from the server).
+  const charts = first.charts.filter((c) => c.points.some((p) => p.before !== null || p.after !== null));
+  if (charts.length) {
+    const section = el('section', { class: 'charts', 'aria-labelledby': 'charts-h' }, el('h2', { id: 'charts-h' }, 'Ratings'));
+    for (const c of charts) {
+      const info = ratingInfo.get(c.id);
+      section.append(chart(info ? info.label : c.id, c.points, info ? info.higher_is_better : false));
     }
-  }
-  if (byRating.size) {
-    const charts = el('section', { class: 'charts', 'aria-labelledby': 'charts-h' }, el('h2', { id: 'charts-h' }, 'Ratings'));
-    for (const [id, points] of byRating) {
-      const info = ratingInfo.get(id);
-      charts.append(chart(info ? info.label : id, points, info ? info.higher_is_better : false));
-    }
-    root.append(charts);
+    root.append(section);
   }
   const list = el('ol', { class: 'sessions', id: 'sessions' });
-  for (const s of sessions) {
+  const item = (s) => {
     const outcome = s.live ? 'In progress' : s.outcome ? OUTCOMES[s.outcome.outcome] || s.outcome.outcome : 'Unfinished';
     const reason = reasonText(s.reason);
     const dur = s.duration_ms ? `${Math.round(s.duration_ms / 1000)} s` : '';
     const ratings = (s.ratings || []).map((r) => `${(ratingInfo.get(r.id) || {}).label || r.id}: ${r.before ?? '-'} → ${r.after ?? '-'}`);
-    list.append(el('li', { class: 'session-item', 'data-id': String(s.id) },
+    return el('li', { class: 'session-item', 'data-id': String(s.id) },
       el('p', { class: 'when' }, localTime(s.started_at)),
       el('p', {}, el('strong', {}, outcome), reason ? ` (${reason})` : '', ` · ${titles.get(s.protocol_id) || s.protocol_id}`),
       el('p', {}, `Reps ${s.reps_done ?? 0} of ${s.reps_target}${dur ? ` · ${dur}` : ''}`),
       ratings.length ? el('p', { class: 'ratings-line' }, ratings.join(' · ')) : null,
-      s.live ? el('a', { href: `#/session/${s.id}`, class: 'link' }, 'Return to this session') : null));
-  }
-  root.append(el('section', { 'aria-labelledby': 'list-h' }, el('h2', { id: 'list-h' }, `Sessions (${sessions.length})`), list));
+      s.live ? el('a', { href: `#/session/${s.id}`, class: 'link' }, 'Return to this session') : null);
+  };
+  for (const s of first.sessions) list.append(item(s));
+  const shown = el('p', { id: 'sessions-shown', 'aria-live': 'polite' });
+  const more = el('button', { type: 'button', id: 'older', class: 'big calm' }, 'Show older sessions');
+  let next = first.next;
+  const update = () => {
+    const n = list.children.length;
+    shown.textContent = n < first.total ? `Showing the newest ${n} of ${first.total}.` : '';
+    more.hidden = next === null;
+  };
+  more.addEventListener('click', async () => {
+    more.disabled = true;
+    try {
+      const page = await api(`/api/history?limit=${PAGE}&before=${next}`);
+      for (const s of page.sessions) list.append(item(s));
+      next = page.next;
+    } finally {
+      more.disabled = false;
+      update();
+    }
+  });
+  update();
+  root.append(el('section', { 'aria-labelledby': 'list-h' }, el('h2', { id: 'list-h' }, `Sessions (${first.total})`), list, shown, more));
   root.append(el('p', {}, el('a', { href: '/api/export', download: 'rollcoach-export.json', class: 'link' }, 'Export everything (JSON)')));
 }

@@ -240,8 +240,37 @@ describe('rollcoach serve in Chromium', () => {
     assert.match(text, /Stopped \(pain over the spine\)/);
     assert.equal(await page.locator('svg.chart').count(), 1, 'one chart: upper-back soreness');
     assert.match(await page.getAttribute('svg.chart', 'aria-label'), /before 6, after 3/);
+    assert.equal(await page.isHidden('#older'), true, 'one page holds all four');
     await screenshot(page, 'history');
     await accessible('history');
+  });
+
+  test('the history list loads older sessions a page at a time', async () => {
+    // Pages of 3 instead of 50, so that the four sessions take two pages.
+    const isHistory = (url) => url.pathname === '/api/history';
+    await page.route(isHistory, (route) => {
+      route.continue({ url: route.request().url().replace('limit=50', 'limit=3') });
+    });
+    try {
+      await page.goto(`${server.url}/#/`);
+      await page.waitForSelector('body[data-ready=true][data-route=home]');
+      await page.goto(`${server.url}/#/history`);
+      await page.waitForSelector('body[data-ready=true][data-route=history]');
+      assert.equal(await page.locator('#sessions li').count(), 3);
+      assert.equal(await page.textContent('#sessions-shown'), 'Showing the newest 3 of 4.');
+      const firstIds = await page.locator('#sessions li').evaluateAll((els) => els.map((e) => e.dataset.id));
+      await page.click('#older');
+      await page.waitForFunction(() => document.querySelectorAll('#sessions li').length === 4);
+      const ids = await page.locator('#sessions li').evaluateAll((els) => els.map((e) => Number(e.dataset.id)));
+      assert.deepEqual(ids.slice(0, 3).map(String), firstIds);
+      assert.deepEqual([...ids].sort((a, b) => b - a), ids, 'newest first, no repeats');
+      assert.equal(new Set(ids).size, 4);
+      assert.equal(await page.isHidden('#older'), true, 'no older page');
+      assert.equal(await page.textContent('#sessions-shown'), '');
+      await accessible('history, second page');
+    } finally {
+      await page.unroute(isHistory);
+    }
   });
 
   test('the handout page renders the protocol and is accessible', async () => {

@@ -1,15 +1,15 @@
 //! The JSON API. Errors are `{"error": "..."}`: 4xx for anything the client
 //! got wrong, never 500 for bad input.
 
-use axum::extract::rejection::{JsonRejection, PathRejection};
-use axum::extract::{Path, State};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 use axum::{Json, Router};
 use rollcoach_engine::{Options, Session, Time};
 use rollcoach_protocol::Protocol;
-use rollcoach_store::{InjuryId, NewSession, SessionId};
+use rollcoach_store::{InjuryId, NewSession, SessionId, StoreError, rating_series};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -247,14 +247,63 @@ async fn get_session(
     Ok(Json(value))
 }
 
-async fn history(State(state): State<AppState>) -> ApiResult<Json<Value>> {
-    let records = stored(state.inner.store.call(|s| s.history(None)).await)?;
+/// Sessions a history page holds unless `limit` says otherwise.
+const HISTORY_PAGE: usize = 50;
+/// The most a history page holds.
+const HISTORY_PAGE_MAX: usize = 500;
+/// Sessions each rating chart covers (the most recent).
+const CHART_SESSIONS: usize = 60;
+
+/// `GET /api/history` query.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HistoryQuery {
+    /// Sessions in the page, 1 to 500 (default 50).
+    limit: Option<usize>,
+    /// The page after this session (the previous page's `next`).
+    before: Option<i64>,
+}
+
+async fn history(
+    State(state): State<AppState>,
+    query: Result<Query<HistoryQuery>, QueryRejection>,
+) -> ApiResult<Json<Value>> {
+    let Query(query) = query?;
+    let limit = query.limit.unwrap_or(HISTORY_PAGE);
+    if !(1..=HISTORY_PAGE_MAX).contains(&limit) {
+        return Err(ApiError::bad_request(format!(
+            "limit must be between 1 and {HISTORY_PAGE_MAX} (got {limit})"
+        )));
+    }
+    let before = query.before.map(SessionId);
+    let (records, total, charts) = state
+        .inner
+        .store
+        .call(move |s| {
+            if let Some(id) = before {
+                s.session(id)?;
+            }
+            let records = s.history_page(limit, before)?;
+            let points = s.history_points()?;
+            let charts = rating_series(&points, CHART_SESSIONS);
+            Ok((records, points.len(), charts))
+        })
+        .await?
+        .map_err(|e| match e {
+            StoreError::NoSuchSession(id) => ApiError::not_found(format!(
+                "no session with id {id} to page from (`before`): start again without it"
+            )),
+            e => ApiError::from(e),
+        })?;
     let live_ids: Vec<i64> = state
         .inner
         .live
         .lock()
         .map(|m| m.keys().copied().collect())
         .unwrap_or_default();
+    let next = (records.len() == limit)
+        .then(|| records.last().map(|r| r.id.0))
+        .flatten();
     let sessions: Vec<Value> = records
         .into_iter()
         .map(|r| {
@@ -270,7 +319,12 @@ async fn history(State(state): State<AppState>) -> ApiResult<Json<Value>> {
             v
         })
         .collect();
-    Ok(Json(json!({ "sessions": sessions })))
+    Ok(Json(json!({
+        "sessions": sessions,
+        "total": total,
+        "next": next,
+        "charts": charts,
+    })))
 }
 
 async fn list_injuries(State(state): State<AppState>) -> ApiResult<Json<Value>> {

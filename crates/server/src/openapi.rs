@@ -70,8 +70,21 @@ pub(crate) fn document() -> Value {
                 "responses": with_errors(json!({"101": {"description": "Switching protocols"}}), &["400", "403", "404"])
             }},
             "/api/history": {"get": {
-                "summary": "Every session, newest first, with ratings before and after.",
-                "responses": with_errors(ok_json("200", "History", json!({"type": "object", "properties": {"sessions": {"type": "array", "items": obj.clone()}}})), &["500"])
+                "summary": "A page of the history, newest first, with ratings before and after; `total` counts every session, `next` is the `before` of the next page (null on the last), `charts` holds each rating's most recent 60 sessions, oldest first.",
+                "parameters": [
+                    {"name": "limit", "in": "query", "required": false, "description": "Sessions in the page, 1 to 500 (default 50).", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
+                    {"name": "before", "in": "query", "required": false, "description": "The page after this session id (the previous page's `next`).", "schema": {"type": "integer"}}
+                ],
+                "responses": with_errors(ok_json("200", "History", json!({"type": "object", "properties": {
+                    "sessions": {"type": "array", "items": obj.clone()},
+                    "total": {"type": "integer"},
+                    "next": {"type": "integer", "nullable": true},
+                    "charts": {"type": "array", "items": {"type": "object", "properties": {
+                        "id": {"type": "string"},
+                        "sessions": {"type": "integer"},
+                        "points": {"type": "array", "items": {"type": "object", "properties": {"at": {"type": "integer"}, "before": {"type": "integer", "nullable": true}, "after": {"type": "integer", "nullable": true}}}}
+                    }}}
+                }})), &["400", "404", "500"])
             }},
             "/api/injuries": {
                 "get": {

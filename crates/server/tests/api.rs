@@ -467,3 +467,81 @@ async fn no_bad_input_gets_a_server_error() {
         );
     }
 }
+
+#[tokio::test]
+async fn history_comes_in_pages_that_follow_each_other() {
+    let app = app(state());
+    post_json(&app, "/api/injuries", r#"{"area":"upper-back"}"#).await;
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        let r = post_json(&app, "/api/sessions", r#"{"protocol":"upper-back"}"#).await;
+        ids.push(r.json["id"].as_i64().unwrap());
+    }
+    // Refused by the injury log: each one ends as soon as it is created.
+    eventually(|| {
+        let app = app.clone();
+        async move {
+            let h = get(&app, "/api/history?limit=500").await;
+            let sessions = h.json["sessions"].as_array().unwrap().clone();
+            sessions
+                .iter()
+                .all(|s| !s["outcome"].is_null())
+                .then_some(())
+        }
+    })
+    .await;
+    let mut seen = Vec::new();
+    let mut uri = "/api/history?limit=2".to_owned();
+    let mut pages = 0;
+    loop {
+        let h = get(&app, &uri).await;
+        assert_eq!(h.status, StatusCode::OK, "{}", h.text);
+        assert_eq!(h.json["total"], 5);
+        assert!(h.json["charts"].is_array());
+        let page = h.json["sessions"].as_array().unwrap();
+        assert!(page.len() <= 2);
+        seen.extend(page.iter().map(|s| s["id"].as_i64().unwrap()));
+        pages += 1;
+        match h.json["next"].as_i64() {
+            Some(next) => uri = format!("/api/history?limit=2&before={next}"),
+            None => break,
+        }
+    }
+    ids.reverse();
+    assert_eq!(seen, ids, "newest first, each session once");
+    assert_eq!(pages, 3);
+    assert_eq!(
+        get(&app, "/api/history").await.json["sessions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5,
+        "the default page holds them all"
+    );
+
+    assert_error(
+        &get(&app, "/api/history?limit=0").await,
+        StatusCode::BAD_REQUEST,
+        "limit must be between 1 and 500",
+    );
+    assert_error(
+        &get(&app, "/api/history?limit=501").await,
+        StatusCode::BAD_REQUEST,
+        "limit must be between 1 and 500",
+    );
+    assert_error(
+        &get(&app, "/api/history?limit=ten").await,
+        StatusCode::BAD_REQUEST,
+        "limit",
+    );
+    assert_error(
+        &get(&app, "/api/history?page=2").await,
+        StatusCode::BAD_REQUEST,
+        "page",
+    );
+    assert_error(
+        &get(&app, "/api/history?before=4242").await,
+        StatusCode::NOT_FOUND,
+        "no session with id 4242 to page from",
+    );
+}
