@@ -1,6 +1,6 @@
 //! `rollcoach-load history`: ten years of daily sessions, then how long
-//! `rollcoach history` and `GET /api/history` take, and the database's size
-//! per session.
+//! `rollcoach history` and `GET /api/history` (its first page, and every
+//! page) take, and the database's size per session.
 //!
 //! The sessions are driven through the real engine (screening, ratings,
 //! setup, every phase, ratings after) with each input in the event log, as
@@ -214,7 +214,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let text = cli(&[])?;
     let all_json = cli(&["--json", "--limit", &args.days.to_string()])?;
 
-    // GET /api/history on a running server: the whole list, as the page asks for it.
+    // GET /api/history on a running server: the first page, as the history
+    // page asks for it, then every session in pages of 500.
     let server = Server::spawn(&ServeOptions {
         bin: &bin,
         db: &db,
@@ -225,28 +226,50 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let (api, body_len) = rt.block_on(async {
+    let days = args.days as usize;
+    let (api, body_len, all_pages) = rt.block_on(async {
         let mut conn = crate::http::Conn::connect(server.addr).await?;
-        let mut v = Vec::new();
+        let mut get = async |path: &str| -> anyhow::Result<(serde_json::Value, usize)> {
+            let resp = conn.request("GET", path, None).await?;
+            if resp.status != 200 {
+                bail!("GET {path} answered {}: {}", resp.status, resp.body);
+            }
+            Ok((serde_json::from_str(&resp.body)?, resp.body.len()))
+        };
+        let (mut first, mut every) = (Vec::new(), Vec::new());
         let mut len = 0;
         for _ in 0..args.runs {
             let t = Instant::now();
-            let resp = conn.request("GET", "/api/history", None).await?;
-            v.push(ms(t.elapsed()));
-            if resp.status != 200 {
-                bail!("GET /api/history answered {}", resp.status);
-            }
-            let doc: serde_json::Value = serde_json::from_str(&resp.body)?;
+            let (doc, body) = get("/api/history").await?;
+            first.push(ms(t.elapsed()));
             let n = doc["sessions"].as_array().map_or(0, Vec::len);
-            if n != args.days as usize {
+            if n != days.min(50) || doc["total"] != days {
                 bail!(
-                    "GET /api/history listed {n} sessions, expected {}",
-                    args.days
+                    "GET /api/history listed {n} of {}, expected {} of {days}",
+                    doc["total"],
+                    days.min(50)
                 );
             }
-            len = resp.body.len();
+            len = body;
         }
-        anyhow::Ok((v, len))
+        for _ in 0..args.runs.min(5) {
+            let t = Instant::now();
+            let mut seen = 0;
+            let mut path = "/api/history?limit=500".to_owned();
+            loop {
+                let (doc, _) = get(&path).await?;
+                seen += doc["sessions"].as_array().map_or(0, Vec::len);
+                match doc["next"].as_i64() {
+                    Some(next) => path = format!("/api/history?limit=500&before={next}"),
+                    None => break,
+                }
+            }
+            every.push(ms(t.elapsed()));
+            if seen != days {
+                bail!("the pages of GET /api/history listed {seen} sessions, expected {days}");
+            }
+        }
+        anyhow::Ok((first, len, every))
     })?;
     drop(server);
 
@@ -269,8 +292,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         stats::line(&all_json)
     );
     println!(
-        "  GET /api/history, {body_len} B (ms): {}",
+        "  GET /api/history (first page, 50 sessions, {body_len} B) (ms): {}",
         stats::line(&api)
+    );
+    println!(
+        "  GET /api/history?limit=500, every page (ms): {}",
+        stats::line(&all_pages)
     );
     if args.json {
         let summary = |v: &[f64]| Summary::of(v).map(Summary::to_json);
@@ -280,6 +307,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 "days": args.days, "events": events, "db_bytes": bytes, "bytes_per_session": per,
                 "cli_history_ms": summary(&text), "cli_history_json_ms": summary(&all_json),
                 "api_history_ms": summary(&api), "api_body_bytes": body_len,
+                "api_history_all_pages_ms": summary(&all_pages),
             }))?
         );
     }

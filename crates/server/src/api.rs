@@ -284,6 +284,11 @@ async fn history(
                 s.session(id)?;
             }
             let records = s.history_page(limit, before)?;
+            // The charts come with the first page; later pages only count.
+            if before.is_some() {
+                let total = usize::try_from(s.session_count()?).unwrap_or(usize::MAX);
+                return Ok((records, total, Vec::new()));
+            }
             let points = s.history_points()?;
             let charts = rating_series(&points, CHART_SESSIONS);
             Ok((records, points.len(), charts))

@@ -70,7 +70,7 @@ pub(crate) fn document() -> Value {
                 "responses": with_errors(json!({"101": {"description": "Switching protocols"}}), &["400", "403", "404"])
             }},
             "/api/history": {"get": {
-                "summary": "A page of the history, newest first, with ratings before and after; `total` counts every session, `next` is the `before` of the next page (null on the last), `charts` holds each rating's most recent 60 sessions, oldest first.",
+                "summary": "A page of the history, newest first, with ratings before and after; `total` counts every session, `next` is the `before` of the next page (null on the last), `charts` holds each rating's most recent 60 sessions, oldest first (on the first page; empty on the others).",
                 "parameters": [
                     {"name": "limit", "in": "query", "required": false, "description": "Sessions in the page, 1 to 500 (default 50).", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
                     {"name": "before", "in": "query", "required": false, "description": "The page after this session id (the previous page's `next`).", "schema": {"type": "integer"}}

@@ -10,7 +10,7 @@ use std::time::Duration;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use rollcoach_engine::{Facts, Input, Options, Output, Prompt, Session, Time};
 use rollcoach_protocol::{Answer, Protocol};
-use rollcoach_store::{NewSession, Store};
+use rollcoach_store::{NewSession, Store, rating_series, summarize};
 
 const T0: Time = Time(1_795_597_200_000);
 
@@ -116,6 +116,20 @@ fn benches(c: &mut Criterion) {
     }
     c.bench_function("history(None) of 1,000 sessions", |b| {
         b.iter(|| black_box(big.history(None).unwrap().len()))
+    });
+    c.bench_function("history_points() of 1,000 sessions", |b| {
+        b.iter(|| black_box(big.history_points().unwrap().len()))
+    });
+    c.bench_function("history_page(20, None) of 1,000 sessions", |b| {
+        b.iter(|| black_box(big.history_page(20, None).unwrap().len()))
+    });
+    let points = big.history_points().unwrap();
+    let tz = jiff::tz::TimeZone::UTC;
+    c.bench_function("summarize + rating_series(40) of 1,000 points", |b| {
+        b.iter(|| {
+            let s = summarize(&points, T0.plus_ms(1000 * 86_400_000), &tz);
+            black_box((s, rating_series(&points, 40)))
+        })
     });
     c.bench_function("export() of 1,000 sessions with event logs", |b| {
         b.iter(|| black_box(big.export(T0).unwrap().sessions.len()))

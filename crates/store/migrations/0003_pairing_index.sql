@@ -1,4 +1,5 @@
--- rollcoach store, schema version 3.
+-- rollcoach store, schema version 3: two indexes for lookups that read
+-- rows they did not need.
 -- The last-pairing lookup (`Store::last_pairing`, run before every session
 -- starts) walked back through sessions_by_protocol past every session whose
 -- pairing is not known yet: a live session gets its pairing when it ends, so
@@ -12,3 +13,9 @@ CREATE INDEX sessions_with_pairing ON sessions (protocol_id, started_at, id)
 -- That lookup was the only reader of this one; dropping it also saves a
 -- write per session.
 DROP INDEX sessions_by_protocol;
+
+-- History summaries read every session's start and outcome
+-- (`Store::history_points`): with the outcome in the start index they read
+-- the index alone instead of every session row (~1 KB each).
+CREATE INDEX sessions_by_start_outcome ON sessions (started_at, id, outcome);
+DROP INDEX sessions_by_start;

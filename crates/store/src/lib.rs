@@ -129,6 +129,13 @@ const LAST_PAIRING_SQL: &str = "SELECT pairing FROM sessions
      WHERE protocol_id = ?1 AND pairing IS NOT NULL
      ORDER BY started_at DESC, id DESC LIMIT 1";
 
+/// Every session's start and whether it counts, newest first; served by the
+/// covering index `sessions_by_start_outcome` (schema 3), so no session row
+/// is read.
+const HISTORY_POINTS_SQL: &str =
+    "SELECT id, started_at, outcome IS NULL OR outcome <> 'refused' FROM sessions
+     ORDER BY started_at DESC, id DESC";
+
 /// The newest schema version this rollcoach knows (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
@@ -641,10 +648,7 @@ impl Store {
     pub fn history_points(&self) -> Result<Vec<HistoryPoint>> {
         let mut stmt = self
             .conn
-            .prepare_cached(
-                "SELECT id, started_at, outcome IS NULL OR outcome <> 'refused' FROM sessions
-                 ORDER BY started_at DESC, id DESC",
-            )
+            .prepare_cached(HISTORY_POINTS_SQL)
             .map_err(self.err())?;
         let mut points = Vec::new();
         let mut index = HashMap::new();
@@ -667,29 +671,32 @@ impl Store {
                 ratings: Vec::new(),
             });
         }
+        // One row per session and rating, before and after side by side,
+        // grouped in the table's key order (no sort): ten years hold ~7,000.
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT session_id, rating_id, moment, value FROM ratings
-                 ORDER BY session_id, rating_id",
+                "SELECT session_id, rating_id,
+                        max(CASE moment WHEN 'before' THEN value END),
+                        max(CASE moment WHEN 'after' THEN value END)
+                   FROM ratings GROUP BY session_id, rating_id",
             )
             .map_err(self.err())?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, u8>(3)?,
-                ))
-            })
-            .map_err(self.err())?;
-        for row in rows {
-            let (session, id, moment, value) = row.map_err(self.err())?;
+        let mut rows = stmt.query([]).map_err(self.err())?;
+        while let Some(r) = rows.next().map_err(self.err())? {
+            let session: i64 = r.get(0).map_err(self.err())?;
             let Some(point) = index.get(&session).and_then(|&i| points.get_mut(i)) else {
                 continue;
             };
-            add_rating(&mut point.ratings, id, &moment, value);
+            let id = r
+                .get_ref(1)
+                .and_then(|v| v.as_str().map_err(rusqlite::Error::from))
+                .map_err(self.err())?;
+            point.ratings.push(RatingResult {
+                id: id.to_owned(),
+                before: r.get(2).map_err(self.err())?,
+                after: r.get(3).map_err(self.err())?,
+            });
         }
         Ok(points)
     }

@@ -519,19 +519,32 @@ fn facts_hold_the_uncleared_injuries_of_the_area_and_the_last_pairing() {
     assert_eq!(store.last_pairing("another-protocol").unwrap(), None);
 }
 
+/// SQLite's plan for `sql`, one line per step.
+fn query_plan(store: &Store, sql: &str, params: impl rusqlite::Params) -> Vec<String> {
+    store
+        .conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .unwrap()
+        .query_map(params, |r| r.get::<_, String>(3))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn history_points_read_an_index_and_no_session_row() {
+    let store = Store::open_in_memory().unwrap();
+    assert_eq!(
+        query_plan(&store, HISTORY_POINTS_SQL, []),
+        vec!["SCAN sessions USING COVERING INDEX sessions_by_start_outcome"]
+    );
+}
+
 #[test]
 fn the_last_pairing_reads_only_sessions_that_have_one() {
     let store = Store::open_in_memory().unwrap();
-    let plan: Vec<String> = store
-        .conn
-        .prepare(&format!("EXPLAIN QUERY PLAN {LAST_PAIRING_SQL}"))
-        .unwrap()
-        .query_map(["upper-back"], |r| r.get::<_, String>(3))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
     assert_eq!(
-        plan,
+        query_plan(&store, LAST_PAIRING_SQL, ["upper-back"]),
         vec!["SEARCH sessions USING INDEX sessions_with_pairing (protocol_id=?)"],
         "a live session (no pairing yet) must not be read on the way to the last pairing"
     );
