@@ -27,7 +27,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, TryRecvError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rollcoach_store::Store;
 use tokio::sync::oneshot;
@@ -45,6 +45,9 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 /// Past this many WAL pages (16 MB at 4 KiB) the store thread finishes a
 /// checkpoint so that the WAL restarts.
 const WAL_RESTART_PAGES: i64 = 4_096;
+/// How long the store thread waits for a moment when no call is queued
+/// before it finishes a checkpoint anyway.
+const FINISH_WITHIN: Duration = Duration::from_secs(1);
 /// Past this many pages (64 MB) the restart has not happened (another
 /// process holds an old snapshot, say): the checkpointer truncates the WAL,
 /// holding up the writer while it waits for it.
@@ -68,6 +71,7 @@ impl StoreHandle {
                 // Dropped when this thread ends: tells the checkpointer to finish.
                 let _checkpointer = checkpointer;
                 let mut next = None;
+                let mut asked_at: Option<Instant> = None;
                 loop {
                     let first = match next.take() {
                         Some(job) => job,
@@ -94,13 +98,20 @@ impl StoreHandle {
                     // checkpoint never delays an answer. A failure is
                     // retried when the checkpointer asks again.
                     if finish.load(Ordering::Relaxed) {
-                        match rx.try_recv() {
-                            Ok(job) => next = Some(job),
-                            Err(TryRecvError::Empty) => {
-                                finish.store(false, Ordering::Relaxed);
-                                let _ = store.checkpoint();
+                        let asked = *asked_at.get_or_insert_with(Instant::now);
+                        let waiting = match rx.try_recv() {
+                            Ok(job) => {
+                                next = Some(job);
+                                true
                             }
+                            Err(TryRecvError::Empty) => false,
                             Err(TryRecvError::Disconnected) => break,
+                        };
+                        // Never busy for this long: finish anyway.
+                        if !waiting || asked.elapsed() > FINISH_WITHIN {
+                            let _ = store.checkpoint();
+                            asked_at = None;
+                            finish.store(false, Ordering::Relaxed);
                         }
                     }
                 }
@@ -163,6 +174,14 @@ fn spawn_checkpointer(
                     stopped.recv_timeout(CHECKPOINT_EVERY),
                     Err(RecvTimeoutError::Disconnected)
                 );
+                // While the store thread has not yet finished the last one,
+                // a checkpoint here would sync the WAL under its feet.
+                if finish.load(Ordering::Relaxed) {
+                    if done {
+                        break;
+                    }
+                    continue;
+                }
                 // A failed checkpoint is retried next time; the WAL keeps
                 // everything meanwhile.
                 match second.checkpoint() {
