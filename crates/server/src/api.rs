@@ -231,7 +231,7 @@ async fn get_session(
     let record = state
         .inner
         .store
-        .call(move |s| s.session(SessionId(id)))
+        .read(move |s| s.session(SessionId(id)))
         .await?
         .map_err(|e| match e {
             rollcoach_store::StoreError::NoSuchSession(_) => {
@@ -279,7 +279,7 @@ async fn history(
     let (records, total, charts) = state
         .inner
         .store
-        .call(move |s| {
+        .read(move |s| {
             if let Some(id) = before {
                 s.session(id)?;
             }
@@ -414,7 +414,7 @@ async fn clear_injury(
 }
 
 async fn export(State(state): State<AppState>) -> ApiResult<Response> {
-    let doc = stored(state.inner.store.call(|s| s.export(wall_now())).await)?;
+    let doc = stored(state.inner.store.read(|s| s.export(wall_now())).await)?;
     let mut resp = Json(doc).into_response();
     resp.headers_mut().insert(
         axum::http::header::CONTENT_DISPOSITION,

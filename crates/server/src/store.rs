@@ -7,6 +7,10 @@
 //! pay one commit per batch instead of one each, and an input is still in the
 //! log before its caller applies it.
 //!
+//! Reads that may take long (history, export) go to a third connection on a
+//! thread of its own ([`StoreHandle::read`]), so they never wait in front of
+//! a logged input either.
+//!
 //! Checkpoints: SQLite's automatic ones would sync the WAL and the database
 //! on the logging path, so a second connection on a thread of its own copies
 //! the WAL back (`PASSIVE`, never waiting for the writer). Under sustained
@@ -53,10 +57,14 @@ const FINISH_WITHIN: Duration = Duration::from_secs(1);
 /// holding up the writer while it waits for it.
 const WAL_PAGES_LIMIT: i64 = 16_384;
 
-/// A handle to the store thread.
+/// A read-only call, run on the reader thread.
+type ReadJob = Box<dyn FnOnce(&Store) + Send>;
+
+/// A handle to the store thread (and, for a store in a file, the reader).
 #[derive(Clone)]
 pub(crate) struct StoreHandle {
     tx: mpsc::Sender<Job>,
+    reader: Option<mpsc::Sender<ReadJob>>,
 }
 
 impl StoreHandle {
@@ -64,6 +72,7 @@ impl StoreHandle {
     pub(crate) fn spawn(mut store: Store) -> std::io::Result<StoreHandle> {
         let finish = Arc::new(AtomicBool::new(false));
         let checkpointer = spawn_checkpointer(&store, Arc::clone(&finish))?;
+        let reader = spawn_reader(&store)?;
         let (tx, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("rollcoach-store".into())
@@ -116,7 +125,30 @@ impl StoreHandle {
                     }
                 }
             })?;
-        Ok(StoreHandle { tx })
+        Ok(StoreHandle { tx, reader })
+    }
+
+    /// Runs `f`, which only reads, on the reader thread: a long read (ten
+    /// years of history, an export) never holds up the inputs that live
+    /// sessions log. It sees everything committed before it starts, which
+    /// includes every [`StoreHandle::call`] that has answered. A store in
+    /// memory has no second connection: `f` runs on the store thread.
+    pub(crate) async fn read<R, F>(&self, f: F) -> Result<R, ApiError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Store) -> R + Send + 'static,
+    {
+        let Some(reader) = &self.reader else {
+            return self.call(move |store: &mut Store| f(store)).await;
+        };
+        let (tx, rx) = oneshot::channel();
+        reader
+            .send(Box::new(move |store: &Store| {
+                let _ = tx.send(f(store));
+            }))
+            .map_err(|_| ApiError::internal("the store's reader thread has stopped"))?;
+        rx.await
+            .map_err(|_| ApiError::internal("the store's reader thread failed during a call"))
     }
 
     /// Runs `f` on the store thread and returns its result once what it
@@ -143,6 +175,26 @@ impl StoreHandle {
             Err(_) => Err(ApiError::internal("the store thread failed during a call")),
         }
     }
+}
+
+/// For a store in a file: a second connection on a thread of its own that
+/// serves [`StoreHandle::read`] until every handle is gone.
+fn spawn_reader(store: &Store) -> std::io::Result<Option<mpsc::Sender<ReadJob>>> {
+    if store.path().as_os_str() == ":memory:" {
+        return Ok(None);
+    }
+    let Ok(reader) = Store::open(store.path()) else {
+        return Ok(None);
+    };
+    let (tx, rx) = mpsc::channel::<ReadJob>();
+    std::thread::Builder::new()
+        .name("rollcoach-read".into())
+        .spawn(move || {
+            while let Ok(job) = rx.recv() {
+                job(&reader);
+            }
+        })?;
+    Ok(Some(tx))
 }
 
 /// For a store in a file: turns its automatic checkpoints off and starts a

@@ -470,7 +470,23 @@ async fn no_bad_input_gets_a_server_error() {
 
 #[tokio::test]
 async fn history_comes_in_pages_that_follow_each_other() {
-    let app = app(state());
+    history_pages(state()).await;
+}
+
+/// With a database file, history and export are read by a second connection
+/// on its own thread: they still see every session the moment it is recorded.
+#[tokio::test]
+async fn history_pages_from_a_database_file_come_from_the_reader() {
+    let dir = tempfile::tempdir().unwrap();
+    history_pages(state_at(&dir.path().join("r.db"), Default::default())).await;
+    let app = app(state_at(&dir.path().join("r.db"), Default::default()));
+    let doc = get(&app, "/api/export").await;
+    assert_eq!(doc.status, StatusCode::OK, "{}", doc.text);
+    assert_eq!(doc.json["sessions"].as_array().unwrap().len(), 5);
+}
+
+async fn history_pages(state: rollcoach_server::AppState) {
+    let app = app(state);
     post_json(&app, "/api/injuries", r#"{"area":"upper-back"}"#).await;
     let mut ids = Vec::new();
     for _ in 0..5 {
