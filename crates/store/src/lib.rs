@@ -651,7 +651,6 @@ impl Store {
             .prepare_cached(HISTORY_POINTS_SQL)
             .map_err(self.err())?;
         let mut points = Vec::new();
-        let mut index = HashMap::new();
         let rows = stmt
             .query_map([], |r| {
                 Ok((
@@ -663,7 +662,6 @@ impl Store {
             .map_err(self.err())?;
         for row in rows {
             let (id, started_at, counts) = row.map_err(self.err())?;
-            index.insert(id, points.len());
             points.push(HistoryPoint {
                 id: SessionId(id),
                 started_at: Time(u64::try_from(started_at).unwrap_or(0)),
@@ -671,32 +669,51 @@ impl Store {
                 ratings: Vec::new(),
             });
         }
-        // One row per session and rating, before and after side by side,
-        // grouped in the table's key order (no sort): ten years hold ~7,000.
+        // In the table's key order (session, rating id), read in place: ten
+        // years hold ~14,000 rows. (Grouping before and after into one row
+        // in SQL took four times as long.)
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT session_id, rating_id,
-                        max(CASE moment WHEN 'before' THEN value END),
-                        max(CASE moment WHEN 'after' THEN value END)
-                   FROM ratings GROUP BY session_id, rating_id",
+                "SELECT session_id, rating_id, moment = 'before', value FROM ratings
+                 ORDER BY session_id, rating_id",
             )
             .map_err(self.err())?;
+        // The points by session id, to walk alongside the rows (no hashing).
+        let mut by_id: Vec<(i64, usize)> = points.iter().map(|p| p.id.0).zip(0..).collect();
+        by_id.sort_unstable();
+        let mut next = by_id.iter().peekable();
         let mut rows = stmt.query([]).map_err(self.err())?;
         while let Some(r) = rows.next().map_err(self.err())? {
             let session: i64 = r.get(0).map_err(self.err())?;
-            let Some(point) = index.get(&session).and_then(|&i| points.get_mut(i)) else {
+            while next.next_if(|(id, _)| *id < session).is_some() {}
+            let Some(point) = next
+                .peek()
+                .filter(|(id, _)| *id == session)
+                .and_then(|&&(_, i)| points.get_mut(i))
+            else {
                 continue;
             };
             let id = r
                 .get_ref(1)
                 .and_then(|v| v.as_str().map_err(rusqlite::Error::from))
                 .map_err(self.err())?;
-            point.ratings.push(RatingResult {
-                id: id.to_owned(),
-                before: r.get(2).map_err(self.err())?,
-                after: r.get(3).map_err(self.err())?,
-            });
+            let before: bool = r.get(2).map_err(self.err())?;
+            let value: u8 = r.get(3).map_err(self.err())?;
+            if point.ratings.last().is_none_or(|x| x.id != id) {
+                point.ratings.push(RatingResult {
+                    id: id.to_owned(),
+                    before: None,
+                    after: None,
+                });
+            }
+            if let Some(entry) = point.ratings.last_mut() {
+                *(if before {
+                    &mut entry.before
+                } else {
+                    &mut entry.after
+                }) = Some(value);
+            }
         }
         Ok(points)
     }
