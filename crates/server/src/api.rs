@@ -267,7 +267,7 @@ struct HistoryQuery {
 async fn history(
     State(state): State<AppState>,
     query: Result<Query<HistoryQuery>, QueryRejection>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<HistoryPage>> {
     let Query(query) = query?;
     let limit = query.limit.unwrap_or(HISTORY_PAGE);
     if !(1..=HISTORY_PAGE_MAX).contains(&limit) {
@@ -309,27 +309,39 @@ async fn history(
     let next = (records.len() == limit)
         .then(|| records.last().map(|r| r.id.0))
         .flatten();
-    let sessions: Vec<Value> = records
+    let sessions = records
         .into_iter()
-        .map(|r| {
-            let live = live_ids.contains(&r.id.0) && r.outcome.is_none();
-            let mut v = serde_json::to_value(&r).unwrap_or(Value::Null);
-            if let Value::Object(map) = &mut v {
-                map.insert("live".into(), Value::Bool(live));
-                map.insert(
-                    "duration_ms".into(),
-                    r.duration_ms().map_or(Value::Null, Value::from),
-                );
-            }
-            v
+        .map(|record| HistoryItem {
+            live: live_ids.contains(&record.id.0) && record.outcome.is_none(),
+            duration_ms: record.duration_ms(),
+            record,
         })
         .collect();
-    Ok(Json(json!({
-        "sessions": sessions,
-        "total": total,
-        "next": next,
-        "charts": charts,
-    })))
+    Ok(Json(HistoryPage {
+        sessions,
+        total,
+        next,
+        charts,
+    }))
+}
+
+/// `GET /api/history`'s answer, serialized straight to JSON.
+#[derive(Serialize)]
+struct HistoryPage {
+    sessions: Vec<HistoryItem>,
+    total: usize,
+    next: Option<i64>,
+    charts: Vec<rollcoach_store::RatingSeries>,
+}
+
+/// One session of a history page: its record, whether it is live here, and
+/// how long it took.
+#[derive(Serialize)]
+struct HistoryItem {
+    #[serde(flatten)]
+    record: rollcoach_store::SessionRecord,
+    live: bool,
+    duration_ms: Option<u64>,
 }
 
 async fn list_injuries(State(state): State<AppState>) -> ApiResult<Json<Value>> {
