@@ -566,6 +566,27 @@ fn the_last_pairing_reads_only_sessions_that_have_one() {
     assert_eq!(store.last_pairing(&p.id).unwrap(), Some(pairing));
 }
 
+/// A writer without automatic checkpoints and a second connection to
+/// checkpoint it, as a server has.
+fn writer_and_checkpointer(path: &std::path::Path) -> (Store, Store) {
+    let writer = Store::open(path).unwrap();
+    writer.disable_auto_checkpoint().unwrap();
+    (writer, Store::open(path).unwrap())
+}
+
+/// Begins a session of the built-in protocol with default options and no
+/// facts, and records nothing else.
+fn begin_bare(store: &Store, start: Time) -> SessionId {
+    store
+        .begin_session(&NewSession {
+            protocol: &protocol(),
+            options: &Options::default(),
+            facts: &Facts::default(),
+            started_at: start,
+        })
+        .unwrap()
+}
+
 /// A server's writer and checkpointer: the WAL keeps growing while every
 /// passive checkpoint runs during a write transaction, and restarts once the
 /// writer itself checkpoints between two of them (what the server's store
@@ -573,19 +594,8 @@ fn the_last_pairing_reads_only_sessions_that_have_one() {
 #[test]
 fn the_wal_restarts_once_the_writer_finishes_a_checkpoint_between_transactions() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("wal.db");
-    let mut writer = Store::open(&path).unwrap();
-    writer.disable_auto_checkpoint().unwrap();
-    let checkpointer = Store::open(&path).unwrap();
-    let p = protocol();
-    let id = writer
-        .begin_session(&NewSession {
-            protocol: &p,
-            options: &Options::default(),
-            facts: &Facts::default(),
-            started_at: T0,
-        })
-        .unwrap();
+    let (mut writer, checkpointer) = writer_and_checkpointer(&dir.path().join("wal.db"));
+    let id = begin_bare(&writer, T0);
     let mut seq = 0u32;
     // One batch of 50 inputs, with a passive checkpoint by the other
     // connection in the middle of it, as happens under sustained load.
@@ -1218,19 +1228,8 @@ fn a_batch_commits_its_writes_together_and_a_failed_write_leaves_the_others() {
 #[test]
 fn a_checkpoint_from_another_connection_empties_the_wal_of_a_store_without_auto_checkpoints() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("ckpt.db");
-    let store = Store::open(&path).unwrap();
-    store.disable_auto_checkpoint().unwrap();
-    let checkpointer = Store::open(&path).unwrap();
-    let p = protocol();
-    let id = store
-        .begin_session(&NewSession {
-            protocol: &p,
-            options: &Options::default(),
-            facts: &Facts::default(),
-            started_at: T0,
-        })
-        .unwrap();
+    let (store, checkpointer) = writer_and_checkpointer(&dir.path().join("ckpt.db"));
+    let id = begin_bare(&store, T0);
     for seq in 0..50 {
         store.append_event(id, seq, 0, &Input::Noise).unwrap();
     }
