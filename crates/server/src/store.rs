@@ -23,10 +23,10 @@
 //! frames the checkpointer missed, and the next commit restarts the WAL. The
 //! checkpointer first syncs the database file itself, so what the store
 //! thread syncs is only what it copied. That costs the writer a millisecond
-//! or two once per 16 MB of log (a truncating
-//! checkpoint, which waits for the writer and then copies what accumulated
-//! meanwhile, held it up for ~100 ms, BENCHMARKS.md); it stays as the last
-//! resort past [`WAL_PAGES_LIMIT`].
+//! or two once per 16 MB of log. (A truncating checkpoint, which waits for
+//! the writer and then copies what accumulated meanwhile, held it up for
+//! ~100 ms, BENCHMARKS.md; it stays as the last resort past
+//! [`WAL_PAGES_LIMIT`].)
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
