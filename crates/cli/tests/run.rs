@@ -429,3 +429,88 @@ fn a_timed_answer_happens_at_its_time_and_untimed_ones_take_no_time() {
     let times: Vec<&str> = run.stdout.lines().map(|l| &l[..9]).collect();
     insta::assert_snapshot!(format!("{}\n{}", times.join(" "), run.tail(1)));
 }
+
+/// Polls `check` every 20 ms until it gives a value; fails after 30 s.
+fn wait_for<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// The full-screen session in a real terminal (`script` gives it a pty),
+/// sent SIGTERM while rolling: it restores the terminal, records the session
+/// as interrupted with its reps, and says so.
+#[test]
+fn a_signal_mid_session_restores_the_terminal_and_records_the_session() {
+    let env = TestEnv::new();
+    let rollcoach = format!(
+        "{} --db {} run upper-back --reason soreness --voice off",
+        env!("CARGO_BIN_EXE_rollcoach"),
+        env.db().display()
+    );
+    let mut script = Command::new("script")
+        .args(["-qec", &rollcoach, "/dev/null"])
+        .env("TERM", "xterm")
+        .env("ROLLCOACH_PROTOCOLS", env.dir.path().join("protocols"))
+        .env_remove("ROLLCOACH_DB")
+        .env_remove("ROLLCOACH_NOW")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("`script` (util-linux) runs the session in a pseudo-terminal");
+    let mut keys = script.stdin.take().unwrap();
+    // The session row exists once the screen is up, in raw mode.
+    let live = |env: &TestEnv| -> Option<(i64, u32, usize)> {
+        let store = Store::open(env.db()).ok()?;
+        let s = store.unfinished().ok()?.into_iter().next()?;
+        let events = store.events(s.id).ok()?.len();
+        Some((s.id.0, s.owner_pid?, events))
+    };
+    let (_, pid, _) = wait_for("the session to start", || live(&env));
+    // Screening (three no), the soreness rating before, four setup steps.
+    keys.write_all(b"nnn").unwrap();
+    keys.flush().unwrap();
+    wait_for("the screening answers", || live(&env).filter(|l| l.2 >= 3));
+    keys.write_all(b"5").unwrap();
+    keys.flush().unwrap();
+    wait_for("the rating", || live(&env).filter(|l| l.2 >= 4));
+    keys.write_all(b"\r\r\r\r").unwrap();
+    keys.flush().unwrap();
+    // Rolling: the first phase change after the last "ready" is logged.
+    wait_for("a phase change", || live(&env).filter(|l| l.2 >= 9));
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    drop(keys);
+    let out = script.wait_with_output().unwrap();
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        screen.contains("\u{1b}[?1049l"),
+        "the alternate screen is left"
+    );
+    assert!(
+        screen.contains("Interrupted by a signal: the session is recorded as interrupted after"),
+        "{}",
+        screen.chars().rev().take(400).collect::<String>()
+    );
+    let store = env.store();
+    let history = store.history(None).unwrap();
+    assert_eq!(history.len(), 1);
+    assert!(
+        matches!(history[0].outcome, Some(SessionOutcome::Interrupted)),
+        "{:?}",
+        history[0].outcome
+    );
+    assert!(store.unfinished().unwrap().is_empty());
+}

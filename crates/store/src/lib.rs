@@ -876,20 +876,26 @@ impl Store {
             if owner::alive(pid, started.as_deref()) {
                 continue;
             }
-            let session = SessionId(id);
-            let recovered = match self.recover_one(session) {
-                Ok(r) => r,
-                // A log that cannot be replayed (damaged, or from an engine
-                // with other rules) must not block every command: record the
-                // session as interrupted without a count, and say why.
-                Err(e @ (StoreError::Corrupt { .. } | StoreError::Replay { .. })) => {
-                    self.mark_unreplayable(session, &e.to_string())?
-                }
-                Err(e) => return Err(e),
-            };
-            out.extend(recovered);
+            out.extend(self.interrupt(SessionId(id))?);
         }
         Ok(out)
+    }
+
+    /// Ends a live session as [`Self::recover_interrupted`] does, whoever
+    /// drives it: for a driver that is asked to quit mid-session (a signal)
+    /// and records what happened before it goes. `None` if it had already
+    /// ended.
+    pub fn interrupt(&self, session: SessionId) -> Result<Option<Recovered>> {
+        match self.recover_one(session) {
+            Ok(r) => Ok(r),
+            // A log that cannot be replayed (damaged, or from an engine with
+            // other rules) must not block every command: record the session
+            // as interrupted without a count, and say why.
+            Err(e @ (StoreError::Corrupt { .. } | StoreError::Replay { .. })) => {
+                self.mark_unreplayable(session, &e.to_string())
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Replays one session and records its end; `None` if another process

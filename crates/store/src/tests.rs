@@ -566,6 +566,31 @@ fn the_last_pairing_reads_only_sessions_that_have_one() {
     assert_eq!(store.last_pairing(&p.id).unwrap(), Some(pairing));
 }
 
+#[test]
+fn a_driver_can_interrupt_its_own_live_session() {
+    let store = Store::open_in_memory().unwrap();
+    let (id, outcome) = drive(
+        &store,
+        T0,
+        Plan {
+            crash_at_phase: Some(5),
+            ..Plan::default()
+        },
+    );
+    assert_eq!(outcome, None, "still live");
+    assert!(
+        store.recover_interrupted().unwrap().is_empty(),
+        "its driver (this process) is alive"
+    );
+    let done = store.interrupt(id).unwrap().expect("it was live");
+    assert_eq!(done.outcome, SessionOutcome::Interrupted);
+    assert_eq!(
+        store.session(id).unwrap().outcome,
+        Some(SessionOutcome::Interrupted)
+    );
+    assert_eq!(store.interrupt(id).unwrap(), None, "already ended");
+}
+
 /// A writer without automatic checkpoints and a second connection to
 /// checkpoint it, as a server has.
 fn writer_and_checkpointer(path: &std::path::Path) -> (Store, Store) {

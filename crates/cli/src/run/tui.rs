@@ -6,6 +6,8 @@
 //! redraws about 30 times a second while the pacer moves.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -355,6 +357,23 @@ impl Drop for TerminalGuard {
     }
 }
 
+/// Signals that ask rollcoach to quit. The first sets the returned flag, so
+/// the screen can restore the terminal and record the session; a second one
+/// of them ends the process at once.
+fn quit_requests() -> anyhow::Result<Arc<AtomicBool>> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+    let flag = Arc::new(AtomicBool::new(false));
+    for signal in [SIGTERM, SIGHUP, SIGINT, SIGQUIT] {
+        signal_hook::flag::register_conditional_shutdown(signal, 1, Arc::clone(&flag))
+            .and_then(|_| signal_hook::flag::register(signal, Arc::clone(&flag)))
+            .context("could not watch for signals")?;
+    }
+    Ok(flag)
+}
+
+/// Longest wait for a key before the screen checks for a quit signal.
+const SIGNAL_CHECK: Duration = Duration::from_millis(250);
+
 /// Runs the full-screen session.
 pub fn run(setup: Setup) -> anyhow::Result<u8> {
     let Setup {
@@ -366,12 +385,21 @@ pub fn run(setup: Setup) -> anyhow::Result<u8> {
     } = setup;
     let store = crate::db::open_store(&global)?;
     let mut view = View::new(&protocol, options.reasons.is_empty());
+    let quit = quit_requests()?;
     let mut terminal = ratatui::try_init().context("could not set up the terminal")?;
-    let _guard = TerminalGuard;
+    let guard = TerminalGuard;
 
     // The reasons screen, before anything is recorded.
     while view.reasons.is_some() {
+        if quit.load(Ordering::Relaxed) {
+            drop(guard);
+            eprintln!("rollcoach: asked to quit before the session started; nothing was recorded");
+            return Ok(crate::exit::FAILURE);
+        }
         terminal.draw(|f| draw(f, &view, Time(0), 0))?;
+        if !event::poll(SIGNAL_CHECK)? {
+            continue;
+        }
         if let Event::Key(k) = event::read()? {
             match view.handle_key(k) {
                 Action::Cancel => return Ok(crate::exit::STOPPED),
@@ -388,12 +416,18 @@ pub fn run(setup: Setup) -> anyhow::Result<u8> {
     let session =
         Session::new(&protocol, options.clone(), facts.clone(), start).map_err(options_error)?;
     let log = StoreLog::begin(&store, &protocol, &options, &facts, start)?;
+    let session_id = log.id;
     let mut driver = Driver::new(session, log);
     let mut clock = Clock::new(start, speed);
     let voice = voice.map(Voice::start);
     let frame = Duration::from_millis(33);
 
+    let mut quit_asked = false;
     loop {
+        if quit.load(Ordering::Relaxed) {
+            quit_asked = true;
+            break;
+        }
         // Deadlines first, each at its own time.
         let now = clock.now();
         if clock.is_virtual()
@@ -424,8 +458,8 @@ pub fn run(setup: Setup) -> anyhow::Result<u8> {
 
         let timeout = match driver.session().next_deadline() {
             Some(d) if view.phase.is_some() => clock.wall_until(d).min(frame),
-            Some(d) => clock.wall_until(d).min(Duration::from_millis(250)),
-            None => Duration::from_millis(250),
+            Some(d) => clock.wall_until(d).min(SIGNAL_CHECK),
+            None => SIGNAL_CHECK,
         };
         if !event::poll(timeout)? {
             continue;
@@ -450,9 +484,20 @@ pub fn run(setup: Setup) -> anyhow::Result<u8> {
             _ => {}
         }
     }
-    drop(_guard);
+    drop(guard);
     if let Some(v) = voice {
         v.finish();
+    }
+    if quit_asked && !driver.ended() {
+        // Recorded now, from the log, as the next start would after a crash.
+        let done = store
+            .interrupt(session_id)
+            .context("could not record the interrupted session")?;
+        let reps = done
+            .map(|r| format!(" after {} of {} reps", r.reps_done, r.reps_target))
+            .unwrap_or_default();
+        println!("Interrupted by a signal: the session is recorded as interrupted{reps}.");
+        return Ok(crate::exit::FAILURE);
     }
     match driver.end() {
         Some(Output::End {
