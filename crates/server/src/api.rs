@@ -187,6 +187,7 @@ async fn create_session(
         store: state.inner.store.clone(),
         grace: state.inner.config.grace,
         linger: state.inner.config.linger,
+        abandon: state.inner.config.abandon,
         on_exit: Box::new(move || {
             if let Some(inner) = weak.upgrade()
                 && let Ok(mut live) = inner.live.lock()

@@ -59,6 +59,11 @@ pub struct Config {
     /// How long (real time) an ended session stays live for a page to
     /// reconnect and see the end.
     pub linger: Duration,
+    /// How long (real time) a session that has not ended may have no page
+    /// attached before the server records it as interrupted and lets it go
+    /// (a page closed during screening or setup, or left after the grace
+    /// pause). Without it such sessions would stay in memory until restart.
+    pub abandon: Duration,
     /// How often (real time) the server pings an attached page. A page that
     /// has sent nothing, not even a pong, for three of these is taken as gone
     /// (a locked phone can leave its connection open without a word).
@@ -73,6 +78,7 @@ impl Default for Config {
             speed: 1.0,
             grace: Duration::from_secs(20),
             linger: Duration::from_secs(60),
+            abandon: Duration::from_secs(30 * 60),
             heartbeat: Duration::from_secs(5),
             access: Access::Loopback,
         }

@@ -110,6 +110,7 @@ pub(crate) struct LiveParams {
     pub(crate) store: StoreHandle,
     pub(crate) grace: Duration,
     pub(crate) linger: Duration,
+    pub(crate) abandon: Duration,
     /// Called once, when the task ends, to take the session off the live map.
     pub(crate) on_exit: Box<dyn FnOnce() + Send>,
 }
@@ -127,6 +128,7 @@ struct Live {
     store: StoreHandle,
     grace: Duration,
     linger: Duration,
+    abandon: Duration,
     seq: u32,
     clients: Vec<Client>,
     next_client: u64,
@@ -152,6 +154,7 @@ pub(crate) fn spawn(params: LiveParams) -> LiveHandle {
         store: params.store,
         grace: params.grace,
         linger: params.linger,
+        abandon: params.abandon,
         seq: 0,
         clients: Vec::new(),
         next_client: 1,
@@ -204,6 +207,10 @@ impl Live {
             let linger_at = alone_at
                 .filter(|_| self.ended || self.broken.is_some())
                 .map(|t| t + self.linger);
+            // Not ended, and nobody has watched for a long time: left.
+            let abandon_at = alone_at
+                .filter(|_| !self.ended && self.broken.is_none())
+                .map(|t| t + self.abandon);
             tokio::select! {
                 biased;
                 cmd = rx.recv() => match cmd {
@@ -222,6 +229,7 @@ impl Live {
                     let _ = self.apply(Input::Pause, now).await;
                 }
                 () = sleep_until_opt(linger_at) => break,
+                () = sleep_until_opt(abandon_at) => self.abandoned().await,
             }
         }
     }
@@ -328,6 +336,30 @@ impl Live {
         self.session.handle(input, now).map_err(|e| e.to_string())?;
         self.drain().await;
         Ok(())
+    }
+
+    /// Nobody has watched the session for the abandon period: records it as
+    /// interrupted, as a crashed driver's session is, and stops taking
+    /// inputs; the task leaves after the linger period.
+    async fn abandoned(&mut self) {
+        let id = self.id;
+        let minutes = self.abandon.as_secs() / 60;
+        let recorded = self.store.call(move |s| s.interrupt(id)).await;
+        let why = match recorded {
+            Ok(Ok(_)) => format!(
+                "nobody attached to this session for {minutes} minutes: it is recorded as interrupted; start a new one"
+            ),
+            Ok(Err(e)) => {
+                format!("the session was left and could not be recorded as interrupted: {e}")
+            }
+            Err(e) => format!(
+                "the session was left and could not be recorded as interrupted: {}",
+                e.message
+            ),
+        };
+        self.ended = true;
+        self.broken = Some(why);
+        self.alone_since = Some(Instant::now());
     }
 
     /// The store failed: stop taking inputs, tell the pages.

@@ -389,3 +389,55 @@ async fn a_page_that_answers_pings_stays_attached() {
     assert_eq!(r.json["attached"], 1, "{}", r.json);
     assert_eq!(r.json["paused"], false);
 }
+
+#[tokio::test]
+async fn a_session_nobody_attaches_to_is_recorded_as_interrupted_and_let_go() {
+    let state = state_with(Config {
+        abandon: Duration::from_millis(150),
+        linger: Duration::from_millis(100),
+        ..fast(1.0)
+    });
+    let id = start(&state, r#"{"protocol":"upper-back"}"#).await;
+    // Still screening, nobody attached: after the abandon period it is
+    // recorded as interrupted...
+    let first = eventually(|| {
+        let app = app(state.clone());
+        async move {
+            let h = get(&app, "/api/history").await;
+            let first = h.json["sessions"][0].clone();
+            (!first["outcome"].is_null()).then_some(first)
+        }
+    })
+    .await;
+    assert_eq!(first["id"], id);
+    assert_eq!(first["outcome"]["outcome"], "interrupted", "{first}");
+    assert_eq!(first["live"], false);
+    // ...and, after the linger period, no longer held in memory.
+    let record = eventually(|| {
+        let app = app(state.clone());
+        async move {
+            let r = get(&app, &format!("/api/sessions/{id}")).await;
+            (r.json["live"] == false).then_some(r.json)
+        }
+    })
+    .await;
+    assert_eq!(record["outcome"]["outcome"], "interrupted");
+}
+
+#[tokio::test]
+async fn an_attached_page_keeps_a_session_from_being_abandoned() {
+    let state = state_with(Config {
+        abandon: Duration::from_millis(150),
+        ..fast(1.0)
+    });
+    let addr = listen(state.clone()).await;
+    let id = start(&state, r#"{"protocol":"upper-back"}"#).await;
+    let mut ws = connect(addr, id).await;
+    let watch_for = tokio::time::Instant::now() + Duration::from_millis(500);
+    while tokio::time::Instant::now() < watch_for {
+        let _ = tokio::time::timeout(Duration::from_millis(20), ws.next()).await;
+    }
+    let r = get(&app(state.clone()), &format!("/api/sessions/{id}")).await;
+    assert_eq!(r.json["live"], true, "{}", r.json);
+    assert_eq!(r.json["attached"], 1);
+}
