@@ -177,13 +177,19 @@ impl StoreHandle {
     }
 }
 
+/// Another connection to the store's file; `None` in memory (a new
+/// connection would see another, empty database) or if it cannot be opened.
+fn another_connection(store: &Store) -> Option<Store> {
+    if store.path().as_os_str() == ":memory:" {
+        return None;
+    }
+    Store::open(store.path()).ok()
+}
+
 /// For a store in a file: a second connection on a thread of its own that
 /// serves [`StoreHandle::read`] until every handle is gone.
 fn spawn_reader(store: &Store) -> std::io::Result<Option<mpsc::Sender<ReadJob>>> {
-    if store.path().as_os_str() == ":memory:" {
-        return Ok(None);
-    }
-    let Ok(reader) = Store::open(store.path()) else {
+    let Some(reader) = another_connection(store) else {
         return Ok(None);
     };
     let (tx, rx) = mpsc::channel::<ReadJob>();
@@ -206,10 +212,7 @@ fn spawn_checkpointer(
     store: &Store,
     finish: Arc<AtomicBool>,
 ) -> std::io::Result<Option<mpsc::Sender<()>>> {
-    if store.path().as_os_str() == ":memory:" {
-        return Ok(None);
-    }
-    let Ok(second) = Store::open(store.path()) else {
+    let Some(second) = another_connection(store) else {
         return Ok(None);
     };
     if store.disable_auto_checkpoint().is_err() {

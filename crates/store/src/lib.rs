@@ -103,22 +103,23 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_pairing_index.sql"),
 ];
 
-/// Adds one row of the ratings table to a session's list. Rows come sorted
-/// by rating id, so the same id is the last entry.
-fn add_rating(list: &mut Vec<RatingResult>, id: String, moment: &str, value: u8) {
+/// Adds one row of the ratings table (its rating id, whether it is the
+/// value before, the value) to a session's list. Rows come sorted by rating
+/// id, so the same id is the last entry.
+fn add_rating(list: &mut Vec<RatingResult>, id: &str, before: bool, value: u8) {
     if list.last().is_none_or(|r| r.id != id) {
         list.push(RatingResult {
-            id,
+            id: id.to_owned(),
             before: None,
             after: None,
         });
     }
     if let Some(entry) = list.last_mut() {
-        if moment == "before" {
-            entry.before = Some(value);
+        *(if before {
+            &mut entry.before
         } else {
-            entry.after = Some(value);
-        }
+            &mut entry.after
+        }) = Some(value);
     }
 }
 
@@ -623,15 +624,14 @@ impl Store {
         limit: usize,
         before: Option<SessionId>,
     ) -> Result<Vec<SessionRecord>> {
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        match before {
-            None => self.history(usize::try_from(limit).ok()),
-            Some(before) => self.records(
-                "WHERE (started_at, id) < (SELECT started_at, id FROM sessions WHERE id = ?2)
-                 ORDER BY started_at DESC, id DESC LIMIT ?1",
-                &[&limit, &before.0],
-            ),
-        }
+        let Some(before) = before else {
+            return self.history(Some(limit));
+        };
+        self.records(
+            "WHERE (started_at, id) < (SELECT started_at, id FROM sessions WHERE id = ?2)
+             ORDER BY started_at DESC, id DESC LIMIT ?1",
+            &[&i64::try_from(limit).unwrap_or(i64::MAX), &before.0],
+        )
     }
 
     /// How many sessions the file holds (refusals and live ones included).
@@ -700,20 +700,7 @@ impl Store {
                 .map_err(self.err())?;
             let before: bool = r.get(2).map_err(self.err())?;
             let value: u8 = r.get(3).map_err(self.err())?;
-            if point.ratings.last().is_none_or(|x| x.id != id) {
-                point.ratings.push(RatingResult {
-                    id: id.to_owned(),
-                    before: None,
-                    after: None,
-                });
-            }
-            if let Some(entry) = point.ratings.last_mut() {
-                *(if before {
-                    &mut entry.before
-                } else {
-                    &mut entry.after
-                }) = Some(value);
-            }
+            add_rating(&mut point.ratings, id, before, value);
         }
         Ok(points)
     }
@@ -779,9 +766,9 @@ impl Store {
         let mut ratings: HashMap<i64, Vec<RatingResult>> = HashMap::new();
         {
             let sql = format!(
-                "SELECT session_id, rating_id, moment, value FROM ratings
+                "SELECT session_id, rating_id, moment = 'before', value FROM ratings
                  WHERE session_id IN (SELECT id FROM sessions {tail})
-                 ORDER BY session_id, rating_id, moment DESC"
+                 ORDER BY session_id, rating_id"
             );
             let mut stmt = self.conn.prepare_cached(&sql).map_err(self.err())?;
             let rows = stmt
@@ -789,14 +776,14 @@ impl Store {
                     Ok((
                         r.get::<_, i64>(0)?,
                         r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
+                        r.get::<_, bool>(2)?,
                         r.get::<_, u8>(3)?,
                     ))
                 })
                 .map_err(self.err())?;
             for row in rows {
-                let (session, id, moment, value) = row.map_err(self.err())?;
-                add_rating(ratings.entry(session).or_default(), id, &moment, value);
+                let (session, id, before, value) = row.map_err(self.err())?;
+                add_rating(ratings.entry(session).or_default(), &id, before, value);
             }
         }
         let sql = format!(
