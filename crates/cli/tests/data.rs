@@ -4,10 +4,11 @@
 //! Sessions are made the way a person makes them: `rollcoach run` with a
 //! script on stdin, on the virtual clock.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+mod common;
 
+use std::path::Path;
+
+use common::{CommandOutput, TestEnvironment};
 use rollcoach_engine::{Facts, Input, Options, Time};
 use rollcoach_protocol::Answer;
 use rollcoach_store::{NewSession, Store};
@@ -21,86 +22,47 @@ const TZ: &str = "EST5EDT,M3.2.0,M11.1.0";
 const SCREENING_OK: &str = "no\nno\nno\n";
 const SETUP: &str = "ready\nready\nready\nready\n";
 
-struct TestEnv {
-    dir: tempfile::TempDir,
+/// A new environment at [`NOW`], in New York.
+fn test_env() -> TestEnvironment {
+    TestEnvironment::new().with_now(NOW).with_tz(TZ)
 }
 
-struct Run {
-    stdout: String,
-    stderr: String,
-    code: Option<i32>,
-}
-
-impl Run {
-    fn all(&self) -> String {
-        format!(
-            "exit: {:?}\n--- stdout\n{}--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-}
-
-impl TestEnv {
-    fn new() -> TestEnv {
-        TestEnv {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn db(&self) -> PathBuf {
-        self.dir.path().join("rollcoach.db")
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
+/// The data commands' ways of running rollcoach in the shared environment.
+trait DataCommands {
     /// `rollcoach ARGS` at `now` with `stdin`, against `db`.
-    fn run_with(&self, db: &Path, now: &str, args: &[&str], stdin: &str) -> Run {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_rollcoach"))
-            .arg("--db")
-            .arg(db)
-            .args(args)
-            .env("ROLLCOACH_NOW", now)
-            .env("ROLLCOACH_PROTOCOLS", self.dir.path().join("protocols"))
-            .env("TZ", TZ)
-            .env_remove("ROLLCOACH_DB")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        Run {
-            stdout: String::from_utf8(out.stdout).unwrap(),
-            stderr: String::from_utf8(out.stderr).unwrap(),
-            code: out.status.code(),
-        }
+    fn run_with(&self, db: &Path, now: &str, args: &[&str], stdin: &str) -> CommandOutput;
+    /// `rollcoach ARGS` at `now`.
+    fn at(&self, now: &str, args: &[&str]) -> CommandOutput;
+    /// `rollcoach ARGS` at [`NOW`].
+    fn cmd(&self, args: &[&str]) -> CommandOutput;
+    /// A session of upper-back at `now`, driven by `script`; must exit with `code`.
+    fn session(&self, now: &str, args: &[&str], script: &str, code: i32);
+    /// Four sessions over a week, as a person would leave them.
+    fn fill(&self);
+}
+
+impl DataCommands for TestEnvironment {
+    fn run_with(&self, db: &Path, now: &str, args: &[&str], stdin: &str) -> CommandOutput {
+        let mut cmd = self.command(args);
+        cmd.env("ROLLCOACH_DB", db).env("ROLLCOACH_NOW", now);
+        self.run_command(cmd, stdin)
     }
 
-    fn at(&self, now: &str, args: &[&str]) -> Run {
+    fn at(&self, now: &str, args: &[&str]) -> CommandOutput {
         self.run_with(&self.db(), now, args, "")
     }
 
-    fn cmd(&self, args: &[&str]) -> Run {
+    fn cmd(&self, args: &[&str]) -> CommandOutput {
         self.at(NOW, args)
     }
 
-    /// A session of upper-back at `now`, driven by `script`; must exit with `code`.
     fn session(&self, now: &str, args: &[&str], script: &str, code: i32) {
         let mut all = vec!["run", "upper-back", "--speed", "max"];
         all.extend_from_slice(args);
         let run = self.run_with(&self.db(), now, &all, script);
-        assert_eq!(run.code, Some(code), "{}", run.all());
+        assert_eq!(run.code(), Some(code), "{}", run.all());
     }
 
-    /// Four sessions over a week, as a person would leave them.
     fn fill(&self) {
         let soreness = ["--reason", "soreness"];
         // Friday: completed, soreness 7 -> 4.
@@ -167,7 +129,7 @@ fn uids(db: &Path) -> Vec<String> {
 
 #[test]
 fn injuries_are_added_listed_and_cleared() {
-    let env = TestEnv::new();
+    let env = test_env();
     let mut out = String::new();
     for args in [
         &["injury", "list"][..],
@@ -206,9 +168,9 @@ fn injuries_are_added_listed_and_cleared() {
 
 #[test]
 fn a_logged_injury_refuses_a_session_until_its_window_has_passed() {
-    let env = TestEnv::new();
+    let env = test_env();
     let add = env.cmd(&["injury", "add", "--area", "upper-back", "--at", "yesterday"]);
-    assert_eq!(add.code, Some(0), "{}", add.all());
+    assert_eq!(add.code(), Some(0), "{}", add.all());
     env.session(NOW, &[], SCREENING_OK, 4);
     env.session("2026-11-26T15:00:01Z", &[], SCREENING_OK, 3);
     let out = env.at("2026-11-26T16:00:00Z", &["injury", "list"]);
@@ -220,7 +182,7 @@ fn a_logged_injury_refuses_a_session_until_its_window_has_passed() {
 
 #[test]
 fn bad_injury_input_is_a_usage_error_that_says_what_is_accepted() {
-    let env = TestEnv::new();
+    let env = test_env();
     let mut out = String::new();
     for args in [
         &[
@@ -268,9 +230,9 @@ fn bad_injury_input_is_a_usage_error_that_says_what_is_accepted() {
 
 #[test]
 fn a_bad_pinned_time_is_a_usage_error() {
-    let env = TestEnv::new();
+    let env = test_env();
     let run = env.at("next week", &["injury", "list"]);
-    assert_eq!(run.code, Some(2), "{}", run.all());
+    assert_eq!(run.code(), Some(2), "{}", run.all());
     assert!(run.stderr.contains("ROLLCOACH_NOW"), "{}", run.stderr);
 }
 
@@ -278,7 +240,7 @@ fn a_bad_pinned_time_is_a_usage_error() {
 
 #[test]
 fn history_of_an_empty_database() {
-    let env = TestEnv::new();
+    let env = test_env();
     let text = env.cmd(&["history"]);
     let json = env.cmd(&["history", "--json"]);
     insta::assert_snapshot!(
@@ -289,7 +251,7 @@ fn history_of_an_empty_database() {
 
 #[test]
 fn history_lists_sessions_then_the_summary_and_charts() {
-    let env = TestEnv::new();
+    let env = test_env();
     env.fill();
     let text = env.cmd(&["history"]);
     insta::assert_snapshot!("history_of_a_filled_database", text.all());
@@ -299,10 +261,10 @@ fn history_lists_sessions_then_the_summary_and_charts() {
 
 #[test]
 fn history_as_json_has_every_session_and_the_summary() {
-    let env = TestEnv::new();
+    let env = test_env();
     env.fill();
     let run = env.cmd(&["history", "--json", "--limit", "2"]);
-    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert_eq!(run.code(), Some(0), "{}", run.all());
     let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     let sessions = v["sessions"].as_array().unwrap();
     assert_eq!(sessions.len(), 2);
@@ -322,7 +284,7 @@ fn history_as_json_has_every_session_and_the_summary() {
 
 #[test]
 fn export_then_import_round_trips_and_refuses_duplicates() {
-    let env = TestEnv::new();
+    let env = test_env();
     env.fill();
     env.cmd(&[
         "injury",
@@ -337,7 +299,7 @@ fn export_then_import_round_trips_and_refuses_duplicates() {
     let file = env.path("backup.json");
     let file_arg = file.to_str().unwrap();
     let export = env.cmd(&["export", "--format", "json", "-o", file_arg]);
-    assert_eq!(export.code, Some(0), "{}", export.all());
+    assert_eq!(export.code(), Some(0), "{}", export.all());
 
     // Into a new database: everything arrives.
     let other = env.path("other.db");
@@ -350,7 +312,7 @@ fn export_then_import_round_trips_and_refuses_duplicates() {
     ));
     // Exporting the new database gives the same document, byte for byte.
     let again = env.run_with(&other, NOW, &["export", "--format", "json"], "");
-    assert_eq!(again.code, Some(0), "{}", again.all());
+    assert_eq!(again.code(), Some(0), "{}", again.all());
     assert_eq!(again.stdout, std::fs::read_to_string(&file).unwrap());
     assert_eq!(
         env.run_with(&other, NOW, &["history"], "").stdout,
@@ -362,14 +324,14 @@ fn export_then_import_round_trips_and_refuses_duplicates() {
         "$ rollcoach --db other.db import backup.json (again)\n{}",
         twice.all()
     ));
-    let out = out.replace(file_arg, "backup.json");
+    let out = out.replace(&env.shown(&file), "backup.json");
     insta::assert_snapshot!("export_then_import", redact(&out, &uids));
     assert_eq!(Store::open(&other).unwrap().history(None).unwrap().len(), 4);
 }
 
 #[test]
 fn the_json_export_is_a_versioned_document_with_event_logs() {
-    let env = TestEnv::new();
+    let env = test_env();
     env.fill();
     let run = env.cmd(&["export"]);
     let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
@@ -386,7 +348,7 @@ fn the_json_export_is_a_versioned_document_with_event_logs() {
 
 #[test]
 fn the_csv_export_has_one_row_per_session() {
-    let env = TestEnv::new();
+    let env = test_env();
     env.fill();
     let run = env.cmd(&["export", "--format", "csv"]);
     insta::assert_snapshot!("csv_export", redact(&run.all(), &uids(&env.db())));
@@ -394,7 +356,7 @@ fn the_csv_export_has_one_row_per_session() {
 
 #[test]
 fn importing_something_else_is_a_usage_error_and_imports_nothing() {
-    let env = TestEnv::new();
+    let env = test_env();
     let notes = env.path("notes.json");
     std::fs::write(&notes, "{\"hello\": \"world\"}").unwrap();
     let broken = env.path("broken.json");
@@ -413,7 +375,7 @@ fn importing_something_else_is_a_usage_error_and_imports_nothing() {
         let run = env.cmd(&["import", p]);
         out.push_str(&format!(
             "$ rollcoach import {name}\n{}\n",
-            run.all().replace(p, name)
+            run.all().replace(&env.shown(&path), name)
         ));
     }
     insta::assert_snapshot!("importing_something_else", out);
@@ -428,7 +390,7 @@ fn importing_something_else_is_a_usage_error_and_imports_nothing() {
 
 #[test]
 fn a_database_from_a_newer_rollcoach_is_refused_and_left_alone() {
-    let env = TestEnv::new();
+    let env = test_env();
     {
         let conn = rusqlite::Connection::open(env.db()).unwrap();
         conn.execute_batch("CREATE TABLE t (x); PRAGMA user_version = 99;")
@@ -439,17 +401,17 @@ fn a_database_from_a_newer_rollcoach_is_refused_and_left_alone() {
     let db = env.db();
     insta::assert_snapshot!(
         "a_database_from_a_newer_rollcoach",
-        run.all().replace(db.to_str().unwrap(), "rollcoach.db")
+        run.all().replace(&env.shown(&db), "rollcoach.db")
     );
     assert_eq!(std::fs::read(env.db()).unwrap(), before);
 }
 
 #[test]
 fn a_file_that_is_not_a_database_is_refused() {
-    let env = TestEnv::new();
+    let env = test_env();
     std::fs::write(env.db(), "my shopping list\n".repeat(50)).unwrap();
     let run = env.cmd(&["injury", "list"]);
-    assert_eq!(run.code, Some(1), "{}", run.all());
+    assert_eq!(run.code(), Some(1), "{}", run.all());
     assert!(run.stderr.contains("not an SQLite file"), "{}", run.stderr);
 }
 
@@ -457,7 +419,7 @@ fn a_file_that_is_not_a_database_is_refused() {
 fn an_unfinished_session_whose_process_is_gone_gets_a_notice_and_is_recorded() {
     // A live session (2 reps in) exported from another machine has no
     // process here: the first command after the import recovers it.
-    let env = TestEnv::new();
+    let env = test_env();
     let elsewhere = Store::open_in_memory().unwrap();
     let protocol = rollcoach_protocol::builtin().remove(0);
     let start = Time(1_795_550_400_000); // 2026-11-24T20:00:00Z
@@ -482,7 +444,7 @@ fn an_unfinished_session_whose_process_is_gone_gets_a_notice_and_is_recorded() {
     let file = env.path("live.json");
     std::fs::write(&file, doc.to_json()).unwrap();
     let import = env.cmd(&["import", file.to_str().unwrap()]);
-    assert_eq!(import.code, Some(0), "{}", import.all());
+    assert_eq!(import.code(), Some(0), "{}", import.all());
     let history = env.cmd(&["history", "--limit", "1"]);
     insta::assert_snapshot!("an_unfinished_session_is_recovered", history.all());
     let again = env.cmd(&["history", "--limit", "1"]);

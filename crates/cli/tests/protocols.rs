@@ -1,60 +1,12 @@
 //! `rollcoach protocols ...` run as the real binary, in a pinned environment.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
+
+use std::path::Path;
+
+use common::TestEnvironment;
 
 const UPPER_BACK: &str = include_str!("../../../protocols/upper-back.toml");
-
-/// A temporary home: config and protocols directories that belong to the test.
-struct Env {
-    dir: tempfile::TempDir,
-}
-
-struct Output {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Env {
-    fn new() -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("protocols")).unwrap();
-        Env { dir }
-    }
-
-    fn protocols(&self) -> PathBuf {
-        self.dir.path().join("protocols")
-    }
-
-    fn write(&self, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
-        let path = self.dir.path().join(name);
-        std::fs::write(&path, content).unwrap();
-        path
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        let out = Command::new(env!("CARGO_BIN_EXE_rollcoach"))
-            .args(args)
-            .current_dir(self.dir.path())
-            .env_clear()
-            .env("HOME", self.dir.path())
-            .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
-            .env("XDG_DATA_HOME", self.dir.path().join("data"))
-            .env("ROLLCOACH_PROTOCOLS", self.protocols())
-            .env("ROLLCOACH_DB", self.dir.path().join("test.db"))
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap();
-        let root = self.dir.path().display().to_string();
-        let clean = |b: &[u8]| String::from_utf8_lossy(b).replace(&root, "[DIR]");
-        Output {
-            code: out.status.code().unwrap_or(-1),
-            stdout: clean(&out.stdout),
-            stderr: clean(&out.stderr),
-        }
-    }
-}
 
 fn path_str(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -62,18 +14,18 @@ fn path_str(p: &Path) -> &str {
 
 #[test]
 fn list_shows_the_builtins_with_reps_and_duration() {
-    let env = Env::new();
+    let env = TestEnvironment::new();
     let out = env.run(&["protocols", "list"]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.code(), Some(0), "{}", out.stderr);
     assert_eq!(out.stderr, "");
     insta::assert_snapshot!("list", out.stdout);
 }
 
 #[test]
 fn list_json_is_an_array_of_protocols() {
-    let env = Env::new();
+    let env = TestEnvironment::new();
     let out = env.run(&["protocols", "list", "--json"]);
-    assert_eq!(out.code, 0);
+    assert_eq!(out.code(), Some(0));
     let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     let ids: Vec<&str> = v
         .as_array()
@@ -89,21 +41,19 @@ fn list_json_is_an_array_of_protocols() {
 
 #[test]
 fn list_adds_valid_user_files_and_reports_invalid_ones_on_stderr() {
-    let env = Env::new();
-    std::fs::write(
-        env.protocols().join("mine.toml"),
+    let env = TestEnvironment::new();
+    env.write_protocol(
+        "mine.toml",
         UPPER_BACK.replacen("id = \"upper-back\"", "id = \"my-back\"", 1),
-    )
-    .unwrap();
-    std::fs::write(
-        env.protocols().join("typo.toml"),
+    );
+    env.write_protocol(
+        "typo.toml",
         UPPER_BACK
             .replacen("id = \"upper-back\"", "id = \"typo\"", 1)
             .replacen("title = ", "titel = ", 1),
-    )
-    .unwrap();
+    );
     let out = env.run(&["protocols", "list"]);
-    assert_eq!(out.code, 0);
+    assert_eq!(out.code(), Some(0));
     assert!(out.stdout.contains("my-back"), "{}", out.stdout);
     assert!(out.stdout.contains("[DIR]/protocols/mine.toml"));
     assert!(!out.stdout.contains("typo"));
@@ -112,9 +62,9 @@ fn list_adds_valid_user_files_and_reports_invalid_ones_on_stderr() {
 
 #[test]
 fn show_json_has_the_documented_top_level_keys() {
-    let env = Env::new();
+    let env = TestEnvironment::new();
     let out = env.run(&["protocols", "show", "upper-back", "--json"]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.code(), Some(0), "{}", out.stderr);
     let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(v["id"], "upper-back");
     assert!(v["screening"].is_array());
@@ -130,35 +80,35 @@ fn show_json_has_the_documented_top_level_keys() {
 
 #[test]
 fn show_reads_a_file_path_too() {
-    let env = Env::new();
-    let file = env.write(
+    let env = TestEnvironment::new();
+    let file = env.write_file(
         "x.toml",
         UPPER_BACK.replacen("id = \"upper-back\"", "id = \"from-a-file\"", 1),
     );
     let out = env.run(&["protocols", "show", path_str(&file)]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.code(), Some(0), "{}", out.stderr);
     assert!(out.stdout.contains("(from-a-file, version 1)"));
     assert!(out.stdout.contains("reps:        5-8, default 6"));
 }
 
 #[test]
 fn show_an_unknown_protocol_is_a_usage_error_listing_the_known_ids() {
-    let env = Env::new();
+    let env = TestEnvironment::new();
     let out = env.run(&["protocols", "show", "lower-back"]);
-    assert_eq!(out.code, 2);
+    assert_eq!(out.code(), Some(2));
     insta::assert_snapshot!("show_unknown", out.stderr);
 }
 
 #[test]
 fn lint_passes_the_builtins() {
-    let env = Env::new();
-    let a = env.write("a.toml", UPPER_BACK);
-    let b = env.write(
+    let env = TestEnvironment::new();
+    let a = env.write_file("a.toml", UPPER_BACK);
+    let b = env.write_file(
         "b.toml",
         include_str!("../../../protocols/upper-back-ball-cane.toml"),
     );
     let out = env.run(&["protocols", "lint", path_str(&a), path_str(&b)]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.code(), Some(0), "{}", out.stderr);
     assert_eq!(
         out.stdout,
         "[DIR]/a.toml: ok (upper-back)\n[DIR]/b.toml: ok (upper-back-ball-cane)\n"
@@ -167,9 +117,9 @@ fn lint_passes_the_builtins() {
 
 #[test]
 fn lint_reports_every_problem_of_every_file_and_exits_1() {
-    let env = Env::new();
-    let good = env.write("good.toml", UPPER_BACK);
-    let bad = env.write(
+    let env = TestEnvironment::new();
+    let good = env.write_file("good.toml", UPPER_BACK);
+    let bad = env.write_file(
         "bad.toml",
         UPPER_BACK
             .replacen("title = ", "titel = ", 1)
@@ -181,7 +131,7 @@ fn lint_reports_every_problem_of_every_file_and_exits_1() {
                 1,
             ),
     );
-    let broken = env.write("broken.toml", "id = \"x\"\ntitle = [\n");
+    let broken = env.write_file("broken.toml", "id = \"x\"\ntitle = [\n");
     let out = env.run(&[
         "protocols",
         "lint",
@@ -189,17 +139,17 @@ fn lint_reports_every_problem_of_every_file_and_exits_1() {
         path_str(&bad),
         path_str(&broken),
     ]);
-    assert_eq!(out.code, 1);
+    assert_eq!(out.code(), Some(1));
     assert_eq!(out.stdout, "[DIR]/good.toml: ok (upper-back)\n");
     insta::assert_snapshot!("lint_problems", out.stderr);
 }
 
 #[test]
 fn lint_refuses_binary_huge_and_missing_files_clearly() {
-    let env = Env::new();
-    let binary = env.write("binary.toml", b"\x7fELF\x02\x01\x01\x00\x00\x00");
-    let latin1 = env.write("latin1.toml", b"title = \"caf\xe9\"\n");
-    let huge = env.write("huge.toml", vec![b'#'; 2 * 1024 * 1024]);
+    let env = TestEnvironment::new();
+    let binary = env.write_file("binary.toml", b"\x7fELF\x02\x01\x01\x00\x00\x00");
+    let latin1 = env.write_file("latin1.toml", b"title = \"caf\xe9\"\n");
+    let huge = env.write_file("huge.toml", vec![b'#'; 2 * 1024 * 1024]);
     let out = env.run(&[
         "protocols",
         "lint",
@@ -208,15 +158,15 @@ fn lint_refuses_binary_huge_and_missing_files_clearly() {
         path_str(&huge),
         "missing.toml",
     ]);
-    assert_eq!(out.code, 1);
+    assert_eq!(out.code(), Some(1));
     insta::assert_snapshot!("lint_not_protocols", out.stderr);
 }
 
 #[test]
 fn render_markdown_to_stdout_and_html_to_a_file() {
-    let env = Env::new();
+    let env = TestEnvironment::new();
     let md = env.run(&["protocols", "render", "upper-back", "--format", "markdown"]);
-    assert_eq!(md.code, 0, "{}", md.stderr);
+    assert_eq!(md.code(), Some(0), "{}", md.stderr);
     assert!(md.stdout.starts_with("# Foam rolling the upper back\n"));
     assert!(md.stdout.contains(
         "Adapted from Foam Rolling the Upper Back, by Nick April, coach at Bent On Better."
@@ -230,33 +180,33 @@ fn render_markdown_to_stdout_and_html_to_a_file() {
         "-o",
         "handout.html",
     ]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.code(), Some(0), "{}", out.stderr);
     assert_eq!(out.stdout, "");
-    let html = std::fs::read_to_string(env.dir.path().join("handout.html")).unwrap();
+    let html = std::fs::read_to_string(env.path("handout.html")).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"));
     assert!(html.contains("48 hours"));
     // The extension picks the format when --format is left out.
     let out = env.run(&["protocols", "render", "upper-back", "-o", "h.htm"]);
-    assert_eq!(out.code, 0);
-    let htm = std::fs::read_to_string(env.dir.path().join("h.htm")).unwrap();
+    assert_eq!(out.code(), Some(0));
+    let htm = std::fs::read_to_string(env.path("h.htm")).unwrap();
     assert!(htm.contains("<h2 id=\"stop-title\">Stop at once</h2>"));
 }
 
 #[test]
 fn render_an_invalid_file_shows_its_problems() {
-    let env = Env::new();
-    let bad = env.write("bad.toml", UPPER_BACK.replacen("max = 8", "max = 3", 1));
+    let env = TestEnvironment::new();
+    let bad = env.write_file("bad.toml", UPPER_BACK.replacen("max = 8", "max = 3", 1));
     let out = env.run(&["protocols", "render", path_str(&bad), "--format", "html"]);
-    assert_eq!(out.code, 1);
+    assert_eq!(out.code(), Some(1));
     assert_eq!(out.stdout, "");
     insta::assert_snapshot!("render_invalid", out.stderr);
 }
 
 #[test]
 fn schema_is_json_schema_of_the_format() {
-    let env = Env::new();
+    let env = TestEnvironment::new();
     let out = env.run(&["protocols", "schema"]);
-    assert_eq!(out.code, 0);
+    assert_eq!(out.code(), Some(0));
     let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(v["$schema"], "https://json-schema.org/draft/2020-12/schema");
     assert!(v["properties"]["movement"].is_object());
@@ -268,10 +218,10 @@ fn schema_is_json_schema_of_the_format() {
 
 #[test]
 fn every_protocols_command_has_help_with_examples() {
-    let env = Env::new();
+    let env = TestEnvironment::new();
     for cmd in ["list", "show", "lint", "render", "schema"] {
         let out = env.run(&["protocols", cmd, "--help"]);
-        assert_eq!(out.code, 0, "{cmd}: {}", out.stderr);
+        assert_eq!(out.code(), Some(0), "{cmd}: {}", out.stderr);
         assert!(
             out.stdout.contains("Examples:"),
             "{cmd} --help has no examples"

@@ -2,10 +2,12 @@
 //! pinned with ROLLCOACH_NOW, the virtual clock (`--speed max`) and a script
 //! on stdin; stdout, stderr and the exit code are snapshotted.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
+use common::TestEnvironment;
 use rollcoach_engine::Time;
 use rollcoach_store::{SessionOutcome, Store};
 
@@ -18,89 +20,9 @@ const HOUR_MS: u64 = 3_600_000;
 const SCREENING_OK: &str = "no\nno\nno\n";
 const SETUP: &str = "ready\nready\nready\nready\n";
 
-struct TestEnv {
-    dir: tempfile::TempDir,
-}
-
-impl TestEnv {
-    fn new() -> TestEnv {
-        TestEnv {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn db(&self) -> PathBuf {
-        self.dir.path().join("rollcoach.db")
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rollcoach"));
-        cmd.arg("--db")
-            .arg(self.db())
-            .args(args)
-            .env("ROLLCOACH_NOW", NOW)
-            .env("ROLLCOACH_PROTOCOLS", self.dir.path().join("protocols"))
-            .env("TZ", "UTC")
-            .env_remove("ROLLCOACH_DB")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        cmd
-    }
-
-    /// Runs `rollcoach ARGS` with `script` on stdin; returns stdout, stderr and the exit code.
-    fn run(&self, args: &[&str], script: &str) -> Run {
-        let mut child = self.command(args).spawn().unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(script.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        Run {
-            stdout: String::from_utf8(out.stdout).unwrap(),
-            stderr: String::from_utf8(out.stderr).unwrap(),
-            code: out.status.code(),
-        }
-    }
-
-    /// `rollcoach run upper-back --speed max ARGS` with `script`.
-    fn session(&self, args: &[&str], script: &str) -> Run {
-        let mut all = vec!["run", "upper-back", "--speed", "max"];
-        all.extend_from_slice(args);
-        self.run(&all, script)
-    }
-
-    fn store(&self) -> Store {
-        Store::open(self.db()).unwrap()
-    }
-}
-
-struct Run {
-    stdout: String,
-    stderr: String,
-    code: Option<i32>,
-}
-
-impl Run {
-    /// The whole run, for a snapshot.
-    fn all(&self) -> String {
-        format!(
-            "exit: {:?}\n--- stdout\n{}--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-
-    /// The exit code, the last `n` lines of stdout, and stderr.
-    fn tail(&self, n: usize) -> String {
-        let lines: Vec<&str> = self.stdout.lines().collect();
-        let tail = lines[lines.len().saturating_sub(n)..].join("\n");
-        format!(
-            "exit: {:?}\n--- stdout (last {n} lines)\n{tail}\n--- stderr\n{}",
-            self.code, self.stderr
-        )
-    }
+/// A new environment at [`NOW`], in UTC.
+fn test_env() -> TestEnvironment {
+    TestEnvironment::new().with_now(NOW).with_tz("UTC")
 }
 
 fn script(parts: &[&str]) -> String {
@@ -109,8 +31,8 @@ fn script(parts: &[&str]) -> String {
 
 #[test]
 fn a_whole_session_completes_with_ratings_before_and_after() {
-    let env = TestEnv::new();
-    let run = env.session(
+    let env = test_env();
+    let run = env.run_session(
         &["--reason", "soreness"],
         &script(&[SCREENING_OK, "rate 6\n", SETUP, "rate 4\n"]),
     );
@@ -123,14 +45,14 @@ fn a_whole_session_completes_with_ratings_before_and_after() {
 
 #[test]
 fn a_yes_to_the_injury_question_refuses_the_session() {
-    let env = TestEnv::new();
-    let run = env.session(&[], "yes\nno\nno\n");
+    let env = test_env();
+    let run = env.run_session(&[], "yes\nno\nno\n");
     insta::assert_snapshot!(run.all());
 }
 
 #[test]
 fn an_injury_in_the_log_refuses_and_says_when_it_becomes_allowed() {
-    let env = TestEnv::new();
+    let env = test_env();
     env.store()
         .add_injury(
             "upper-back",
@@ -139,7 +61,7 @@ fn an_injury_in_the_log_refuses_and_says_when_it_becomes_allowed() {
             Time(NOW_MS - 9 * HOUR_MS),
         )
         .unwrap();
-    let run = env.session(&[], &script(&[SCREENING_OK, SETUP]));
+    let run = env.run_session(&[], &script(&[SCREENING_OK, SETUP]));
     insta::assert_snapshot!(run.all());
     assert!(
         run.stdout.contains("2026-11-27 00:00 local time"),
@@ -150,7 +72,7 @@ fn an_injury_in_the_log_refuses_and_says_when_it_becomes_allowed() {
 
 #[test]
 fn an_injury_more_than_48_hours_ago_no_longer_refuses() {
-    let env = TestEnv::new();
+    let env = test_env();
     env.store()
         .add_injury(
             "upper-back",
@@ -159,42 +81,42 @@ fn an_injury_more_than_48_hours_ago_no_longer_refuses() {
             Time(NOW_MS - 49 * HOUR_MS),
         )
         .unwrap();
-    let run = env.session(&[], &script(&[SCREENING_OK, SETUP]));
+    let run = env.run_session(&[], &script(&[SCREENING_OK, SETUP]));
     insta::assert_snapshot!(run.tail(2));
 }
 
 #[test]
 fn pain_with_a_pop_stops_the_session() {
-    let env = TestEnv::new();
-    let run = env.session(&[], &script(&[SCREENING_OK, SETUP, "@10.5 pain pop\n"]));
+    let env = test_env();
+    let run = env.run_session(&[], &script(&[SCREENING_OK, SETUP, "@10.5 pain pop\n"]));
     insta::assert_snapshot!(run.tail(3));
 }
 
 #[test]
 fn pain_over_the_spine_stops_the_session() {
-    let env = TestEnv::new();
-    let run = env.session(&[], &script(&[SCREENING_OK, SETUP, "@17 pain spine\n"]));
+    let env = test_env();
+    let run = env.run_session(&[], &script(&[SCREENING_OK, SETUP, "@17 pain spine\n"]));
     insta::assert_snapshot!(run.tail(3));
 }
 
 #[test]
 fn sharp_or_radiating_pain_stops_the_session() {
-    let env = TestEnv::new();
-    let run = env.session(&[], &script(&[SCREENING_OK, SETUP, "@3 pain sharp\n"]));
+    let env = test_env();
+    let run = env.run_session(&[], &script(&[SCREENING_OK, SETUP, "@3 pain sharp\n"]));
     insta::assert_snapshot!(run.tail(3));
 }
 
 #[test]
 fn other_pain_stops_the_session() {
-    let env = TestEnv::new();
-    let run = env.session(&[], &script(&[SCREENING_OK, SETUP, "@5 pain\n"]));
+    let env = test_env();
+    let run = env.run_session(&[], &script(&[SCREENING_OK, SETUP, "@5 pain\n"]));
     insta::assert_snapshot!(run.tail(3));
 }
 
 #[test]
 fn too_much_discomfort_stops_the_session_and_some_does_not() {
-    let env = TestEnv::new();
-    let run = env.session(
+    let env = test_env();
+    let run = env.run_session(
         &[],
         &script(&[SCREENING_OK, SETUP, "@6 discomfort 7\n@9 discomfort 8\n"]),
     );
@@ -203,8 +125,8 @@ fn too_much_discomfort_stops_the_session_and_some_does_not() {
 
 #[test]
 fn the_person_can_stop_at_any_time() {
-    let env = TestEnv::new();
-    let run = env.session(&[], &script(&[SCREENING_OK, SETUP, "@20 stop\n"]));
+    let env = test_env();
+    let run = env.run_session(&[], &script(&[SCREENING_OK, SETUP, "@20 stop\n"]));
     insta::assert_snapshot!(run.tail(3));
     let history = env.store().history(None).unwrap();
     assert_eq!(history[0].reason.as_deref(), Some("by-person"));
@@ -213,8 +135,8 @@ fn the_person_can_stop_at_any_time() {
 
 #[test]
 fn a_noise_without_pain_is_logged_and_the_session_goes_on() {
-    let env = TestEnv::new();
-    let run = env.session(&[], &script(&[SCREENING_OK, SETUP, "@9 noise\n"]));
+    let env = test_env();
+    let run = env.run_session(&[], &script(&[SCREENING_OK, SETUP, "@9 noise\n"]));
     let around: Vec<&str> = run
         .stdout
         .lines()
@@ -225,8 +147,8 @@ fn a_noise_without_pain_is_logged_and_the_session_goes_on() {
 
 #[test]
 fn pause_freezes_the_phase_and_resume_continues_it() {
-    let env = TestEnv::new();
-    let run = env.session(
+    let env = test_env();
+    let run = env.run_session(
         &["--reps", "5"],
         &script(&[SCREENING_OK, SETUP, "@5 pause\n@65 resume\n@66 switch\n"]),
     );
@@ -236,16 +158,16 @@ fn pause_freezes_the_phase_and_resume_continues_it() {
         .skip_while(|l| !l.contains("== rolling =="))
         .filter(|l| !l.contains("say:"))
         .collect();
-    insta::assert_snapshot!(format!("exit: {:?}\n{}", run.code, rolling.join("\n")));
+    insta::assert_snapshot!(format!("exit: {:?}\n{}", run.code(), rolling.join("\n")));
 }
 
 #[test]
 fn reps_outside_the_protocol_range_are_a_usage_error() {
-    let env = TestEnv::new();
-    let high = env.session(&["--reps", "9"], SCREENING_OK);
-    let low = env.session(&["--reps", "4"], SCREENING_OK);
-    let tempo = env.session(&["--tempo", "10"], SCREENING_OK);
-    let reason = env.session(&["--reason", "knees"], SCREENING_OK);
+    let env = test_env();
+    let high = env.run_session(&["--reps", "9"], SCREENING_OK);
+    let low = env.run_session(&["--reps", "4"], SCREENING_OK);
+    let tempo = env.run_session(&["--tempo", "10"], SCREENING_OK);
+    let reason = env.run_session(&["--reason", "knees"], SCREENING_OK);
     insta::assert_snapshot!(format!(
         "{}{}{}{}",
         high.all(),
@@ -258,25 +180,25 @@ fn reps_outside_the_protocol_range_are_a_usage_error() {
 
 #[test]
 fn a_malformed_script_line_is_reported_with_its_number_and_nothing_runs() {
-    let env = TestEnv::new();
-    let run = env.session(&[], "no\nno # fine\n\nnope\nrate eleven\n");
+    let env = test_env();
+    let run = env.run_session(&[], "no\nno # fine\n\nnope\nrate eleven\n");
     insta::assert_snapshot!(run.all());
     assert!(env.store().history(None).unwrap().is_empty());
 }
 
 #[test]
 fn an_out_of_place_line_is_reported_with_its_number_and_nothing_is_recorded() {
-    let env = TestEnv::new();
-    let run = env.session(&[], "no\nno\nno\nready\npause\nready\n");
+    let env = test_env();
+    let run = env.run_session(&[], "no\nno\nno\nready\npause\nready\n");
     insta::assert_snapshot!(run.all());
     assert!(env.store().history(None).unwrap().is_empty());
 }
 
 #[test]
 fn a_time_already_passed_is_out_of_place() {
-    let env = TestEnv::new();
+    let env = test_env();
     // The first after-rating waits for the rolling to end (48 s), so @30 is in the past.
-    let run = env.session(
+    let run = env.run_session(
         &["--reason", "posture", "--reason", "soreness"],
         &script(&[SCREENING_OK, "skip\nskip\n", SETUP, "rate 3\n@30 rate 2\n"]),
     );
@@ -285,8 +207,8 @@ fn a_time_already_passed_is_out_of_place() {
 
 #[test]
 fn a_script_that_ends_early_is_recorded_as_stopped_by_the_person() {
-    let env = TestEnv::new();
-    let run = env.session(&[], "no\nno\n");
+    let env = test_env();
+    let run = env.run_session(&[], "no\nno\n");
     insta::assert_snapshot!(run.tail(1));
     let history = env.store().history(None).unwrap();
     assert_eq!(history[0].reason.as_deref(), Some("by-person"));
@@ -294,12 +216,12 @@ fn a_script_that_ends_early_is_recorded_as_stopped_by_the_person() {
 
 #[test]
 fn json_lines_have_a_type_prompts_a_kind_and_the_end_an_outcome_and_reason() {
-    let env = TestEnv::new();
-    let run = env.session(
+    let env = test_env();
+    let run = env.run_session(
         &["--json", "--reps", "5"],
         &script(&[SCREENING_OK, SETUP, "@9 pain spine\n"]),
     );
-    assert_eq!(run.code, Some(3), "{}", run.stderr);
+    assert_eq!(run.code(), Some(3), "{}", run.stderr);
     let values: Vec<serde_json::Value> = run
         .stdout
         .lines()
@@ -326,27 +248,27 @@ fn json_lines_have_a_type_prompts_a_kind_and_the_end_an_outcome_and_reason() {
 
 #[test]
 fn voice_on_without_espeak_ng_is_a_usage_error_with_the_install_hint() {
-    let env = TestEnv::new();
+    let env = test_env();
     let mut cmd = env.command(&["run", "upper-back", "--voice", "on", "--speed", "max"]);
-    cmd.env("PATH", env.dir.path());
-    let out = cmd.output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8(out.stderr).unwrap();
+    cmd.env("PATH", env.root());
+    let out = env.run_command(cmd, "");
+    assert_eq!(out.code(), Some(2));
+    let stderr = out.stderr;
     assert!(stderr.contains("apt-get install espeak-ng"), "{stderr}");
 }
 
 #[test]
 fn an_unknown_protocol_is_a_usage_error() {
-    let env = TestEnv::new();
-    let run = env.run(&["run", "lower-back", "--speed", "max"], "");
-    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    let env = test_env();
+    let run = env.run(&["run", "lower-back", "--speed", "max"]);
+    assert_eq!(run.code(), Some(2), "{}", run.stderr);
 }
 
 /// kill -9 in the middle of the rolling: the database stays consistent, and
 /// the next command records the session as interrupted with the reps its log did.
 #[test]
 fn a_session_killed_mid_rolling_is_recovered_as_interrupted() {
-    let env = TestEnv::new();
+    let env = test_env();
     // 6 s per direction at 3x speed: each phase takes 2 s of real time.
     let mut child = env
         .command(&[
@@ -383,8 +305,8 @@ fn a_session_killed_mid_rolling_is_recovered_as_interrupted() {
     child.wait().unwrap();
 
     // The next command opens the store, which recovers the session.
-    let history = env.run(&["history", "--json"], "");
-    assert_eq!(history.code, Some(0), "{}", history.stderr);
+    let history = env.run(&["history", "--json"]);
+    assert_eq!(history.code(), Some(0), "{}", history.stderr);
     assert!(
         history
             .stderr
@@ -416,16 +338,16 @@ fn a_session_killed_mid_rolling_is_recovered_as_interrupted() {
 
 #[test]
 fn a_script_without_events_is_a_usage_error_and_records_nothing() {
-    let env = TestEnv::new();
-    let run = env.session(&[], "# nothing here\n\n");
+    let env = test_env();
+    let run = env.run_session(&[], "# nothing here\n\n");
     insta::assert_snapshot!(run.all());
     assert!(env.store().history(None).unwrap().is_empty());
 }
 
 #[test]
 fn a_timed_answer_happens_at_its_time_and_untimed_ones_take_no_time() {
-    let env = TestEnv::new();
-    let run = env.session(&[], "@5 no\nno\n@7.25 no\nstop\n");
+    let env = test_env();
+    let run = env.run_session(&[], "@5 no\nno\n@7.25 no\nstop\n");
     let times: Vec<&str> = run.stdout.lines().map(|l| &l[..9]).collect();
     insta::assert_snapshot!(format!("{}\n{}", times.join(" "), run.tail(1)));
 }
@@ -450,17 +372,20 @@ fn wait_for<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
 /// as interrupted with its reps, and says so.
 #[test]
 fn a_signal_mid_session_restores_the_terminal_and_records_the_session() {
-    let env = TestEnv::new();
+    let env = test_env();
     let rollcoach = format!(
         "{} --db {} run upper-back --reason soreness --voice off",
         env!("CARGO_BIN_EXE_rollcoach"),
         env.db().display()
     );
-    let mut script = Command::new("script")
+    let mut script = Command::new("script");
+    env.pin(&mut script);
+    let mut script = script
         .args(["-qec", &rollcoach, "/dev/null"])
+        // The real PATH, to find script(1); the session is silent (--voice off).
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("TERM", "xterm")
-        .env("ROLLCOACH_PROTOCOLS", env.dir.path().join("protocols"))
-        .env_remove("ROLLCOACH_DB")
+        // The full-screen session runs on the real clock.
         .env_remove("ROLLCOACH_NOW")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -469,7 +394,7 @@ fn a_signal_mid_session_restores_the_terminal_and_records_the_session() {
         .expect("`script` (util-linux) runs the session in a pseudo-terminal");
     let mut keys = script.stdin.take().unwrap();
     // The session row exists once the screen is up, in raw mode.
-    let live = |env: &TestEnv| -> Option<(i64, u32, usize)> {
+    let live = |env: &TestEnvironment| -> Option<(i64, u32, usize)> {
         let store = Store::open(env.db()).ok()?;
         let s = store.unfinished().ok()?.into_iter().next()?;
         let events = store.events(s.id).ok()?.len();
