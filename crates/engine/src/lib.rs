@@ -82,11 +82,13 @@
 #![deny(missing_docs)]
 
 mod api;
+mod rules;
 mod session;
 
 use std::sync::Arc;
 
 pub use api::*;
+pub use rules::{InjuryBlock, InjuryTimeError, INJURY_CLOCK_SKEW_MS, check_injury_time, injury_block};
 use rollcoach_protocol::Protocol;
 pub use session::{Session, breath_for, input_name};
 

@@ -1,4 +1,5 @@
 //! The handout rendered back from the protocol files.
+#![cfg(feature = "full")]
 
 use rollcoach_protocol::{Catalog, render};
 
