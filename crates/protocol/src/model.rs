@@ -385,8 +385,8 @@ impl Protocol {
 
 /// The body areas `protocols` cover, sorted, without duplicates: the areas an
 /// injury can be logged in.
-pub fn areas(protocols: &[Protocol]) -> Vec<&str> {
-    let mut areas: Vec<&str> = protocols.iter().map(|p| p.area.as_str()).collect();
+pub fn areas<'a>(protocols: impl IntoIterator<Item = &'a Protocol>) -> Vec<&'a str> {
+    let mut areas: Vec<&str> = protocols.into_iter().map(|p| p.area.as_str()).collect();
     areas.sort_unstable();
     areas.dedup();
     areas
@@ -394,7 +394,10 @@ pub fn areas(protocols: &[Protocol]) -> Vec<&str> {
 
 /// Checks that some protocol covers `area`. A misspelt area would never
 /// block anything, so every input of an injury goes through here.
-pub fn check_area(protocols: &[Protocol], area: &str) -> Result<(), UnknownArea> {
+pub fn check_area<'a>(
+    protocols: impl IntoIterator<Item = &'a Protocol>,
+    area: &str,
+) -> Result<(), UnknownArea> {
     let known = areas(protocols);
     if known.contains(&area) {
         Ok(())
