@@ -136,7 +136,7 @@ pub struct Question {
     /// (the handout's 48-hour rule asked of the person).
     #[serde(default)]
     pub injury_window: bool,
-    /// Where the question comes from (`handout` or an EVIDENCE.md source).
+    /// Where the question comes from: `handout`, or the study (authors, year, journal).
     pub source: String,
 }
 
@@ -343,7 +343,7 @@ pub struct Caution {
     pub id: String,
     /// The caution.
     pub text: String,
-    /// Its source (from EVIDENCE.md).
+    /// Its source: the study (authors, year, journal).
     pub source: String,
 }
 
