@@ -32,19 +32,19 @@ async function accessible(name) {
   assert.deepEqual(violations, [], `${name}: serious or critical accessibility violations`);
 }
 
-async function home() {
-  await page.goto(`${server.url}/#/`);
+async function home(base = server.url) {
+  await page.goto(`${base}/#/`);
   await page.waitForSelector('body[data-ready=true][data-route=home]');
 }
 
 // From the home page through screening, ratings and setup to rolling.
-async function startAndReachRolling({ reason = true, rating = 4, long = false } = {}) {
-  await home();
-  if (reason) await page.check('#r-upper-back-soreness');
+async function startAndReachRolling({ reason = true, rating = 4, long = false, id = 'upper-back', base = server.url } = {}) {
+  await home(base);
+  if (reason) await page.check(`#r-${id}-soreness`);
   // The longest session the protocol allows (8 reps, 6 s each way: 4.8 s of
   // rolling at --speed 20), for tests that must act while it rolls.
-  if (long) await slowest();
-  await page.click('[data-protocol=upper-back] button[type=submit]');
+  if (long) await slowest(id);
+  await page.click(`[data-protocol=${id}] button[type=submit]`);
   await page.waitForURL(/#\/session\/\d+$/);
   for (let i = 1; i <= protocol.screening.questions.length; i += 1) {
     await page.waitForSelector(`.prompt .count:text-is("Question ${i} of ${protocol.screening.questions.length}")`);
@@ -62,9 +62,9 @@ async function startAndReachRolling({ reason = true, rating = 4, long = false } 
   return Number(page.url().match(/session\/(\d+)/)[1]);
 }
 
-async function slowest() {
-  await page.selectOption('#reps-upper-back', String(protocol.movement.reps.max));
-  await page.selectOption('#tempo-upper-back', String(protocol.movement.tempo.max_seconds));
+async function slowest(id = 'upper-back') {
+  await page.selectOption(`#reps-${id}`, String(protocol.movement.reps.max));
+  await page.selectOption(`#tempo-${id}`, String(protocol.movement.tempo.max_seconds));
 }
 
 // Waits until the server has sent a frame matching `pred` (polled from node,
@@ -385,13 +385,28 @@ describe('a protocol with a 72-hour injury window', () => {
     const text = upperBack
       .replace('id = "upper-back"', 'id = "upper-back-72"')
       .replace('title = "Foam rolling the upper back"', 'title = "Upper back, 72-hour test"')
-      .replace('window_hours = 48', 'window_hours = 72');
+      .replace('window_hours = 48', 'window_hours = 72')
+      .replace('kind = "discomfort", above = 7', 'kind = "discomfort", above = 5');
     assert.notEqual(text, upperBack);
     slow = await startServer({ speed: 20, protocols: { 'upper-back-72.toml': text } });
   });
 
   after(async () => {
     if (slow) await slow.stop();
+  });
+
+  test('the discomfort chooser marks what stops by the served threshold, 5 here', async () => {
+    browser.frames.length = 0;
+    await startAndReachRolling({ id: 'upper-back-72', base: slow.url, long: true });
+    await page.click('#controls button.warn');
+    await page.waitForSelector('#chooser .scale');
+    assert.match(await page.textContent('#chooser'), /Above 5 stops the session\./);
+    const over = await page.locator('#chooser .scale button.over').allTextContents();
+    assert.deepEqual(over, ['6', '7', '8', '9', '10']);
+    await page.click('#chooser button:text-is("Too much: stop now")');
+    await waitFrame((f) => f.type === 'end');
+    const end = browser.frames.find((f) => f.type === 'end');
+    assert.deepEqual(end.outcome, { outcome: 'stopped', reason: 'too-much-discomfort' });
   });
 
   test('an injury 60 hours ago blocks it until the end the API computes, and the page says 72 hours', async () => {
