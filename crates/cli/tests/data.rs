@@ -301,7 +301,11 @@ fn an_injury_a_few_minutes_ahead_is_clock_skew_and_logged_as_now() {
     ]);
     assert_eq!(run.code, Some(0), "{}", run.all());
     // 15:00 UTC is 10:00 in New York: recorded as now, not 10:04.
-    assert!(run.stdout.contains("upper-back at 2026-11-25 10:00."), "{}", run.all());
+    assert!(
+        run.stdout.contains("upper-back at 2026-11-25 10:00."),
+        "{}",
+        run.all()
+    );
 }
 
 #[test]

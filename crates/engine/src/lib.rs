@@ -88,8 +88,10 @@ mod session;
 use std::sync::Arc;
 
 pub use api::*;
-pub use rules::{InjuryBlock, InjuryTimeError, INJURY_CLOCK_SKEW_MS, check_injury_time, injury_block};
 use rollcoach_protocol::Protocol;
+pub use rules::{
+    INJURY_CLOCK_SKEW_MS, InjuryBlock, InjuryTimeError, check_injury_time, injury_block,
+};
 pub use session::{Session, breath_for, input_name};
 
 /// A session rebuilt from its input log by [`replay`].

@@ -32,7 +32,11 @@ pub struct InjuryBlock {
 /// refused at input ([`check_injury_time`]); one that is in the log anyway
 /// (an older database, a clock set back) blocks until its own time plus the
 /// window: the rule errs on the side of not rolling.
-pub fn injury_block(protocol: &Protocol, injuries: &[InjuryFact], now: Time) -> Option<InjuryBlock> {
+pub fn injury_block(
+    protocol: &Protocol,
+    injuries: &[InjuryFact],
+    now: Time,
+) -> Option<InjuryBlock> {
     let window_ms = protocol.screening.injury_rule.window_ms();
     injuries
         .iter()
@@ -158,10 +162,16 @@ mod tests {
     #[test]
     fn a_future_injury_time_is_refused_beyond_five_minutes_of_clock_skew() {
         let now = Time(1_000 * HOUR);
-        assert_eq!(check_injury_time(Time(now.0 - HOUR), now), Ok(Time(now.0 - HOUR)));
+        assert_eq!(
+            check_injury_time(Time(now.0 - HOUR), now),
+            Ok(Time(now.0 - HOUR))
+        );
         assert_eq!(check_injury_time(now, now), Ok(now));
         // Up to 5 minutes ahead is taken as now.
-        assert_eq!(check_injury_time(now.plus_ms(INJURY_CLOCK_SKEW_MS), now), Ok(now));
+        assert_eq!(
+            check_injury_time(now.plus_ms(INJURY_CLOCK_SKEW_MS), now),
+            Ok(now)
+        );
         let err = check_injury_time(now.plus_ms(INJURY_CLOCK_SKEW_MS + 1), now).unwrap_err();
         assert!(matches!(err, InjuryTimeError::InTheFuture { .. }));
         let err = check_injury_time(Time(now.0 + 6 * 24 * HOUR), now).unwrap_err();

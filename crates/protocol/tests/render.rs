@@ -149,14 +149,20 @@ fn every_source_in_a_handout_names_a_study_never_a_file() {
                 .windows(4)
                 .any(|w| w.iter().all(u8::is_ascii_digit) && (w[0] == b'1' || w[0] == b'2'));
             assert!(
-                source.starts_with("handout") || names_a_year || source.contains("no study was found"),
+                source.starts_with("handout")
+                    || names_a_year
+                    || source.contains("no study was found"),
                 "{}: source {source:?} names no study",
                 p.id
             );
         }
         for text in [render::markdown(p), render::html(p)] {
             for file in ["EVIDENCE", "DESIGN", ".md", ".txt"] {
-                assert!(!text.contains(file), "{}: the handout names a file: {file}", p.id);
+                assert!(
+                    !text.contains(file),
+                    "{}: the handout names a file: {file}",
+                    p.id
+                );
             }
         }
     }
