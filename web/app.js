@@ -1,6 +1,11 @@
 // rollcoach's phone page: a tiny hash router over five screens.
 
 import { api, el, localTime } from './api.js';
+
+// A time the server computed, shown in local time, machine-readable too.
+function timeEl(ms) {
+  return el('time', { datetime: new Date(ms).toISOString() }, localTime(ms));
+}
 import { speaker } from './speech.js';
 import { SessionView } from './session.js';
 import { renderHistory } from './history.js';
@@ -42,9 +47,9 @@ function protocolCard(brief, p) {
   if (brief.blocked) {
     // The block first: it is what the person needs to know now.
     card.append(el('div', { class: 'blocked', role: 'status', id: `blocked-${id}` },
-      el('p', {}, el('strong', {}, `Not now: an injury was logged in this area on ${localTime(brief.blocked.injured_at)}.`)),
+      el('p', {}, el('strong', {}, `Not now: an injury was logged in this area on ${localTime(brief.blocked.injured_at)}, within this protocol's ${brief.blocked.window_hours} hours.`)),
       el('p', {}, brief.blocked.message),
-      el('p', {}, `Allowed again from ${localTime(brief.blocked.allowed_at)}.`),
+      el('p', { class: 'until' }, 'Allowed again from ', timeEl(brief.blocked.allowed_at), '.'),
       el('a', { href: '#/injuries', class: 'link' }, 'See the injury log')));
   }
   card.append(
@@ -153,13 +158,17 @@ async function renderInjuries(root) {
   root.replaceChildren(el('h1', { tabindex: '-1' }, 'Injuries'));
   const [protocols, { injuries }] = await Promise.all([api('/api/protocols'), api('/api/injuries')]);
   const areas = [...new Set(protocols.map((p) => p.area))];
+  const titles = new Map(protocols.map((p) => [p.id, p.title]));
+  // Each protocol's window, as the server serves it.
+  const windows = protocols.map((p) => `${p.title} (${p.area}): ${p.rules.injury_window_hours} hours`);
   const area = el('select', { id: 'inj-area', name: 'area' }, areas.map((a) => el('option', { value: a }, a)));
   const when = el('input', { type: 'datetime-local', id: 'inj-at', name: 'at' });
   const note = el('input', { type: 'text', id: 'inj-note', name: 'note', maxlength: '500', autocomplete: 'off' });
   const error = el('p', { class: 'error', role: 'alert', hidden: true });
   const form = el('form', { class: 'card', 'aria-labelledby': 'log-h' },
     el('h2', { id: 'log-h' }, 'Log an injury'),
-    el('p', {}, 'The handout says: do not mobilize a recent injury, one from the past 48 hours. A logged injury blocks sessions for that area until then.'),
+    el('p', { id: 'inj-rule' }, 'The handout says: do not mobilize a recent injury. A logged injury blocks the sessions of its area for each protocol\'s window:'),
+    el('ul', { class: 'windows' }, windows.map((w) => el('li', {}, w))),
     el('label', { for: 'inj-area' }, 'Area'), area,
     el('label', { for: 'inj-at' }, 'When (leave empty for now)'), when,
     el('label', { for: 'inj-note' }, 'Note (optional)'), note,
@@ -186,6 +195,8 @@ async function renderInjuries(root) {
     list.append(el('li', { class: inj.cleared_at ? 'cleared' : '' },
       el('p', {}, el('strong', {}, inj.area), ` · ${localTime(inj.at)}`),
       inj.note ? el('p', {}, inj.note) : null,
+      (inj.blocks || []).map((b) => el('p', { class: 'blocks' },
+        `Blocks ${titles.get(b.protocol) || b.protocol} until `, timeEl(b.allowed_at), '.')),
       inj.cleared_at
         ? el('p', {}, `Cleared ${localTime(inj.cleared_at)}`)
         : el('button', { class: 'big calm', type: 'button', 'aria-label': `Clear the ${inj.area} injury of ${localTime(inj.at)}`,

@@ -25,12 +25,16 @@ const REASONS = {
   'other-pain': 'pain',
   'too-much-discomfort': 'too much discomfort',
   'by-person': 'by you',
-  'recent-injury': 'injury in the past 48 hours',
 };
 
-function reasonText(reason) {
+// `windows`: each protocol's injury window in hours, as the server serves it.
+function reasonText(reason, protocolId, windows) {
   if (!reason) return '';
   if (reason.startsWith('answer:')) return 'a screening answer';
+  if (reason === 'recent-injury') {
+    const hours = windows.get(protocolId);
+    return hours === undefined ? 'a recent injury' : `injury in the past ${hours} hours`;
+  }
   return REASONS[reason] || reason;
 }
 
@@ -72,6 +76,7 @@ export async function renderHistory(root) {
   const [first, protocols] = await Promise.all([api(`/api/history?limit=${PAGE}`), api('/api/protocols')]);
   const ratingInfo = new Map();
   const titles = new Map(protocols.map((p) => [p.id, p.title]));
+  const windows = new Map(protocols.map((p) => [p.id, p.rules.injury_window_hours]));
   for (const brief of protocols) {
     const { protocol } = await api(`/api/protocols/${encodeURIComponent(brief.id)}`);
     for (const ind of protocol.indications) ratingInfo.set(ind.rating.id, ind.rating);
@@ -93,7 +98,7 @@ export async function renderHistory(root) {
   const list = el('ol', { class: 'sessions', id: 'sessions' });
   const item = (s) => {
     const outcome = s.live ? 'In progress' : s.outcome ? OUTCOMES[s.outcome.outcome] || s.outcome.outcome : 'Unfinished';
-    const reason = reasonText(s.reason);
+    const reason = reasonText(s.reason, s.protocol_id, windows);
     const dur = s.duration_ms ? `${Math.round(s.duration_ms / 1000)} s` : '';
     const ratings = (s.ratings || []).map((r) => `${(ratingInfo.get(r.id) || {}).label || r.id}: ${r.before ?? '-'} → ${r.after ?? '-'}`);
     return el('li', { class: 'session-item', 'data-id': String(s.id) },

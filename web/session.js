@@ -26,6 +26,7 @@ export class SessionView {
     this.paused = false;
     this.stage = null;
     this.protocol = null;
+    this.rules = null;
     this.wakeLock = null;
     this.pending = null; // 'pain' | 'discomfort' while the chooser is open
     this.pausedForChooser = false;
@@ -114,6 +115,7 @@ export class SessionView {
       if (pid) {
         const p = await api(`/api/protocols/${encodeURIComponent(pid)}`);
         this.protocol = p.protocol;
+        this.rules = p.rules; // the safety rules as the server serves them
         this.heading.textContent = this.protocol.title;
       }
       if (!info.live) {
@@ -421,15 +423,17 @@ export class SessionView {
       const above = this.threshold();
       const grid = el('div', { class: 'scale', role: 'group', 'aria-labelledby': 'chooser-title' });
       for (let v = 0; v <= 10; v += 1) {
-        grid.append(el('button', { class: v > above ? 'num over' : 'num', type: 'button',
-          'aria-label': v > above ? `${v} of 10, stops the session` : `${v} of 10`,
+        grid.append(el('button', { class: this.stopsAt(v) ? 'num over' : 'num', type: 'button',
+          'aria-label': this.stopsAt(v) ? `${v} of 10, stops the session` : `${v} of 10`,
           onclick: pick({ type: 'discomfort', level: v }) }, String(v)));
       }
       c.append(
         el('h2', { id: 'chooser-title' }, 'How strong is the discomfort, 0 to 10?'),
-        el('p', {}, `Above ${above} stops the session.`),
+        ...(above === null ? [] : [el('p', {}, `Above ${above} stops the session.`)]),
         grid,
-        el('button', { class: 'big danger', type: 'button', onclick: pick({ type: 'discomfort', level: Math.min(10, above + 1) }) }, 'Too much: stop now'),
+        el('button', { class: 'big danger', type: 'button',
+          onclick: above === null ? () => { this.closeChooser(false); this.stop(); } : pick({ type: 'discomfort', level: Math.min(10, above + 1) }) },
+        'Too much: stop now'),
       );
     }
     c.append(el('button', { class: 'big calm', type: 'button', onclick: () => this.closeChooser(true) }, 'Cancel'));
@@ -440,13 +444,19 @@ export class SessionView {
     c.querySelector('button').focus({ preventScroll: true });
   }
 
+  // The protocol's discomfort threshold as the server serves it (null: the
+  // protocol has no discomfort rule); the page never picks one of its own.
   threshold() {
-    const rule = this.protocol && this.protocol.stop_rules.find((r) => r.trigger.kind === 'discomfort');
-    return rule ? rule.trigger.above : 7;
+    return (this.rules && this.rules.discomfort_threshold) ?? null;
+  }
+
+  stopsAt(level) {
+    const above = this.threshold();
+    return above !== null && level > above;
   }
 
   choose(input) {
-    const stops = input.type === 'pain' || (input.type === 'discomfort' && input.level > this.threshold());
+    const stops = input.type === 'pain' || (input.type === 'discomfort' && this.stopsAt(input.level));
     if (stops) {
       speaker.cancel();
       this.stopPacer();

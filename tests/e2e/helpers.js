@@ -2,7 +2,7 @@
 // and Debian's Chromium driven by playwright-core.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,9 +18,15 @@ const BINARY = process.env.ROLLCOACH_BIN
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
 // Starts `rollcoach serve` on a free loopback port; resolves with its URL.
-export async function startServer({ speed = 20, grace = 20 } = {}) {
+// `protocols`: user protocol files to serve beside the built-ins, as
+// { 'file-name.toml': text } (the directory ROLLCOACH_PROTOCOLS names).
+export async function startServer({ speed = 20, grace = 20, protocols = {} } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'rollcoach-e2e-'));
   const db = join(dir, 'rollcoach.db');
+  if (Object.keys(protocols).length) {
+    mkdirSync(join(dir, 'protocols'));
+    for (const [name, text] of Object.entries(protocols)) writeFileSync(join(dir, 'protocols', name), text);
+  }
   const proc = spawn(BINARY, ['--db', db, 'serve', '--speed', String(speed), '--grace', String(grace), '--addr', '127.0.0.1:0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ROLLCOACH_PROTOCOLS: join(dir, 'protocols') },

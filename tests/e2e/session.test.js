@@ -3,7 +3,9 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { axeViolations, expectedSpeech, launch, screenshot, spoken, startServer } from './helpers.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { axeViolations, expectedSpeech, launch, root, screenshot, spoken, startServer } from './helpers.js';
 
 let server;
 let browser;
@@ -30,19 +32,19 @@ async function accessible(name) {
   assert.deepEqual(violations, [], `${name}: serious or critical accessibility violations`);
 }
 
-async function home() {
-  await page.goto(`${server.url}/#/`);
+async function home(base = server.url) {
+  await page.goto(`${base}/#/`);
   await page.waitForSelector('body[data-ready=true][data-route=home]');
 }
 
 // From the home page through screening, ratings and setup to rolling.
-async function startAndReachRolling({ reason = true, rating = 4, long = false } = {}) {
-  await home();
-  if (reason) await page.check('#r-upper-back-soreness');
+async function startAndReachRolling({ reason = true, rating = 4, long = false, id = 'upper-back', base = server.url } = {}) {
+  await home(base);
+  if (reason) await page.check(`#r-${id}-soreness`);
   // The longest session the protocol allows (8 reps, 6 s each way: 4.8 s of
   // rolling at --speed 20), for tests that must act while it rolls.
-  if (long) await slowest();
-  await page.click('[data-protocol=upper-back] button[type=submit]');
+  if (long) await slowest(id);
+  await page.click(`[data-protocol=${id}] button[type=submit]`);
   await page.waitForURL(/#\/session\/\d+$/);
   for (let i = 1; i <= protocol.screening.questions.length; i += 1) {
     await page.waitForSelector(`.prompt .count:text-is("Question ${i} of ${protocol.screening.questions.length}")`);
@@ -60,9 +62,9 @@ async function startAndReachRolling({ reason = true, rating = 4, long = false } 
   return Number(page.url().match(/session\/(\d+)/)[1]);
 }
 
-async function slowest() {
-  await page.selectOption('#reps-upper-back', String(protocol.movement.reps.max));
-  await page.selectOption('#tempo-upper-back', String(protocol.movement.tempo.max_seconds));
+async function slowest(id = 'upper-back') {
+  await page.selectOption(`#reps-${id}`, String(protocol.movement.reps.max));
+  await page.selectOption(`#tempo-${id}`, String(protocol.movement.tempo.max_seconds));
 }
 
 // Waits until the server has sent a frame matching `pred` (polled from node,
@@ -368,5 +370,100 @@ describe('rollcoach serve in Chromium', () => {
 
   test('the page raised no script errors', () => {
     assert.deepEqual(browser.errors, []);
+  });
+});
+
+// The page shows the injury rule the server computes; it has no window of its
+// own. A user protocol with a 72-hour window, beside the built-in 48 hours,
+// over the same area, and an injury logged 60 hours ago: only the 72-hour
+// protocol is blocked, until the end the API computes.
+describe('a protocol with a 72-hour injury window', () => {
+  let slow;
+
+  before(async () => {
+    const upperBack = readFileSync(join(root, 'protocols', 'upper-back.toml'), 'utf8');
+    const text = upperBack
+      .replace('id = "upper-back"', 'id = "upper-back-72"')
+      .replace('title = "Foam rolling the upper back"', 'title = "Upper back, 72-hour test"')
+      .replace('window_hours = 48', 'window_hours = 72')
+      .replace('kind = "discomfort", above = 7', 'kind = "discomfort", above = 5');
+    assert.notEqual(text, upperBack);
+    slow = await startServer({ speed: 20, protocols: { 'upper-back-72.toml': text } });
+  });
+
+  after(async () => {
+    if (slow) await slow.stop();
+  });
+
+  test('the discomfort chooser marks what stops by the served threshold, 5 here', async () => {
+    browser.frames.length = 0;
+    await startAndReachRolling({ id: 'upper-back-72', base: slow.url, long: true });
+    await page.click('#controls button.warn');
+    await page.waitForSelector('#chooser .scale');
+    assert.match(await page.textContent('#chooser'), /Above 5 stops the session\./);
+    const over = await page.locator('#chooser .scale button.over').allTextContents();
+    assert.deepEqual(over, ['6', '7', '8', '9', '10']);
+    await page.click('#chooser button:text-is("Too much: stop now")');
+    await waitFrame((f) => f.type === 'end');
+    const end = browser.frames.find((f) => f.type === 'end');
+    assert.deepEqual(end.outcome, { outcome: 'stopped', reason: 'too-much-discomfort' });
+  });
+
+  test('an injury 60 hours ago blocks it until the end the API computes, and the page says 72 hours', async () => {
+    const at = Date.now() - 60 * 3600 * 1000;
+    const logged = await fetch(`${slow.url}/api/injuries`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ area: 'upper-back', at }),
+    });
+    assert.equal(logged.status, 201, await logged.text());
+    const briefs = await (await fetch(`${slow.url}/api/protocols`)).json();
+    const brief = briefs.find((p) => p.id === 'upper-back-72');
+    assert.equal(brief.rules.injury_window_hours, 72);
+    assert.equal(brief.blocked.allowed_at, at + 72 * 3600 * 1000);
+    assert.equal(briefs.find((p) => p.id === 'upper-back').blocked, null);
+
+    await page.goto(`${slow.url}/#/`);
+    await page.waitForSelector('body[data-ready=true][data-route=home]');
+    await page.waitForSelector('#blocked-upper-back-72');
+    const text = await page.textContent('#blocked-upper-back-72');
+    assert.match(text, /72 hours/);
+    assert.match(text, /Allowed again from/);
+    assert.equal(await page.getAttribute('#blocked-upper-back-72 time', 'datetime'),
+      new Date(brief.blocked.allowed_at).toISOString());
+    assert.equal(await page.locator('[data-protocol=upper-back-72] button[type=submit]').count(), 0);
+    // The handout's 48 hours have passed: the built-in protocol can start.
+    assert.equal(await page.locator('#blocked-upper-back').count(), 0);
+    assert.equal(await page.locator('[data-protocol=upper-back] button[type=submit]').count(), 1);
+    await screenshot(page, 'home-blocked-72');
+    await accessible('home: blocked for 72 hours');
+
+    await page.goto(`${slow.url}/#/injuries`);
+    await page.waitForSelector('body[data-ready=true][data-route=injuries]');
+    const rules = await page.textContent('form');
+    assert.match(rules, /Upper back, 72-hour test \(upper-back\): 72 hours/);
+    assert.match(rules, /Foam rolling the upper back \(upper-back\): 48 hours/);
+    assert.doesNotMatch(await page.textContent('#inj-rule'), /48/);
+    const blocks = await page.locator('#injuries .blocks').allTextContents();
+    assert.equal(blocks.length, 1, blocks.join(' | '));
+    assert.match(blocks[0], /^Blocks Upper back, 72-hour test until /);
+    assert.equal(await page.getAttribute('#injuries .blocks time', 'datetime'),
+      new Date(at + 72 * 3600 * 1000).toISOString());
+    await accessible('injuries: a 72-hour block');
+  });
+
+  test('a future-dated injury is refused and the page shows why', async () => {
+    await page.goto(`${slow.url}/#/injuries`);
+    await page.waitForSelector('body[data-ready=true][data-route=injuries]');
+    const ahead = new Date(Date.now() + 6 * 24 * 3600 * 1000 + 90 * 60 * 1000);
+    const local = new Date(ahead.getTime() - ahead.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+    await page.fill('#inj-at', local);
+    await page.click('form button[type=submit]');
+    await page.waitForSelector('form .error:not([hidden])');
+    assert.match(await page.textContent('form .error'), /an injury cannot be dated in the future: the time given is 6 days 1 hour ahead of now/);
+  });
+
+  test('the page raised no script errors here either', () => {
+    assert.deepEqual(browser.errors.filter((e) => !/status of 422/.test(e)), []);
   });
 });

@@ -106,7 +106,8 @@ pub const TIME_FORMS: &str = "\"now\", \"yesterday\", a relative time like \"2h 
 or RFC 3339 like 2026-01-01T09:00:00Z";
 
 /// Reads a time as people type it (see [`TIME_FORMS`]), relative to `now`,
-/// in the local time zone. A time after `now` is refused.
+/// in the local time zone. A time after `now` is read too: the caller's
+/// domain rule decides (an injury's: `rollcoach_engine::check_injury_time`).
 pub fn parse_time(text: &str, now: Time) -> Result<Time, UsageError> {
     let bad = |why: &str| UsageError(format!("{why}; accepted forms: {TIME_FORMS}"));
     let now_ts =
@@ -139,12 +140,6 @@ pub fn parse_time(text: &str, now: Time) -> Result<Time, UsageError> {
     } else {
         return Err(bad(&format!("cannot read the time {t:?}")));
     };
-    if ts > now_ts {
-        return Err(UsageError(format!(
-            "the time {t:?} is in the future (now is {}); give when it happened",
-            format_local(now)
-        )));
-    }
     let ms = u64::try_from(ts.as_millisecond())
         .map_err(|_| bad("times before 1970 are not accepted"))?;
     Ok(Time(ms))
@@ -204,7 +199,11 @@ mod tests {
                 .unwrap_err()
                 .contains("relative time")
         );
-        let err = at("2027-01-01T00:00:00Z").unwrap_err();
+        // A future time is read, and refused by the injury rule.
+        let future = parse_time("2027-01-01T00:00:00Z", NOW).unwrap();
+        let err = rollcoach_engine::check_injury_time(future, NOW)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("in the future"), "{err}");
     }
 }

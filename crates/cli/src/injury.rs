@@ -1,7 +1,11 @@
-//! `rollcoach injury add|list|clear`: the injury log the 48-hour rule reads.
+//! `rollcoach injury add|list|clear`: the injury log the injury rule (the
+//! handout's 48 hours) reads. The rule itself is the engine's
+//! (`injury_block`, `check_injury_time`) and the areas the model's
+//! (`check_area`): this module shows them, it computes no window.
 
 use clap::Subcommand;
-use rollcoach_engine::Time;
+use rollcoach_engine::{InjuryFact, Time, check_injury_time, injury_block};
+use rollcoach_protocol::Protocol;
 use rollcoach_store::{Injury, InjuryId, StoreError};
 
 use crate::db::{self, format_local};
@@ -47,13 +51,18 @@ pub fn run(cmd: Command, global: &Global) -> anyhow::Result<u8> {
     }
 }
 
-/// Longest injury window, in hours, of the protocols for `area`.
-fn window_hours(global: &Global, area: &str) -> Option<u32> {
-    crate::protocols::catalog(global)
-        .all()
+/// Until when an injury of `area` at `at` blocks the protocols of that area
+/// (the latest end over them, as the engine computes it), with that
+/// protocol's window in hours; `None` when it blocks none of them now.
+fn blocked_until(protocols: &[Protocol], area: &str, at: Time, now: Time) -> Option<(Time, u32)> {
+    let fact = [InjuryFact { at, note: None }];
+    protocols
         .iter()
         .filter(|p| p.area == area)
-        .map(|p| p.screening.injury_rule.window_hours)
+        .filter_map(|p| {
+            injury_block(p, &fact, now)
+                .map(|b| (b.allowed_at, p.screening.injury_rule.window_hours))
+        })
         .max()
 }
 
@@ -66,21 +75,15 @@ fn add(
 ) -> anyhow::Result<u8> {
     let area = area.trim();
     let catalog = crate::protocols::catalog(global);
-    let mut areas: Vec<&str> = catalog.all().iter().map(|p| p.area.as_str()).collect();
-    areas.sort_unstable();
-    areas.dedup();
-    // A misspelt area would silently never refuse anything: refuse it here.
-    if !areas.contains(&area) {
-        return Err(UsageError(format!(
-            "no protocol covers the area {area:?}; known areas: {}",
-            areas.join(", ")
-        ))
-        .into());
-    }
+    // The same refusals as `POST /api/injuries` and import: an area no
+    // protocol covers would never block anything; an injury cannot be dated
+    // in the future.
+    rollcoach_protocol::check_area(catalog.all(), area).map_err(|e| UsageError(e.to_string()))?;
     let at = match at {
         Some(text) => db::parse_time(text, now)?,
         None => now,
     };
+    let at = check_injury_time(at, now).map_err(|e| UsageError(e.to_string()))?;
     let note = note.map(str::trim).filter(|n| !n.is_empty());
     let store = db::open_store(global)?;
     let injury = store.add_injury(area, at, note, now)?;
@@ -90,35 +93,42 @@ fn add(
         injury.area,
         format_local(injury.at)
     );
-    if let Some(hours) = window_hours(global, area) {
-        let until = at.plus_ms(u64::from(hours) * 3_600_000);
-        if until > now {
-            outln!(
-                "Sessions for {area} are refused until {} ({hours} hours after it).",
-                format_local(until)
-            );
-        } else {
+    match blocked_until(catalog.all(), area, at, now) {
+        Some((until, hours)) => outln!(
+            "Sessions for {area} are refused until {} ({hours} hours after it).",
+            format_local(until)
+        ),
+        None => {
+            let hours = catalog
+                .all()
+                .iter()
+                .filter(|p| p.area == area)
+                .map(|p| p.screening.injury_rule.window_hours)
+                .max()
+                .unwrap_or_default();
             outln!("It was more than {hours} hours ago: sessions for {area} are allowed.");
         }
     }
     Ok(crate::exit::OK)
 }
 
-fn status(i: &Injury, now: Time, window: Option<u32>) -> String {
-    match (i.cleared_at, window) {
-        (Some(c), _) => format!("cleared {}", format_local(c)),
-        (None, Some(h)) if i.at.plus_ms(u64::from(h) * 3_600_000) > now => format!(
-            "refuses sessions until {}",
-            format_local(i.at.plus_ms(u64::from(h) * 3_600_000))
-        ),
-        (None, Some(_)) => "past its window".to_owned(),
-        (None, None) => "active".to_owned(),
+fn status(i: &Injury, now: Time, protocols: &[Protocol]) -> String {
+    if let Some(c) = i.cleared_at {
+        return format!("cleared {}", format_local(c));
+    }
+    if !protocols.iter().any(|p| p.area == i.area) {
+        return "active".to_owned();
+    }
+    match blocked_until(protocols, &i.area, i.at, now) {
+        Some((until, _)) => format!("refuses sessions until {}", format_local(until)),
+        None => "past its window".to_owned(),
     }
 }
 
 fn list(global: &Global, json: bool, now: Time) -> anyhow::Result<u8> {
     let store = db::open_store(global)?;
     let injuries = store.list_injuries()?;
+    let catalog = crate::protocols::catalog(global);
     if json {
         outln!("{}", serde_json::to_string_pretty(&injuries)?);
         return Ok(crate::exit::OK);
@@ -136,7 +146,7 @@ fn list(global: &Global, json: bool, now: Time) -> anyhow::Result<u8> {
                 i.id.to_string(),
                 i.area.clone(),
                 format_local(i.at),
-                status(i, now, window_hours(global, &i.area)),
+                status(i, now, catalog.all()),
                 i.note.clone().unwrap_or_default(),
             ]
         })

@@ -228,6 +228,48 @@ fn bad_injury_input_is_a_usage_error_that_says_what_is_accepted() {
     );
 }
 
+/// The refusal `POST /api/injuries` and import give, word for word
+/// (crates/server/tests/api.rs asserts the same text).
+const FUTURE_INJURY: &str = "an injury cannot be dated in the future: the time given is 6 days \
+ahead of now; give when the injury happened, or leave the time out to log it now";
+
+#[test]
+fn a_future_dated_injury_is_refused_with_the_same_words_as_the_api_and_nothing_is_logged() {
+    let env = TestEnv::new();
+    let run = env.cmd(&[
+        "injury",
+        "add",
+        "--area",
+        "upper-back",
+        "--at",
+        "2026-12-01T15:00:00Z",
+    ]);
+    assert_eq!(run.code, Some(2), "{}", run.all());
+    assert_eq!(run.stderr, format!("error: {FUTURE_INJURY}\n"));
+    assert_eq!(run.stdout, "");
+    assert_eq!(env.cmd(&["injury", "list", "--json"]).stdout.trim(), "[]");
+}
+
+#[test]
+fn an_injury_a_few_minutes_ahead_is_clock_skew_and_logged_as_now() {
+    let env = TestEnv::new();
+    let run = env.cmd(&[
+        "injury",
+        "add",
+        "--area",
+        "upper-back",
+        "--at",
+        "2026-11-25T15:04:00Z",
+    ]);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    // 15:00 UTC is 10:00 in New York: recorded as now, not 10:04.
+    assert!(
+        run.stdout.contains("upper-back at 2026-11-25 10:00."),
+        "{}",
+        run.all()
+    );
+}
+
 #[test]
 fn a_bad_pinned_time_is_a_usage_error() {
     let env = test_env();

@@ -82,12 +82,16 @@
 #![deny(missing_docs)]
 
 mod api;
+mod rules;
 mod session;
 
 use std::sync::Arc;
 
 pub use api::*;
 use rollcoach_protocol::Protocol;
+pub use rules::{
+    INJURY_CLOCK_SKEW_MS, InjuryBlock, InjuryTimeError, check_injury_time, injury_block,
+};
 pub use session::{Session, breath_for, input_name};
 
 /// A session rebuilt from its input log by [`replay`].

@@ -233,19 +233,12 @@ impl Session {
             stage: Stage::Screening,
         });
 
-        // The injury rule refuses without asking. Several injuries: the latest decides.
-        let window_ms = u64::from(p.screening.injury_rule.window_hours) * 3_600_000;
-        let latest = facts
-            .injuries
-            .iter()
-            .map(|i| i.at)
-            .filter(|at| at.plus_ms(window_ms) > now)
-            .max();
-        if let Some(injured_at) = latest {
+        // The injury rule refuses without asking (one rule: crate::injury_block).
+        if let Some(block) = crate::injury_block(p, &facts.injuries, now) {
             session.end(Outcome::Refused {
                 reason: RefusalReason::RecentInjury {
-                    injured_at,
-                    allowed_at: injured_at.plus_ms(window_ms),
+                    injured_at: block.injured_at,
+                    allowed_at: block.allowed_at,
                 },
             });
         } else {

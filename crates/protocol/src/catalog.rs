@@ -170,6 +170,11 @@ impl Catalog {
         self.protocols.iter().map(|p| p.id.clone()).collect()
     }
 
+    /// The body areas the catalog's protocols cover (see [`crate::areas`]).
+    pub fn areas(&self) -> Vec<&str> {
+        crate::areas(&self.protocols)
+    }
+
     /// User files that could not be added, with their rendered diagnostics.
     pub fn problems(&self) -> &[Problem] {
         &self.problems

@@ -22,7 +22,7 @@ use crate::{MAX_FILE_BYTES, Protocol};
 type Node<'i> = Spanned<DeValue<'i>>;
 
 /// Longest a tempo may be, in seconds per direction: a guard against typos
-/// (40 for 4.0), far above the 2-6 s that EVIDENCE.md supports.
+/// (40 for 4.0), far above the 2-6 s that the evidence supports (docs/evidence.md).
 const TEMPO_CEILING_SECONDS: f64 = 60.0;
 
 pub(crate) fn parse(source: &str) -> Result<Protocol, Vec<Diagnostic>> {
@@ -821,7 +821,7 @@ impl Checker<'_> {
                         format!(
                             "`movement.tempo.{name}` is {x} s; a tempo must be above 0 and at most {TEMPO_CEILING_SECONDS} seconds per direction"
                         ),
-                        Some("EVIDENCE.md: 2-4 s per one-direction pass (Behm et al. 2020); rollcoach's default is 4 s, adjustable from 2 to 6 s".into()),
+                        Some("Behm et al. 2020, Foam Rolling Prescription, J Strength Cond Res 34(11): 2-4 s per one-direction pass; rollcoach's default is 4 s, adjustable from 2 to 6 s".into()),
                     );
                 }
             }
@@ -939,7 +939,7 @@ impl Checker<'_> {
                 self.error(
                     above.span(),
                     format!("discomfort is rated 0 to 10, so `above = {x}` would never stop"),
-                    Some("EVIDENCE.md: stop above 7 (Grabow et al. 2018; a convention)".into()),
+                    Some("Grabow et al. 2018, J Strength Cond Res 32: rolling at 4, 6 or 8 of 10 gave the same gain; stopping above 7 is a convention".into()),
                 );
             }
         }

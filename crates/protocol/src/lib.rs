@@ -7,26 +7,48 @@
 //! [`Catalog`] gathers the built-in protocols and the user's files;
 //! [`render`] turns a protocol back into a printable handout;
 //! [`json_schema`] describes the format for editors.
+//!
+//! # Features
+//!
+//! - `full` (default): everything above that reads or writes protocol files:
+//!   TOML parsing and validation, the catalog, the JSON Schema, the handout.
+//!   Without it, the crate is the validated model alone ([`Protocol`] and its
+//!   parts, read from JSON with serde), the rules it carries
+//!   ([`InjuryRule::window_ms`], [`Protocol::discomfort_threshold`],
+//!   [`check_area`]) and [`json_view`]: what the engine needs to build for
+//!   `wasm32-unknown-unknown`, with no TOML or schema code.
 #![deny(missing_docs)]
 
+#[cfg(feature = "full")]
 mod catalog;
+#[cfg(feature = "full")]
 mod check;
+#[cfg(feature = "full")]
 pub mod diagnostic;
+#[cfg(feature = "full")]
 mod file;
 mod model;
+#[cfg(feature = "full")]
 pub mod raw;
+#[cfg(feature = "full")]
 pub mod render;
+#[cfg(feature = "full")]
 mod schema;
 mod view;
 
+#[cfg(feature = "full")]
 pub use catalog::{Catalog, Origin, Problem, ResolveError};
+#[cfg(feature = "full")]
 pub use diagnostic::Diagnostic;
+#[cfg(feature = "full")]
 pub use file::{FileError, MAX_FILE_BYTES, load_file, text_of};
 pub use model::*;
+#[cfg(feature = "full")]
 pub use schema::json_schema;
 pub use view::json_view;
 
 /// Built-in protocol files: (file name, TOML source).
+#[cfg(feature = "full")]
 pub const BUILTIN_SOURCES: &[(&str, &str)] = &[
     (
         "upper-back.toml",
@@ -45,12 +67,14 @@ pub const BUILTIN_SOURCES: &[(&str, &str)] = &[
 /// ids, reps and tempo out of order, references to undefined instruments or
 /// reps, no setup steps, an indication with nothing to rate, no injury rule.
 /// Text over [`MAX_FILE_BYTES`] or holding a NUL byte is refused up front.
+#[cfg(feature = "full")]
 pub fn parse(source: &str) -> Result<Protocol, Vec<Diagnostic>> {
     check::parse(source)
 }
 
 /// The built-in protocols, parsed. They are checked by the tests, so a
 /// failure here is a bug in rollcoach, not in the user's input.
+#[cfg(feature = "full")]
 pub fn builtin() -> Vec<Protocol> {
     BUILTIN_SOURCES
         .iter()

@@ -113,6 +113,14 @@ pub struct InjuryRule {
     pub message: String,
 }
 
+impl InjuryRule {
+    /// The window in milliseconds: an injury blocks the protocol from when it
+    /// happened until this much later.
+    pub fn window_ms(&self) -> u64 {
+        u64::from(self.window_hours) * 3_600_000
+    }
+}
+
 /// A yes/no screening question.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Question {
@@ -128,7 +136,7 @@ pub struct Question {
     /// (the handout's 48-hour rule asked of the person).
     #[serde(default)]
     pub injury_window: bool,
-    /// Where the question comes from (`handout` or an EVIDENCE.md source).
+    /// Where the question comes from: `handout`, or the study (authors, year, journal).
     pub source: String,
 }
 
@@ -335,7 +343,7 @@ pub struct Caution {
     pub id: String,
     /// The caution.
     pub text: String,
-    /// Its source (from EVIDENCE.md).
+    /// Its source: the study (authors, year, journal).
     pub source: String,
 }
 
@@ -373,4 +381,43 @@ impl Protocol {
         }
         out
     }
+}
+
+/// The body areas `protocols` cover, sorted, without duplicates: the areas an
+/// injury can be logged in.
+pub fn areas<'a>(protocols: impl IntoIterator<Item = &'a Protocol>) -> Vec<&'a str> {
+    let mut areas: Vec<&str> = protocols.into_iter().map(|p| p.area.as_str()).collect();
+    areas.sort_unstable();
+    areas.dedup();
+    areas
+}
+
+/// Checks that some protocol covers `area`. A misspelt area would never
+/// block anything, so every input of an injury goes through here.
+pub fn check_area<'a>(
+    protocols: impl IntoIterator<Item = &'a Protocol>,
+    area: &str,
+) -> Result<(), UnknownArea> {
+    let known = areas(protocols);
+    if known.contains(&area) {
+        Ok(())
+    } else {
+        Err(UnknownArea {
+            area: area.to_owned(),
+            known: known.into_iter().map(str::to_owned).collect(),
+        })
+    }
+}
+
+/// An injury's area that no protocol covers.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown area `{area}`: no protocol covers it; give one of the known areas: {}",
+    known.join(", ")
+)]
+pub struct UnknownArea {
+    /// The area given.
+    pub area: String,
+    /// The areas the protocols cover.
+    pub known: Vec<String>,
 }

@@ -144,7 +144,7 @@ pub struct RawQuestion {
     /// Marks the question that asks about a recent injury in the area.
     #[serde(default)]
     pub injury_window: bool,
-    /// Where the question comes from (`handout` or an EVIDENCE.md source).
+    /// Where the question comes from: `handout`, or the study (authors, year, journal).
     pub source: String,
 }
 
@@ -350,7 +350,7 @@ pub struct RawCaution {
     pub id: String,
     /// The caution.
     pub text: String,
-    /// Its source (from EVIDENCE.md).
+    /// Its source: the study (authors, year, journal).
     pub source: String,
 }
 

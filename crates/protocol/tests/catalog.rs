@@ -1,4 +1,5 @@
 //! The catalog: built-ins plus user files, problems reported per file.
+#![cfg(feature = "full")]
 
 use rollcoach_protocol::{BUILTIN_SOURCES, Catalog, Origin, ResolveError};
 

@@ -4,6 +4,7 @@
 //! to show that every problem is reported) and snapshots the rendered
 //! diagnostics: `path:line:column: error: ...`, the source line, a caret and
 //! a hint.
+#![cfg(feature = "full")]
 
 use rollcoach_protocol::{BUILTIN_SOURCES, diagnostic, parse};
 

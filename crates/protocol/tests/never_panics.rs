@@ -1,4 +1,5 @@
 //! Any input gives a protocol or located diagnostics, never a panic.
+#![cfg(feature = "full")]
 
 use proptest::prelude::*;
 use rollcoach_protocol::{BUILTIN_SOURCES, diagnostic, parse};

@@ -1,4 +1,5 @@
 //! The handout rendered back from the protocol files.
+#![cfg(feature = "full")]
 
 use rollcoach_protocol::{Catalog, render};
 
@@ -127,4 +128,42 @@ fn html_escapes_the_protocols_text() {
     let html = render::html(&p);
     assert!(html.contains("&lt;b&gt;Rolling&lt;/b&gt; &amp; &quot;more&quot;"));
     assert!(!html.contains("<b>Rolling"));
+}
+
+/// A "Source:" a person reads names a study (authors, year, journal), the
+/// handout, or says that no study was found: never a file to look up.
+#[test]
+fn every_source_in_a_handout_names_a_study_never_a_file() {
+    for p in Catalog::builtin().all() {
+        let sources = p
+            .screening
+            .questions
+            .iter()
+            .map(|q| &q.source)
+            .chain(p.stop_rules.iter().map(|r| &r.source))
+            .chain(p.cautions.iter().map(|c| &c.source))
+            .chain(std::iter::once(&p.movement.tempo.source));
+        for source in sources {
+            let names_a_year = source
+                .as_bytes()
+                .windows(4)
+                .any(|w| w.iter().all(u8::is_ascii_digit) && (w[0] == b'1' || w[0] == b'2'));
+            assert!(
+                source.starts_with("handout")
+                    || names_a_year
+                    || source.contains("no study was found"),
+                "{}: source {source:?} names no study",
+                p.id
+            );
+        }
+        for text in [render::markdown(p), render::html(p)] {
+            for file in ["EVIDENCE", "DESIGN", ".md", ".txt"] {
+                assert!(
+                    !text.contains(file),
+                    "{}: the handout names a file: {file}",
+                    p.id
+                );
+            }
+        }
+    }
 }

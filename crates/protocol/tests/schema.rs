@@ -1,5 +1,6 @@
 //! The committed JSON Schema (protocols/protocol.schema.json) matches the
 //! format, and describes what editors need.
+#![cfg(feature = "full")]
 
 const COMMITTED: &str = include_str!("../../../protocols/protocol.schema.json");
 

@@ -7,7 +7,7 @@ use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 use axum::{Json, Router};
-use rollcoach_engine::{Options, Session, Time};
+use rollcoach_engine::{InjuryFact, Options, Session, Time, check_injury_time, injury_block};
 use rollcoach_protocol::Protocol;
 use rollcoach_store::{InjuryId, NewSession, SessionId, StoreError, rating_series};
 use serde::{Deserialize, Serialize};
@@ -38,13 +38,16 @@ fn stored<T>(r: Result<Result<T, rollcoach_store::StoreError>, ApiError>) -> Api
     r?.map_err(ApiError::from)
 }
 
-/// The 48-hour rule (the protocol's injury window) applied to the injury log now.
+/// The injury rule applied to the injury log now, as the engine's one
+/// function ([`rollcoach_engine::injury_block`]) computes it.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Block {
     /// When the most recent blocking injury happened.
     injured_at: Time,
     /// When the protocol becomes allowed again.
     allowed_at: Time,
+    /// The protocol's window, in hours.
+    window_hours: u32,
     /// The protocol's message.
     message: String,
 }
@@ -52,17 +55,30 @@ pub(crate) struct Block {
 async fn block_for(state: &AppState, protocol: &Protocol, now: Time) -> ApiResult<Option<Block>> {
     let p = protocol.clone();
     let facts = stored(state.inner.store.call(move |s| s.facts_for(&p)).await)?;
-    let window = u64::from(protocol.screening.injury_rule.window_hours) * 3_600_000;
-    Ok(facts
-        .injuries
-        .iter()
-        .filter(|i| i.at <= now && now < i.at.plus_ms(window))
-        .max_by_key(|i| i.at)
-        .map(|i| Block {
-            injured_at: i.at,
-            allowed_at: i.at.plus_ms(window),
-            message: protocol.screening.injury_rule.message.clone(),
-        }))
+    Ok(injury_block(protocol, &facts.injuries, now).map(|b| Block {
+        injured_at: b.injured_at,
+        allowed_at: b.allowed_at,
+        window_hours: protocol.screening.injury_rule.window_hours,
+        message: protocol.screening.injury_rule.message.clone(),
+    }))
+}
+
+/// The protocol's safety rules that the page shows: it computes none itself.
+#[derive(Debug, Clone, Serialize)]
+struct Rules {
+    /// The injury rule's window, in hours: an injury in the area blocks the
+    /// protocol for this long.
+    injury_window_hours: u32,
+    /// Discomfort strictly above this (0-10) stops the session; null if the
+    /// protocol has no such rule.
+    discomfort_threshold: Option<u8>,
+}
+
+fn rules_of(p: &Protocol) -> Rules {
+    Rules {
+        injury_window_hours: p.screening.injury_rule.window_hours,
+        discomfort_threshold: p.discomfort_threshold(),
+    }
 }
 
 fn protocol_brief(p: &Protocol, block: Option<Block>) -> Value {
@@ -75,6 +91,7 @@ fn protocol_brief(p: &Protocol, block: Option<Block>) -> Value {
         "tempo": p.movement.tempo,
         "estimated_seconds": p.estimated_rolling_seconds(),
         "credit": p.credit.text,
+        "rules": rules_of(p),
         "blocked": block,
     })
 }
@@ -98,6 +115,7 @@ async fn get_protocol(
     let block = block_for(&state, p, wall_now()).await?;
     Ok(Json(json!({
         "protocol": p,
+        "rules": rules_of(p),
         "blocked": block,
         "now": wall_now(),
     })))
@@ -345,9 +363,49 @@ struct HistoryItem {
     duration_ms: Option<u64>,
 }
 
+/// One injury of `GET /api/injuries`, with the protocols it blocks now.
+#[derive(Serialize)]
+struct InjuryItem {
+    #[serde(flatten)]
+    injury: rollcoach_store::Injury,
+    /// The protocols this injury blocks now, each until when (empty when
+    /// cleared or past every window).
+    blocks: Vec<InjuryBlocks>,
+}
+
+/// A protocol an injury blocks, and until when.
+#[derive(Serialize)]
+struct InjuryBlocks {
+    protocol: String,
+    allowed_at: Time,
+}
+
 async fn list_injuries(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     let injuries = stored(state.inner.store.call(|s| s.list_injuries()).await)?;
-    Ok(Json(json!({ "injuries": injuries })))
+    let now = wall_now();
+    let items: Vec<InjuryItem> = injuries
+        .into_iter()
+        .map(|injury| {
+            let fact = [InjuryFact {
+                at: injury.at,
+                note: None,
+            }];
+            let blocks = state
+                .inner
+                .protocols
+                .iter()
+                .filter(|p| injury.cleared_at.is_none() && p.area == injury.area)
+                .filter_map(|p| {
+                    injury_block(p, &fact, now).map(|b| InjuryBlocks {
+                        protocol: p.id.clone(),
+                        allowed_at: b.allowed_at,
+                    })
+                })
+                .collect();
+            InjuryItem { injury, blocks }
+        })
+        .collect();
+    Ok(Json(json!({ "injuries": items })))
 }
 
 /// `POST /api/injuries` body.
@@ -365,27 +423,13 @@ async fn add_injury(
     body: Result<Json<NewInjuryBody>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let Json(body) = body?;
-    let areas: Vec<&str> = state
-        .inner
-        .protocols
-        .iter()
-        .map(|p| p.area.as_str())
-        .collect();
-    if !areas.contains(&body.area.as_str()) {
-        return Err(ApiError::unprocessable(format!(
-            "unknown area `{}`; the protocols cover: {}",
-            body.area,
-            areas.join(", ")
-        )));
-    }
+    // The rules of every input of an injury (the CLI and import use them
+    // too): an area some protocol covers, a time not in the future.
+    rollcoach_protocol::check_area(state.inner.protocols.iter().map(|p| &**p), &body.area)
+        .map_err(|e| ApiError::unprocessable(e.to_string()))?;
     let now = wall_now();
-    let at = body.at.unwrap_or(now);
-    // A minute of slack for a phone whose clock runs ahead.
-    if at > now.plus_ms(60_000) {
-        return Err(ApiError::unprocessable(
-            "`at` is in the future; give when the injury happened (ms since 1970), or leave it out for now",
-        ));
-    }
+    let at = check_injury_time(body.at.unwrap_or(now), now)
+        .map_err(|e| ApiError::unprocessable(e.to_string()))?;
     if body.note.as_ref().is_some_and(|n| n.chars().count() > 500) {
         return Err(ApiError::unprocessable(
             "`note` is longer than 500 characters",

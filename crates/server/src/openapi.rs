@@ -41,13 +41,18 @@ pub(crate) fn document() -> Value {
         },
         "paths": {
             "/api/protocols": {"get": {
-                "summary": "List protocols, each with whether the injury rule blocks it now (`blocked`: null or {injured_at, allowed_at, message}).",
+                "summary": "List protocols, each with its safety `rules` (injury window, discomfort threshold) and whether the injury rule blocks it now (`blocked`: null or {injured_at, allowed_at, window_hours, message}, computed by the server).",
                 "responses": with_errors(ok_json("200", "Protocols", json!({"type": "array", "items": {"$ref": "#/components/schemas/ProtocolBrief"}})), &["500"])
             }},
             "/api/protocols/{id}": {"get": {
-                "summary": "One protocol in full, with `blocked` and the server's `now`.",
+                "summary": "One protocol in full, with its safety `rules`, `blocked` and the server's `now`.",
                 "parameters": [path_id("id", "string")],
-                "responses": with_errors(ok_json("200", "The protocol", obj.clone()), &["404"])
+                "responses": with_errors(ok_json("200", "The protocol", json!({"type": "object", "properties": {
+                    "protocol": obj.clone(),
+                    "rules": {"$ref": "#/components/schemas/Rules"},
+                    "blocked": {"$ref": "#/components/schemas/Block"},
+                    "now": {"type": "integer"}
+                }})), &["404"])
             }},
             "/api/protocols/{id}/handout": {"get": {
                 "summary": "The protocol as a printable standalone HTML handout.",
@@ -88,11 +93,11 @@ pub(crate) fn document() -> Value {
             }},
             "/api/injuries": {
                 "get": {
-                    "summary": "The injury log.",
-                    "responses": with_errors(ok_json("200", "Injuries", json!({"type": "object", "properties": {"injuries": {"type": "array", "items": {"$ref": "#/components/schemas/Injury"}}}})), &["500"])
+                    "summary": "The injury log, oldest first; each injury with the protocols it blocks now and until when (`blocks`).",
+                    "responses": with_errors(ok_json("200", "Injuries", json!({"type": "object", "properties": {"injuries": {"type": "array", "items": {"$ref": "#/components/schemas/InjuryWithBlocks"}}}})), &["500"])
                 },
                 "post": {
-                    "summary": "Log an injury (it blocks protocols of its area for their window, 48 hours).",
+                    "summary": "Log an injury: it blocks the protocols of its area for their window (`rules.injury_window_hours`). An area no protocol covers, or a time in the future, is refused (422) with what to do; a time at most 5 minutes ahead (clock skew) is recorded as now.",
                     "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewInjury"}}}},
                     "responses": with_errors(ok_json("201", "Logged", json!({"$ref": "#/components/schemas/Injury"})), &["400", "413", "415", "422"])
                 }
@@ -122,9 +127,16 @@ pub(crate) fn document() -> Value {
                 "id": {"type": "string"}, "title": {"type": "string"}, "area": {"type": "string"},
                 "summary": {"type": "string"}, "reps": obj.clone(), "tempo": obj.clone(),
                 "estimated_seconds": {"type": "number"}, "credit": {"type": "string"},
-                "blocked": {"type": "object", "nullable": true, "properties": {
-                    "injured_at": {"type": "integer"}, "allowed_at": {"type": "integer"}, "message": {"type": "string"}}}
+                "rules": {"$ref": "#/components/schemas/Rules"},
+                "blocked": {"$ref": "#/components/schemas/Block"}
             }},
+            "Rules": {"type": "object", "description": "A protocol's safety rules, for the page to show (it computes none).", "properties": {
+                "injury_window_hours": {"type": "integer", "description": "An injury in the area blocks the protocol for this many hours."},
+                "discomfort_threshold": {"type": "integer", "nullable": true, "minimum": 0, "maximum": 10, "description": "Discomfort strictly above this stops the session."}
+            }},
+            "Block": {"type": "object", "nullable": true, "description": "The injury rule blocks the protocol now: since the latest blocking injury, until `allowed_at`.", "properties": {
+                "injured_at": {"type": "integer"}, "allowed_at": {"type": "integer"},
+                "window_hours": {"type": "integer"}, "message": {"type": "string"}}},
             "NewSession": {"type": "object", "required": ["protocol"], "additionalProperties": false, "properties": {
                 "protocol": {"type": "string"},
                 "options": {"type": "object", "properties": {
@@ -137,14 +149,18 @@ pub(crate) fn document() -> Value {
             }},
             "NewInjury": {"type": "object", "required": ["area"], "additionalProperties": false, "properties": {
                 "area": {"type": "string"},
-                "at": {"type": "integer", "description": "When it happened, ms since the Unix epoch; default now"},
+                "at": {"type": "integer", "description": "When it happened, ms since the Unix epoch; default now. Not in the future (up to 5 minutes ahead is taken as now)."},
                 "note": {"type": "string", "maxLength": 500}
             }},
             "Injury": {"type": "object", "properties": {
                 "id": {"type": "integer"}, "area": {"type": "string"}, "at": {"type": "integer"},
                 "note": {"type": "string", "nullable": true}, "created_at": {"type": "integer"},
                 "cleared_at": {"type": "integer", "nullable": true}
-            }}
+            }},
+            "InjuryWithBlocks": {"allOf": [{"$ref": "#/components/schemas/Injury"}, {"type": "object", "properties": {
+                "blocks": {"type": "array", "items": {"type": "object", "properties": {
+                    "protocol": {"type": "string"}, "allowed_at": {"type": "integer"}}}}
+            }}]}
         }}
     })
 }

@@ -564,3 +564,127 @@ async fn history_pages(state: rollcoach_server::AppState) {
         "no session with id 4242 to page from",
     );
 }
+
+// ----- the rules live once: the server computes, the page shows ---------------
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+/// The built-ins plus a copy of upper-back with a 72-hour window, same area.
+fn state_with_a_72_hour_protocol() -> rollcoach_server::AppState {
+    let mut protocols = rollcoach_protocol::builtin();
+    let mut slow = protocols[0].clone();
+    slow.id = "upper-back-72".into();
+    slow.screening.injury_rule.window_hours = 72;
+    protocols.push(slow);
+    let store = rollcoach_store::Store::open_in_memory().expect("in-memory store");
+    rollcoach_server::AppState::new(protocols, store, rollcoach_server::Config::default())
+        .expect("state")
+}
+
+#[tokio::test]
+async fn the_protocols_json_carries_the_injury_window_and_the_discomfort_threshold() {
+    let app = app(state());
+    let list = get(&app, "/api/protocols").await;
+    assert_eq!(list.json[0]["rules"]["injury_window_hours"], 48);
+    assert_eq!(list.json[0]["rules"]["discomfort_threshold"], 7);
+    let one = get(&app, "/api/protocols/upper-back").await;
+    assert_eq!(one.json["rules"]["injury_window_hours"], 48);
+    assert_eq!(one.json["rules"]["discomfort_threshold"], 7);
+}
+
+#[tokio::test]
+async fn the_block_and_its_end_come_from_each_protocols_own_window() {
+    let app = app(state_with_a_72_hour_protocol());
+    let at = now_ms() - 60 * 3_600_000;
+    let r = post_json(
+        &app,
+        "/api/injuries",
+        &format!(r#"{{"area":"upper-back","at":{at}}}"#),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+
+    let list = get(&app, "/api/protocols").await;
+    let brief = |id: &str| {
+        list.json
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    // 60 hours ago: past the handout's 48 hours, within the copy's 72.
+    assert!(brief("upper-back")["blocked"].is_null());
+    let blocked = &brief("upper-back-72")["blocked"];
+    assert_eq!(blocked["injured_at"].as_u64(), Some(at));
+    assert_eq!(blocked["allowed_at"].as_u64(), Some(at + 72 * 3_600_000));
+    assert_eq!(blocked["window_hours"], 72);
+    assert_eq!(brief("upper-back-72")["rules"]["injury_window_hours"], 72);
+
+    let injuries = get(&app, "/api/injuries").await;
+    let blocks = &injuries.json["injuries"][0]["blocks"];
+    assert_eq!(blocks.as_array().unwrap().len(), 1, "{blocks}");
+    assert_eq!(blocks[0]["protocol"], "upper-back-72");
+    assert_eq!(blocks[0]["allowed_at"].as_u64(), Some(at + 72 * 3_600_000));
+
+    // A session of the blocked protocol is refused by the engine with the
+    // same end the API showed.
+    let s = post_json(&app, "/api/sessions", r#"{"protocol":"upper-back-72"}"#).await;
+    assert_eq!(s.status, StatusCode::CREATED, "{}", s.text);
+    let id = s.json["id"].as_i64().unwrap();
+    let record = eventually(|| {
+        let app = app.clone();
+        async move {
+            let s = get(&app, "/api/history").await;
+            let first = s.json["sessions"][0].clone();
+            (!first["outcome"].is_null()).then_some(first)
+        }
+    })
+    .await;
+    assert_eq!(record["id"], id);
+    assert_eq!(record["reason"], "recent-injury");
+    assert_eq!(
+        record["outcome"]["reason"]["allowed_at"].as_u64(),
+        Some(at + 72 * 3_600_000),
+        "{record}"
+    );
+}
+
+#[tokio::test]
+async fn a_future_dated_injury_is_refused_with_what_to_do_and_nothing_is_logged() {
+    let app = app(state());
+    let six_days_ahead = now_ms() + 6 * 24 * 3_600_000 + 30_000;
+    let r = post_json(
+        &app,
+        "/api/injuries",
+        &format!(r#"{{"area":"upper-back","at":{six_days_ahead}}}"#),
+    )
+    .await;
+    // The same message as `rollcoach injury add` and import give.
+    assert_error(
+        &r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "an injury cannot be dated in the future: the time given is 6 days ahead of now; \
+         give when the injury happened, or leave the time out to log it now",
+    );
+    let listed = get(&app, "/api/injuries").await;
+    assert_eq!(listed.json["injuries"].as_array().unwrap().len(), 0);
+
+    // A clock a minute ahead is clock skew: logged, as now.
+    let before = now_ms();
+    let r = post_json(
+        &app,
+        "/api/injuries",
+        &format!(r#"{{"area":"upper-back","at":{}}}"#, before + 60_000),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let at = r.json["at"].as_u64().unwrap();
+    assert!(at >= before && at <= now_ms(), "recorded as now: {at}");
+}
