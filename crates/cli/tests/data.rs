@@ -235,7 +235,7 @@ ahead of now; give when the injury happened, or leave the time out to log it now
 
 #[test]
 fn a_future_dated_injury_is_refused_with_the_same_words_as_the_api_and_nothing_is_logged() {
-    let env = TestEnv::new();
+    let env = test_env();
     let run = env.cmd(&[
         "injury",
         "add",
@@ -244,7 +244,7 @@ fn a_future_dated_injury_is_refused_with_the_same_words_as_the_api_and_nothing_i
         "--at",
         "2026-12-01T15:00:00Z",
     ]);
-    assert_eq!(run.code, Some(2), "{}", run.all());
+    assert_eq!(run.code(), Some(2), "{}", run.all());
     assert_eq!(run.stderr, format!("error: {FUTURE_INJURY}\n"));
     assert_eq!(run.stdout, "");
     assert_eq!(env.cmd(&["injury", "list", "--json"]).stdout.trim(), "[]");
@@ -252,7 +252,7 @@ fn a_future_dated_injury_is_refused_with_the_same_words_as_the_api_and_nothing_i
 
 #[test]
 fn an_injury_a_few_minutes_ahead_is_clock_skew_and_logged_as_now() {
-    let env = TestEnv::new();
+    let env = test_env();
     let run = env.cmd(&[
         "injury",
         "add",
@@ -261,7 +261,7 @@ fn an_injury_a_few_minutes_ahead_is_clock_skew_and_logged_as_now() {
         "--at",
         "2026-11-25T15:04:00Z",
     ]);
-    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert_eq!(run.code(), Some(0), "{}", run.all());
     // 15:00 UTC is 10:00 in New York: recorded as now, not 10:04.
     assert!(
         run.stdout.contains("upper-back at 2026-11-25 10:00."),
