@@ -83,6 +83,7 @@
 
 mod api;
 mod session;
+pub mod speech;
 
 use std::sync::Arc;
 
