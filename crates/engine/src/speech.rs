@@ -94,7 +94,7 @@ pub const BASE_WPM: f64 = 175.0;
 ///
 /// A linear model of letters, word gaps, commas and sentence ends, fitted to
 /// espeak-ng 1.51's durations of every text of the built-in protocols
-/// (within about 0.3 s for cues, 0.7 s for long notes); digits count as the
+/// (at 0.8x, 1x and 1.5x: within 0.3 s over for cues, a sixth for long texts; `crates/cli/tests/speech_calibration.rs` checks it); digits count as the
 /// words they are read as. It errs long on short cues, which keeps a chosen
 /// breath cue inside its phase.
 pub fn estimate_ms(text: &str, rate: f64) -> u64 {
@@ -121,9 +121,9 @@ pub fn estimate_ms(text: &str, rate: f64) -> u64 {
             ends += 1;
         }
     }
-    let ms = 200.0
-        + 56.0 * f64::from(letters)
-        + 300.0 * f64::from(digits)
+    let ms = 400.0
+        + 53.0 * f64::from(letters)
+        + 180.0 * f64::from(digits)
         + 16.0 * f64::from(gaps)
         + 260.0 * f64::from(commas)
         + 370.0 * f64::from(ends);
