@@ -84,6 +84,7 @@
 mod api;
 mod rules;
 mod session;
+pub mod speech;
 
 use std::sync::Arc;
 
