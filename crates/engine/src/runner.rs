@@ -343,7 +343,7 @@ impl Runner {
                 entries: Entries::One(self.entry(0, now, input)),
             });
         }
-        let (mut sim, mut entries) = self.catch_up(now);
+        let (sim, mut entries) = self.catch_up(now);
         sim.check(input, now)?;
         entries.push(self.entry(entries.len(), now, input));
         Ok(Batch {
