@@ -93,6 +93,8 @@
 
 mod api;
 pub mod runner;
+#[cfg(feature = "schema")]
+pub mod schema;
 mod session;
 
 use std::sync::Arc;

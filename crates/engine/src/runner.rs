@@ -735,7 +735,11 @@ mod tests {
         let empty = r.offer(Input::Timeout, T0).unwrap();
         assert!(empty.is_empty());
         r.commit(empty).unwrap();
-        assert_eq!(r.next_seq() as usize, log.len(), "an empty batch logs nothing");
+        assert_eq!(
+            r.next_seq() as usize,
+            log.len(),
+            "an empty batch logs nothing"
+        );
         let batch = r.advance(d);
         assert_eq!(
             batch.entries(),
@@ -792,7 +796,10 @@ mod tests {
         assert_eq!(end.summary.ratings[0].before, Some(6));
         assert_eq!(end.ended_at, T0.plus_ms(30_000));
         assert!(end.message.is_some_and(|m| !m.is_empty()));
-        assert_eq!(r.offer(Input::Stop, T0.plus_ms(30_001)), Err(InputError::Ended));
+        assert_eq!(
+            r.offer(Input::Stop, T0.plus_ms(30_001)),
+            Err(InputError::Ended)
+        );
     }
 
     #[test]
@@ -828,7 +835,10 @@ mod tests {
         assert_eq!(end.reps_done(), 1);
         assert_eq!(end.ended_at, d.plus_ms(60_000));
         assert_eq!(r.commit(pending), Err(CommitError::Interrupted));
-        assert_eq!(r.offer(Input::Stop, d.plus_ms(60_001)), Err(InputError::Ended));
+        assert_eq!(
+            r.offer(Input::Stop, d.plus_ms(60_001)),
+            Err(InputError::Ended)
+        );
         assert_eq!(r.next_deadline(), None);
         assert!(r.advance(d.plus_ms(3_600_000)).is_empty());
         assert!(r.is_over());
@@ -867,14 +877,8 @@ mod tests {
         to_rolling(&mut r, &mut log, T0.plus_ms(2_000));
         let d = r.next_deadline().unwrap();
         step(&mut r, &mut log, Input::Pause, d.plus_ms(3_000));
-        let restored = Runner::recover(
-            protocol(),
-            Options::default(),
-            Facts::default(),
-            T0,
-            &log,
-        )
-        .unwrap();
+        let restored =
+            Runner::recover(protocol(), Options::default(), Facts::default(), T0, &log).unwrap();
         assert!(restored.rejected.is_empty());
         let mut back = restored.runner;
         assert_eq!(back, r);
@@ -916,7 +920,10 @@ mod tests {
             &[],
         )
         .unwrap_err();
-        assert!(matches!(err, RecoverError::Options(OptionsError::Reps { .. })));
+        assert!(matches!(
+            err,
+            RecoverError::Options(OptionsError::Reps { .. })
+        ));
     }
 
     #[test]

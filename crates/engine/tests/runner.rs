@@ -126,7 +126,8 @@ fn persist(
         }
         Err(_) => prop_assert_eq!(&*runner, before, "a rejected offer changed the runner"),
     }
-    seen.outputs.extend(std::iter::from_fn(|| runner.poll_output()));
+    seen.outputs
+        .extend(std::iter::from_fn(|| runner.poll_output()));
     Ok(())
 }
 
