@@ -169,6 +169,7 @@ export class SessionView {
     this.connect();
   }
 
+  // `input` is one ClientFrame: an engine input such as { type: 'pause' }.
   send(input) {
     if (this.ws && this.ws.readyState === WebSocket.OPEN) {
       this.ws.send(JSON.stringify(input));
@@ -194,6 +195,8 @@ export class SessionView {
 
   // ----- outputs ----------------------------------------------------------
 
+  // One ServerFrame (crates/server/src/wire.rs; its JSON Schema is in
+  // /api/openapi.json): hello, sync, error, or an engine output by its type.
   onFrame(msg) {
     switch (msg.type) {
       case 'hello':
