@@ -356,10 +356,15 @@ impl Runner {
     /// deadline, as a batch to persist and commit; empty if none has passed
     /// (or the session is over).
     pub fn advance(&self, now: Time) -> Batch {
-        let entries = if self.interrupted_at.is_some() || !self.deadline_due(now) {
-            Entries::None
-        } else {
-            Entries::Many(self.catch_up(now).1)
+        let entries = match self.session.next_deadline() {
+            _ if self.interrupted_at.is_some() => Entries::None,
+            Some(d) if d > now => Entries::None,
+            None => Entries::None,
+            // A driver woken at the deadline itself (the usual case): a
+            // timeout at `now` completes every phase ending by `now`, so the
+            // next deadline is later and this one is the only entry.
+            Some(d) if d == now => Entries::One(self.entry(0, d, Input::Timeout)),
+            Some(_) => Entries::Many(self.catch_up(now).1),
         };
         Batch {
             seq: self.next_seq,

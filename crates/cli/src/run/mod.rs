@@ -3,8 +3,8 @@
 //! In a terminal it is a full-screen session ([`tui`]); when stdin is not a
 //! terminal it reads a script of events ([`script`]) and prints one line per
 //! engine output ([`render`]). Both go through the same [`driver`]: it owns
-//! the clock and writes every input to the store's event log before the
-//! engine applies it. [`voice`] speaks the cues through espeak-ng.
+//! the clock and writes the entries the engine's `Runner` hands it to the
+//! store's event log before the runner applies them. [`voice`] speaks the cues through espeak-ng.
 
 pub mod driver;
 pub mod render;
