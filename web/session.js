@@ -171,6 +171,7 @@ export class SessionView {
     this.connect();
   }
 
+  // `input` is one ClientFrame: an engine input such as { type: 'pause' }.
   send(input) {
     if (this.ws && this.ws.readyState === WebSocket.OPEN) {
       this.ws.send(JSON.stringify(input));
@@ -196,6 +197,8 @@ export class SessionView {
 
   // ----- outputs ----------------------------------------------------------
 
+  // One ServerFrame (crates/server/src/wire.rs; its JSON Schema is in
+  // /api/openapi.json): hello, sync, error, or an engine output by its type.
   onFrame(msg) {
     switch (msg.type) {
       case 'hello':

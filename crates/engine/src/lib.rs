@@ -41,6 +41,16 @@
 //! [`Session::reps_done`], [`Session::pairing`], [`Session::is_paused`],
 //! [`Session::summary`].
 //!
+//! # The runner
+//!
+//! A driver that keeps a log (the terminal, the server) does not call
+//! [`Session::handle`] itself: the [`Runner`] (module [`runner`]) owns the
+//! lifecycle they share. It numbers the event log, hands the driver the
+//! entries to persist before it applies them (`offer`, then `commit`),
+//! catches up with deadlines that passed, stamps outputs with their times,
+//! gives the end as a record to store ([`EndRecord`]), and rebuilds itself
+//! from a persisted log after a crash ([`Runner::recover`]).
+//!
 //! # The driver loop
 //!
 //! ```
@@ -83,6 +93,9 @@
 
 mod api;
 mod rules;
+pub mod runner;
+#[cfg(feature = "schema")]
+pub mod schema;
 mod session;
 pub mod speech;
 
@@ -93,6 +106,7 @@ use rollcoach_protocol::Protocol;
 pub use rules::{
     INJURY_CLOCK_SKEW_MS, InjuryBlock, InjuryTimeError, check_injury_time, injury_block,
 };
+pub use runner::{Batch, CommitError, EndRecord, LogEntry, RecoverError, Restored, Runner};
 pub use session::{Session, breath_for, input_name};
 
 /// A session rebuilt from its input log by [`replay`].

@@ -1,11 +1,11 @@
 //! rollcoach's server: `rollcoach serve`.
 //!
-//! Each live session is one [`rollcoach_engine::Session`] owned by a tokio
+//! Each live session is one [`rollcoach_engine::Runner`] owned by a tokio
 //! task that sleeps until the engine's next deadline, computed from the
 //! session's start instant, so cues never drift. The phone page connects over
-//! a WebSocket (`/api/sessions/{id}/ws`): the server sends the engine's
-//! outputs as JSON and the page sends the person's inputs, each appended to the
-//! store's event log before the engine applies it. The JSON API serves
+//! a WebSocket (`/api/sessions/{id}/ws`, frames typed in [`wire`]): the server
+//! sends the engine's outputs as JSON and the page sends the person's inputs,
+//! each appended to the store's event log before the engine applies it. The JSON API serves
 //! protocols, sessions, history, injuries and export; `/api/openapi.json`
 //! describes it. [`app`] builds the router, so tests can call it without a
 //! socket; [`serve`] runs it on a listener.
@@ -22,6 +22,7 @@ mod live;
 mod openapi;
 mod store;
 mod timer;
+pub mod wire;
 mod ws;
 
 use std::collections::HashMap;

@@ -1,26 +1,28 @@
-//! Live sessions: one engine per session, driven by a tokio task.
+//! Live sessions: one engine [`Runner`] per session, driven by a tokio task.
 //!
-//! The task owns the [`Session`]. It sleeps until the engine's next deadline,
+//! The task owns the runner. It sleeps until the runner's next deadline,
 //! computed as an absolute instant from the session's start (scaled by the
 //! speed), so timer lateness never accumulates. Every input (the person's,
-//! the deadline's `Timeout`, and the server's own `Pause` when no page has been
-//! attached for the grace period) is appended to the store's event log before
-//! the engine applies it, so replaying the log reproduces the session.
+//! the deadlines' timeouts, and the server's own `Pause` when no page has been
+//! attached for the grace period) is offered to the runner, and the entries
+//! it hands back are appended to the store's event log before the runner
+//! applies them, so replaying the log reproduces the session.
 //!
 //! Pages attach over the WebSocket and receive a `hello` frame and
-//! [`Session::current`] first, then every output as it happens, each batch
-//! preceded by a `sync` frame with the session's clock.
+//! [`Runner::current`] first, then every output as it happens, each batch
+//! preceded by a `sync` frame with the session's clock (frames: [`crate::wire`]).
 
 use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
-use rollcoach_engine::{Input, Output, Session, Stage, Time};
+use rollcoach_engine::{Batch, Input, LogEntry, Output, Runner, Session, Stage, Time};
 use rollcoach_store::SessionId;
-use serde_json::json;
+use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use crate::store::StoreHandle;
+use crate::wire::ServerFrame;
 
 /// One frame of JSON text for the pages.
 pub(crate) type Frame = Utf8Bytes;
@@ -105,6 +107,7 @@ pub(crate) struct LiveHandle {
 pub(crate) struct LiveParams {
     pub(crate) id: SessionId,
     pub(crate) protocol_id: String,
+    /// The session, fresh from `Session::with_arc` (no input applied yet).
     pub(crate) session: Session,
     pub(crate) clock: SessionClock,
     pub(crate) store: StoreHandle,
@@ -123,18 +126,17 @@ struct Client {
 struct Live {
     id: SessionId,
     protocol_id: String,
-    session: Session,
+    runner: Runner,
     clock: SessionClock,
     store: StoreHandle,
     grace: Duration,
     linger: Duration,
     abandon: Duration,
-    seq: u32,
     clients: Vec<Client>,
     next_client: u64,
     /// When the last page went away (or the session started without one).
     alone_since: Option<Instant>,
-    /// The engine has ended the session.
+    /// The engine has ended the session (and its end was sent on to the store).
     ended: bool,
     /// The store failed: the session can no longer record inputs truthfully.
     broken: Option<String>,
@@ -149,13 +151,12 @@ pub(crate) fn spawn(params: LiveParams) -> LiveHandle {
     let live = Live {
         id: params.id,
         protocol_id: params.protocol_id,
-        session: params.session,
+        runner: Runner::new(params.session),
         clock: params.clock,
         store: params.store,
         grace: params.grace,
         linger: params.linger,
         abandon: params.abandon,
-        seq: 0,
         clients: Vec::new(),
         next_client: 1,
         alone_since: Some(Instant::now()),
@@ -189,18 +190,18 @@ async fn precise_sleep_until_opt(at: Option<Instant>) {
 impl Live {
     async fn run(mut self, mut rx: mpsc::Receiver<Command>) {
         // The outputs of Session::new (a refusal by the injury log, the first
-        // question): nobody is attached yet; `current` gives them on attach.
+        // question): nobody is attached yet; the backlog gives them on attach.
         self.drain().await;
         loop {
-            let deadline = self.session.next_deadline();
+            let deadline = self.runner.next_deadline();
             let deadline_at = deadline.map(|t| self.clock.instant_for(t));
             let alone_at = self.alone_since;
             // Rolling with nobody watching: pause after the grace period.
             let grace_at = alone_at
                 .filter(|_| {
                     !self.ended
-                        && self.session.stage() == Stage::Rolling
-                        && !self.session.is_paused()
+                        && self.runner.session().stage() == Stage::Rolling
+                        && !self.runner.session().is_paused()
                 })
                 .map(|t| t + self.grace);
             // Ended, or broken, with nobody watching: leave after the linger period.
@@ -218,10 +219,10 @@ impl Live {
                     None => break,
                 },
                 () = precise_sleep_until_opt(deadline_at) => {
-                    // Pass the deadline itself as `now`: the engine then starts
+                    // Advance to the deadline itself: the engine then starts
                     // the next phase exactly there, so lateness never accumulates.
                     if let Some(t) = deadline {
-                        let _ = self.apply(Input::Timeout, t.max(self.session.last_time())).await;
+                        let _ = self.advance(t).await;
                     }
                 }
                 () = sleep_until_opt(grace_at) => {
@@ -236,7 +237,7 @@ impl Live {
 
     fn now(&self) -> Time {
         // Never before the last input, so the engine never sees time go back.
-        self.clock.now().max(self.session.last_time())
+        self.clock.now().max(self.runner.cursor())
     }
 
     async fn command(&mut self, cmd: Command) {
@@ -250,13 +251,12 @@ impl Live {
                 let id = self.next_client;
                 self.next_client += 1;
                 let now = self.now();
-                let hello = frame(&json!({
-                    "type": "hello",
-                    "session": self.id.0,
-                    "protocol": self.protocol_id,
-                    "now": now,
-                    "speed": self.clock.speed,
-                }));
+                let hello = frame(&ServerFrame::Hello {
+                    session: self.id.0,
+                    protocol: self.protocol_id.clone(),
+                    now,
+                    speed: self.clock.speed,
+                });
                 let mut batch = match self.backlog.take() {
                     // The opening's own `sync` frames carry older times: the
                     // hello after them sets the page's clock to now.
@@ -266,12 +266,17 @@ impl Live {
                     }
                     None => {
                         let mut batch = vec![hello];
-                        batch.extend(self.session.current(now).iter().map(frame));
+                        batch.extend(
+                            self.runner
+                                .current(now)
+                                .into_iter()
+                                .map(|o| frame(&ServerFrame::Output(o))),
+                        );
                         batch
                     }
                 };
                 if let Some(err) = &self.broken {
-                    batch.push(frame(&json!({"type": "error", "error": err})));
+                    batch.push(frame(&ServerFrame::Error { error: err.clone() }));
                 }
                 let client = Client { id, frames };
                 if batch.into_iter().all(|f| client.frames.try_send(f).is_ok()) {
@@ -288,18 +293,21 @@ impl Live {
             }
             Command::Snapshot { reply } => {
                 let now = self.now();
-                let _ = reply.send(json!({
-                    "id": self.id.0,
-                    "protocol": self.protocol_id,
-                    "live": true,
-                    "stage": self.session.stage(),
-                    "paused": self.session.is_paused(),
-                    "reps_done": self.session.reps_done(),
-                    "reps_target": self.session.reps_target(),
-                    "attached": self.clients.len(),
-                    "now": now,
-                    "current": self.session.current(now),
-                }));
+                let session = self.runner.session();
+                let snapshot = Snapshot {
+                    id: self.id.0,
+                    protocol: &self.protocol_id,
+                    live: true,
+                    stage: session.stage(),
+                    paused: session.is_paused(),
+                    reps_done: session.reps_done(),
+                    reps_target: session.reps_target(),
+                    attached: self.clients.len(),
+                    now,
+                    current: self.runner.current(now),
+                };
+                // Plain data: it always converts.
+                let _ = reply.send(serde_json::to_value(snapshot).unwrap_or_default());
             }
         }
     }
@@ -307,33 +315,46 @@ impl Live {
     /// Applies `input` at `now`, after any deadline that passed before it
     /// (a page's input can win the race against the timer).
     async fn apply(&mut self, input: Input, now: Time) -> Result<(), String> {
-        if input != Input::Timeout {
-            while let Some(deadline) = self.session.next_deadline().filter(|d| *d <= now) {
-                self.apply_one(Input::Timeout, deadline).await?;
-            }
-        }
-        self.apply_one(input, now).await
-    }
-
-    /// Logs `input`, then applies it and sends what it produced.
-    async fn apply_one(&mut self, input: Input, now: Time) -> Result<(), String> {
         if let Some(err) = &self.broken {
             return Err(err.clone());
         }
-        // Check first: an input the engine would reject changes nothing, so
-        // it is not recorded as if it had happened.
-        self.session.check(input, now).map_err(|e| e.to_string())?;
-        let (id, seq, at_ms) = (self.id, self.seq, now.since(self.session.started_at()));
+        // An input the engine would reject changes nothing, so it is not
+        // recorded as if it had happened.
+        let batch = self.runner.offer(input, now).map_err(|e| e.to_string())?;
+        self.write(batch).await
+    }
+
+    /// Times out every deadline up to `now`, each at its own deadline.
+    async fn advance(&mut self, now: Time) -> Result<(), String> {
+        if let Some(err) = &self.broken {
+            return Err(err.clone());
+        }
+        let batch = self.runner.advance(now);
+        self.write(batch).await
+    }
+
+    /// Logs the batch's entries, then has the runner apply them and sends
+    /// what they produced.
+    async fn write(&mut self, batch: Batch) -> Result<(), String> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let id = self.id;
+        let entries: Vec<LogEntry> = batch.entries().to_vec();
         let logged = self
             .store
-            .call(move |s| s.append_event(id, seq, at_ms, &input))
+            .call(move |s| {
+                entries
+                    .iter()
+                    .try_for_each(|e| s.append_event(id, e.seq, e.at_ms, &e.input))
+            })
             .await;
         match logged {
-            Ok(Ok(())) => self.seq += 1,
+            Ok(Ok(())) => {}
             Ok(Err(e)) => return Err(self.break_down(format!("could not record the input: {e}"))),
             Err(e) => return Err(self.break_down(e.message)),
         }
-        self.session.handle(input, now).map_err(|e| e.to_string())?;
+        self.runner.commit(batch).map_err(|e| e.to_string())?;
         self.drain().await;
         Ok(())
     }
@@ -357,6 +378,9 @@ impl Live {
                 e.message
             ),
         };
+        // The store recorded it from its log; the runner lets it go the
+        // same way (ended at its last input), so no deadline fires any more.
+        let _ = self.runner.interrupt(self.runner.cursor());
         self.ended = true;
         self.broken = Some(why);
         self.alone_since = Some(Instant::now());
@@ -366,54 +390,55 @@ impl Live {
     fn break_down(&mut self, err: String) -> String {
         let err = format!("{err}; the session cannot continue safely, stop rolling");
         self.broken = Some(err.clone());
-        self.broadcast(vec![frame(&json!({"type": "error", "error": err}))]);
+        // It takes no more input, and no deadline fires any more.
+        let _ = self.runner.interrupt(self.runner.cursor());
+        self.broadcast(vec![frame(&ServerFrame::Error { error: err.clone() })]);
         if self.clients.is_empty() && self.alone_since.is_none() {
             self.alone_since = Some(Instant::now());
         }
         err
     }
 
-    /// Sends every queued output to the pages; records the end.
+    /// Sends every queued output to the pages, each run of outputs of one
+    /// time after a `sync` frame with that time; records the end.
     async fn drain(&mut self) {
         let mut batch = Vec::new();
-        let mut end = None;
-        while let Some(out) = self.session.poll_output() {
-            if batch.is_empty() {
-                batch.push(frame(&json!({
-                    "type": "sync",
-                    "now": self.session.last_time(),
-                    "speed": self.clock.speed,
-                })));
+        let mut synced = None;
+        while let Some((at, out)) = self.runner.poll_output() {
+            if synced != Some(at) {
+                batch.push(frame(&ServerFrame::Sync {
+                    now: at,
+                    speed: self.clock.speed,
+                }));
+                synced = Some(at);
             }
-            batch.push(frame(&out));
-            if let Output::End {
-                outcome,
-                message,
-                summary,
-            } = out
-            {
-                end = Some((outcome, message, summary));
-            }
+            batch.push(frame(&ServerFrame::Output(out)));
         }
         self.broadcast(batch);
-        if let Some((outcome, message, summary)) = end {
-            self.ended = true;
-            let (id, at) = (self.id, self.session.last_time());
-            let recorded = self
-                .store
-                .call(move |s| s.finish_session(id, at, &outcome, &message, &summary))
-                .await;
-            let err = match recorded {
-                Ok(Ok(())) => None,
-                Ok(Err(e)) => Some(e.to_string()),
-                Err(e) => Some(e.message),
-            };
-            if let Some(e) = err {
-                self.broadcast(vec![frame(&json!({
-                    "type": "error",
-                    "error": format!("the session ended but its end could not be recorded: {e}"),
-                }))]);
-            }
+        if self.ended || self.broken.is_some() {
+            return;
+        }
+        let Some(end) = self.runner.end_record() else {
+            return;
+        };
+        self.ended = true;
+        let (Some(outcome), Some(message)) = (end.outcome, end.message) else {
+            return;
+        };
+        let (id, at, summary) = (self.id, end.ended_at, end.summary);
+        let recorded = self
+            .store
+            .call(move |s| s.finish_session(id, at, &outcome, &message, &summary))
+            .await;
+        let err = match recorded {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(e) => Some(e.message),
+        };
+        if let Some(e) = err {
+            self.broadcast(vec![frame(&ServerFrame::Error {
+                error: format!("the session ended but its end could not be recorded: {e}"),
+            })]);
         }
     }
 
@@ -434,12 +459,24 @@ impl Live {
     }
 }
 
-/// A JSON frame.
-pub(crate) fn frame(value: &impl serde::Serialize) -> Frame {
-    // Engine outputs and json! values are plain data: serializing cannot fail.
-    Utf8Bytes::from(serde_json::to_string(value).unwrap_or_else(|e| {
-        json!({"type": "error", "error": format!("internal: {e}")}).to_string()
-    }))
+/// A frame as JSON text.
+pub(crate) fn frame(f: &ServerFrame) -> Frame {
+    Utf8Bytes::from(f.to_json())
+}
+
+/// What `GET /api/sessions/{id}` shows of a live session.
+#[derive(Serialize)]
+struct Snapshot<'a> {
+    id: i64,
+    protocol: &'a str,
+    live: bool,
+    stage: Stage,
+    paused: bool,
+    reps_done: u32,
+    reps_target: u32,
+    attached: usize,
+    now: Time,
+    current: Vec<Output>,
 }
 
 /// Queue size of a page's frames.

@@ -31,13 +31,23 @@ fn path_id(name: &str, kind: &str) -> Value {
 
 /// The document served at `/api/openapi.json`.
 pub(crate) fn document() -> Value {
+    let mut doc = api();
+    // The WebSocket's frames: their schemas as schemars derives them.
+    if let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") {
+        schemas.extend(crate::wire::schemas());
+    }
+    doc
+}
+
+/// The JSON API, without the WebSocket's frame schemas.
+fn api() -> Value {
     let obj = json!({"type": "object"});
     json!({
         "openapi": "3.0.3",
         "info": {
             "title": "rollcoach",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Guided, safe, spoken mobility sessions. Errors are JSON {\"error\": message}; bad input is a 4xx. Request bodies are limited to 64 KiB. In --lan mode every request needs the pairing cookie (401 without it). A live session is driven over the WebSocket GET /api/sessions/{id}/ws: the server sends engine outputs as JSON text frames (plus `hello`, `sync` and `error` frames) and the page sends engine inputs such as {\"type\":\"pain\",\"kind\":\"spine\"}."
+            "description": "Guided, safe, spoken mobility sessions. Errors are JSON {\"error\": message}; bad input is a 4xx. Request bodies are limited to 64 KiB. In --lan mode every request needs the pairing cookie (401 without it). A live session is driven over the WebSocket GET /api/sessions/{id}/ws: the server sends JSON text frames, each a `ServerFrame` (engine outputs, plus `hello`, `sync` and `error` frames), and the page sends `ClientFrame`s, engine inputs such as {\"type\":\"pain\",\"kind\":\"spine\"}. Both schemas are in `components/schemas`."
         },
         "paths": {
             "/api/protocols": {"get": {
@@ -71,6 +81,11 @@ pub(crate) fn document() -> Value {
             }},
             "/api/sessions/{id}/ws": {"get": {
                 "summary": "WebSocket of a live session (upgrade). Origin must match Host.",
+                "description": "One JSON text message per frame: the server sends `ServerFrame`s, the page sends `ClientFrame`s (`x-websocket-frames`).",
+                "x-websocket-frames": {
+                    "server": {"$ref": "#/components/schemas/ServerFrame"},
+                    "client": {"$ref": "#/components/schemas/ClientFrame"}
+                },
                 "parameters": [path_id("id", "integer")],
                 "responses": with_errors(json!({"101": {"description": "Switching protocols"}}), &["400", "403", "404"])
             }},

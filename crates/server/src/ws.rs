@@ -1,12 +1,12 @@
 //! The WebSocket of a live session: `/api/sessions/{id}/ws`.
 //!
-//! Server to page: JSON text frames, each an engine [`rollcoach_engine::Output`]
-//! in its serde form (`{"type": "phase", ...}`), plus `hello` (on attach: the
-//! session id, protocol, clock `now` and `speed`), `sync` (before each batch
-//! of outputs: the session clock at that moment) and `error` (an input that
-//! did not fit, with why). Page to server: one engine
-//! [`Input`] per text frame (`{"type": "pain", "kind": "spine"}`), except
-//! `timeout`, which only the server's clock sends.
+//! Server to page: JSON text frames, each a [`ServerFrame`]: an engine
+//! [`rollcoach_engine::Output`] in its serde form (`{"type": "phase", ...}`),
+//! `hello` (on attach: the session id, protocol, clock `now` and `speed`),
+//! `sync` (before each batch of outputs: the session clock at that moment) or
+//! `error` (an input that did not fit, with why). Page to server: one
+//! [`ClientFrame`] per text frame (`{"type": "pain", "kind": "spine"}`): an
+//! engine input other than `timeout`, which only the server's clock sends.
 
 use axum::Router;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -14,11 +14,10 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use rollcoach_engine::Input;
-use serde_json::json;
 use tokio::sync::oneshot;
 
 use crate::live::{self, Command, LiveHandle, frame};
+use crate::wire::{ClientFrame, ServerFrame};
 use crate::{ApiError, AppState};
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -81,9 +80,9 @@ async fn attached(mut socket: WebSocket, handle: LiveHandle, heartbeat: std::tim
         .is_err()
     {
         let _ = socket
-            .send(Message::Text(frame(
-                &json!({"type": "error", "error": "the session is no longer live"}),
-            )))
+            .send(Message::Text(frame(&ServerFrame::Error {
+                error: "the session is no longer live".into(),
+            })))
             .await;
         return;
     }
@@ -116,9 +115,10 @@ async fn attached(mut socket: WebSocket, handle: LiveHandle, heartbeat: std::tim
             msg = socket.recv() => match msg {
                 Some(Ok(Message::Text(text))) => {
                     last_heard = tokio::time::Instant::now();
-                    let answer = match parse_input(&text) {
+                    let answer = match ClientFrame::parse(&text) {
                         Ok(input) => {
                             let (tx, rx) = oneshot::channel();
+                            let input = input.into();
                             if handle.tx.send(Command::Input { input, reply: tx }).await.is_err() {
                                 break;
                             }
@@ -127,7 +127,7 @@ async fn attached(mut socket: WebSocket, handle: LiveHandle, heartbeat: std::tim
                         Err(e) => Err(e),
                     };
                     if let Err(e) = answer {
-                        let f = frame(&json!({"type": "error", "error": e}));
+                        let f = frame(&ServerFrame::Error { error: e });
                         if socket.send(Message::Text(f)).await.is_err() {
                             break;
                         }
@@ -141,17 +141,4 @@ async fn attached(mut socket: WebSocket, handle: LiveHandle, heartbeat: std::tim
         }
     }
     let _ = handle.tx.send(Command::Detach { client }).await;
-}
-
-/// A page's input: an engine [`Input`] in JSON, never `timeout`.
-pub(crate) fn parse_input(text: &str) -> Result<Input, String> {
-    match serde_json::from_str::<Input>(text) {
-        Ok(Input::Timeout) => {
-            Err("`timeout` comes from the server's clock, not from a page".into())
-        }
-        Ok(input) => Ok(input),
-        Err(e) => Err(format!(
-            "not an input ({e}); send e.g. {{\"type\":\"pain\",\"kind\":\"spine\"}}, {{\"type\":\"ready\"}} or {{\"type\":\"rating\",\"value\":4}}"
-        )),
-    }
 }

@@ -441,3 +441,251 @@ async fn an_attached_page_keeps_a_session_from_being_abandoned() {
     assert_eq!(r.json["live"], true, "{}", r.json);
     assert_eq!(r.json["attached"], 1);
 }
+
+#[tokio::test]
+async fn every_frame_a_page_is_sent_is_a_typed_server_frame() {
+    use rollcoach_server::wire::ServerFrame;
+    let state = state_with(fast(200.0));
+    let addr = listen(state.clone()).await;
+    let id = start(
+        &state,
+        r#"{"protocol":"upper-back","options":{"reps":5,"tempo_seconds":2,"reasons":["soreness"]}}"#,
+    )
+    .await;
+    let mut ws = connect(addr, id).await;
+    let mut frames = Vec::new();
+    loop {
+        let f = next(&mut ws).await;
+        frames.push(f.clone());
+        match (f["type"].as_str(), f["kind"].as_str()) {
+            (Some("prompt"), Some("screening")) => {
+                send(&mut ws, json!({"type": "answer", "answer": "no"})).await
+            }
+            (Some("prompt"), Some("ready")) => send(&mut ws, json!({"type": "ready"})).await,
+            (Some("prompt"), Some("rating")) => {
+                send(&mut ws, json!({"type": "rating", "value": 3})).await
+            }
+            (Some("phase"), _) if f["rep"] == 1 && f["direction"] == "out" => {
+                send(&mut ws, json!({"type": "noise"})).await;
+                send(&mut ws, json!({"type": "ready"})).await;
+            }
+            (Some("end"), _) => break,
+            _ => {}
+        }
+    }
+    let mut kinds = std::collections::BTreeSet::new();
+    for f in &frames {
+        let typed: ServerFrame = serde_json::from_value(f.clone())
+            .unwrap_or_else(|e| panic!("not a ServerFrame ({e}): {f}"));
+        assert_eq!(
+            &serde_json::to_value(&typed).unwrap(),
+            f,
+            "reads back as sent"
+        );
+        kinds.insert(f["type"].as_str().unwrap().to_owned());
+    }
+    for kind in [
+        "hello",
+        "sync",
+        "error",
+        "stage",
+        "cue",
+        "prompt",
+        "phase",
+        "acknowledged",
+        "end",
+    ] {
+        assert!(kinds.contains(kind), "no {kind} frame in {kinds:?}");
+    }
+}
+
+#[test]
+fn each_kind_of_frame_serializes_as_the_page_reads_it() {
+    use rollcoach_engine::{
+        Breath, Direction, Outcome, Output, Prompt, Stage, StopReason, Summary, Time,
+    };
+    use rollcoach_server::wire::{ClientFrame, ServerFrame};
+    let json = |f: ServerFrame| serde_json::to_value(f).unwrap();
+    // What web/session.js reads of each frame.
+    assert_eq!(
+        json(ServerFrame::Hello {
+            session: 7,
+            protocol: "upper-back".into(),
+            now: Time(1_000),
+            speed: 2.0
+        }),
+        json!({"type": "hello", "session": 7, "protocol": "upper-back", "now": 1000, "speed": 2.0})
+    );
+    assert_eq!(
+        json(ServerFrame::Sync {
+            now: Time(1_500),
+            speed: 1.0
+        }),
+        json!({"type": "sync", "now": 1500, "speed": 1.0})
+    );
+    assert_eq!(
+        json(ServerFrame::Error { error: "no".into() }),
+        json!({"type": "error", "error": "no"})
+    );
+    assert_eq!(
+        json(ServerFrame::Output(Output::Stage {
+            stage: Stage::RatingsBefore
+        })),
+        json!({"type": "stage", "stage": "ratings-before"})
+    );
+    assert_eq!(
+        json(ServerFrame::Output(Output::Cue {
+            text: "t".into(),
+            say: "s".into()
+        })),
+        json!({"type": "cue", "text": "t", "say": "s"})
+    );
+    assert_eq!(
+        json(ServerFrame::Output(Output::Prompt(Prompt::Ready {
+            id: "lie".into(),
+            text: "Lie down".into(),
+            index: 1,
+            of: 3
+        }))),
+        json!({"type": "prompt", "kind": "ready", "id": "lie", "text": "Lie down", "index": 1, "of": 3})
+    );
+    assert_eq!(
+        json(ServerFrame::Output(Output::Phase {
+            rep: 2,
+            of: 8,
+            direction: Direction::Back,
+            breath: Breath::Exhale,
+            toward: "shoulder blades".into(),
+            duration_ms: 3000,
+            deadline: Time(9_000)
+        })),
+        json!({"type": "phase", "rep": 2, "of": 8, "direction": "back", "breath": "exhale",
+               "toward": "shoulder blades", "duration_ms": 3000, "deadline": 9000})
+    );
+    assert_eq!(
+        json(ServerFrame::Output(Output::Paused { remaining_ms: 1200 })),
+        json!({"type": "paused", "remaining_ms": 1200})
+    );
+    assert_eq!(
+        json(ServerFrame::Output(Output::Resumed {
+            deadline: Time(5),
+            remaining_ms: 1200
+        })),
+        json!({"type": "resumed", "deadline": 5, "remaining_ms": 1200})
+    );
+    assert_eq!(
+        json(ServerFrame::Output(Output::PairingSwitched {
+            pairing: rollcoach_protocol::Pairing::InhaleBack
+        })),
+        json!({"type": "pairing-switched", "pairing": "inhale-back"})
+    );
+    assert_eq!(
+        json(ServerFrame::Output(Output::Acknowledged {
+            what: "noise".into()
+        })),
+        json!({"type": "acknowledged", "what": "noise"})
+    );
+    let end = json(ServerFrame::Output(Output::End {
+        outcome: Outcome::Stopped {
+            reason: StopReason::PainOverSpine,
+        },
+        message: "Stop.".into(),
+        summary: Summary {
+            reps_done: 1,
+            reps_target: 8,
+            active_ms: 4000,
+            pairings: vec![],
+            ratings: vec![],
+            discomfort: vec![],
+            noises: 0,
+        },
+    }));
+    assert_eq!(end["type"], "end");
+    assert_eq!(
+        end["outcome"],
+        json!({"outcome": "stopped", "reason": "pain-over-spine"})
+    );
+    assert_eq!(end["message"], "Stop.");
+    assert_eq!(end["summary"]["reps_done"], 1);
+    // And what the page sends.
+    assert_eq!(
+        serde_json::to_value(ClientFrame::Pain {
+            kind: rollcoach_engine::PainKind::Spine
+        })
+        .unwrap(),
+        json!({"type": "pain", "kind": "spine"})
+    );
+    assert_eq!(
+        serde_json::to_value(ClientFrame::SwitchBreathing).unwrap(),
+        json!({"type": "switch-breathing"})
+    );
+}
+
+#[tokio::test]
+async fn the_wire_schemas_are_in_the_openapi_document() {
+    let r = get(&app(state()), "/api/openapi.json").await;
+    assert_eq!(r.status, 200);
+    let doc = &r.json;
+    let frames = &doc["paths"]["/api/sessions/{id}/ws"]["get"]["x-websocket-frames"];
+    assert_eq!(frames["server"]["$ref"], "#/components/schemas/ServerFrame");
+    assert_eq!(frames["client"]["$ref"], "#/components/schemas/ClientFrame");
+    let schemas = &doc["components"]["schemas"];
+    // Every reference in the document points at a schema it holds.
+    fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref") {
+                    out.push(r);
+                }
+                m.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    refs(doc, &mut all);
+    for r in &all {
+        let name = r
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("{r}"));
+        assert!(schemas[name].is_object(), "{r} points nowhere");
+    }
+    assert!(all.contains(&"#/components/schemas/Output"));
+    // The frame types each way, by their `type` tag.
+    let tags = |schema: &Value| -> Vec<String> {
+        let variants = schema["oneOf"]
+            .as_array()
+            .or(schema["anyOf"].as_array())
+            .expect("variants");
+        variants
+            .iter()
+            .filter_map(|v| v["properties"]["type"]["enum"][0].as_str())
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(tags(&schemas["ServerFrame"]), ["hello", "sync", "error"]);
+    let outputs = tags(&schemas["Output"]);
+    for kind in ["stage", "cue", "prompt", "phase", "paused", "end"] {
+        assert!(
+            outputs.iter().any(|t| t == kind),
+            "{kind} not in {outputs:?}"
+        );
+    }
+    let inputs = tags(&schemas["ClientFrame"]);
+    assert_eq!(
+        inputs,
+        [
+            "answer",
+            "ready",
+            "rating",
+            "pause",
+            "resume",
+            "discomfort",
+            "pain",
+            "noise",
+            "switch-breathing",
+            "stop"
+        ]
+    );
+}

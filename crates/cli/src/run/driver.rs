@@ -1,5 +1,6 @@
-//! The driver: owns the clock, writes every input to the event log before the
-//! engine applies it, and hands the engine's outputs to a front-end.
+//! The driver: owns the clock, writes the entries the engine's [`Runner`]
+//! hands it to the event log before the runner applies them, and hands the
+//! outputs to a front-end.
 //!
 //! Time is the session's: `start + elapsed * speed` on a real clock, or a
 //! virtual clock that jumps to the next deadline (`--speed max`). Deadlines
@@ -8,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use rollcoach_engine::{Input, InputError, Output, Session, Time};
+use rollcoach_engine::{Batch, EndRecord, Input, InputError, Output, Runner, Session, Time};
 
 /// How fast session time runs.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -111,7 +112,7 @@ pub trait Log {
     /// engine applies the input; an error means it is not applied.
     fn append(&mut self, at_ms: u64, input: &Input) -> anyhow::Result<()>;
     /// Records the end of the session.
-    fn finish(&mut self, end: &Output, ended_at: Time) -> anyhow::Result<()>;
+    fn finish(&mut self, end: &EndRecord) -> anyhow::Result<()>;
 }
 
 /// A log that keeps nothing (dry runs).
@@ -121,7 +122,7 @@ impl Log for NoLog {
     fn append(&mut self, _at_ms: u64, _input: &Input) -> anyhow::Result<()> {
         Ok(())
     }
-    fn finish(&mut self, _end: &Output, _ended_at: Time) -> anyhow::Result<()> {
+    fn finish(&mut self, _end: &EndRecord) -> anyhow::Result<()> {
         Ok(())
     }
 }
@@ -146,13 +147,12 @@ impl std::fmt::Display for ApplyError {
 
 impl std::error::Error for ApplyError {}
 
-/// One session, its log, and the outputs not yet taken by the front-end.
+/// One session's [`Runner`], its log, and the outputs not yet taken by the
+/// front-end. The runner owns the lifecycle (numbering, log before apply,
+/// deadline catch-up, the end record); the driver writes what it hands over.
 pub struct Driver<L: Log> {
-    session: Session,
+    runner: Runner,
     log: L,
-    start: Time,
-    /// Session time of the latest input applied.
-    cursor: Time,
     /// Outputs with their times, in order.
     pending: Vec<(Time, Output)>,
     /// The end, once seen.
@@ -162,47 +162,41 @@ pub struct Driver<L: Log> {
 
 impl<L: Log> Driver<L> {
     /// Wraps a new session; its first outputs are pending at its start time.
-    pub fn new(mut session: Session, log: L) -> Driver<L> {
-        let start = session.started_at();
-        let mut first = Vec::new();
-        while let Some(out) = session.poll_output() {
-            first.push(out);
-        }
+    pub fn new(session: Session, log: L) -> Driver<L> {
         let mut d = Driver {
-            session,
+            runner: Runner::new(session),
             log,
-            start,
-            cursor: start,
             pending: Vec::new(),
             end: None,
             finished: false,
         };
-        for out in first {
-            d.note(start, out);
-        }
+        d.collect();
         d
     }
 
-    fn note(&mut self, at: Time, out: Output) {
-        if matches!(out, Output::End { .. }) {
-            self.end = Some(out.clone());
+    /// Takes the runner's outputs into `pending`, noting the end.
+    fn collect(&mut self) {
+        while let Some((at, out)) = self.runner.poll_output() {
+            if matches!(out, Output::End { .. }) {
+                self.end = Some(out.clone());
+            }
+            self.pending.push((at, out));
         }
-        self.pending.push((at, out));
     }
 
     /// The session (read-only).
     pub fn session(&self) -> &Session {
-        &self.session
+        self.runner.session()
     }
 
     /// The session's start.
     pub fn start(&self) -> Time {
-        self.start
+        self.runner.started_at()
     }
 
     /// Session time of the latest input applied.
     pub fn cursor(&self) -> Time {
-        self.cursor
+        self.runner.cursor()
     }
 
     /// The end output, once the session has ended.
@@ -220,32 +214,39 @@ impl<L: Log> Driver<L> {
         std::mem::take(&mut self.pending)
     }
 
-    /// Applies an input at `now`: checked against a copy of the session
-    /// first, so a rejected input is neither logged nor applied; then logged,
-    /// then made the session's state.
+    /// Applies an input at `now` (never before the cursor): the runner
+    /// first catches up with any deadline up to `now`; a rejected input is
+    /// neither logged nor applied; otherwise every entry is logged, then
+    /// applied.
     pub fn apply(&mut self, input: Input, now: Time) -> Result<(), ApplyError> {
-        let now = now.max(self.cursor);
-        let mut next = self.session.clone();
-        next.handle(input, now).map_err(ApplyError::Rejected)?;
-        self.log
-            .append(now.since(self.start), &input)
-            .map_err(ApplyError::Log)?;
-        self.session = next;
-        self.cursor = now;
-        while let Some(out) = self.session.poll_output() {
-            self.note(now, out);
-        }
-        Ok(())
+        let now = now.max(self.runner.cursor());
+        let batch = self
+            .runner
+            .offer(input, now)
+            .map_err(ApplyError::Rejected)?;
+        self.write(batch)
     }
 
     /// Handles every deadline at or before `t`, each at its own deadline.
     pub fn run_deadlines_until(&mut self, t: Time) -> Result<(), ApplyError> {
-        while let Some(d) = self.session.next_deadline() {
-            if d > t || self.ended() {
-                break;
-            }
-            self.apply(Input::Timeout, d)?;
+        let batch = self.runner.advance(t);
+        self.write(batch)
+    }
+
+    /// Logs a batch's entries, then has the runner apply them.
+    fn write(&mut self, batch: Batch) -> Result<(), ApplyError> {
+        if batch.is_empty() {
+            return Ok(());
         }
+        for e in batch.entries() {
+            self.log
+                .append(e.at_ms, &e.input)
+                .map_err(ApplyError::Log)?;
+        }
+        self.runner
+            .commit(batch)
+            .map_err(|e| ApplyError::Log(anyhow::anyhow!("{e}")))?;
+        self.collect();
         Ok(())
     }
 
@@ -254,8 +255,8 @@ impl<L: Log> Driver<L> {
         if self.finished {
             return Ok(());
         }
-        if let Some(end) = self.end.clone() {
-            self.log.finish(&end, self.cursor)?;
+        if let Some(end) = self.runner.end_record() {
+            self.log.finish(&end)?;
             self.finished = true;
         }
         Ok(())

@@ -3,8 +3,8 @@
 //! In a terminal it is a full-screen session ([`tui`]); when stdin is not a
 //! terminal it reads a script of events ([`script`]) and prints one line per
 //! engine output ([`render`]). Both go through the same [`driver`]: it owns
-//! the clock and writes every input to the store's event log before the
-//! engine applies it. [`voice`] speaks the cues through espeak-ng.
+//! the clock and writes the entries the engine's `Runner` hands it to the
+//! store's event log before the runner applies them. [`voice`] speaks the cues through espeak-ng.
 
 pub mod driver;
 pub mod render;
@@ -15,7 +15,7 @@ pub mod voice;
 use std::io::{IsTerminal, Read, Write};
 
 use anyhow::Context;
-use rollcoach_engine::{Input, Options, OptionsError, Output, Session, Time};
+use rollcoach_engine::{EndRecord, Input, Options, OptionsError, Output, Session, Time};
 use rollcoach_protocol::Protocol;
 use rollcoach_store::{NewSession, SessionId, Store};
 
@@ -136,18 +136,19 @@ impl Log for StoreLog<'_> {
         Ok(())
     }
 
-    fn finish(&mut self, end: &Output, ended_at: Time) -> anyhow::Result<()> {
-        if let Output::End {
-            outcome,
-            message,
-            summary,
-        } = end
-        {
-            self.store
-                .finish_session(self.id, ended_at, outcome, message, summary)
-                .context("could not record the end of the session")?;
+    fn finish(&mut self, end: &EndRecord) -> anyhow::Result<()> {
+        match (&end.outcome, &end.message) {
+            (Some(outcome), Some(message)) => self
+                .store
+                .finish_session(self.id, end.ended_at, outcome, message, &end.summary)
+                .context("could not record the end of the session"),
+            // Interrupted: the store records that from the log it holds.
+            _ => self
+                .store
+                .interrupt(self.id)
+                .map(drop)
+                .context("could not record the interrupted session"),
         }
-        Ok(())
     }
 }
 

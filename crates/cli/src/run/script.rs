@@ -221,7 +221,7 @@ fn deadlines<L: Log>(
             break;
         }
         clock.wait_until(d);
-        driver.apply(Input::Timeout, d)?;
+        driver.run_deadlines_until(d)?;
         sink(driver);
     }
     Ok(())
