@@ -111,8 +111,8 @@ impl ExportDocument {
     /// Reads a document, checking its format and version first so a wrong
     /// file gets a clear message.
     pub fn from_json(text: &str) -> Result<ExportDocument> {
-        let value: serde_json::Value = serde_json::from_str(text)
-            .map_err(|e| bad(format!("not valid JSON: {e}")))?;
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| bad(format!("not valid JSON: {e}")))?;
         let format = value.get("format").and_then(|f| f.as_str());
         if format != Some(EXPORT_FORMAT) {
             return Err(bad(format!(

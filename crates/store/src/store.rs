@@ -141,8 +141,13 @@ pub trait Store: Send {
     // ----- injuries ------------------------------------------------------
 
     /// Logs an injury in `area` that happened `at`; `created_at` is now.
-    fn add_injury(&self, area: &str, at: Time, note: Option<&str>, created_at: Time)
-    -> Result<Injury>;
+    fn add_injury(
+        &self,
+        area: &str,
+        at: Time,
+        note: Option<&str>,
+        created_at: Time,
+    ) -> Result<Injury>;
 
     /// One injury ([`crate::NotFound::Injury`] if there is none).
     fn injury(&self, id: InjuryId) -> Result<Injury>;
