@@ -11,6 +11,7 @@ use std::process::{Command, Stdio};
 use rollcoach_engine::{Facts, Input, Options, Time};
 use rollcoach_protocol::Answer;
 use rollcoach_store::{NewSession, Store};
+use rollcoach_store_sqlite::SqliteStore;
 
 /// Wednesday 2026-11-25, 15:00 UTC (10:00 in New York), the default "now".
 const NOW: &str = "2026-11-25T15:00:00Z";
@@ -158,7 +159,7 @@ fn redact(text: &str, uids: &[String]) -> String {
 
 /// The uids of the sessions in `db`, oldest first.
 fn uids(db: &Path) -> Vec<String> {
-    let mut h = Store::open(db).unwrap().history(None).unwrap();
+    let mut h = SqliteStore::open(db).unwrap().history(None).unwrap();
     h.reverse();
     h.into_iter().map(|r| r.uid).collect()
 }
@@ -364,7 +365,14 @@ fn export_then_import_round_trips_and_refuses_duplicates() {
     ));
     let out = out.replace(file_arg, "backup.json");
     insta::assert_snapshot!("export_then_import", redact(&out, &uids));
-    assert_eq!(Store::open(&other).unwrap().history(None).unwrap().len(), 4);
+    assert_eq!(
+        SqliteStore::open(&other)
+            .unwrap()
+            .history(None)
+            .unwrap()
+            .len(),
+        4
+    );
 }
 
 #[test]
@@ -458,7 +466,7 @@ fn an_unfinished_session_whose_process_is_gone_gets_a_notice_and_is_recorded() {
     // A live session (2 reps in) exported from another machine has no
     // process here: the first command after the import recovers it.
     let env = TestEnv::new();
-    let elsewhere = Store::open_in_memory().unwrap();
+    let elsewhere = SqliteStore::open_in_memory().unwrap();
     let protocol = rollcoach_protocol::builtin().remove(0);
     let start = Time(1_795_550_400_000); // 2026-11-24T20:00:00Z
     let id = elsewhere

@@ -101,7 +101,7 @@ pub fn options_error(e: OptionsError) -> anyhow::Error {
 
 /// The store's event log of one session.
 pub struct StoreLog<'a> {
-    store: &'a Store,
+    store: &'a dyn Store,
     id: SessionId,
     seq: u32,
 }
@@ -109,7 +109,7 @@ pub struct StoreLog<'a> {
 impl<'a> StoreLog<'a> {
     /// Records the start of a session and returns its log.
     pub fn begin(
-        store: &'a Store,
+        store: &'a dyn Store,
         protocol: &Protocol,
         options: &Options,
         facts: &rollcoach_engine::Facts,
@@ -232,7 +232,7 @@ fn run_script(
         }
     }
 
-    let log = StoreLog::begin(&store, protocol, &options, &facts, start)?;
+    let log = StoreLog::begin(&*store, protocol, &options, &facts, start)?;
     let mut driver = Driver::new(session, log);
     let mut clock = Clock::new(start, args.speed);
     let voice = voice_program.map(Voice::start);
