@@ -177,3 +177,61 @@ fn a_log_that_cannot_be_replayed_is_recorded_as_interrupted_without_blocking() {
     assert!(r.message.unwrap().contains("could not replay"));
     assert!(r.ended_at.unwrap() > r.started_at);
 }
+
+/// A record whose stored JSON no longer parses cannot even be read for the
+/// replay: it is ended from its plain columns, at its last event.
+#[test]
+fn a_session_whose_record_does_not_parse_is_still_recorded_as_interrupted() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let (bad, _) = drive(
+        &store,
+        T0,
+        Plan {
+            crash_at_phase: Some(3),
+            ..Plan::default()
+        },
+    );
+    let last = store.events(bad).unwrap().last().unwrap().at_ms;
+    store
+        .conn
+        .execute(
+            "UPDATE sessions SET facts_json = 'not json' WHERE id = ?1",
+            [bad.0],
+        )
+        .unwrap();
+    set_owner(&store, bad, dead_pid(), None);
+    let recovered = recover_interrupted(&store).unwrap();
+    assert_eq!(recovered.len(), 1);
+    assert_eq!(recovered[0].outcome, SessionOutcome::Interrupted);
+    assert_eq!(recovered[0].protocol_id, "upper-back");
+    let problem = recovered[0].problem.as_deref().unwrap();
+    assert!(
+        problem.contains("facts") && problem.contains("does not parse"),
+        "{problem}"
+    );
+    let (outcome, ended_at, message): (String, i64, String) = store
+        .conn
+        .query_row(
+            "SELECT outcome, ended_at, message FROM sessions WHERE id = ?1",
+            [bad.0],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(outcome, "interrupted");
+    assert_eq!(ended_at, i64::try_from(T0.plus_ms(last).0).unwrap());
+    assert!(message.contains("could not replay"), "{message}");
+    assert!(
+        recover_interrupted(&store).unwrap().is_empty(),
+        "idempotent"
+    );
+}
+
+#[test]
+fn interrupting_a_session_that_does_not_exist_says_so() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let err = interrupt(&store, SessionId(77)).unwrap_err();
+    assert!(
+        matches!(err, StoreError::NotFound(NotFound::Session(SessionId(77)))),
+        "{err:?}"
+    );
+}

@@ -190,3 +190,102 @@ fn a_checkpoint_from_another_connection_empties_the_wal_of_a_store_without_auto_
     store.append_event(id, 50, 0, &Input::Noise).unwrap();
     assert_eq!(checkpointer.events(id).unwrap().len(), 51);
 }
+
+/// The server's store thread only knows the trait: a transaction commits
+/// its writes together, and a failing one leaves nothing behind.
+#[test]
+fn a_transaction_through_the_trait_commits_together_and_a_failed_one_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tx.db");
+    let mut store: Box<dyn Store> = Box::new(SqliteStore::open(&path).unwrap());
+    let reader = store.reader().unwrap().expect("a file has a second handle");
+    let id = store
+        .begin_session(&NewSession {
+            protocol: &protocol(),
+            options: &Options::default(),
+            facts: &Facts::default(),
+            started_at: T0,
+        })
+        .unwrap();
+    store
+        .transaction(&mut |s| {
+            s.append_event(id, 0, 0, &Input::Ready)?;
+            s.append_event(id, 1, 10, &Input::Noise)?;
+            assert!(
+                reader.events(id).unwrap().is_empty(),
+                "not before the commit"
+            );
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(reader.events(id).unwrap().len(), 2);
+
+    let err = store
+        .transaction(&mut |s| {
+            s.append_event(id, 2, 20, &Input::Noise)?;
+            s.append_event(id, 0, 30, &Input::Noise) // already recorded
+        })
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::Conflict(Conflict::DuplicateEvent { seq: 0, .. })
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        reader.events(id).unwrap().len(),
+        2,
+        "event 2 was undone too"
+    );
+    assert_eq!(store.events(id).unwrap().len(), 2);
+    // Writes after it are their own transactions again.
+    store.append_event(id, 2, 40, &Input::Noise).unwrap();
+    assert_eq!(reader.events(id).unwrap().len(), 3);
+}
+
+#[test]
+fn a_store_in_memory_has_no_second_handle_and_no_housekeeping() {
+    let mut store = SqliteStore::open_in_memory().unwrap();
+    assert!(Store::reader(&store).unwrap().is_none());
+    store.start_housekeeping().unwrap();
+    assert!(!store.housekeeping_due());
+    store.housekeep().unwrap();
+}
+
+/// A server's store: once the WAL passes the restart size, the checkpointer
+/// asks the writer to finish a checkpoint between two transactions, and
+/// after it the WAL restarts from its beginning.
+#[test]
+fn housekeeping_asks_the_writer_to_finish_a_checkpoint_once_the_wal_is_large() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("housekeeping.db");
+    let mut store = SqliteStore::open(&path).unwrap();
+    store.start_housekeeping().unwrap();
+    assert!(!store.housekeeping_due());
+    // About 20 MB of log: 200 injuries with 100 kB notes.
+    let note = "x".repeat(100_000);
+    for k in 0..200 {
+        store
+            .add_injury("upper-back", T0.plus_ms(k), Some(&note), T0)
+            .unwrap();
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !store.housekeeping_due() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(store.housekeeping_due(), "the checkpointer asked");
+    store.housekeep().unwrap();
+    assert!(!store.housekeeping_due(), "done until it asks again");
+    let wal = path.with_extension("db-wal");
+    let before = std::fs::metadata(&wal).unwrap().len();
+    store
+        .add_injury("upper-back", T0.plus_ms(1_000), None, T0)
+        .unwrap();
+    assert_eq!(
+        std::fs::metadata(&wal).unwrap().len(),
+        before,
+        "the next write starts the WAL again from its beginning"
+    );
+    assert_eq!(store.list_injuries().unwrap().len(), 201);
+}
