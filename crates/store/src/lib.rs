@@ -5,6 +5,11 @@
 //! document ([`ExportDocument`], JSON and CSV), history summaries, and crash
 //! recovery ([`recover_interrupted`]), which only uses the trait.
 //!
+//! The split follows atuin's `atuin-server-database` crate (one `Database`
+//! trait, one crate per backend): another backend (PostgreSQL for a coach
+//! with many clients) is another crate implementing [`Store`], and nothing
+//! above the store changes.
+//!
 //! # How drivers use it
 //!
 //! ```no_run
