@@ -2,7 +2,9 @@
 //!
 //! - [`open_store`]: the SQLite file at `--db`, `ROLLCOACH_DB`, or
 //!   `<data dir>/rollcoach/rollcoach.db`; sessions left by a crashed process
-//!   are marked interrupted (one notice line each on stderr).
+//!   are marked interrupted (one notice line each on stderr). This is the
+//!   one place that names the backend: every command uses the
+//!   [`rollcoach_store::Store`] trait.
 //! - [`now`]: the current time, or the one pinned by `ROLLCOACH_NOW`
 //!   (RFC 3339, e.g. `2026-01-01T09:00:00Z`), so tests are reproducible.
 //! - [`local_tz`]: the system time zone (honours `TZ`); [`format_local`]
@@ -15,6 +17,7 @@ use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 use rollcoach_engine::Time;
 use rollcoach_store::{SessionOutcome, Store};
+use rollcoach_store_sqlite::SqliteStore;
 
 use crate::{Global, UsageError};
 
@@ -33,11 +36,10 @@ pub fn db_path(global: &Global) -> anyhow::Result<PathBuf> {
 
 /// Opens the store and recovers sessions whose process died: each gets one
 /// notice line on stderr.
-pub fn open_store(global: &Global) -> anyhow::Result<Store> {
+pub fn open_store(global: &Global) -> anyhow::Result<Box<dyn Store>> {
     let path = db_path(global)?;
-    let store = Store::open(&path)?;
-    let recovered = store
-        .recover_interrupted()
+    let store: Box<dyn Store> = Box::new(SqliteStore::open(&path)?);
+    let recovered = rollcoach_store::recover_interrupted(store.as_ref())
         .with_context(|| format!("cannot recover interrupted sessions in {}", path.display()))?;
     for r in recovered {
         let what = match &r.outcome {

@@ -6,7 +6,7 @@
 use clap::Subcommand;
 use rollcoach_engine::{InjuryFact, Time, check_injury_time, injury_block};
 use rollcoach_protocol::Protocol;
-use rollcoach_store::{Injury, InjuryId, StoreError};
+use rollcoach_store::{Conflict, Injury, InjuryId, NotFound, StoreError};
 
 use crate::db::{self, format_local};
 use crate::{Global, UsageError};
@@ -181,12 +181,14 @@ fn clear(global: &Global, id: InjuryId, now: Time) -> anyhow::Result<u8> {
             );
             Ok(crate::exit::OK)
         }
-        Err(StoreError::InjuryAlreadyCleared { id, cleared_at }) => Err(UsageError(format!(
-            "injury {id} is already cleared (at {})",
-            format_local(cleared_at.0)
-        ))
-        .into()),
-        Err(e @ StoreError::NoSuchInjury(_)) => Err(UsageError(e.to_string()).into()),
+        Err(StoreError::Conflict(Conflict::InjuryAlreadyCleared { id, cleared_at })) => {
+            Err(UsageError(format!(
+                "injury {id} is already cleared (at {})",
+                format_local(cleared_at.0)
+            ))
+            .into())
+        }
+        Err(e @ StoreError::NotFound(NotFound::Injury(_))) => Err(UsageError(e.to_string()).into()),
         Err(e) => Err(e.into()),
     }
 }

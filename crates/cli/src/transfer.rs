@@ -9,7 +9,7 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 
 use anyhow::Context;
-use rollcoach_store::{ExportDocument, StoreError};
+use rollcoach_store::{Corrupt, ExportDocument, StoreError};
 
 use crate::{Global, UsageError, db};
 
@@ -103,14 +103,14 @@ pub fn import(args: ImportArgs, global: &Global) -> anyhow::Result<u8> {
     };
     let doc = match ExportDocument::from_json(&text) {
         Ok(doc) => doc,
-        Err(StoreError::BadExport(why)) => {
+        Err(StoreError::Corrupt(Corrupt::Export(why))) => {
             return Err(UsageError(format!("{name}: {why}; nothing was imported")).into());
         }
         Err(e) => return Err(e.into()),
     };
     let store = db::open_store(global)?;
     let report = store.import(&doc).map_err(|e| match e {
-        StoreError::BadExport(why) => {
+        StoreError::Corrupt(Corrupt::Export(why)) => {
             anyhow::Error::new(UsageError(format!("{name}: {why}; nothing was imported")))
         }
         e => {

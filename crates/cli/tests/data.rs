@@ -12,6 +12,7 @@ use common::{CommandOutput, TestEnvironment};
 use rollcoach_engine::{Facts, Input, Options, Time};
 use rollcoach_protocol::Answer;
 use rollcoach_store::{NewSession, Store};
+use rollcoach_store_sqlite::SqliteStore;
 
 /// Wednesday 2026-11-25, 15:00 UTC (10:00 in New York), the default "now".
 const NOW: &str = "2026-11-25T15:00:00Z";
@@ -120,7 +121,7 @@ fn redact(text: &str, uids: &[String]) -> String {
 
 /// The uids of the sessions in `db`, oldest first.
 fn uids(db: &Path) -> Vec<String> {
-    let mut h = Store::open(db).unwrap().history(None).unwrap();
+    let mut h = SqliteStore::open(db).unwrap().history(None).unwrap();
     h.reverse();
     h.into_iter().map(|r| r.uid).collect()
 }
@@ -251,6 +252,22 @@ fn a_future_dated_injury_is_refused_with_the_same_words_as_the_api_and_nothing_i
 }
 
 #[test]
+fn import_refuses_the_same_future_dated_injury_with_the_same_words() {
+    let env = test_env();
+    // Logged at NOW (2026-11-25T15:00Z), dated six days later.
+    let doc = r#"{"format":"rollcoach-export","version":1,"exported_at":1795705200000,
+        "sessions":[],
+        "injuries":[{"area":"upper-back","at":1796223600000,"note":null,
+                     "created_at":1795705200000,"cleared_at":null}]}"#;
+    let file = env.write_file("future.json", doc);
+    let run = env.cmd(&["import", file.to_str().unwrap()]);
+    assert_eq!(run.code(), Some(2), "{}", run.all());
+    assert!(run.stderr.contains(FUTURE_INJURY), "{}", run.all());
+    assert!(run.stderr.contains("nothing was imported"), "{}", run.all());
+    assert_eq!(env.cmd(&["injury", "list", "--json"]).stdout.trim(), "[]");
+}
+
+#[test]
 fn an_injury_a_few_minutes_ahead_is_clock_skew_and_logged_as_now() {
     let env = test_env();
     let run = env.cmd(&[
@@ -368,7 +385,14 @@ fn export_then_import_round_trips_and_refuses_duplicates() {
     ));
     let out = out.replace(&env.shown(&file), "backup.json");
     insta::assert_snapshot!("export_then_import", redact(&out, &uids));
-    assert_eq!(Store::open(&other).unwrap().history(None).unwrap().len(), 4);
+    assert_eq!(
+        SqliteStore::open(&other)
+            .unwrap()
+            .history(None)
+            .unwrap()
+            .len(),
+        4
+    );
 }
 
 #[test]
@@ -462,7 +486,7 @@ fn an_unfinished_session_whose_process_is_gone_gets_a_notice_and_is_recorded() {
     // A live session (2 reps in) exported from another machine has no
     // process here: the first command after the import recovers it.
     let env = test_env();
-    let elsewhere = Store::open_in_memory().unwrap();
+    let elsewhere = SqliteStore::open_in_memory().unwrap();
     let protocol = rollcoach_protocol::builtin().remove(0);
     let start = Time(1_795_550_400_000); // 2026-11-24T20:00:00Z
     let id = elsewhere

@@ -10,6 +10,7 @@ use std::process::{Command, Stdio};
 use common::TestEnvironment;
 use rollcoach_engine::Time;
 use rollcoach_store::{SessionOutcome, Store};
+use rollcoach_store_sqlite::SqliteStore;
 
 /// 2026-11-25T10:00:00Z, the pinned "now" of every test.
 const NOW: &str = "2026-11-25T10:00:00Z";
@@ -395,7 +396,7 @@ fn a_signal_mid_session_restores_the_terminal_and_records_the_session() {
     let mut keys = script.stdin.take().unwrap();
     // The session row exists once the screen is up, in raw mode.
     let live = |env: &TestEnvironment| -> Option<(i64, u32, usize)> {
-        let store = Store::open(env.db()).ok()?;
+        let store = SqliteStore::open(env.db()).ok()?;
         let s = store.unfinished().ok()?.into_iter().next()?;
         let events = store.events(s.id).ok()?.len();
         Some((s.id.0, s.owner_pid?, events))

@@ -26,6 +26,7 @@ use futures_util::{SinkExt, StreamExt};
 use rollcoach_engine::{Input, Options, Output, Prompt, Session, Time};
 use rollcoach_protocol::{Answer, Protocol};
 use rollcoach_store::{NewSession, Store};
+use rollcoach_store_sqlite::SqliteStore;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -239,7 +240,7 @@ async fn served_session(
 
 /// A driver that sleeps each phase's duration, then says the phase is over.
 fn naive_driver(protocol: &Protocol, reps: u32, speed: f64, db: &Path) -> anyhow::Result<Track> {
-    let store = Store::open(db)?;
+    let store = SqliteStore::open(db)?;
     let options = Options {
         reps: Some(reps),
         tempo_seconds: Some(4.0),

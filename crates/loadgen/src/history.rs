@@ -17,6 +17,7 @@ use anyhow::{Context, bail};
 use rollcoach_engine::{Input, Options, Output, PainKind, Prompt, Session, Stage, Time};
 use rollcoach_protocol::{Answer, Protocol};
 use rollcoach_store::{NewSession, Store};
+use rollcoach_store_sqlite::SqliteStore;
 use serde_json::json;
 
 use crate::server::{self, ServeOptions, Server};
@@ -54,7 +55,7 @@ fn upper_back() -> anyhow::Result<Protocol> {
 /// Records session `day` (started at `start`) through the engine; returns how
 /// many inputs its log holds.
 pub fn record_session(
-    store: &Store,
+    store: &dyn Store,
     protocol: &Protocol,
     day: u32,
     start: Time,
@@ -160,7 +161,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let t0 = Instant::now();
     let today = crate::wall_ms() as u64 / DAY_MS * DAY_MS;
     let first = today - u64::from(args.days) * DAY_MS + 7 * 3_600_000;
-    let memory = Store::open_in_memory()?;
+    let memory = SqliteStore::open_in_memory()?;
     let mut events = 0u64;
     for day in 0..args.days {
         events += u64::from(record_session(
@@ -172,7 +173,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     let doc = memory.export(Time(today))?;
     drop(memory);
-    let store = Store::open(&db)?;
+    let store = SqliteStore::open(&db)?;
     let report = store.import(&doc)?;
     drop(store);
     let build_secs = t0.elapsed().as_secs_f64();

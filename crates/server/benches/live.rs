@@ -183,10 +183,11 @@ async fn probe(addr: SocketAddr, delay_ms: u64) -> f64 {
 
 async fn live_figures(a: &Args) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = rollcoach_store::Store::open(dir.path().join("bench.db")).expect("store");
+    let store =
+        rollcoach_store_sqlite::SqliteStore::open(dir.path().join("bench.db")).expect("store");
     let state = AppState::new(
         rollcoach_protocol::builtin(),
-        store,
+        Box::new(store),
         Config {
             grace: Duration::from_secs(120),
             ..Config::default()

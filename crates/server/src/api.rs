@@ -9,7 +9,9 @@ use axum::routing::{delete, get};
 use axum::{Json, Router};
 use rollcoach_engine::{InjuryFact, Options, Session, Time, check_injury_time, injury_block};
 use rollcoach_protocol::Protocol;
-use rollcoach_store::{InjuryId, NewSession, SessionId, StoreError, rating_series};
+use rollcoach_store::{
+    Conflict, InjuryId, NewSession, NotFound, SessionId, StoreError, rating_series,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -253,7 +255,7 @@ async fn get_session(
         .read(move |s| s.session(SessionId(id)))
         .await?
         .map_err(|e| match e {
-            rollcoach_store::StoreError::NoSuchSession(_) => {
+            StoreError::NotFound(NotFound::Session(_)) => {
                 ApiError::not_found(format!("no session with id {id}"))
             }
             e => ApiError::from(e),
@@ -314,7 +316,7 @@ async fn history(
         })
         .await?
         .map_err(|e| match e {
-            StoreError::NoSuchSession(id) => ApiError::not_found(format!(
+            StoreError::NotFound(NotFound::Session(id)) => ApiError::not_found(format!(
                 "no session with id {id} to page from (`before`): start again without it"
             )),
             e => ApiError::from(e),
@@ -459,10 +461,10 @@ async fn clear_injury(
         .call(move |s| s.clear_injury(InjuryId(id), now))
         .await?
         .map_err(|e| match e {
-            rollcoach_store::StoreError::NoSuchInjury(_) => {
+            StoreError::NotFound(NotFound::Injury(_)) => {
                 ApiError::not_found(format!("no injury with id {id}"))
             }
-            rollcoach_store::StoreError::InjuryAlreadyCleared { .. } => {
+            StoreError::Conflict(Conflict::InjuryAlreadyCleared { .. }) => {
                 ApiError::conflict(format!("injury {id} is already cleared"))
             }
             e => ApiError::from(e),

@@ -119,10 +119,11 @@ pub enum StartError {
 }
 
 impl AppState {
-    /// State over these protocols and this store.
+    /// State over these protocols and this store (opened by the caller,
+    /// whatever its backend).
     pub fn new(
         protocols: Vec<Protocol>,
-        store: rollcoach_store::Store,
+        store: Box<dyn rollcoach_store::Store>,
         config: Config,
     ) -> Result<AppState, StartError> {
         if !(config.speed.is_finite() && config.speed > 0.0 && config.speed <= 1000.0) {
@@ -206,7 +207,8 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Serves the app on a bound listener, forever (the caller decides when to
-/// stop, e.g. on Ctrl-C; sessions left live are recovered by the store).
+/// stop, e.g. on Ctrl-C; sessions left live are recovered from their logs
+/// the next time the store is opened).
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
     use axum::serve::ListenerExt;
     // A batch of frames (sync, then the phase or the stop) is several small

@@ -365,7 +365,10 @@ impl Live {
     async fn abandoned(&mut self) {
         let id = self.id;
         let minutes = self.abandon.as_secs() / 60;
-        let recorded = self.store.call(move |s| s.interrupt(id)).await;
+        let recorded = self
+            .store
+            .call(move |s| rollcoach_store::interrupt(s, id))
+            .await;
         let why = match recorded {
             Ok(Ok(_)) => format!(
                 "nobody attached to this session for {minutes} minutes: it is recorded as interrupted; start a new one"

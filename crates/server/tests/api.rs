@@ -581,9 +581,13 @@ fn state_with_a_72_hour_protocol() -> rollcoach_server::AppState {
     slow.id = "upper-back-72".into();
     slow.screening.injury_rule.window_hours = 72;
     protocols.push(slow);
-    let store = rollcoach_store::Store::open_in_memory().expect("in-memory store");
-    rollcoach_server::AppState::new(protocols, store, rollcoach_server::Config::default())
-        .expect("state")
+    let store = rollcoach_store_sqlite::SqliteStore::open_in_memory().expect("in-memory store");
+    rollcoach_server::AppState::new(
+        protocols,
+        Box::new(store),
+        rollcoach_server::Config::default(),
+    )
+    .expect("state")
 }
 
 #[tokio::test]

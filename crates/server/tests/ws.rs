@@ -225,7 +225,7 @@ async fn a_rolling_session_left_alone_past_the_grace_period_pauses_itself_and_lo
     assert_eq!(snapshot["stage"], "rolling");
     assert_eq!(snapshot["attached"], 0);
     // The server's pause is in the log, after the person's inputs, like any input.
-    let reader = rollcoach_store::Store::open(&db).unwrap();
+    let reader = common::store_at(&db);
     let events = reader.events(rollcoach_store::SessionId(id)).unwrap();
     assert_eq!(events.last().unwrap().input, rollcoach_engine::Input::Pause);
     assert!(
@@ -304,7 +304,7 @@ async fn replaying_the_stored_log_reproduces_what_the_page_was_sent_output_for_o
         "sharp-or-radiating"
     );
 
-    let reader = rollcoach_store::Store::open(&db).unwrap();
+    let reader = common::store_at(&db);
     let session = rollcoach_store::SessionId(id);
     let record = eventually(|| {
         let reader = &reader;

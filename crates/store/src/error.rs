@@ -1,4 +1,6 @@
-//! The store's errors: each says which file or record, and what to do.
+//! The store's errors, in four kinds every backend maps its own failures to:
+//! [`NotFound`], [`Conflict`], [`Corrupt`] and [`Backend`]. Each says which
+//! record or which store, and what to do about it.
 
 use std::path::PathBuf;
 
@@ -6,88 +8,46 @@ use rollcoach_engine::Time;
 
 use crate::{InjuryId, SessionId};
 
+/// A backend's own error (an SQLite error, say), kept as the cause.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// Something the store could not do.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
-    /// The database's directory could not be created.
-    #[error("cannot create the directory {path} for the database: {source}")]
-    CreateDir {
-        /// The directory.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// The database file could not be created.
-    #[error("cannot create the database file {path}: {source}")]
-    Create {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// The path is a directory.
-    #[error(
-        "{path} is a directory, not a database file; give a file path with --db or ROLLCOACH_DB"
-    )]
-    IsADirectory {
-        /// The path.
-        path: PathBuf,
-    },
-    /// The file is not an SQLite database.
-    #[error(
-        "{path} is not a rollcoach database (it is not an SQLite file); it was not modified. \
-         Point --db or ROLLCOACH_DB at another file, or move this one away"
-    )]
-    NotADatabase {
-        /// The file.
-        path: PathBuf,
-    },
-    /// An SQLite file that belongs to another program.
-    #[error(
-        "{path} is an SQLite database of another program (it has tables but no rollcoach schema \
-         version); it was not modified. Point --db or ROLLCOACH_DB at another file"
-    )]
-    NotRollcoach {
-        /// The file.
-        path: PathBuf,
-    },
-    /// The file was written by a newer rollcoach.
-    #[error(
-        "{path} was written by a newer rollcoach (schema version {found}; this rollcoach knows up \
-         to {known}); it was not modified. Upgrade rollcoach to use it, or point --db elsewhere"
-    )]
-    TooNew {
-        /// The file.
-        path: PathBuf,
-        /// Its schema version.
-        found: u32,
-        /// The newest this rollcoach knows.
-        known: u32,
-    },
-    /// A migration failed; the file stays at the version before it.
-    #[error(
-        "{path}: migrating to schema version {version} failed (the file was left at the version before): {source}"
-    )]
-    Migration {
-        /// The file.
-        path: PathBuf,
-        /// The version the failed migration leads to.
-        version: u32,
-        /// The SQLite error.
-        source: rusqlite::Error,
-    },
-    /// Any other SQLite error.
-    #[error("database {path}: {source}")]
-    Sqlite {
-        /// The file.
-        path: PathBuf,
-        /// The SQLite error.
-        source: rusqlite::Error,
-    },
+    /// What was asked for is not in the store.
+    #[error(transparent)]
+    NotFound(#[from] NotFound),
+    /// The request does not fit what the store holds (a session that has
+    /// ended, an event already recorded, a store written by a newer rollcoach).
+    #[error(transparent)]
+    Conflict(#[from] Conflict),
+    /// Data that cannot be read as what it should be: a damaged record, a
+    /// file that is not a rollcoach store, an export document that does not fit.
+    #[error(transparent)]
+    Corrupt(#[from] Corrupt),
+    /// The backend itself failed: it could not be created or opened, it is
+    /// busy, a migration failed, its disk is full, ...
+    #[error(transparent)]
+    Backend(#[from] Backend),
+}
+
+/// What was asked for is not in the store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NotFound {
     /// No session has this id.
     #[error("no session with id {0}")]
-    NoSuchSession(SessionId),
+    Session(SessionId),
+    /// No injury has this id.
+    #[error("no injury with id {0}; `rollcoach injury list` shows the ids")]
+    Injury(InjuryId),
+}
+
+/// The request does not fit what the store holds.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Conflict {
     /// The session has already ended; nothing can be added to it.
     #[error("session {session} has already ended ({outcome}); nothing more can be recorded for it")]
     SessionEnded {
@@ -104,9 +64,6 @@ pub enum StoreError {
         /// The sequence number.
         seq: u32,
     },
-    /// No injury has this id.
-    #[error("no injury with id {0}; `rollcoach injury list` shows the ids")]
-    NoSuchInjury(InjuryId),
     /// The injury is already cleared.
     #[error("injury {id} is already cleared (at {cleared_at})")]
     InjuryAlreadyCleared {
@@ -115,12 +72,40 @@ pub enum StoreError {
         /// When it was cleared.
         cleared_at: DisplayTime,
     },
-    /// A JSON column does not parse: the file was edited by hand or is damaged.
+    /// The store was written by a newer rollcoach.
+    #[error(
+        "{location} was written by a newer rollcoach (schema version {found}; this rollcoach knows up \
+         to {known}); it was not modified. Upgrade rollcoach to use it, or point --db elsewhere"
+    )]
+    TooNew {
+        /// Where the store is (a file path).
+        location: String,
+        /// Its schema version.
+        found: u32,
+        /// The newest this rollcoach knows.
+        known: u32,
+    },
+    /// A write the backend refused because it breaks one of the store's
+    /// rules (a unique or foreign key), other than those above.
+    #[error("database {location}: {source}")]
+    Constraint {
+        /// Where the store is.
+        location: String,
+        /// The backend's error.
+        source: BoxError,
+    },
+}
+
+/// Data that cannot be read as what it should be.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Corrupt {
+    /// A stored JSON value does not parse: the store was edited by hand or is damaged.
     #[error("session {session}: the stored {what} does not parse: {source}")]
-    Corrupt {
+    Record {
         /// The session.
         session: SessionId,
-        /// Which column.
+        /// Which value.
         what: &'static str,
         /// The JSON error.
         source: serde_json::Error,
@@ -133,9 +118,97 @@ pub enum StoreError {
         /// Why.
         reason: String,
     },
+    /// The file is not a database of the backend's kind.
+    #[error(
+        "{location} is not a rollcoach database (it is not an SQLite file); it was not modified. \
+         Point --db or ROLLCOACH_DB at another file, or move this one away"
+    )]
+    NotADatabase {
+        /// The file.
+        location: String,
+    },
+    /// A database of another program.
+    #[error(
+        "{location} is an SQLite database of another program (it has tables but no rollcoach schema \
+         version); it was not modified. Point --db or ROLLCOACH_DB at another file"
+    )]
+    NotRollcoach {
+        /// The file.
+        location: String,
+    },
+    /// The backend found its own data damaged.
+    #[error(
+        "database {location} is damaged: {source}. Export what still reads, or restore a backup"
+    )]
+    Damaged {
+        /// Where the store is.
+        location: String,
+        /// The backend's error.
+        source: BoxError,
+    },
     /// An export document that cannot be imported.
     #[error("{0}")]
-    BadExport(String),
+    Export(String),
+}
+
+/// The backend itself failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Backend {
+    /// The store's directory could not be created.
+    #[error("cannot create the directory {path} for the database: {source}")]
+    CreateDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The store's file could not be created.
+    #[error("cannot create the database file {path}: {source}")]
+    Create {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The path is a directory.
+    #[error(
+        "{path} is a directory, not a database file; give a file path with --db or ROLLCOACH_DB"
+    )]
+    IsADirectory {
+        /// The path.
+        path: PathBuf,
+    },
+    /// A migration failed; the store stays at the version before it.
+    #[error(
+        "{location}: migrating to schema version {version} failed (the file was left at the version before): {source}"
+    )]
+    Migration {
+        /// Where the store is.
+        location: String,
+        /// The version the failed migration leads to.
+        version: u32,
+        /// The backend's error.
+        source: BoxError,
+    },
+    /// Another process holds the store for longer than the backend waits.
+    #[error(
+        "database {location}: {source} (another rollcoach process is writing to it; try again)"
+    )]
+    Busy {
+        /// Where the store is.
+        location: String,
+        /// The backend's error.
+        source: BoxError,
+    },
+    /// Any other failure of the backend (I/O, a full disk, ...).
+    #[error("database {location}: {source}")]
+    Failed {
+        /// Where the store is.
+        location: String,
+        /// The backend's error.
+        source: BoxError,
+    },
 }
 
 /// A time shown in an error: RFC 3339 in UTC.

@@ -1,15 +1,18 @@
 //! Export and import: a versioned JSON document (lossless; import reads it
-//! back) and a CSV table (one row per session, for spreadsheets).
+//! back) and a CSV table (one row per session, for spreadsheets). The
+//! document is the same whatever the backend: [`export`] builds it from the
+//! [`Store`] trait, and a backend's [`Store::import_checked`] only writes it.
 
 use rollcoach_engine::{Facts, Options, RatingResult, Summary, Time};
 use rollcoach_protocol::Pairing;
-use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    Event, Result, SessionOutcome, Store, StoreError, insert_ratings, ms, pairing_str, timestamp,
-    to_json,
-};
+use crate::codec::pairing_id;
+use crate::{Corrupt, DisplayTime, Event, Result, SessionOutcome, Store, StoreError, timestamp};
+
+fn bad(why: String) -> StoreError {
+    Corrupt::Export(why).into()
+}
 
 /// The `format` field of an export document.
 pub const EXPORT_FORMAT: &str = "rollcoach-export";
@@ -108,11 +111,11 @@ impl ExportDocument {
     /// Reads a document, checking its format and version first so a wrong
     /// file gets a clear message.
     pub fn from_json(text: &str) -> Result<ExportDocument> {
-        let value: serde_json::Value = serde_json::from_str(text)
-            .map_err(|e| StoreError::BadExport(format!("not valid JSON: {e}")))?;
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| bad(format!("not valid JSON: {e}")))?;
         let format = value.get("format").and_then(|f| f.as_str());
         if format != Some(EXPORT_FORMAT) {
-            return Err(StoreError::BadExport(format!(
+            return Err(bad(format!(
                 "not a rollcoach export (its \"format\" is {}, expected \"{EXPORT_FORMAT}\"); \
                  import reads files written by `rollcoach export --format json`",
                 format.map_or("missing".to_owned(), |f| format!("\"{f}\""))
@@ -122,19 +125,17 @@ impl ExportDocument {
         match version {
             Some(v) if v <= u64::from(EXPORT_VERSION) => {}
             Some(v) => {
-                return Err(StoreError::BadExport(format!(
+                return Err(bad(format!(
                     "this export is version {v}, written by a newer rollcoach; this one reads up to \
                      version {EXPORT_VERSION}. Upgrade rollcoach to import it"
                 )));
             }
             None => {
-                return Err(StoreError::BadExport(
-                    "the export has no \"version\" number".to_owned(),
-                ));
+                return Err(bad("the export has no \"version\" number".to_owned()));
             }
         }
         serde_json::from_value(value).map_err(|e| {
-            StoreError::BadExport(format!(
+            bad(format!(
                 "the export does not fit version {EXPORT_VERSION}: {e}"
             ))
         })
@@ -207,7 +208,7 @@ impl ExportDocument {
                 s.reps_target.to_string(),
                 opt(s.active_ms.map(|v| v.to_string())),
                 opt(s.ended_at.map(|e| e.since(s.started_at).to_string())),
-                opt(s.pairing.map(|p| pairing_str(p).to_owned())),
+                opt(s.pairing.map(|p| pairing_id(p).to_owned())),
                 opt(s.options.instrument.clone()),
                 s.options.reasons.join(";"),
                 opt(s.summary.as_ref().map(|x| x.noises.to_string())),
@@ -247,165 +248,140 @@ fn push_row(out: &mut String, cells: &[String]) {
     out.push('\n');
 }
 
-impl Store {
-    /// Everything in the store as an export document, `exported_at` now.
-    pub fn export(&self, now: Time) -> Result<ExportDocument> {
-        let mut records = self.history(None)?;
-        records.reverse();
-        let mut sessions = Vec::with_capacity(records.len());
-        for r in records {
-            let protocol_json = self.protocol_json(r.id)?;
-            let protocol =
-                serde_json::from_str(&protocol_json).map_err(|source| StoreError::Corrupt {
-                    session: r.id,
-                    what: "protocol snapshot",
-                    source,
-                })?;
-            sessions.push(ExportedSession {
-                events: self.events(r.id)?,
-                uid: r.uid,
-                protocol_id: r.protocol_id,
-                protocol_version: r.protocol_version,
-                area: r.area,
-                protocol,
-                options: r.options,
-                facts: r.facts,
-                started_at: r.started_at,
-                ended_at: r.ended_at,
-                outcome: r.outcome,
-                reason: r.reason,
-                message: r.message,
-                reps_done: r.reps_done,
-                reps_target: r.reps_target,
-                active_ms: r.active_ms,
-                pairing: r.pairing,
-                ratings: r.ratings,
-                summary: r.summary,
-            });
-        }
-        let injuries = self
-            .list_injuries()?
-            .into_iter()
-            .map(|i| ExportedInjury {
-                area: i.area,
-                at: i.at,
-                note: i.note,
-                created_at: i.created_at,
-                cleared_at: i.cleared_at,
-            })
-            .collect();
-        Ok(ExportDocument {
-            format: EXPORT_FORMAT.to_owned(),
-            version: EXPORT_VERSION,
-            exported_at: now,
-            sessions,
-            injuries,
-        })
-    }
-
-    /// Adds the document's sessions and injuries, all or nothing. Sessions
-    /// whose uid is already here are skipped (reported, not an error);
-    /// imported sessions have no owner process, so a session that was live
-    /// when exported is marked interrupted by the next
-    /// [`Store::recover_interrupted`].
-    pub fn import(&self, doc: &ExportDocument) -> Result<ImportReport> {
-        if doc.format != EXPORT_FORMAT || doc.version > EXPORT_VERSION {
-            return Err(StoreError::BadExport(format!(
+impl ExportDocument {
+    /// Checks what a backend must not have to: the format and version, that
+    /// every session's protocol is a protocol object, and that no session's
+    /// log holds an event twice. [`Store::import`] calls it before anything
+    /// is written.
+    pub fn check(&self) -> Result<()> {
+        if self.format != EXPORT_FORMAT || self.version > EXPORT_VERSION {
+            return Err(bad(format!(
                 "cannot import a \"{}\" document of version {} (this rollcoach reads \"{EXPORT_FORMAT}\" up to version {EXPORT_VERSION})",
-                doc.format, doc.version
+                self.format, self.version
             )));
         }
-        self.write_with(|conn| {
-            let sql = self.err();
-            let mut report = ImportReport::default();
-            for s in &doc.sessions {
-                let exists: i64 = conn
-                    .query_row("SELECT count(*) FROM sessions WHERE uid = ?1", [&s.uid], |r| r.get(0))
-                    .map_err(&sql)?;
-                if exists > 0 {
-                    report.skipped.push(s.uid.clone());
-                    continue;
-                }
-                if !s.protocol.is_object() {
-                    return Err(StoreError::BadExport(format!(
-                        "session {}: its \"protocol\" is not a protocol object",
-                        s.uid
-                    )));
-                }
-                conn.execute(
-                    "INSERT INTO sessions (uid, protocol_id, protocol_version, protocol_json, area,
-                         options_json, facts_json, started_at, ended_at, outcome, reason, outcome_json,
-                         message, reps_done, reps_target, active_ms, pairing, summary_json)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
-                    params![
-                        s.uid,
-                        s.protocol_id,
-                        s.protocol_version,
-                        to_json(&s.protocol),
-                        s.area,
-                        to_json(&s.options),
-                        to_json(&s.facts),
-                        ms(s.started_at),
-                        s.ended_at.map(ms),
-                        s.outcome.as_ref().map(SessionOutcome::kind),
-                        s.reason,
-                        s.outcome.as_ref().map(to_json),
-                        s.message,
-                        s.reps_done,
-                        s.reps_target,
-                        s.active_ms.map(|v| i64::try_from(v).unwrap_or(i64::MAX)),
-                        s.pairing.map(pairing_str),
-                        s.summary.as_ref().map(to_json),
-                    ],
-                )
-                .map_err(&sql)?;
-                let id = crate::SessionId(conn.last_insert_rowid());
-                insert_ratings(conn, id, &s.ratings).map_err(&sql)?;
-                let mut stmt = conn
-                    .prepare_cached(
-                        "INSERT INTO events (session_id, seq, at_ms, input_json) VALUES (?1, ?2, ?3, ?4)",
-                    )
-                    .map_err(&sql)?;
-                for e in &s.events {
-                    stmt.execute(params![
-                        id.0,
-                        e.seq,
-                        i64::try_from(e.at_ms).unwrap_or(i64::MAX),
-                        to_json(&e.input)
-                    ])
-                    .map_err(|err| {
-                        if err.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) {
-                            StoreError::BadExport(format!(
-                                "session {}: event {} appears twice in its log",
-                                s.uid, e.seq
-                            ))
-                        } else {
-                            sql(err)
-                        }
-                    })?;
-                }
-                report.imported += 1;
+        // The rule every input of an injury follows (rollcoach_engine::check_injury_time):
+        // an injury dated after it was logged, or after the document was
+        // written, was dated in the future.
+        for (n, injury) in self.injuries.iter().enumerate() {
+            let logged = injury.created_at.min(self.exported_at);
+            if let Err(e) = rollcoach_engine::check_injury_time(injury.at, logged) {
+                return Err(bad(format!(
+                    "injury {} ({}, logged at {}): {e}",
+                    n + 1,
+                    injury.area,
+                    DisplayTime(logged)
+                )));
             }
-            for i in &doc.injuries {
-                let exists: i64 = conn
-                    .query_row(
-                        "SELECT count(*) FROM injuries WHERE area = ?1 AND at = ?2 AND created_at = ?3",
-                        params![i.area, ms(i.at), ms(i.created_at)],
-                        |r| r.get(0),
-                    )
-                    .map_err(&sql)?;
-                if exists > 0 {
-                    report.injuries_skipped += 1;
-                    continue;
-                }
-                conn.execute(
-                    "INSERT INTO injuries (area, at, note, created_at, cleared_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![i.area, ms(i.at), i.note, ms(i.created_at), i.cleared_at.map(ms)],
-                )
-                .map_err(&sql)?;
-                report.injuries_imported += 1;
+        }
+        for s in &self.sessions {
+            if !s.protocol.is_object() {
+                return Err(bad(format!(
+                    "session {}: its \"protocol\" is not a protocol object",
+                    s.uid
+                )));
             }
-            Ok(report)
+            let mut seqs: Vec<u32> = s.events.iter().map(|e| e.seq).collect();
+            seqs.sort_unstable();
+            if let Some(w) = seqs.windows(2).find(|w| w[0] == w[1]) {
+                return Err(bad(format!(
+                    "session {}: event {} appears twice in its log",
+                    s.uid, w[0]
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Everything in `store` as an export document, `exported_at` `now`.
+pub fn export<S: Store + ?Sized>(store: &S, now: Time) -> Result<ExportDocument> {
+    let mut records = store.history(None)?;
+    records.reverse();
+    let mut sessions = Vec::with_capacity(records.len());
+    for r in records {
+        let protocol_json = store.protocol_json(r.id)?;
+        let protocol = serde_json::from_str(&protocol_json).map_err(|source| Corrupt::Record {
+            session: r.id,
+            what: "protocol snapshot",
+            source,
+        })?;
+        sessions.push(ExportedSession {
+            events: store.events(r.id)?,
+            uid: r.uid,
+            protocol_id: r.protocol_id,
+            protocol_version: r.protocol_version,
+            area: r.area,
+            protocol,
+            options: r.options,
+            facts: r.facts,
+            started_at: r.started_at,
+            ended_at: r.ended_at,
+            outcome: r.outcome,
+            reason: r.reason,
+            message: r.message,
+            reps_done: r.reps_done,
+            reps_target: r.reps_target,
+            active_ms: r.active_ms,
+            pairing: r.pairing,
+            ratings: r.ratings,
+            summary: r.summary,
+        });
+    }
+    let injuries = store
+        .list_injuries()?
+        .into_iter()
+        .map(|i| ExportedInjury {
+            area: i.area,
+            at: i.at,
+            note: i.note,
+            created_at: i.created_at,
+            cleared_at: i.cleared_at,
         })
+        .collect();
+    Ok(ExportDocument {
+        format: EXPORT_FORMAT.to_owned(),
+        version: EXPORT_VERSION,
+        exported_at: now,
+        sessions,
+        injuries,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wrong_or_newer_export_document_is_refused_with_a_clear_message() {
+        let err = ExportDocument::from_json("{\"hello\": 1}")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("not a rollcoach export") && err.contains("missing"),
+            "{err}"
+        );
+        let err = ExportDocument::from_json("not json")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("not valid JSON") && err.contains("line 1"),
+            "{err}"
+        );
+        let err = ExportDocument::from_json(
+            "{\"format\":\"rollcoach-export\",\"version\":7,\"sessions\":[]}",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("version 7") && err.contains("newer rollcoach"),
+            "{err}"
+        );
+        let err = ExportDocument::from_json(
+            "{\"format\":\"rollcoach-export\",\"version\":1,\"exported_at\":0,\"sessions\":[{}],\"injuries\":[]}",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("missing field"), "{err}");
     }
 }

@@ -8,7 +8,7 @@ use rollcoach_engine::{
 use rollcoach_protocol::{Pairing, Protocol};
 use serde::{Deserialize, Serialize};
 
-use crate::{Result, StoreError, from_json, parse_pairing, time};
+use crate::Driver;
 
 /// A session's id in this file (not stable across export/import: see
 /// [`SessionRecord::uid`]).
@@ -191,7 +191,7 @@ pub struct Injury {
     pub cleared_at: Option<Time>,
 }
 
-/// A session [`crate::Store::recover_interrupted`] ended.
+/// A session [`crate::recover_interrupted`] or [`crate::interrupt`] ended.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Recovered {
     /// The session.
@@ -211,8 +211,10 @@ pub struct Recovered {
     pub problem: Option<String>,
 }
 
-/// A new globally unique id: the start time and 64 random bits, in hex.
-pub(crate) fn new_uid(started_at: Time) -> String {
+/// A new globally unique session id ([`SessionRecord::uid`]): the start
+/// time and 64 random bits, in hex. Backends call it in
+/// [`crate::Store::begin_session`].
+pub fn new_uid(started_at: Time) -> String {
     // std's RandomState is seeded randomly per process; mixing in a counter
     // keeps ids from one process distinct.
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -223,83 +225,35 @@ pub(crate) fn new_uid(started_at: Time) -> String {
     format!("{:012x}-{:016x}", started_at.0, h.finish())
 }
 
-/// A `sessions` row before its JSON columns are parsed.
-pub(crate) struct RawSession {
-    pub id: i64,
-    uid: String,
-    protocol_id: String,
-    protocol_version: u32,
-    area: String,
-    options_json: String,
-    facts_json: String,
-    started_at: i64,
-    ended_at: Option<i64>,
-    outcome_json: Option<String>,
-    reason: Option<String>,
-    message: Option<String>,
-    reps_done: Option<u32>,
-    reps_target: u32,
-    active_ms: Option<i64>,
-    pairing: Option<String>,
-    summary_json: Option<String>,
-    owner_pid: Option<u32>,
+/// How a session ended, for [`crate::Store::end_session`]: what the engine's
+/// `Output::End` says, or what recovery established.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionEnd<'a> {
+    /// When it ended.
+    pub ended_at: Time,
+    /// How.
+    pub outcome: &'a SessionOutcome,
+    /// The end message, if any.
+    pub message: Option<&'a str>,
+    /// The engine's summary; `None` when the log could not be replayed (the
+    /// reps done are then unknown).
+    pub summary: Option<&'a Summary>,
 }
 
-impl RawSession {
-    pub(crate) fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawSession> {
-        Ok(RawSession {
-            id: r.get(0)?,
-            uid: r.get(1)?,
-            protocol_id: r.get(2)?,
-            protocol_version: r.get(3)?,
-            area: r.get(4)?,
-            options_json: r.get(5)?,
-            facts_json: r.get(6)?,
-            started_at: r.get(7)?,
-            ended_at: r.get(8)?,
-            outcome_json: r.get(9)?,
-            reason: r.get(10)?,
-            message: r.get(11)?,
-            reps_done: r.get(12)?,
-            reps_target: r.get(13)?,
-            active_ms: r.get(14)?,
-            pairing: r.get(15)?,
-            summary_json: r.get(16)?,
-            owner_pid: r.get(17)?,
-        })
-    }
-
-    pub(crate) fn into_record(
-        self,
-        ratings: Vec<RatingResult>,
-    ) -> Result<SessionRecord, StoreError> {
-        let id = SessionId(self.id);
-        Ok(SessionRecord {
-            id,
-            uid: self.uid,
-            protocol_id: self.protocol_id,
-            protocol_version: self.protocol_version,
-            area: self.area,
-            options: from_json(&self.options_json, id, "options")?,
-            facts: from_json(&self.facts_json, id, "facts")?,
-            started_at: time(self.started_at),
-            ended_at: self.ended_at.map(time),
-            outcome: self
-                .outcome_json
-                .map(|j| from_json(&j, id, "outcome"))
-                .transpose()?,
-            reason: self.reason,
-            message: self.message,
-            reps_done: self.reps_done,
-            reps_target: self.reps_target,
-            active_ms: self.active_ms.map(|v| u64::try_from(v).unwrap_or(0)),
-            pairing: self.pairing.as_deref().and_then(parse_pairing),
-            ratings,
-            summary: self
-                .summary_json
-                .map(|j| from_json(&j, id, "summary"))
-                .transpose()?,
-            owner_pid: self.owner_pid,
-        })
-    }
+/// A session that has not ended, as recovery sees it: only plain values,
+/// so a session whose stored JSON is damaged can still be ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveSession {
+    /// The session.
+    pub id: SessionId,
+    /// Its protocol's id.
+    pub protocol_id: String,
+    /// When it started.
+    pub started_at: Time,
+    /// Reps planned.
+    pub reps_target: u32,
+    /// The process that drives it (`None`: imported, nobody drives it).
+    pub driver: Option<Driver>,
+    /// Milliseconds after the start of its last logged input (`None`: none yet).
+    pub last_event_ms: Option<u64>,
 }

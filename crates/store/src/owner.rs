@@ -1,4 +1,36 @@
 //! Whether the process that drives a live session is still running.
+//!
+//! Nothing here is about a particular backend: a backend records
+//! [`Driver::this_process`] with each session it begins and gives it back in
+//! [`crate::LiveSession::driver`]; recovery asks [`Driver::alive`].
+
+/// The process that drives a live session: its pid, and its start time so
+/// that a reused pid is not taken for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Driver {
+    /// The process id.
+    pub pid: u32,
+    /// Its start time (field 22 of `/proc/PID/stat`, clock ticks since
+    /// boot); `None` where that cannot be read (non-Linux).
+    pub started: Option<String>,
+}
+
+impl Driver {
+    /// This process.
+    pub fn this_process() -> Driver {
+        let pid = std::process::id();
+        Driver {
+            pid,
+            started: process_start(pid),
+        }
+    }
+
+    /// Whether this process is still running. Off Linux there is no cheap,
+    /// safe way to tell, so it is assumed alive and its session is left alone.
+    pub fn alive(&self) -> bool {
+        alive(Some(self.pid), self.started.as_deref())
+    }
+}
 
 /// The start time of process `pid` (field 22 of `/proc/PID/stat`, clock
 /// ticks since boot), used with the pid to tell a reused pid from the
@@ -33,5 +65,44 @@ pub(crate) fn alive(pid: Option<u32>, started: Option<&str>) -> bool {
         }
     } else {
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_running_process_is_alive_and_a_killed_one_is_not_even_before_it_is_reaped() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let start = process_start(pid);
+        if cfg!(target_os = "linux") {
+            assert!(start.is_some());
+            assert!(alive(Some(pid), start.as_deref()));
+            assert!(
+                !alive(Some(pid), Some("0")),
+                "same pid, other start: reused"
+            );
+        }
+        child.kill().unwrap();
+        // Not waited for yet: a zombie, which is as dead as a session owner gets.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while alive(Some(pid), start.as_deref()) && std::time::Instant::now() < deadline {
+            std::thread::yield_now();
+        }
+        if cfg!(target_os = "linux") {
+            assert!(!alive(Some(pid), start.as_deref()));
+        }
+        child.wait().unwrap();
+        assert!(!alive(None, None), "no owner: nobody runs it");
+    }
+
+    #[test]
+    fn this_process_is_alive() {
+        assert!(Driver::this_process().alive());
     }
 }

@@ -17,7 +17,7 @@ use std::io::{IsTerminal, Read, Write};
 use anyhow::Context;
 use rollcoach_engine::{EndRecord, Input, Options, OptionsError, Output, Session, Time};
 use rollcoach_protocol::Protocol;
-use rollcoach_store::{NewSession, SessionId, Store};
+use rollcoach_store::{NewSession, SessionEnd, SessionId, SessionOutcome, Store};
 
 use crate::{Global, UsageError, db};
 use driver::{Clock, Driver, Log, NoLog, Speed};
@@ -101,7 +101,7 @@ pub fn options_error(e: OptionsError) -> anyhow::Error {
 
 /// The store's event log of one session.
 pub struct StoreLog<'a> {
-    store: &'a Store,
+    store: &'a dyn Store,
     id: SessionId,
     seq: u32,
 }
@@ -109,7 +109,7 @@ pub struct StoreLog<'a> {
 impl<'a> StoreLog<'a> {
     /// Records the start of a session and returns its log.
     pub fn begin(
-        store: &'a Store,
+        store: &'a dyn Store,
         protocol: &Protocol,
         options: &Options,
         facts: &rollcoach_engine::Facts,
@@ -142,11 +142,18 @@ impl Log for StoreLog<'_> {
                 .store
                 .finish_session(self.id, end.ended_at, outcome, message, &end.summary)
                 .context("could not record the end of the session"),
-            // Interrupted: the store records that from the log it holds.
+            // Interrupted: the runner worked out what the session did.
             _ => self
                 .store
-                .interrupt(self.id)
-                .map(drop)
+                .end_session(
+                    self.id,
+                    &SessionEnd {
+                        ended_at: end.ended_at,
+                        outcome: &SessionOutcome::Interrupted,
+                        message: None,
+                        summary: Some(&end.summary),
+                    },
+                )
                 .context("could not record the interrupted session"),
         }
     }
@@ -233,7 +240,7 @@ fn run_script(
         }
     }
 
-    let log = StoreLog::begin(&store, protocol, &options, &facts, start)?;
+    let log = StoreLog::begin(&*store, protocol, &options, &facts, start)?;
     let mut driver = Driver::new(session, log);
     let mut clock = Clock::new(start, args.speed);
     let voice = voice_program.map(Voice::start);

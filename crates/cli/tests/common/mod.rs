@@ -23,7 +23,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 
-use rollcoach_store::Store;
+use rollcoach_store_sqlite::SqliteStore;
 
 /// 2026-11-25T10:00:00Z, "now" unless a test says otherwise.
 pub const DEFAULT_NOW: &str = "2026-11-25T10:00:00Z";
@@ -92,8 +92,8 @@ impl TestEnvironment {
     }
 
     /// The database, opened directly.
-    pub fn store(&self) -> Store {
-        Store::open(self.db()).unwrap()
+    pub fn store(&self) -> SqliteStore {
+        SqliteStore::open(self.db()).unwrap()
     }
 
     /// Writes `content` to `name` in the temporary directory; returns its path.

@@ -9,18 +9,25 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use rollcoach_server::{Access, AppState, Config};
+use rollcoach_store::Store;
+use rollcoach_store_sqlite::SqliteStore;
 use serde_json::Value;
 use tower::ServiceExt;
 
 pub fn state_with(config: Config) -> AppState {
-    let store = rollcoach_store::Store::open_in_memory().expect("in-memory store");
-    AppState::new(rollcoach_protocol::builtin(), store, config).expect("state")
+    let store = SqliteStore::open_in_memory().expect("in-memory store");
+    AppState::new(rollcoach_protocol::builtin(), Box::new(store), config).expect("state")
 }
 
 /// A server over a database file, for tests that read the store afterwards.
 pub fn state_at(path: &std::path::Path, config: Config) -> AppState {
-    let store = rollcoach_store::Store::open(path).expect("store file");
-    AppState::new(rollcoach_protocol::builtin(), store, config).expect("state")
+    AppState::new(rollcoach_protocol::builtin(), store_at(path), config).expect("state")
+}
+
+/// The store in a database file (the SQLite backend the CLI uses), for
+/// tests that read what a server recorded there.
+pub fn store_at(path: &std::path::Path) -> Box<dyn Store> {
+    Box::new(SqliteStore::open(path).expect("store file"))
 }
 
 pub fn state() -> AppState {

@@ -90,7 +90,7 @@ pub fn run(setup: Setup) -> anyhow::Result<u8> {
         .context("could not read the injury log")?;
     let session =
         Session::new(&protocol, options.clone(), facts.clone(), start).map_err(options_error)?;
-    let log = StoreLog::begin(&store, &protocol, &options, &facts, start)?;
+    let log = StoreLog::begin(&*store, &protocol, &options, &facts, start)?;
     let session_id = log.id;
     let mut driver = Driver::new(session, log);
     let mut clock = Clock::new(start, speed);
@@ -165,8 +165,7 @@ pub fn run(setup: Setup) -> anyhow::Result<u8> {
     }
     if quit_asked && !driver.ended() {
         // Recorded now, from the log, as the next start would after a crash.
-        let done = store
-            .interrupt(session_id)
+        let done = rollcoach_store::interrupt(&*store, session_id)
             .context("could not record the interrupted session")?;
         let reps = done
             .map(|r| format!(" after {} of {} reps", r.reps_done, r.reps_target))

@@ -7,7 +7,8 @@
 
 use rollcoach_engine::{Input, Time};
 use rollcoach_protocol::{Answer, Pairing};
-use rollcoach_store::{SCHEMA_VERSION, SessionOutcome, Store};
+use rollcoach_store::{SessionOutcome, Store};
+use rollcoach_store_sqlite::{SCHEMA_VERSION, SqliteStore};
 
 fn v1_file(dir: &std::path::Path) -> std::path::PathBuf {
     let path = dir.join("v1.db");
@@ -24,7 +25,7 @@ fn v1_file(dir: &std::path::Path) -> std::path::PathBuf {
 fn a_version_1_file_opens_migrated_with_all_its_data() {
     let dir = tempfile::tempdir().unwrap();
     let path = v1_file(dir.path());
-    let store = Store::open(&path).unwrap();
+    let store = SqliteStore::open(&path).unwrap();
     assert_eq!(store.user_version().unwrap(), SCHEMA_VERSION);
 
     let history = store.history(None).unwrap();
@@ -76,8 +77,8 @@ fn a_version_1_file_opens_migrated_with_all_its_data() {
 fn opening_a_version_1_file_twice_migrates_it_once() {
     let dir = tempfile::tempdir().unwrap();
     let path = v1_file(dir.path());
-    drop(Store::open(&path).unwrap());
-    let store = Store::open(&path).unwrap();
+    drop(SqliteStore::open(&path).unwrap());
+    let store = SqliteStore::open(&path).unwrap();
     assert_eq!(store.user_version().unwrap(), SCHEMA_VERSION);
     assert_eq!(store.history(None).unwrap().len(), 2);
 }

@@ -5,7 +5,8 @@
 use proptest::prelude::*;
 use rollcoach_engine::{Input, Options, Output, PainKind, Session, Time};
 use rollcoach_protocol::{Answer, Protocol};
-use rollcoach_store::{ExportDocument, NewSession, SessionOutcome, Store};
+use rollcoach_store::{ExportDocument, NewSession, SessionOutcome, Store, recover_interrupted};
+use rollcoach_store_sqlite::SqliteStore;
 
 const T0: Time = Time(1_767_225_600_000);
 
@@ -84,7 +85,12 @@ fn inputs(max: usize) -> impl Strategy<Value = Vec<(u16, Input)>> {
 /// Drives one session with `inputs` (each logged before it is applied,
 /// rejected ones included, as a driver does); records its end if it comes.
 /// Returns the live session as it stands.
-fn drive(store: &Store, start: Time, reasons: Vec<String>, inputs: &[(u16, Input)]) -> Session {
+fn drive(
+    store: &SqliteStore,
+    start: Time,
+    reasons: Vec<String>,
+    inputs: &[(u16, Input)],
+) -> Session {
     let protocol = protocol();
     let options = Options {
         reasons,
@@ -138,13 +144,13 @@ proptest! {
         ),
         injury_note in proptest::option::of("[ -~]{0,20}"),
     ) {
-        let a = Store::open_in_memory().unwrap();
+        let a = SqliteStore::open_in_memory().unwrap();
         a.add_injury("upper-back", T0, injury_note.as_deref(), T0).unwrap();
         for (i, (reasons, inputs)) in sessions.iter().enumerate() {
             drive(&a, T0.plus_ms(100 * 3_600_000 * (i as u64 + 1)), reasons.clone(), inputs);
         }
         let doc = a.export(T0).unwrap();
-        let b = Store::open_in_memory().unwrap();
+        let b = SqliteStore::open_in_memory().unwrap();
         let report = b.import(&ExportDocument::from_json(&doc.to_json()).unwrap()).unwrap();
         prop_assert_eq!(report.imported as usize, sessions.len());
         prop_assert_eq!(b.export(T0).unwrap(), doc.clone());
@@ -159,7 +165,7 @@ proptest! {
         reasons in reasons(),
         inputs in inputs(80),
     ) {
-        let store = Store::open_in_memory().unwrap();
+        let store = SqliteStore::open_in_memory().unwrap();
         let live = drive(&store, T0, reasons, &inputs);
         let records = store.unfinished().unwrap();
         if live.outcome().is_some() {
@@ -168,9 +174,9 @@ proptest! {
         }
         // Imported elsewhere, nobody owns it: recovery replays its log.
         let doc = store.export(T0).unwrap();
-        let other = Store::open_in_memory().unwrap();
+        let other = SqliteStore::open_in_memory().unwrap();
         other.import(&doc).unwrap();
-        let recovered = other.recover_interrupted().unwrap();
+        let recovered = recover_interrupted(&other).unwrap();
         prop_assert_eq!(recovered.len(), 1);
         prop_assert_eq!(&recovered[0].outcome, &SessionOutcome::Interrupted);
         let record = other.history(None).unwrap().remove(0);

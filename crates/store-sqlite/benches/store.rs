@@ -2,7 +2,7 @@
 //! before every input), and reading a large history. Figures go in
 //! BENCHMARKS.md ("Store").
 //!
-//! `cargo bench -p rollcoach-store --bench store`
+//! `cargo bench -p rollcoach-store-sqlite --bench store`
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -11,6 +11,7 @@ use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use rollcoach_engine::{Facts, Input, Options, Output, Prompt, Session, Time};
 use rollcoach_protocol::{Answer, Protocol};
 use rollcoach_store::{NewSession, Store, rating_series, summarize};
+use rollcoach_store_sqlite::SqliteStore;
 
 const T0: Time = Time(1_795_597_200_000);
 
@@ -23,7 +24,7 @@ fn upper_back() -> Protocol {
 
 /// One whole session, recorded as a driver records it (every input logged
 /// before it is applied, the end recorded). Returns how many inputs it logged.
-fn record_session(store: &Store, protocol: &Protocol, start: Time) -> u32 {
+fn record_session(store: &SqliteStore, protocol: &Protocol, start: Time) -> u32 {
     let options = Options {
         reasons: vec!["soreness".into()],
         ..Options::default()
@@ -81,7 +82,7 @@ fn benches(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
 
     // append_event on a file: one committed, fsynced transaction per input.
-    let store = Store::open(dir.path().join("append.db")).unwrap();
+    let store = SqliteStore::open(dir.path().join("append.db")).unwrap();
     let id = store
         .begin_session(&NewSession {
             protocol: &protocol,
@@ -110,7 +111,7 @@ fn benches(c: &mut Criterion) {
     });
 
     // history() and export() of 1,000 sessions.
-    let big = Store::open(dir.path().join("big.db")).unwrap();
+    let big = SqliteStore::open(dir.path().join("big.db")).unwrap();
     for i in 0..1000 {
         record_session(&big, &protocol, T0.plus_ms(i * 86_400_000));
     }
@@ -137,7 +138,7 @@ fn benches(c: &mut Criterion) {
     c.bench_function("Store::open of an existing file (no migration)", |b| {
         b.iter_batched(
             || (),
-            |()| black_box(Store::open(dir.path().join("big.db")).unwrap()),
+            |()| black_box(SqliteStore::open(dir.path().join("big.db")).unwrap()),
             BatchSize::PerIteration,
         )
     });

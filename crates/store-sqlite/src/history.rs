@@ -1,0 +1,123 @@
+//! History queries: pages of records, the light points behind summaries and
+//! charts, the last pairing. Each is served by an index (schema 3; the
+//! query-plan tests check it).
+
+use rollcoach_engine::Time;
+use rollcoach_protocol::Pairing;
+use rollcoach_store::codec::{parse_pairing, push_rating};
+use rollcoach_store::{HistoryPoint, Result, SessionId, SessionRecord};
+use rusqlite::OptionalExtension;
+
+use crate::SqliteStore;
+
+/// The pairing of the newest session of a protocol that has one; served by
+/// the partial index `sessions_with_pairing` (schema 3), so live sessions,
+/// which have none yet, are never read.
+pub(crate) const LAST_PAIRING_SQL: &str = "SELECT pairing FROM sessions
+     WHERE protocol_id = ?1 AND pairing IS NOT NULL
+     ORDER BY started_at DESC, id DESC LIMIT 1";
+
+/// Every session's start and whether it counts, newest first; served by the
+/// covering index `sessions_by_start_outcome` (schema 3), so no session row
+/// is read.
+pub(crate) const HISTORY_POINTS_SQL: &str =
+    "SELECT id, started_at, outcome IS NULL OR outcome <> 'refused' FROM sessions
+     ORDER BY started_at DESC, id DESC";
+
+impl SqliteStore {
+    pub(crate) fn history(&self, limit: Option<usize>) -> Result<Vec<SessionRecord>> {
+        let limit = limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
+        self.records("ORDER BY started_at DESC, id DESC LIMIT ?1", &[&limit])
+    }
+
+    pub(crate) fn history_page(
+        &self,
+        limit: usize,
+        before: Option<SessionId>,
+    ) -> Result<Vec<SessionRecord>> {
+        let Some(before) = before else {
+            return self.history(Some(limit));
+        };
+        self.records(
+            "WHERE (started_at, id) < (SELECT started_at, id FROM sessions WHERE id = ?2)
+             ORDER BY started_at DESC, id DESC LIMIT ?1",
+            &[&i64::try_from(limit).unwrap_or(i64::MAX), &before.0],
+        )
+    }
+
+    pub(crate) fn session_count(&self) -> Result<u64> {
+        self.conn
+            .query_row("SELECT count(*) FROM sessions", [], |r| r.get::<_, i64>(0))
+            .map(|n| u64::try_from(n).unwrap_or(0))
+            .map_err(self.err())
+    }
+
+    pub(crate) fn history_points(&self) -> Result<Vec<HistoryPoint>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(HISTORY_POINTS_SQL)
+            .map_err(self.err())?;
+        let mut points = Vec::new();
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, bool>(2)?,
+                ))
+            })
+            .map_err(self.err())?;
+        for row in rows {
+            let (id, started_at, counts) = row.map_err(self.err())?;
+            points.push(HistoryPoint {
+                id: SessionId(id),
+                started_at: Time(u64::try_from(started_at).unwrap_or(0)),
+                counts,
+                ratings: Vec::new(),
+            });
+        }
+        // In the table's key order (session, rating id), read in place: ten
+        // years hold ~14,000 rows. (Grouping before and after into one row
+        // in SQL took four times as long.)
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT session_id, rating_id, moment = 'before', value FROM ratings
+                 ORDER BY session_id, rating_id",
+            )
+            .map_err(self.err())?;
+        // The points by session id, to walk alongside the rows (no hashing).
+        let mut by_id: Vec<(i64, usize)> = points.iter().map(|p| p.id.0).zip(0..).collect();
+        by_id.sort_unstable();
+        let mut next = by_id.iter().peekable();
+        let mut rows = stmt.query([]).map_err(self.err())?;
+        while let Some(r) = rows.next().map_err(self.err())? {
+            let session: i64 = r.get(0).map_err(self.err())?;
+            while next.next_if(|(id, _)| *id < session).is_some() {}
+            let Some(point) = next
+                .peek()
+                .filter(|(id, _)| *id == session)
+                .and_then(|&&(_, i)| points.get_mut(i))
+            else {
+                continue;
+            };
+            let id = r
+                .get_ref(1)
+                .and_then(|v| v.as_str().map_err(rusqlite::Error::from))
+                .map_err(self.err())?;
+            let before: bool = r.get(2).map_err(self.err())?;
+            let value: u8 = r.get(3).map_err(self.err())?;
+            push_rating(&mut point.ratings, id, before, value);
+        }
+        Ok(points)
+    }
+
+    pub(crate) fn last_pairing(&self, protocol_id: &str) -> Result<Option<Pairing>> {
+        let p: Option<String> = self
+            .conn
+            .query_row(LAST_PAIRING_SQL, [protocol_id], |r| r.get(0))
+            .optional()
+            .map_err(self.err())?;
+        Ok(p.and_then(|p| parse_pairing(&p)))
+    }
+}

@@ -1,0 +1,114 @@
+//! The schema: migrations in order, checking a file before touching it, and
+//! bringing an older file to the newest version.
+
+use rollcoach_store::{Backend, Conflict, Corrupt, Result};
+use rusqlite::Connection;
+
+use crate::SqliteStore;
+
+/// Schema migrations, in order: migration `i` (0-based) brings the file from
+/// `user_version` `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_initial.sql"),
+    include_str!("../migrations/0002_shared_snapshots.sql"),
+    include_str!("../migrations/0003_pairing_index.sql"),
+];
+
+/// The newest schema version this rollcoach knows (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// The SQL of the migration that brings a file to schema `version` (1-based),
+/// for tests and tools that build files of older versions.
+pub fn migration_sql(version: u32) -> Option<&'static str> {
+    let index = usize::try_from(version).ok()?.checked_sub(1)?;
+    MIGRATIONS.get(index).copied()
+}
+
+impl SqliteStore {
+    /// Refuses a file from a newer rollcoach or from another program.
+    pub(crate) fn check_file(&self) -> Result<()> {
+        let found = self.user_version()?;
+        if found > SCHEMA_VERSION {
+            return Err(Conflict::TooNew {
+                location: self.path.display().to_string(),
+                found,
+                known: SCHEMA_VERSION,
+            }
+            .into());
+        }
+        if found == 0 {
+            let tables: i64 = self
+                .conn
+                .query_row(
+                    "SELECT count(*) FROM sqlite_schema WHERE type = 'table'",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(self.err())?;
+            if tables > 0 {
+                return Err(Corrupt::NotRollcoach {
+                    location: self.path.display().to_string(),
+                }
+                .into());
+            }
+        }
+        Ok(())
+    }
+
+    /// The file's schema version (`PRAGMA user_version`).
+    pub fn user_version(&self) -> Result<u32> {
+        let v: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(self.err())?;
+        Ok(u32::try_from(v).unwrap_or(u32::MAX))
+    }
+
+    pub(crate) fn migrate(&self) -> Result<()> {
+        loop {
+            // One transaction per step; re-read inside it so two processes
+            // opening an old file at once do not both migrate it.
+            match migrate_step(&self.conn) {
+                Ok(true) => return Ok(()),
+                Ok(false) => continue,
+                Err(source) => {
+                    return Err(Backend::Migration {
+                        location: self.path.display().to_string(),
+                        version: self.user_version().unwrap_or(0) + 1,
+                        source: Box::new(source),
+                    }
+                    .into());
+                }
+            }
+        }
+    }
+}
+
+/// Runs the next migration in its own transaction; `true` if there was none.
+fn migrate_step(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let step = || -> rusqlite::Result<bool> {
+        let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let v = u32::try_from(v).unwrap_or(u32::MAX);
+        if v >= SCHEMA_VERSION {
+            return Ok(true);
+        }
+        let sql = migration_sql(v + 1).unwrap_or_default();
+        conn.execute_batch(sql)?;
+        conn.pragma_update(None, "user_version", v + 1)?;
+        Ok(false)
+    };
+    match step() {
+        Ok(done) => {
+            if let Err(e) = conn.execute_batch("COMMIT") {
+                let _ = conn.execute_batch("ROLLBACK");
+                return Err(e);
+            }
+            Ok(done)
+        }
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}

@@ -1,0 +1,234 @@
+//! Session writes (start, log, end) and the reads of one session.
+
+use rollcoach_engine::Input;
+use rollcoach_store::codec::{from_json, pairing_id, to_json};
+use rollcoach_store::{
+    Conflict, Driver, Event, LiveSession, NewSession, NotFound, Result, SessionEnd, SessionId,
+    SessionRecord, StoreError, new_uid,
+};
+use rusqlite::{OptionalExtension, params};
+
+use crate::SqliteStore;
+use crate::rows::{insert_ratings, ms, time};
+
+/// What recovery reads of the sessions that have not ended (see [`LiveSession`]).
+const LIVE_SQL: &str = "SELECT s.id, s.protocol_id, s.started_at, s.reps_target, s.owner_pid,
+        s.owner_started, (SELECT max(at_ms) FROM events WHERE session_id = s.id), s.outcome
+     FROM sessions s";
+
+fn live_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(LiveSession, Option<String>)> {
+    let pid: Option<u32> = r.get(4)?;
+    let started: Option<String> = r.get(5)?;
+    let last: Option<i64> = r.get(6)?;
+    Ok((
+        LiveSession {
+            id: SessionId(r.get(0)?),
+            protocol_id: r.get(1)?,
+            started_at: time(r.get(2)?),
+            reps_target: r.get(3)?,
+            driver: pid.map(|pid| Driver { pid, started }),
+            last_event_ms: last.map(|v| u64::try_from(v).unwrap_or(0)),
+        },
+        r.get(7)?,
+    ))
+}
+
+impl SqliteStore {
+    pub(crate) fn begin_session(&self, new: &NewSession<'_>) -> Result<SessionId> {
+        let uid = new_uid(new.started_at);
+        let reps_target = new
+            .options
+            .reps
+            .unwrap_or(new.protocol.movement.reps.default);
+        let driver = Driver::this_process();
+        let protocol_json = to_json(new.protocol);
+        let options_json = to_json(new.options);
+        let facts_json = to_json(new.facts);
+        let pairing = new.options.pairing.map(pairing_id);
+        self.write(|conn| {
+            conn.execute(
+                "INSERT INTO sessions (uid, protocol_id, protocol_version, protocol_json, area,
+                     options_json, facts_json, started_at, reps_target, pairing, owner_pid, owner_started)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                params![
+                    uid,
+                    new.protocol.id,
+                    new.protocol.version,
+                    protocol_json,
+                    new.protocol.area,
+                    options_json,
+                    facts_json,
+                    ms(new.started_at),
+                    reps_target,
+                    pairing,
+                    driver.pid,
+                    driver.started,
+                ],
+            )?;
+            Ok(SessionId(conn.last_insert_rowid()))
+        })
+    }
+
+    pub(crate) fn append_event(
+        &self,
+        session: SessionId,
+        seq: u32,
+        at_ms: u64,
+        input: &Input,
+    ) -> Result<()> {
+        let json = to_json(input);
+        let at = i64::try_from(at_ms).unwrap_or(i64::MAX);
+        // One statement: atomic, and it only inserts while the session is live.
+        // Prepared once per connection: a server logs thousands a second.
+        let inserted = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO events (session_id, seq, at_ms, input_json)
+                 SELECT id, ?2, ?3, ?4 FROM sessions WHERE id = ?1 AND outcome IS NULL",
+            )
+            .and_then(|mut statement| statement.execute(params![session.0, seq, at, json]));
+        match inserted {
+            Ok(1) => Ok(()),
+            Ok(_) => Err(self.not_live(session)),
+            Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) => {
+                Err(Conflict::DuplicateEvent { session, seq }.into())
+            }
+            Err(e) => Err(self.err()(e)),
+        }
+    }
+
+    /// Why `session` is not live: it does not exist, or it has ended.
+    fn not_live(&self, session: SessionId) -> StoreError {
+        let outcome: Result<Option<Option<String>>, _> = self
+            .conn
+            .query_row(
+                "SELECT outcome FROM sessions WHERE id = ?1",
+                [session.0],
+                |r| r.get(0),
+            )
+            .optional();
+        match outcome {
+            Ok(None) => NotFound::Session(session).into(),
+            Ok(Some(outcome)) => Conflict::SessionEnded {
+                session,
+                outcome: outcome.unwrap_or_default(),
+            }
+            .into(),
+            Err(e) => self.err()(e),
+        }
+    }
+
+    pub(crate) fn end_session(&self, session: SessionId, end: &SessionEnd<'_>) -> Result<()> {
+        let outcome_json = to_json(end.outcome);
+        let summary = end.summary;
+        let summary_json = summary.map(to_json);
+        let pairing = summary
+            .and_then(|s| s.pairings.first().copied())
+            .map(pairing_id);
+        let updated = self.write(|conn| {
+            let n = conn.execute(
+                "UPDATE sessions SET ended_at = ?2, outcome = ?3, reason = ?4, outcome_json = ?5,
+                     message = ?6, reps_done = ?7, reps_target = coalesce(?8, reps_target),
+                     active_ms = ?9, pairing = coalesce(?10, pairing), summary_json = ?11
+                 WHERE id = ?1 AND outcome IS NULL",
+                params![
+                    session.0,
+                    ms(end.ended_at),
+                    end.outcome.kind(),
+                    end.outcome.reason_id(),
+                    outcome_json,
+                    end.message,
+                    summary.map(|s| s.reps_done),
+                    summary.map(|s| s.reps_target),
+                    summary.map(|s| i64::try_from(s.active_ms).unwrap_or(i64::MAX)),
+                    pairing,
+                    summary_json,
+                ],
+            )?;
+            if let (1, Some(summary)) = (n, summary) {
+                insert_ratings(conn, session, &summary.ratings)?;
+            }
+            Ok(n)
+        })?;
+        if updated == 1 {
+            Ok(())
+        } else {
+            Err(self.not_live(session))
+        }
+    }
+
+    pub(crate) fn session(&self, session: SessionId) -> Result<SessionRecord> {
+        let mut rows = self.records("WHERE id = ?1", &[&session.0])?;
+        rows.pop().ok_or(NotFound::Session(session).into())
+    }
+
+    pub(crate) fn unfinished(&self) -> Result<Vec<SessionRecord>> {
+        self.records("WHERE outcome IS NULL ORDER BY started_at, id", &[])
+    }
+
+    pub(crate) fn live_sessions(&self) -> Result<Vec<LiveSession>> {
+        let sql = format!("{LIVE_SQL} WHERE s.outcome IS NULL ORDER BY s.id");
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(self.err())?;
+        let rows = stmt.query_map([], live_row).map_err(self.err())?;
+        rows.map(|r| r.map(|(live, _)| live))
+            .collect::<Result<_, _>>()
+            .map_err(self.err())
+    }
+
+    pub(crate) fn live_session(&self, session: SessionId) -> Result<Option<LiveSession>> {
+        let sql = format!("{LIVE_SQL} WHERE s.id = ?1");
+        let row = self
+            .conn
+            .query_row(&sql, [session.0], live_row)
+            .optional()
+            .map_err(self.err())?;
+        match row {
+            None => Err(NotFound::Session(session).into()),
+            Some((live, None)) => Ok(Some(live)),
+            Some((_, Some(_ended))) => Ok(None),
+        }
+    }
+
+    pub(crate) fn events(&self, session: SessionId) -> Result<Vec<Event>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT seq, at_ms, input_json FROM events WHERE session_id = ?1 ORDER BY seq",
+            )
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([session.0], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(self.err())?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, at_ms, json) = row.map_err(self.err())?;
+            let input = from_json(&json, session, "event input")?;
+            out.push(Event {
+                seq: u32::try_from(seq).unwrap_or(u32::MAX),
+                at_ms: u64::try_from(at_ms).unwrap_or(0),
+                input,
+            });
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn protocol_json(&self, session: SessionId) -> Result<String> {
+        self.conn
+            .query_row(
+                "SELECT COALESCE(p.protocol_json, s.protocol_json)
+                   FROM sessions s LEFT JOIN protocol_snapshots p ON p.id = s.snapshot_id
+                  WHERE s.id = ?1",
+                [session.0],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(self.err())?
+            .ok_or(NotFound::Session(session).into())
+    }
+}
