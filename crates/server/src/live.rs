@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
 use rollcoach_engine::{Batch, Input, LogEntry, Output, Runner, Session, Stage, Time};
-use rollcoach_store::SessionId;
+use rollcoach_store::{SessionEnd, SessionId, SessionOutcome};
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
@@ -365,9 +365,21 @@ impl Live {
     async fn abandoned(&mut self) {
         let id = self.id;
         let minutes = self.abandon.as_secs() / 60;
+        // The runner works out what the session did; the store records it.
+        let end = self.runner.interrupt(self.runner.cursor());
         let recorded = self
             .store
-            .call(move |s| rollcoach_store::interrupt(s, id))
+            .call(move |s| {
+                s.end_session(
+                    id,
+                    &SessionEnd {
+                        ended_at: end.ended_at,
+                        outcome: &SessionOutcome::Interrupted,
+                        message: None,
+                        summary: Some(&end.summary),
+                    },
+                )
+            })
             .await;
         let why = match recorded {
             Ok(Ok(_)) => format!(
@@ -381,9 +393,7 @@ impl Live {
                 e.message
             ),
         };
-        // The store recorded it from its log; the runner lets it go the
-        // same way (ended at its last input), so no deadline fires any more.
-        let _ = self.runner.interrupt(self.runner.cursor());
+        // The runner is interrupted: no deadline fires any more.
         self.ended = true;
         self.broken = Some(why);
         self.alone_since = Some(Instant::now());
