@@ -94,7 +94,17 @@ impl From<QueryRejection> for ApiError {
 }
 
 impl From<rollcoach_store::StoreError> for ApiError {
+    /// The store's kinds of error as HTTP: what is not there is a 404, what
+    /// does not fit what the store holds a 409; damaged data and a failing
+    /// backend are the server's fault (500).
     fn from(err: rollcoach_store::StoreError) -> ApiError {
-        ApiError::internal(format!("the store failed: {err}"))
+        use rollcoach_store::StoreError;
+        match err {
+            StoreError::NotFound(e) => ApiError::not_found(e.to_string()),
+            StoreError::Conflict(e) => ApiError::conflict(e.to_string()),
+            e => {
+                ApiError::internal(format!("the store failed: {e}"))
+            }
+        }
     }
 }
