@@ -102,9 +102,7 @@ impl From<rollcoach_store::StoreError> for ApiError {
         match err {
             StoreError::NotFound(e) => ApiError::not_found(e.to_string()),
             StoreError::Conflict(e) => ApiError::conflict(e.to_string()),
-            e => {
-                ApiError::internal(format!("the store failed: {e}"))
-            }
+            e => ApiError::internal(format!("the store failed: {e}")),
         }
     }
 }
