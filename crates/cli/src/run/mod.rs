@@ -21,7 +21,7 @@ use rollcoach_store::{NewSession, SessionId, Store};
 
 use crate::{Global, UsageError, db};
 use driver::{Clock, Driver, Log, NoLog, Speed};
-use voice::{Priority, Voice, VoiceMode};
+use voice::{Voice, VoiceMode};
 
 /// `rollcoach run` options.
 #[derive(Debug, clap::Args)]
@@ -151,39 +151,6 @@ impl Log for StoreLog<'_> {
     }
 }
 
-/// Speaks the outputs of one step: phase cues are replaced by newer ones,
-/// stop and refusal messages cut everything off.
-pub fn speak(voice: &Voice, outputs: &[(Time, Output)]) {
-    let has_phase = outputs
-        .iter()
-        .any(|(_, o)| matches!(o, Output::Phase { .. }));
-    for (_, out) in outputs {
-        match out {
-            Output::Cue { say, .. } => voice.say(
-                say,
-                if has_phase {
-                    Priority::Phase
-                } else {
-                    Priority::Normal
-                },
-            ),
-            Output::Note { say, .. } => voice.say(say, Priority::Normal),
-            Output::Paused { .. } => voice.say("Paused.", Priority::Urgent),
-            Output::End {
-                outcome, message, ..
-            } => voice.say(
-                message,
-                if matches!(outcome, rollcoach_engine::Outcome::Completed) {
-                    Priority::Normal
-                } else {
-                    Priority::Urgent
-                },
-            ),
-            _ => {}
-        }
-    }
-}
-
 fn run_script(
     protocol: &Protocol,
     options: Options,
@@ -235,14 +202,17 @@ fn run_script(
     let log = StoreLog::begin(&store, protocol, &options, &facts, start)?;
     let mut driver = Driver::new(session, log);
     let mut clock = Clock::new(start, args.speed);
-    let voice = voice_program.map(Voice::start);
+    let voice = voice_program.map(|p| {
+        Voice::start(p, std::sync::Arc::new(protocol.clone()), 1.0, args.speed)
+            .background(clock.clone())
+    });
     let stdout = std::io::stdout();
     let json = args.json;
     let mut print_err: Option<std::io::Error> = None;
     let mut sink = |d: &mut Driver<StoreLog<'_>>| {
         let outs = d.take_outputs();
         if let Some(v) = &voice {
-            speak(v, &outs);
+            v.feed(&outs);
         }
         let mut w = stdout.lock();
         for (at, out) in &outs {
