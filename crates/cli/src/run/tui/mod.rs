@@ -103,12 +103,17 @@ pub fn run(setup: Setup) -> anyhow::Result<u8> {
         };
         if closed || quit.load(Ordering::Relaxed) {
             drop(guard);
-            eprintln!("rollcoach: asked to quit before the session started; nothing was recorded");
+            let _ = writeln!(
+                std::io::stderr(),
+                "rollcoach: asked to quit before the session started; nothing was recorded"
+            );
             return Ok(crate::exit::FAILURE);
         }
     }
 
     let start = crate::db::now(&global)?;
+    // The session clock starts with the session (the steps below take time).
+    let mut clock = Clock::new(start, speed);
     let facts = store
         .facts_for(&protocol)
         .context("could not read the injury log")?;
@@ -117,7 +122,6 @@ pub fn run(setup: Setup) -> anyhow::Result<u8> {
     let log = StoreLog::begin(&store, &protocol, &options, &facts, start)?;
     let session_id = log.id;
     let mut driver = Driver::new(session, log);
-    let mut clock = Clock::new(start, speed);
     let mut voice = voice.map(|p| Voice::start(p, Arc::new(protocol.clone()), 1.0, speed));
     let frame = Duration::from_millis(33);
 
