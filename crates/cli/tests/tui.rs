@@ -38,12 +38,17 @@ struct Pty {
 }
 
 impl Pty {
-    /// Starts `prefix rollcoach ARGS` (prefix: e.g. `setsid -w`), with
-    /// `bin` first on PATH.
-    fn start(env: &TestEnvironment, prefix: &str, args: &[&str], bin: Option<&Path>) -> Pty {
+    /// Starts `prefix rollcoach ARGS suffix` (e.g. `setsid -w`, `>/dev/null`),
+    /// with `bin` first on PATH.
+    fn start(
+        env: &TestEnvironment,
+        (prefix, suffix): (&str, &str),
+        args: &[&str],
+        bin: Option<&Path>,
+    ) -> Pty {
         let rollcoach = format!(
             // A size, or nothing is drawn (script's terminal has none).
-            "stty cols 100 rows 30; {prefix} {} --db {} {}",
+            "stty cols 100 rows 30; {prefix} {} --db {} {} {suffix}",
             env!("CARGO_BIN_EXE_rollcoach"),
             env.db().display(),
             args.join(" ")
@@ -146,6 +151,20 @@ fn is_running(pid: u32) -> bool {
         .is_ok_and(|s| s.rsplit(')').next().is_some_and(|r| !r.trim_start().starts_with('Z')))
 }
 
+/// Kills the process when dropped if it still runs (a failed test leaves
+/// nothing behind).
+struct Reap(u32);
+
+impl Drop for Reap {
+    fn drop(&mut self) {
+        if is_running(self.0) {
+            let _ = Command::new("kill")
+                .args(["-KILL", &self.0.to_string()])
+                .status();
+        }
+    }
+}
+
 /// Answers screening (three no) and the rating before, then Enter until the
 /// rolling has begun (an Enter while rolling is refused and not logged).
 fn answer_until_rolling(pty: &mut Pty, env: &TestEnvironment) {
@@ -162,15 +181,20 @@ fn answer_until_rolling(pty: &mut Pty, env: &TestEnvironment) {
 }
 
 /// `p` pauses at once: no phase changes while the menu is open; Esc
-/// resumes with no reason recorded; then the terminal is closed (with
-/// `prefix` = `setsid -w`, the session is not the terminal's: it gets no
-/// hang-up signal and sees only the end of its input) and the process ends
-/// within a second, the session recorded as interrupted.
-fn safety_keys_and_closing(prefix: &str) {
+/// resumes with no reason recorded; then the terminal is closed and the
+/// process ends within a second, the session recorded as interrupted.
+/// `detached`: the session is not the terminal's (`setsid`), so it gets no
+/// hang-up signal, and draws to /dev/null, so no write fails: it sees only
+/// the end of its input.
+fn safety_keys_and_closing(detached: bool) {
     let env = TestEnvironment::new();
     let mut pty = Pty::start(
         &env,
-        prefix,
+        if detached {
+            ("setsid -w", ">/dev/null")
+        } else {
+            ("", "")
+        },
         &[
             "run",
             "upper-back",
@@ -188,6 +212,7 @@ fn safety_keys_and_closing(prefix: &str) {
     let pid = wait_for("the session to start", Duration::from_secs(30), || {
         live(&env).and_then(|(s, _)| s.owner_pid)
     });
+    let _reap = Reap(pid);
     answer_until_rolling(&mut pty, &env);
     let timeouts = |e: &[Event]| count(e, |i| *i == Input::Timeout);
     wait_for("a phase change", Duration::from_secs(20), || {
@@ -206,10 +231,12 @@ fn safety_keys_and_closing(prefix: &str) {
     assert_eq!(timeouts(&events), phases, "no new phase while the menu is open");
     assert_eq!(events.last().unwrap().input, Input::Pause);
     assert_eq!(record.outcome, None);
-    let screen = pty.screen_from(shown);
-    // (Drawn as the cells that changed: words, not whole lines.)
-    assert!(screen.contains("Which"), "the menu is shown: {screen:?}");
-    assert!(screen.contains("paused"), "the header says paused");
+    if !detached {
+        let screen = pty.screen_from(shown);
+        // (Drawn as the cells that changed: words, not whole lines.)
+        assert!(screen.contains("Which"), "the menu is shown: {screen:?}");
+        assert!(screen.contains("paused"), "the header says paused");
+    }
 
     pty.keys(b"\x1b");
     wait_for("the resume", Duration::from_secs(5), || {
@@ -252,12 +279,12 @@ fn safety_keys_and_closing(prefix: &str) {
 
 #[test]
 fn p_pauses_at_once_esc_resumes_and_a_hang_up_records_the_session_as_interrupted() {
-    safety_keys_and_closing("");
+    safety_keys_and_closing(false);
 }
 
 #[test]
 fn the_end_of_the_terminal_input_without_a_hang_up_signal_records_the_session() {
-    safety_keys_and_closing("setsid -w");
+    safety_keys_and_closing(true);
 }
 
 /// A stand-in for espeak-ng: logs each utterance's start (ms since the
@@ -375,7 +402,7 @@ fn every_breath_cue_on_time(tempo: &str) {
     let bin = stand_in(env.root());
     let mut pty = Pty::start(
         &env,
-        "",
+        ("", ""),
         &[
             "run",
             "upper-back",

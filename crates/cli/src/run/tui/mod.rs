@@ -3,14 +3,24 @@
 //! Keys go through a pure [`View::handle_key`] that returns an [`Action`], so
 //! key handling is tested without a terminal; the loop applies the action
 //! through the driver, feeds the engine's outputs back into the [`View`], and
-//! redraws about 30 times a second while the pacer moves.
+//! redraws about 30 times a second while the pacer moves. The loop also
+//! feeds the speech planner ([`super::voice::Voice`]) every output with its
+//! session time and pumps it (at its wake-up times, and every 20 ms while
+//! something is being said); without speech, or once espeak-ng fails, the
+//! terminal's bell marks each turn.
+//!
+//! Closing the terminal (a hang-up signal, or the end of its input) ends the
+//! process at once and records the session as interrupted, as a quit signal
+//! does.
 //!
 //! By concern: [`view`] (the view model and its key handling), [`draw`]
-//! (ratatui drawing), [`font`] (the block font of the headline), [`signals`]
-//! (quit signals and restoring the terminal); the event loop is here.
+//! (ratatui drawing), [`font`] (the block font of the headline), [`input`]
+//! (reading the keys, and seeing the terminal close), [`signals`] (quit
+//! signals and restoring the terminal); the event loop is here.
 
 mod draw;
 mod font;
+mod input;
 mod signals;
 mod view;
 
@@ -21,7 +31,6 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use anyhow::Context;
-use ratatui::crossterm::event::Event;
 use rollcoach_engine::{InputError, Options, Output, Session, Time};
 use rollcoach_protocol::Protocol;
 
@@ -31,7 +40,8 @@ use super::voice::Voice;
 use super::{StoreLog, options_error};
 use crate::Global;
 use draw::draw;
-use signals::{TerminalGuard, Waited, quit_requests, wait_event};
+use input::{Keys, Waited};
+use signals::{TerminalGuard, quit_requests};
 use view::{Action, View};
 
 /// Everything the terminal session needs.
@@ -83,12 +93,13 @@ pub fn run(setup: Setup) -> anyhow::Result<u8> {
     let quit = quit_requests()?;
     let mut terminal = ratatui::try_init().context("could not set up the terminal")?;
     let guard = TerminalGuard;
+    let mut keys = Keys::default();
 
     // The reasons screen, before anything is recorded.
     while view.reasons.is_some() {
         let closed = match terminal.draw(|f| draw(f, &view, Time(0), 0)) {
-            Ok(_) => match wait_event(SIGNAL_CHECK) {
-                Waited::Event(Event::Key(k)) => {
+            Ok(_) => match keys.wait(SIGNAL_CHECK) {
+                Waited::Key(k) => {
                     match view.handle_key(k) {
                         Action::Cancel => return Ok(crate::exit::STOPPED),
                         Action::Start(chosen) => options.reasons = chosen,
@@ -194,13 +205,13 @@ pub fn run(setup: Setup) -> anyhow::Result<u8> {
                 timeout = timeout.min(VOICE_CHECK);
             }
         }
-        match wait_event(timeout) {
+        match keys.wait(timeout) {
             Waited::Nothing => {}
             Waited::Closed => {
                 quit_asked = true;
                 break;
             }
-            Waited::Event(Event::Key(k)) => {
+            Waited::Key(k) => {
                 let inputs = match view.handle_key(k) {
                     Action::Input(input) => vec![input],
                     Action::Inputs(inputs) => inputs,
@@ -222,13 +233,6 @@ pub fn run(setup: Setup) -> anyhow::Result<u8> {
                     }
                 }
             }
-            Waited::Event(Event::Resize(..)) => {
-                if terminal.clear().is_err() {
-                    quit_asked = true;
-                    break;
-                }
-            }
-            Waited::Event(_) => {}
         }
     }
     drop(guard);
