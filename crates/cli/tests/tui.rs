@@ -147,8 +147,11 @@ fn count(events: &[Event], f: impl Fn(&Input) -> bool) -> usize {
 
 fn is_running(pid: u32) -> bool {
     // A zombie has ended; nobody may be left to reap it in a container.
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .is_ok_and(|s| s.rsplit(')').next().is_some_and(|r| !r.trim_start().starts_with('Z')))
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        s.rsplit(')')
+            .next()
+            .is_some_and(|r| !r.trim_start().starts_with('Z'))
+    })
 }
 
 /// Kills the process when dropped if it still runs (a failed test leaves
@@ -219,6 +222,11 @@ fn safety_keys_and_closing(detached: bool) {
         live(&env).filter(|(_, e)| timeouts(e) >= 1)
     });
 
+    if !detached {
+        // Without speech, the bell marks each turn.
+        let screen = pty.screen_from(0);
+        assert!(screen.contains('\x07'), "the bell rang at the turn");
+    }
     let shown = pty.shown();
     pty.keys(b"p");
     let (_, events) = wait_for("the pause", Duration::from_secs(5), || {
@@ -228,7 +236,11 @@ fn safety_keys_and_closing(detached: bool) {
     // A phase is 2 s: with the menu open for 3 s, none may begin.
     std::thread::sleep(Duration::from_secs(3));
     let (record, events) = live(&env).unwrap();
-    assert_eq!(timeouts(&events), phases, "no new phase while the menu is open");
+    assert_eq!(
+        timeouts(&events),
+        phases,
+        "no new phase while the menu is open"
+    );
     assert_eq!(events.last().unwrap().input, Input::Pause);
     assert_eq!(record.outcome, None);
     if !detached {
@@ -508,8 +520,14 @@ fn every_breath_cue_on_time(tempo: &str) {
             .unwrap_or_else(|| panic!("no breath cue for the phase at {start}: {said:?}"));
         let late = cue.start.saturating_sub(*start);
         lateness.push(late);
-        assert!(late <= 150, "`{}` started {late} ms into its phase", cue.text);
-        let ended = cue.end.unwrap_or_else(|| panic!("`{}` was cut off", cue.text));
+        assert!(
+            late <= 150,
+            "`{}` started {late} ms into its phase",
+            cue.text
+        );
+        let ended = cue
+            .end
+            .unwrap_or_else(|| panic!("`{}` was cut off", cue.text));
         assert!(
             ended <= end + 150,
             "`{}` ran {} ms past its phase",

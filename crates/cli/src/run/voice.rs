@@ -461,11 +461,9 @@ fn background(mut voice: Voice, clock: Clock, rx: Receiver<Option<Vec<(Time, Out
             voice.finish(Duration::from_secs(30), || now(latest));
             return;
         }
-        let wait = voice
-            .next_wake()
-            .map_or(Duration::from_millis(10), |w| {
-                clock.wall_until(w).min(Duration::from_millis(10))
-            });
+        let wait = voice.next_wake().map_or(Duration::from_millis(10), |w| {
+            clock.wall_until(w).min(Duration::from_millis(10))
+        });
         if let Some(r) = voice.speaker.wait_report(wait)
             && let Err(why) = voice.take(r, now(latest))
         {
@@ -518,7 +516,10 @@ mod tests {
     fn wait_for_file(log: &Path, what: &str) {
         let t = Instant::now();
         while !std::fs::read_to_string(log).is_ok_and(|s| s.contains(what)) {
-            assert!(t.elapsed() < Duration::from_secs(20), "no `{what}` in the log");
+            assert!(
+                t.elapsed() < Duration::from_secs(20),
+                "no `{what}` in the log"
+            );
             std::thread::sleep(Duration::from_millis(10));
         }
     }
@@ -552,7 +553,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         for (name, script) in [
             ("exit", "#!/bin/sh\necho 'no audio' >&2\nexit 1\n"),
-            ("stderr", "#!/bin/sh\necho 'error: No such file or directory' >&2\n"),
+            (
+                "stderr",
+                "#!/bin/sh\necho 'error: No such file or directory' >&2\n",
+            ),
         ] {
             let prog = dir.path().join(name);
             std::fs::write(&prog, script).unwrap();
@@ -588,7 +592,7 @@ mod tests {
         let (mut s, protocol) = session(4.0);
         let mut voice = Voice::start(prog, protocol, 1.0, Speed::Factor(1.0));
         let mut now = Time(0);
-        let mut feed = |s: &mut Session, voice: &mut Voice, now: Time| {
+        let feed = |s: &mut Session, voice: &mut Voice, now: Time| {
             while let Some(o) = s.poll_output() {
                 voice.output(now, &o);
             }
@@ -635,7 +639,10 @@ mod tests {
         voice.stop();
         let said = std::fs::read_to_string(log).unwrap();
         let lines: Vec<&str> = said.lines().collect();
-        let cue = lines.iter().position(|l| l.starts_with("start breathe")).unwrap();
+        let cue = lines
+            .iter()
+            .position(|l| l.starts_with("start breathe"))
+            .unwrap();
         assert!(
             lines[cue + 1].starts_with(&format!("start {end}")),
             "the stop message follows the cut cue at once, the cue never ends: {said}"

@@ -150,7 +150,10 @@ mod tests {
                 KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL),
             ]
         );
-        assert_eq!(parse(b"\x1b\x1b"), vec![key(KeyCode::Esc), key(KeyCode::Esc)]);
+        assert_eq!(
+            parse(b"\x1b\x1b"),
+            vec![key(KeyCode::Esc), key(KeyCode::Esc)]
+        );
         assert_eq!(parse(b"\x1b[1;5Hq"), vec![key(KeyCode::Char('q'))]);
     }
 }

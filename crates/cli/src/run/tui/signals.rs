@@ -36,4 +36,3 @@ pub(super) fn quit_requests() -> anyhow::Result<Arc<AtomicBool>> {
     }
     Ok(flag)
 }
-
