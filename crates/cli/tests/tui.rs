@@ -409,7 +409,7 @@ fn replay(env: &TestEnvironment) -> Vec<(Time, Output)> {
 /// cue starts within 150 ms of its phase, in a form the planner chose, and is
 /// said whole inside its phase; no two utterances overlap; an answered
 /// prompt is cut.
-fn every_breath_cue_on_time(tempo: &str) {
+fn every_breath_cue_on_time(tempo: &str, rate: &str) {
     let env = TestEnvironment::new();
     let bin = stand_in(env.root());
     let mut pty = Pty::start(
@@ -428,6 +428,8 @@ fn every_breath_cue_on_time(tempo: &str) {
             tempo,
             "--reps",
             "5",
+            "--voice-rate",
+            rate,
         ],
         Some(&bin),
     );
@@ -485,10 +487,11 @@ fn every_breath_cue_on_time(tempo: &str) {
     let said = said(env.root());
     let outs = replay(&env);
     let protocol = Arc::new(store.protocol_snapshot(record.id).unwrap());
-    let planner = Planner::new(protocol.clone(), 1.0);
-    // The stand-in's lengths are the engine's.
+    let rate: f64 = rate.parse().unwrap();
+    let planner = Planner::new(protocol.clone(), rate);
+    // The stand-in's lengths are the engine's (at the rate given to it as -s).
     for s in &said {
-        assert_eq!(s.expected, estimate_ms(&s.text, 1.0), "{}", s.text);
+        assert_eq!(s.expected, estimate_ms(&s.text, rate), "{}", s.text);
     }
     // Nothing overlaps: each ends (or was cut, and a cut one is killed before
     // the next starts) before the next starts.
@@ -542,15 +545,15 @@ fn every_breath_cue_on_time(tempo: &str) {
         first.end.is_none() && first.expected > 1_000,
         "the answered question was cut: {first:?}"
     );
-    eprintln!("tempo {tempo}: breath-cue lateness (ms) {lateness:?}");
+    eprintln!("tempo {tempo}, rate {rate}: breath-cue lateness (ms) {lateness:?}");
 }
 
 #[test]
 fn every_breath_cue_starts_with_its_phase_at_tempo_2() {
-    every_breath_cue_on_time("2");
+    every_breath_cue_on_time("2", "1");
 }
 
 #[test]
-fn every_breath_cue_starts_with_its_phase_at_tempo_4() {
-    every_breath_cue_on_time("4");
+fn every_breath_cue_starts_with_its_phase_at_tempo_4_with_a_slower_voice() {
+    every_breath_cue_on_time("4", "0.8");
 }

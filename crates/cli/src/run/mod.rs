@@ -45,6 +45,9 @@ pub struct Args {
     /// Speak the cues through espeak-ng: auto (in a terminal, when installed), on, off.
     #[arg(long, value_enum, default_value_t = VoiceMode::Auto)]
     pub voice: VoiceMode,
+    /// Speech rate, a factor of espeak-ng's default 175 words a minute (0.5 to 2).
+    #[arg(long, value_name = "FACTOR", default_value = "1", value_parser = voice::parse_rate)]
+    pub voice_rate: f64,
     /// Session clock speed: a factor of real time, or `max` (no waiting at all).
     #[arg(long, value_name = "FACTOR|max", default_value = "1")]
     pub speed: Speed,
@@ -83,6 +86,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<u8> {
             options,
             speed: args.speed,
             voice: voice_program,
+            voice_rate: args.voice_rate,
             global: global.clone(),
         })
     } else {
@@ -203,8 +207,13 @@ fn run_script(
     let mut driver = Driver::new(session, log);
     let mut clock = Clock::new(start, args.speed);
     let voice = voice_program.map(|p| {
-        Voice::start(p, std::sync::Arc::new(protocol.clone()), 1.0, args.speed)
-            .background(clock.clone())
+        Voice::start(
+            p,
+            std::sync::Arc::new(protocol.clone()),
+            args.voice_rate,
+            args.speed,
+        )
+        .background(clock.clone())
     });
     let stdout = std::io::stdout();
     let json = args.json;

@@ -84,6 +84,17 @@ pub fn decide(mode: VoiceMode, tty: bool) -> Result<Option<PathBuf>, String> {
     }
 }
 
+/// Parses `--voice-rate`: a factor from 0.5 to 2 of espeak-ng's default rate.
+pub fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(f) if (0.5..=2.0).contains(&f) => Ok(f),
+        _ => Err(format!(
+            "`{s}` is not a speech rate: give a factor from 0.5 to 2 (1 is {} words a minute)",
+            BASE_WPM
+        )),
+    }
+}
+
 enum Cmd {
     Say { id: u64, text: String },
     Cut { id: u64 },
@@ -479,6 +490,13 @@ fn background(mut voice: Voice, clock: Clock, rx: Receiver<Option<Vec<(Time, Out
 mod tests {
     use super::*;
     use rollcoach_engine::{Facts, Input, Options, Session};
+
+    #[test]
+    fn the_rate_is_a_factor_from_half_to_double() {
+        assert_eq!(parse_rate("1.25"), Ok(1.25));
+        assert!(parse_rate("0.4").is_err());
+        assert!(parse_rate("fast").unwrap_err().contains("0.5 to 2"));
+    }
 
     #[test]
     fn the_planner_plans_at_the_rate_over_the_speed() {

@@ -54,6 +54,8 @@ pub struct Setup {
     pub speed: Speed,
     /// espeak-ng, when speaking.
     pub voice: Option<PathBuf>,
+    /// Its rate, a factor of espeak-ng's default.
+    pub voice_rate: f64,
     /// Global flags (the store).
     pub global: Global,
 }
@@ -86,6 +88,7 @@ pub fn run(setup: Setup) -> anyhow::Result<u8> {
         mut options,
         speed,
         voice,
+        voice_rate,
         global,
     } = setup;
     let store = crate::db::open_store(&global)?;
@@ -133,7 +136,7 @@ pub fn run(setup: Setup) -> anyhow::Result<u8> {
     let log = StoreLog::begin(&store, &protocol, &options, &facts, start)?;
     let session_id = log.id;
     let mut driver = Driver::new(session, log);
-    let mut voice = voice.map(|p| Voice::start(p, Arc::new(protocol.clone()), 1.0, speed));
+    let mut voice = voice.map(|p| Voice::start(p, Arc::new(protocol.clone()), voice_rate, speed));
     let frame = Duration::from_millis(33);
 
     // Set when the terminal is gone or a quit signal came: the session is
