@@ -204,7 +204,13 @@ impl Worker {
     fn run(&mut self, rx: Receiver<Cmd>) {
         loop {
             self.reap();
-            match rx.recv_timeout(REAP_EVERY) {
+            // Idle, it sleeps until told something.
+            let next = if self.current.is_some() {
+                rx.recv_timeout(REAP_EVERY)
+            } else {
+                rx.recv().map_err(|_| RecvTimeoutError::Disconnected)
+            };
+            match next {
                 Ok(Cmd::Say { id, text }) => {
                     self.kill();
                     match self.spawn(&text) {
