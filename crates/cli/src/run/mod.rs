@@ -21,7 +21,7 @@ use rollcoach_store::{NewSession, SessionEnd, SessionId, SessionOutcome, Store};
 
 use crate::{Global, UsageError, db};
 use driver::{Clock, Driver, Log, NoLog, Speed};
-use voice::{Priority, Voice, VoiceMode};
+use voice::{Voice, VoiceMode};
 
 /// `rollcoach run` options.
 #[derive(Debug, clap::Args)]
@@ -45,6 +45,9 @@ pub struct Args {
     /// Speak the cues through espeak-ng: auto (in a terminal, when installed), on, off.
     #[arg(long, value_enum, default_value_t = VoiceMode::Auto)]
     pub voice: VoiceMode,
+    /// Speech rate, a factor of espeak-ng's default 175 words a minute (0.5 to 2).
+    #[arg(long, value_name = "FACTOR", default_value = "1", value_parser = voice::parse_rate)]
+    pub voice_rate: f64,
     /// Session clock speed: a factor of real time, or `max` (no waiting at all).
     #[arg(long, value_name = "FACTOR|max", default_value = "1")]
     pub speed: Speed,
@@ -83,6 +86,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<u8> {
             options,
             speed: args.speed,
             voice: voice_program,
+            voice_rate: args.voice_rate,
             global: global.clone(),
         })
     } else {
@@ -159,39 +163,6 @@ impl Log for StoreLog<'_> {
     }
 }
 
-/// Speaks the outputs of one step: phase cues are replaced by newer ones,
-/// stop and refusal messages cut everything off.
-pub fn speak(voice: &Voice, outputs: &[(Time, Output)]) {
-    let has_phase = outputs
-        .iter()
-        .any(|(_, o)| matches!(o, Output::Phase { .. }));
-    for (_, out) in outputs {
-        match out {
-            Output::Cue { say, .. } => voice.say(
-                say,
-                if has_phase {
-                    Priority::Phase
-                } else {
-                    Priority::Normal
-                },
-            ),
-            Output::Note { say, .. } => voice.say(say, Priority::Normal),
-            Output::Paused { .. } => voice.say("Paused.", Priority::Urgent),
-            Output::End {
-                outcome, message, ..
-            } => voice.say(
-                message,
-                if matches!(outcome, rollcoach_engine::Outcome::Completed) {
-                    Priority::Normal
-                } else {
-                    Priority::Urgent
-                },
-            ),
-            _ => {}
-        }
-    }
-}
-
 fn run_script(
     protocol: &Protocol,
     options: Options,
@@ -243,14 +214,22 @@ fn run_script(
     let log = StoreLog::begin(&*store, protocol, &options, &facts, start)?;
     let mut driver = Driver::new(session, log);
     let mut clock = Clock::new(start, args.speed);
-    let voice = voice_program.map(Voice::start);
+    let voice = voice_program.map(|p| {
+        Voice::start(
+            p,
+            std::sync::Arc::new(protocol.clone()),
+            args.voice_rate,
+            args.speed,
+        )
+        .background(clock.clone())
+    });
     let stdout = std::io::stdout();
     let json = args.json;
     let mut print_err: Option<std::io::Error> = None;
     let mut sink = |d: &mut Driver<StoreLog<'_>>| {
         let outs = d.take_outputs();
         if let Some(v) = &voice {
-            speak(v, &outs);
+            v.feed(&outs);
         }
         let mut w = stdout.lock();
         for (at, out) in &outs {

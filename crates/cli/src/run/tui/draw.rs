@@ -9,7 +9,7 @@ use rollcoach_engine::{Breath, Direction, Outcome, Prompt, Time};
 
 use super::super::render;
 use super::font::{big_text, big_width};
-use super::view::{Pending, View};
+use super::view::{PAIN_KEYS, Pending, View};
 
 /// The headline in large type when it fits, otherwise in bold.
 fn headline(text: &str, width: u16, style: Style) -> Text<'static> {
@@ -75,26 +75,27 @@ fn keys_help(view: &View) -> Vec<Line<'static>> {
         return vec![Line::from(key("any key", "leave"))];
     }
     match view.pending {
-        Some(Pending::Pain) => {
-            let mut l = key("o", "pain with a pop");
-            l.extend(key("s", "over the spine"));
-            l.extend(key("x", "sharp/radiating/numb"));
-            l.extend(key("other", "other pain"));
+        Some(Pending::Pain { .. }) => {
+            let mut l = Vec::new();
+            for (c, _, words) in PAIN_KEYS {
+                l.extend(key(&c.to_string(), words));
+            }
+            l.extend(key("Esc", "cancel, go on"));
             return vec![
                 Line::from(Span::styled(
-                    "Which pain? The session stops.",
+                    "Paused. Which pain? Choosing one stops the session.",
                     Style::new().red().bold(),
                 )),
                 Line::from(l),
             ];
         }
-        Some(Pending::Discomfort) => {
+        Some(Pending::Discomfort { .. }) => {
             let mut l = key("0-9", "discomfort level");
             l.extend(key("t", "10"));
-            l.extend(key("other", "cancel"));
+            l.extend(key("Esc", "cancel, go on"));
             return vec![
                 Line::from(Span::styled(
-                    "How much discomfort, 0 to 10?",
+                    "Paused. How much discomfort, 0 to 10?",
                     Style::new().yellow().bold(),
                 )),
                 Line::from(l),
@@ -130,7 +131,7 @@ fn keys_help(view: &View) -> Vec<Line<'static>> {
     }
     let mut second = key("p", "PAIN");
     if rolling {
-        second.extend(key("d+0-9", "discomfort"));
+        second.extend(key("d", "discomfort"));
         second.extend(key("n", "noise, no pain"));
     }
     second.extend(key("q/Esc/Ctrl-C", "stop"));
@@ -174,7 +175,7 @@ fn body(view: &View, now: Time) -> Text<'static> {
     let mut lines: Vec<Line<'static>> = Vec::new();
     if let Some((outcome, message, summary)) = &view.end {
         lines.push(Line::from(Span::styled(
-            render::outcome_words(outcome),
+            view.outcome_words(outcome),
             Style::new().bold(),
         )));
         lines.push(Line::from(message.clone()));
@@ -188,7 +189,7 @@ fn body(view: &View, now: Time) -> Text<'static> {
             let show = |v: Option<u8>| v.map_or("-".to_string(), |v| v.to_string());
             lines.push(Line::from(format!(
                 "{}: before {}, after {}",
-                r.id,
+                view.rating_label(&r.id),
                 show(r.before),
                 show(r.after)
             )));
@@ -290,6 +291,8 @@ pub(super) fn draw(f: &mut Frame, view: &View, now: Time, elapsed_ms: u64) {
         .unwrap_or_default();
     let stage = if view.end.is_some() {
         "ended"
+    } else if view.paused.is_some() {
+        "paused"
     } else {
         render::stage_words(view.stage)
     };
@@ -331,7 +334,7 @@ pub(super) fn draw(f: &mut Frame, view: &View, now: Time, elapsed_ms: u64) {
         .wrap(Wrap { trim: true }),
         log,
     );
-    if let Some(msg) = &view.flash {
+    if let Some(msg) = view.flash.as_ref().or(view.notice.as_ref()) {
         f.render_widget(Paragraph::new(msg.clone()).yellow(), flash);
     }
     f.render_widget(

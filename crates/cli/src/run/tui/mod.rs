@@ -3,32 +3,44 @@
 //! Keys go through a pure [`View::handle_key`] that returns an [`Action`], so
 //! key handling is tested without a terminal; the loop applies the action
 //! through the driver, feeds the engine's outputs back into the [`View`], and
-//! redraws about 30 times a second while the pacer moves.
+//! redraws about 30 times a second while the pacer moves. The loop also
+//! feeds the speech planner ([`super::voice::Voice`]) every output with its
+//! session time and pumps it (at its wake-up times, and every 20 ms while
+//! something is being said); without speech, or once espeak-ng fails, the
+//! terminal's bell marks each turn.
+//!
+//! Closing the terminal (a hang-up signal, or the end of its input) ends the
+//! process at once and records the session as interrupted, as a quit signal
+//! does.
 //!
 //! By concern: [`view`] (the view model and its key handling), [`draw`]
-//! (ratatui drawing), [`font`] (the block font of the headline), [`signals`]
-//! (quit signals and restoring the terminal); the event loop is here.
+//! (ratatui drawing), [`font`] (the block font of the headline), [`input`]
+//! (reading the keys, and seeing the terminal close), [`signals`] (quit
+//! signals and restoring the terminal); the event loop is here.
 
 mod draw;
 mod font;
+mod input;
 mod signals;
 mod view;
 
+use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use anyhow::Context;
-use ratatui::crossterm::event::{self, Event};
-use rollcoach_engine::{Options, Output, Session, Time};
+use rollcoach_engine::{InputError, Options, Output, Session, Time};
 use rollcoach_protocol::Protocol;
 
 use super::driver::{ApplyError, Clock, Driver, Speed};
 use super::render;
 use super::voice::Voice;
-use super::{StoreLog, options_error, speak};
+use super::{StoreLog, options_error};
 use crate::Global;
 use draw::draw;
+use input::{Keys, Waited};
 use signals::{TerminalGuard, quit_requests};
 use view::{Action, View};
 
@@ -42,12 +54,32 @@ pub struct Setup {
     pub speed: Speed,
     /// espeak-ng, when speaking.
     pub voice: Option<PathBuf>,
+    /// Its rate, a factor of espeak-ng's default.
+    pub voice_rate: f64,
     /// Global flags (the store).
     pub global: Global,
 }
 
 /// Longest wait for a key before the screen checks for a quit signal.
 const SIGNAL_CHECK: Duration = Duration::from_millis(250);
+
+/// While something is being said, the loop wakes at least this often to
+/// hand the speaker's report of its end to the planner.
+const VOICE_CHECK: Duration = Duration::from_millis(20);
+
+/// Rings the terminal's bell: the cue of each turn when there is no speech.
+fn bell() {
+    let mut out = std::io::stdout();
+    let _ = out.write_all(b"\x07").and_then(|()| out.flush());
+}
+
+/// Words for an input the session did not take, without internal names.
+fn rejected(e: &InputError) -> String {
+    match e {
+        InputError::NotNow { state, .. } => format!("Not now: the session is {state}."),
+        other => format!("{other}"),
+    }
+}
 
 /// Runs the full-screen session.
 pub fn run(setup: Setup) -> anyhow::Result<u8> {
@@ -56,6 +88,7 @@ pub fn run(setup: Setup) -> anyhow::Result<u8> {
         mut options,
         speed,
         voice,
+        voice_rate,
         global,
     } = setup;
     let store = crate::db::open_store(&global)?;
@@ -63,28 +96,38 @@ pub fn run(setup: Setup) -> anyhow::Result<u8> {
     let quit = quit_requests()?;
     let mut terminal = ratatui::try_init().context("could not set up the terminal")?;
     let guard = TerminalGuard;
+    let mut keys = Keys::default();
 
     // The reasons screen, before anything is recorded.
     while view.reasons.is_some() {
-        if quit.load(Ordering::Relaxed) {
+        let closed = match terminal.draw(|f| draw(f, &view, Time(0), 0)) {
+            Ok(_) => match keys.wait(SIGNAL_CHECK) {
+                Waited::Key(k) => {
+                    match view.handle_key(k) {
+                        Action::Cancel => return Ok(crate::exit::STOPPED),
+                        Action::Start(chosen) => options.reasons = chosen,
+                        _ => {}
+                    }
+                    false
+                }
+                Waited::Closed => true,
+                _ => false,
+            },
+            Err(_) => true,
+        };
+        if closed || quit.load(Ordering::Relaxed) {
             drop(guard);
-            eprintln!("rollcoach: asked to quit before the session started; nothing was recorded");
+            let _ = writeln!(
+                std::io::stderr(),
+                "rollcoach: asked to quit before the session started; nothing was recorded"
+            );
             return Ok(crate::exit::FAILURE);
-        }
-        terminal.draw(|f| draw(f, &view, Time(0), 0))?;
-        if !event::poll(SIGNAL_CHECK)? {
-            continue;
-        }
-        if let Event::Key(k) = event::read()? {
-            match view.handle_key(k) {
-                Action::Cancel => return Ok(crate::exit::STOPPED),
-                Action::Start(chosen) => options.reasons = chosen,
-                _ => {}
-            }
         }
     }
 
     let start = crate::db::now(&global)?;
+    // The session clock starts with the session (the steps below take time).
+    let mut clock = Clock::new(start, speed);
     let facts = store
         .facts_for(&protocol)
         .context("could not read the injury log")?;
@@ -93,10 +136,11 @@ pub fn run(setup: Setup) -> anyhow::Result<u8> {
     let log = StoreLog::begin(&*store, &protocol, &options, &facts, start)?;
     let session_id = log.id;
     let mut driver = Driver::new(session, log);
-    let mut clock = Clock::new(start, speed);
-    let voice = voice.map(Voice::start);
+    let mut voice = voice.map(|p| Voice::start(p, Arc::new(protocol.clone()), voice_rate, speed));
     let frame = Duration::from_millis(33);
 
+    // Set when the terminal is gone or a quit signal came: the session is
+    // then recorded as interrupted.
     let mut quit_asked = false;
     loop {
         if quit.load(Ordering::Relaxed) {
@@ -114,11 +158,27 @@ pub fn run(setup: Setup) -> anyhow::Result<u8> {
             .run_deadlines_until(clock.now().max(now))
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let outs = driver.take_outputs();
-        if let Some(v) = &voice {
-            speak(v, &outs);
+        let turn = outs.iter().any(|(_, o)| matches!(o, Output::Phase { .. }));
+        if let Some(v) = &mut voice {
+            for (at, o) in &outs {
+                v.output(*at, o);
+            }
         }
         for (_, o) in &outs {
             view.apply(o);
+        }
+        if let Some(v) = &mut voice
+            && let Err(why) = v.pump(clock.now())
+        {
+            view.notice = Some(format!(
+                "Speech failed ({why}): the bell marks each turn from now on."
+            ));
+            if let Some(v) = voice.take() {
+                v.stop();
+            }
+        }
+        if turn && voice.is_none() {
+            bell();
         }
         if driver.ended() {
             driver.finish()?;
@@ -129,55 +189,87 @@ pub fn run(setup: Setup) -> anyhow::Result<u8> {
         } else {
             now.since(start)
         };
-        terminal.draw(|f| draw(f, &view, now, elapsed))?;
+        if terminal.draw(|f| draw(f, &view, now, elapsed)).is_err() {
+            // The terminal is gone.
+            quit_asked = true;
+            break;
+        }
 
-        let timeout = match driver.session().next_deadline() {
+        let mut timeout = match driver.session().next_deadline() {
             Some(d) if view.phase.is_some() => clock.wall_until(d).min(frame),
             Some(d) => clock.wall_until(d).min(SIGNAL_CHECK),
             None => SIGNAL_CHECK,
         };
-        if !event::poll(timeout)? {
-            continue;
+        if let Some(v) = &voice {
+            if let Some(w) = v.next_wake() {
+                timeout = timeout.min(clock.wall_until(w));
+            }
+            if v.busy() {
+                timeout = timeout.min(VOICE_CHECK);
+            }
         }
-        match event::read()? {
-            Event::Key(k) => match view.handle_key(k) {
-                Action::Input(input) => {
+        match keys.wait(timeout) {
+            Waited::Nothing => {}
+            Waited::Closed => {
+                quit_asked = true;
+                break;
+            }
+            Waited::Key(k) => {
+                let inputs = match view.handle_key(k) {
+                    Action::Input(input) => vec![input],
+                    Action::Inputs(inputs) => inputs,
+                    Action::Quit | Action::Cancel if driver.ended() => break,
+                    _ => Vec::new(),
+                };
+                for input in inputs {
+                    if driver.ended() {
+                        break;
+                    }
                     let at = clock.now();
                     driver
                         .run_deadlines_until(at)
                         .map_err(|e| anyhow::anyhow!("{e}"))?;
                     match driver.apply(input, at) {
                         Ok(()) => {}
-                        Err(ApplyError::Rejected(e)) => view.flash = Some(format!("{e}")),
+                        Err(ApplyError::Rejected(e)) => view.flash = Some(rejected(&e)),
                         Err(ApplyError::Log(e)) => return Err(e),
                     }
                 }
-                Action::Quit | Action::Cancel if driver.ended() => break,
-                _ => {}
-            },
-            Event::Resize(..) => terminal.clear()?,
-            _ => {}
+            }
         }
     }
     drop(guard);
-    if let Some(v) = voice {
-        v.finish();
-    }
+    // Printing must not fail (and panic) on a terminal that is gone.
+    let mut out = std::io::stdout();
     if quit_asked && !driver.ended() {
+        if let Some(v) = voice.take() {
+            v.stop();
+        }
         // Recorded now, from the log, as the next start would after a crash.
         let done = rollcoach_store::interrupt(&*store, session_id)
             .context("could not record the interrupted session")?;
         let reps = done
             .map(|r| format!(" after {} of {} reps", r.reps_done, r.reps_target))
             .unwrap_or_default();
-        println!("Interrupted by a signal: the session is recorded as interrupted{reps}.");
+        let _ = writeln!(
+            out,
+            "Interrupted by a signal: the session is recorded as interrupted{reps}."
+        );
         return Ok(crate::exit::FAILURE);
+    }
+    if let Some(v) = voice.take() {
+        if quit_asked {
+            v.stop();
+        } else {
+            // The end's message, when it is still being said.
+            v.finish(Duration::from_secs(10), || clock.now());
+        }
     }
     match driver.end() {
         Some(Output::End {
             outcome, message, ..
         }) => {
-            println!("{}: {message}", render::outcome_words(outcome));
+            let _ = writeln!(out, "{}: {message}", view.outcome_words(outcome));
             Ok(render::exit_code(outcome))
         }
         _ => Ok(crate::exit::FAILURE),

@@ -14,6 +14,8 @@ pub enum Action {
     None,
     /// Send this input to the session.
     Input(Input),
+    /// Send these inputs in order, stopping at the end of the session.
+    Inputs(Vec<Input>),
     /// The reasons are chosen: start the session with them.
     Start(Vec<String>),
     /// Leave before the session started (nothing recorded).
@@ -22,14 +24,31 @@ pub enum Action {
     Quit,
 }
 
-/// A key that waits for a second key.
+/// A menu opened by a key, waiting for its choice. `resume`: the key paused
+/// the session, so a cancel (or a level of discomfort that does not stop it)
+/// resumes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pending {
     /// After `p`: which pain.
-    Pain,
+    Pain {
+        /// Resume on cancel.
+        resume: bool,
+    },
     /// After `d`: the discomfort level.
-    Discomfort,
+    Discomfort {
+        /// Resume on cancel or after a level that does not stop the session.
+        resume: bool,
+    },
 }
+
+/// The keys of the pain menu: one key each, the first letter of its words
+/// and of no other kind's.
+pub const PAIN_KEYS: [(char, PainKind, &str); 4] = [
+    ('c', PainKind::Pop, "crack or pop with the pain"),
+    ('s', PainKind::Spine, "spine: pain over it"),
+    ('r', PainKind::Sharp, "radiating, sharp, numb or tingling"),
+    ('o', PainKind::Other, "other pain"),
+];
 
 /// The current rolling phase.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,6 +96,12 @@ pub struct View {
     pub pending: Option<Pending>,
     /// A short message about the last key (e.g. rejected).
     pub flash: Option<String>,
+    /// A lasting message (e.g. that speech failed).
+    pub notice: Option<String>,
+    /// `(rating id, label)` of the protocol's ratings, for the end screen.
+    pub rating_labels: Vec<(String, String)>,
+    /// `(question id, text)` of the screening questions, for a refusal.
+    pub questions: Vec<(String, String)>,
     /// The end.
     pub end: Option<(Outcome, String, Summary)>,
 }
@@ -102,6 +127,18 @@ impl View {
             log: Vec::new(),
             pending: None,
             flash: None,
+            notice: None,
+            rating_labels: p
+                .indications
+                .iter()
+                .map(|i| (i.rating.id.clone(), i.rating.label.clone()))
+                .collect(),
+            questions: p
+                .screening
+                .questions
+                .iter()
+                .map(|q| (q.id.clone(), q.text.clone()))
+                .collect(),
             end: None,
         }
     }
@@ -230,25 +267,8 @@ impl View {
             return Action::Input(Input::Stop);
         }
 
-        if let Some(pending) = self.pending.take() {
-            return match pending {
-                // Any key after `p` is a pain report: o pop, s spine, x sharp, else other.
-                Pending::Pain => Action::Input(Input::Pain {
-                    kind: match key.code {
-                        KeyCode::Char('o') => PainKind::Pop,
-                        KeyCode::Char('s') => PainKind::Spine,
-                        KeyCode::Char('x') => PainKind::Sharp,
-                        _ => PainKind::Other,
-                    },
-                }),
-                Pending::Discomfort => match scale_key(key.code) {
-                    Some(level) => Action::Input(Input::Discomfort { level }),
-                    None => {
-                        self.flash = Some("Discomfort not logged: d then 0-9, or t for 10.".into());
-                        Action::None
-                    }
-                },
-            };
+        if let Some(pending) = self.pending {
+            return self.menu_key(pending, key.code);
         }
 
         let rating = matches!(self.prompt, Some(Prompt::Rating { .. })) && self.phase.is_none();
@@ -274,17 +294,112 @@ impl View {
                     Action::Input(Input::Pause)
                 }
             }
+            // Pain: the session pauses at once while the kind is chosen.
             KeyCode::Char('p') => {
-                self.pending = Some(Pending::Pain);
-                Action::None
+                let pause = self.can_pause();
+                self.pending = Some(Pending::Pain { resume: pause });
+                if pause {
+                    Action::Input(Input::Pause)
+                } else {
+                    Action::None
+                }
+            }
+            KeyCode::Char('d') if self.phase.is_some() => {
+                let pause = self.can_pause();
+                self.pending = Some(Pending::Discomfort { resume: pause });
+                if pause {
+                    Action::Input(Input::Pause)
+                } else {
+                    Action::None
+                }
             }
             KeyCode::Char('d') => {
-                self.pending = Some(Pending::Discomfort);
+                self.flash = Some("Discomfort is logged while rolling.".into());
                 Action::None
             }
             KeyCode::Char('b') => Action::Input(Input::SwitchBreathing),
             _ => Action::None,
         }
+    }
+
+    /// Whether there is a running phase to pause.
+    fn can_pause(&self) -> bool {
+        self.phase.is_some() && self.paused.is_none()
+    }
+
+    /// A key in an open menu: a choice, Esc to cancel (and resume what the
+    /// menu paused), anything else leaves the menu open with a hint.
+    fn menu_key(&mut self, pending: Pending, code: KeyCode) -> Action {
+        let (Pending::Pain { resume } | Pending::Discomfort { resume }) = pending;
+        let resume = resume && self.paused.is_some();
+        if code == KeyCode::Esc {
+            self.pending = None;
+            self.flash = Some("Cancelled: nothing recorded.".into());
+            return if resume {
+                Action::Input(Input::Resume)
+            } else {
+                Action::None
+            };
+        }
+        match pending {
+            Pending::Pain { .. } => {
+                let kind = PAIN_KEYS
+                    .iter()
+                    .find(|(c, ..)| code == KeyCode::Char(*c))
+                    .map(|(_, kind, _)| *kind);
+                match kind {
+                    Some(kind) => {
+                        self.pending = None;
+                        Action::Input(Input::Pain { kind })
+                    }
+                    None => {
+                        self.flash = Some(
+                            "Which pain? Press c, s, r or o (see below), or Esc to cancel.".into(),
+                        );
+                        Action::None
+                    }
+                }
+            }
+            Pending::Discomfort { .. } => match scale_key(code) {
+                Some(level) => {
+                    self.pending = None;
+                    let mut inputs = vec![Input::Discomfort { level }];
+                    if resume {
+                        inputs.push(Input::Resume);
+                    }
+                    Action::Inputs(inputs)
+                }
+                None => {
+                    self.flash =
+                        Some("How much discomfort? Press 0-9, t for 10, or Esc to cancel.".into());
+                    Action::None
+                }
+            },
+        }
+    }
+
+    /// The outcome in a few words, with no internal ids.
+    pub fn outcome_words(&self, outcome: &Outcome) -> String {
+        match outcome {
+            Outcome::Refused {
+                reason: rollcoach_engine::RefusalReason::Answer { question },
+            } => match self.questions.iter().find(|(id, _)| id == question) {
+                Some((_, text)) => format!("not today (your answer to \"{text}\")"),
+                None => "not today (your answer to a safety question)".to_string(),
+            },
+            Outcome::Refused { .. } => {
+                super::super::render::outcome_words(outcome).replacen("refused", "not today", 1)
+            }
+            _ => super::super::render::outcome_words(outcome),
+        }
+    }
+
+    /// A rating's label, from its id.
+    pub fn rating_label<'a>(&'a self, id: &'a str) -> &'a str {
+        self.rating_labels
+            .iter()
+            .find(|(r, _)| r == id)
+            .map_or(id, |(_, label)| label.as_str())
     }
 
     /// Where the pacer is, from 0.0 (the start of "out", e.g. shoulder blades)
@@ -415,39 +530,146 @@ mod tests {
         );
     }
 
+    /// The view as the engine leaves it after a pause.
+    fn paused(mut v: View) -> View {
+        v.apply(&Output::Paused { remaining_ms: 2000 });
+        v
+    }
+
     #[test]
-    fn p_then_a_kind_reports_that_pain() {
+    fn p_pauses_at_once_and_each_kind_has_its_own_key() {
         for (c, kind) in [
-            (KeyCode::Char('o'), PainKind::Pop),
-            (KeyCode::Char('s'), PainKind::Spine),
-            (KeyCode::Char('x'), PainKind::Sharp),
-            (KeyCode::Enter, PainKind::Other),
-            (KeyCode::Char('z'), PainKind::Other),
+            ('c', PainKind::Pop),
+            ('s', PainKind::Spine),
+            ('r', PainKind::Sharp),
+            ('o', PainKind::Other),
         ] {
             let mut v = rolling();
-            assert_eq!(v.handle_key(key(KeyCode::Char('p'))), Action::None);
-            assert_eq!(v.pending, Some(Pending::Pain));
-            assert_eq!(v.handle_key(key(c)), Action::Input(Input::Pain { kind }));
+            assert_eq!(
+                v.handle_key(key(KeyCode::Char('p'))),
+                Action::Input(Input::Pause),
+                "p pauses before anything is chosen"
+            );
+            assert_eq!(v.pending, Some(Pending::Pain { resume: true }));
+            let mut v = paused(v);
+            assert_eq!(
+                v.handle_key(key(KeyCode::Char(c))),
+                Action::Input(Input::Pain { kind })
+            );
             assert_eq!(v.pending, None);
+        }
+        // The keys are all different, each the first letter of its own words
+        // and of no other kind's.
+        for (c, kind, words) in PAIN_KEYS {
+            assert!(words.starts_with(c), "`{c}` for {words}");
+            for (other, k, w) in PAIN_KEYS {
+                if k != kind {
+                    assert_ne!(c, other);
+                    assert!(!w.starts_with(c), "`{c}` ({words}) looks like `{w}`");
+                }
+            }
         }
     }
 
     #[test]
-    fn d_then_a_digit_reports_discomfort_and_anything_else_cancels() {
+    fn in_the_pain_menu_other_keys_record_nothing_and_esc_cancels_and_resumes() {
         let mut v = rolling();
-        v.handle_key(key(KeyCode::Char('d')));
+        v.handle_key(key(KeyCode::Char('p')));
+        let mut v = paused(v);
+        for c in [KeyCode::Enter, KeyCode::Char('z'), KeyCode::Char(' ')] {
+            assert_eq!(v.handle_key(key(c)), Action::None);
+            assert!(v.pending.is_some(), "the menu stays open");
+            assert!(v.flash.as_deref().unwrap().contains("Esc"));
+        }
+        assert_eq!(
+            v.handle_key(key(KeyCode::Esc)),
+            Action::Input(Input::Resume),
+            "Esc cancels and resumes; it never records a reason"
+        );
+        assert_eq!(v.pending, None);
+    }
+
+    #[test]
+    fn outside_rolling_p_opens_the_menu_without_pausing() {
+        let mut v = view_with(Some(screening()));
+        assert_eq!(v.handle_key(key(KeyCode::Char('p'))), Action::None);
+        assert_eq!(v.pending, Some(Pending::Pain { resume: false }));
+        assert_eq!(v.handle_key(key(KeyCode::Esc)), Action::None);
+        assert_eq!(v.pending, None);
+        v.handle_key(key(KeyCode::Char('p')));
+        assert_eq!(
+            v.handle_key(key(KeyCode::Char('s'))),
+            Action::Input(Input::Pain {
+                kind: PainKind::Spine
+            })
+        );
+    }
+
+    #[test]
+    fn a_pause_made_before_p_is_kept_when_the_menu_is_cancelled() {
+        let mut v = paused(rolling());
+        assert_eq!(v.handle_key(key(KeyCode::Char('p'))), Action::None);
+        assert_eq!(v.handle_key(key(KeyCode::Esc)), Action::None);
+        assert_eq!(v.paused, Some(2000));
+    }
+
+    #[test]
+    fn d_pauses_a_level_is_logged_then_resumed_and_esc_cancels_and_resumes() {
+        let mut v = rolling();
+        assert_eq!(
+            v.handle_key(key(KeyCode::Char('d'))),
+            Action::Input(Input::Pause)
+        );
+        let mut v = paused(v);
         assert_eq!(
             v.handle_key(key(KeyCode::Char('5'))),
-            Action::Input(Input::Discomfort { level: 5 })
+            Action::Inputs(vec![Input::Discomfort { level: 5 }, Input::Resume])
         );
+        v.apply(&Output::Resumed {
+            deadline: Time(20_000),
+            remaining_ms: 2000,
+        });
         v.handle_key(key(KeyCode::Char('d')));
+        let mut v = paused(v);
         assert_eq!(
             v.handle_key(key(KeyCode::Char('t'))),
-            Action::Input(Input::Discomfort { level: 10 })
+            Action::Inputs(vec![Input::Discomfort { level: 10 }, Input::Resume])
         );
+        v.apply(&Output::Resumed {
+            deadline: Time(20_000),
+            remaining_ms: 2000,
+        });
         v.handle_key(key(KeyCode::Char('d')));
+        let mut v = paused(v);
         assert_eq!(v.handle_key(key(KeyCode::Char('w'))), Action::None);
         assert!(v.flash.is_some());
+        assert!(v.pending.is_some(), "the menu stays open");
+        assert_eq!(
+            v.handle_key(key(KeyCode::Esc)),
+            Action::Input(Input::Resume)
+        );
+        assert_eq!(v.pending, None);
+    }
+
+    #[test]
+    fn d_outside_rolling_says_when_it_works() {
+        let mut v = view_with(Some(screening()));
+        assert_eq!(v.handle_key(key(KeyCode::Char('d'))), Action::None);
+        assert_eq!(v.pending, None);
+        assert!(v.flash.is_some());
+    }
+
+    #[test]
+    fn the_end_screen_names_ratings_and_refusals_without_ids() {
+        let v = View::new(&protocol(), false);
+        assert_eq!(v.rating_label("upper-back-soreness"), "Upper-back soreness");
+        let words = v.outcome_words(&Outcome::Refused {
+            reason: rollcoach_engine::RefusalReason::Answer {
+                question: "recent-injury".into(),
+            },
+        });
+        assert!(!words.contains("recent-injury"), "{words}");
+        assert!(words.starts_with("not today"), "{words}");
     }
 
     #[test]
@@ -473,6 +695,7 @@ mod tests {
         );
         assert_eq!(v.handle_key(key(KeyCode::Esc)), Action::Input(Input::Stop));
         v.handle_key(key(KeyCode::Char('p')));
+        let mut v = paused(v);
         assert_eq!(
             v.handle_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
             Action::Input(Input::Stop)
