@@ -13,7 +13,7 @@
 //! process at once and records the session as interrupted, as a quit signal
 //! does.
 //!
-//! By concern: [`view`] (the view model and its key handling), [`draw`]
+//! By concern: [`view`] (the view model and its key handling), [`mod@draw`]
 //! (ratatui drawing), [`font`] (the block font of the headline), [`input`]
 //! (reading the keys, and seeing the terminal close), [`signals`] (quit
 //! signals and restoring the terminal); the event loop is here.
