@@ -16,6 +16,7 @@ use common::TestEnvironment;
 use rollcoach_engine::speech::{Planner, estimate_ms};
 use rollcoach_engine::{Input, Output, Session, Time};
 use rollcoach_store::{Event, SessionOutcome, SessionRecord, Store};
+use rollcoach_store_sqlite::SqliteStore;
 
 /// Polls `check` every 20 ms until it gives a value; fails after `limit`.
 fn wait_for<T>(what: &str, limit: Duration, mut check: impl FnMut() -> Option<T>) -> T {
@@ -135,7 +136,7 @@ impl Drop for Pty {
 
 /// The live session: its record and its event log.
 fn live(env: &TestEnvironment) -> Option<(SessionRecord, Vec<Event>)> {
-    let store = Store::open(env.db()).ok()?;
+    let store = SqliteStore::open(env.db()).ok()?;
     let s = store.history(None).ok()?.into_iter().next()?;
     let events = store.events(s.id).ok()?;
     Some((s, events))
@@ -385,7 +386,7 @@ fn said(dir: &Path) -> Vec<Said> {
 
 /// The session replayed from its log: each output with its session time.
 fn replay(env: &TestEnvironment) -> Vec<(Time, Output)> {
-    let store = Store::open(env.db()).unwrap();
+    let store = SqliteStore::open(env.db()).unwrap();
     let record = store.history(None).unwrap().remove(0);
     let protocol = store.protocol_snapshot(record.id).unwrap();
     let mut session =
