@@ -308,7 +308,8 @@ fn every_breath_cue_is_on_time_and_whole_at_every_tempo_and_rate() {
         while tempo <= t.max_seconds + 1e-9 {
             for rate in [0.8, 0.9, 1.0, 1.1, 1.25, 1.5] {
                 for answer_after_ms in [300, 2_000, 12_000] {
-                    let sim = Sim::new(&protocol, tempo, rate).run(Person::answers_after(answer_after_ms));
+                    let sim = Sim::new(&protocol, tempo, rate)
+                        .run(Person::answers_after(answer_after_ms));
                     check_timing(&sim);
                     assert_eq!(
                         sim.phases.len(),
@@ -508,11 +509,9 @@ fn a_shorter_cue_is_chosen_to_leave_a_note_room_but_never_below_the_short_cue() 
     assert!(in_phase[1].end <= end);
     // The other phases keep the full cue.
     let (start, end) = sim.phases[0];
-    assert!(
-        sim.said
-            .iter()
-            .any(|s| s.start >= start && s.start < end && s.text == "breathe in, roll toward your neck")
-    );
+    assert!(sim.said.iter().any(|s| s.start >= start
+        && s.start < end
+        && s.text == "breathe in, roll toward your neck"));
     // At 0.8x the note cannot fit after the short cue: it is shown, and the
     // cue is not cut down to the breath alone for it.
     let sim = Sim::with(&protocol, 4.0, 0.8, Some(Pairing::InhaleOut)).run(Person {
