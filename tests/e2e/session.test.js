@@ -202,7 +202,7 @@ describe('rollcoach serve in Chromium', () => {
       await page.waitForSelector(`.prompt .count:text-is("Question ${i} of ${protocol.screening.questions.length}")`);
       await page.click('button.no:not([disabled])');
     }
-    await page.waitForSelector('.prompt .count:text-is("Step 1 of 4")');
+    await page.waitForSelector(`.prompt .count:text-is("Step 1 of ${protocol.setup.length}")`);
     await page.click('#setup-controls button.danger');
     await page.click('#chooser button:text-is("With a pop or crack")');
     await page.waitForSelector('#end-message');

@@ -349,7 +349,21 @@ fn lint(files: &[PathBuf]) -> u8 {
     let mut bad_files = 0;
     for path in files {
         match rollcoach_protocol::load_file(path) {
-            Ok(p) => outln!("{}: ok ({})", path.display(), p.id),
+            Ok(p) => {
+                outln!("{}: ok ({})", path.display(), p.id);
+                // Warnings (a cue that will not fit the shortest tempo) do
+                // not fail the lint.
+                if let Ok(text) = std::fs::read_to_string(path) {
+                    let warnings = rollcoach_protocol::warnings(&text, &p);
+                    if !warnings.is_empty() {
+                        let shown = path.display().to_string();
+                        eprintln!(
+                            "{}",
+                            rollcoach_protocol::diagnostic::render(&shown, &text, &warnings)
+                        );
+                    }
+                }
+            }
             Err(e) => {
                 problems += e.count();
                 bad_files += 1;

@@ -21,7 +21,7 @@ const NOW: &str = "2026-11-25T15:00:00Z";
 const TZ: &str = "EST5EDT,M3.2.0,M11.1.0";
 
 const SCREENING_OK: &str = "no\nno\nno\n";
-const SETUP: &str = "ready\nready\nready\nready\n";
+const SETUP: &str = "ready\nready\nready\nready\nready\n";
 
 /// A new environment at [`NOW`], in New York.
 fn test_env() -> TestEnvironment {
@@ -498,7 +498,9 @@ fn an_unfinished_session_whose_process_is_gone_gets_a_notice_and_is_recorded() {
         })
         .unwrap();
     let mut inputs = vec![(1_000, Input::Answer { answer: Answer::No }); 3];
-    inputs.extend((0..4).map(|i| (2_000 + i * 1_000, Input::Ready)));
+    // One ready per setup step, the last at 5 s.
+    let steps = protocol.setup.len() as u64;
+    inputs.extend((0..steps).map(|i| (6_000 - (steps - i) * 1_000, Input::Ready)));
     // Two reps of two 4 s phases each, then the driver died mid-rep 3.
     inputs.extend((1..=4).map(|i| (5_000 + i * 4_000, Input::Timeout)));
     for (seq, (at, input)) in inputs.iter().enumerate() {

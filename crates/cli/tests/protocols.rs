@@ -70,7 +70,7 @@ fn show_json_has_the_documented_top_level_keys() {
     assert!(v["screening"].is_array());
     assert_eq!(v["screening"][0]["kind"], "injury-rule");
     assert_eq!(v["screening"][0]["window_hours"], 48);
-    assert!(v["setup"].as_array().is_some_and(|s| s.len() == 4));
+    assert!(v["setup"].as_array().is_some_and(|s| s.len() == 5));
     assert!(v["indications"].as_array().is_some_and(|s| s.len() == 3));
     assert_eq!(v["reps"]["min"], 5);
     assert_eq!(v["reps"]["max"], 8);
@@ -112,6 +112,32 @@ fn lint_passes_the_builtins() {
     assert_eq!(
         out.stdout,
         "[DIR]/a.toml: ok (upper-back)\n[DIR]/b.toml: ok (upper-back-ball-cane)\n"
+    );
+}
+
+#[test]
+fn lint_warns_when_no_cue_wording_fits_the_shortest_tempo_and_still_passes() {
+    let env = TestEnvironment::new();
+    let tight = env.write_file(
+        "tight.toml",
+        UPPER_BACK
+            .replacen("short_cue = \"to your neck\"\n", "", 1)
+            .replacen("inhale_short = \"in\"\n", "", 1)
+            .replacen("exhale_short = \"out\"\n", "", 1)
+            .replacen("min_seconds = 2.0", "min_seconds = 1.0", 1),
+    );
+    let out = env.run(&["protocols", "lint", path_str(&tight)]);
+    assert_eq!(out.code(), Some(0), "{}", out.stderr);
+    assert_eq!(out.stdout, "[DIR]/tight.toml: ok (upper-back)\n");
+    // Without the short breath words even the breath cue alone is too long,
+    // in both directions.
+    assert_eq!(out.stderr.matches("warning:").count(), 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "warning: no wording of the `movement.out` cue fits the shortest tempo (1 s)"
+        ),
+        "{}",
+        out.stderr
     );
 }
 

@@ -19,7 +19,7 @@ const HOUR_MS: u64 = 3_600_000;
 
 /// The three screening answers that let a session go on, and the four setup steps.
 const SCREENING_OK: &str = "no\nno\nno\n";
-const SETUP: &str = "ready\nready\nready\nready\n";
+const SETUP: &str = "ready\nready\nready\nready\nready\n";
 
 /// A new environment at [`NOW`], in UTC.
 fn test_env() -> TestEnvironment {
@@ -402,17 +402,17 @@ fn a_signal_mid_session_restores_the_terminal_and_records_the_session() {
         Some((s.id.0, s.owner_pid?, events))
     };
     let (_, pid, _) = wait_for("the session to start", || live(&env));
-    // Screening (three no), the soreness rating before, four setup steps.
+    // Screening (three no), the soreness rating before, five setup steps.
     keys.write_all(b"nnn").unwrap();
     keys.flush().unwrap();
     wait_for("the screening answers", || live(&env).filter(|l| l.2 >= 3));
     keys.write_all(b"5").unwrap();
     keys.flush().unwrap();
     wait_for("the rating", || live(&env).filter(|l| l.2 >= 4));
-    keys.write_all(b"\r\r\r\r").unwrap();
+    keys.write_all(b"\r\r\r\r\r").unwrap();
     keys.flush().unwrap();
     // Rolling: the first phase change after the last "ready" is logged.
-    wait_for("a phase change", || live(&env).filter(|l| l.2 >= 9));
+    wait_for("a phase change", || live(&env).filter(|l| l.2 >= 10));
     let killed = Command::new("kill")
         .args(["-TERM", &pid.to_string()])
         .status()

@@ -42,12 +42,16 @@ fn wav_ms(path: &Path) -> u64 {
 fn spoken_texts() -> Vec<String> {
     let mut texts = Vec::new();
     for p in rollcoach_protocol::builtin() {
-        let mv = &p.movement;
-        for breath in [&mv.breathing.inhale_cue, &mv.breathing.exhale_cue] {
-            texts.push(breath.clone());
-            for dir in [&mv.out, &mv.back] {
-                texts.push(format!("{breath}, {}", dir.cue));
+        // Every wording of every phase cue, the short ones too.
+        for out in [true, false] {
+            for inhale in [true, false] {
+                texts.extend(p.movement.cue_forms(out, inhale));
             }
+        }
+        // Setup cues, in every instrument's wording (the movement is one).
+        for step in &p.setup {
+            texts.push(step.cue.clone());
+            texts.extend(step.variants.iter().map(|v| v.cue.clone()));
         }
         texts.extend(p.notes.iter().map(|n| n.cue.clone()));
         texts.extend(p.stop_rules.iter().map(|r| r.message.clone()));

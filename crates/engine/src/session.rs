@@ -541,6 +541,11 @@ impl Session {
                 let prompt = self.setup_prompt(step);
                 self.pending.extend(prompt);
             }
+            if step as usize + 1 == self.protocol.setup.len() {
+                // Heard while the person is talked into the movement, before
+                // they say ready: a note too long for a phase goes here.
+                self.push_notes(|m| m == NoteMoment::BeforeRolling);
+            }
         } else {
             self.emit(Output::Stage {
                 stage: Stage::Rolling,

@@ -20,9 +20,13 @@
 //! - **Prompt**: a question or a setup step is said in order, and dropped (or
 //!   cut off) the moment it is answered, which the planner sees as the next
 //!   prompt or the next stage arriving.
-//! - **Note**: outside the rolling a note is said in order; during the
-//!   rolling it is said only where it fits whole in its phase after the breath
-//!   cue, else it is shown and not spoken ([`Speech::Skip`]).
+//! - **Note**: outside the rolling a note is said in order (a note for the
+//!   moment `before-rolling` comes right after the last setup step, so a long
+//!   one is heard before the first phase); during the rolling it is said only
+//!   where it fits whole in its phase after the breath cue, for which the
+//!   planner may choose a shorter wording of the cue, down to the short cue
+//!   ("in, to your neck") and no shorter; else it is shown and not spoken
+//!   ([`Speech::Skip`]).
 //! - **Info**: anything else (the completion message), said in order.
 //!
 //! No two utterances ever overlap: a new one starts only when the last has
@@ -86,58 +90,7 @@ pub enum Speech {
     },
 }
 
-/// espeak-ng's default rate, in words a minute: the rate factor 1.0.
-pub const BASE_WPM: f64 = 175.0;
-
-/// The expected length of `text` spoken at `rate` times espeak-ng's default
-/// rate, in milliseconds.
-///
-/// A linear model of letters, word gaps, commas and sentence ends, fitted to
-/// espeak-ng 1.51's durations of every text of the built-in protocols
-/// (at 0.8x, 1x and 1.5x: within 0.3 s over for cues, a sixth for long texts; `crates/cli/tests/speech_calibration.rs` checks it); digits count as the
-/// words they are read as. It errs long on short cues, which keeps a chosen
-/// breath cue inside its phase.
-pub fn estimate_ms(text: &str, rate: f64) -> u64 {
-    let text = text.trim();
-    if text.is_empty() {
-        return 0;
-    }
-    let mut letters = 0u32;
-    let mut digits = 0u32;
-    let mut gaps = 0u32;
-    let mut commas = 0u32;
-    let mut ends = 0u32;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c.is_ascii_digit() {
-            digits += 1;
-        } else if c.is_alphanumeric() {
-            letters += 1;
-        } else if c.is_whitespace() {
-            gaps += 1;
-        } else if matches!(c, ',' | ';' | ':' | '(' | ')') {
-            commas += 1;
-        } else if matches!(c, '.' | '!' | '?') && chars.peek().is_none_or(|n| n.is_whitespace()) {
-            ends += 1;
-        }
-    }
-    let ms = 400.0
-        + 53.0 * f64::from(letters)
-        + 180.0 * f64::from(digits)
-        + 16.0 * f64::from(gaps)
-        + 260.0 * f64::from(commas)
-        + 370.0 * f64::from(ends);
-    let rate = if rate.is_finite() && rate > 0.0 {
-        rate
-    } else {
-        1.0
-    };
-    (ms / rate).round() as u64
-}
-
-/// Silence kept between a breath cue's expected end and its phase's end, and
-/// between two utterances planned in one phase, in milliseconds.
-pub const PHASE_MARGIN_MS: u64 = 250;
+pub use rollcoach_protocol::speech::{BASE_WPM, PHASE_MARGIN_MS, estimate_ms};
 
 #[derive(Debug, Clone)]
 struct Speaking {
@@ -215,35 +168,63 @@ impl Planner {
         self.rate
     }
 
-    /// The wordings of a phase cue, longest first: the full breath and
-    /// direction cue, the breath cue alone.
+    /// The wordings of a phase cue, longest first
+    /// ([`rollcoach_protocol::Movement::cue_forms`]): the full breath and
+    /// direction cue ("breathe in, roll toward your neck"), the short cue
+    /// ("in, to your neck"), the breath cue alone ("breathe in"), the short
+    /// breath word ("in"); the protocol may leave out the short ones.
     pub fn phase_forms(&self, breath: Breath, direction: Direction) -> Vec<String> {
-        let mv = &self.protocol.movement;
-        let spec = match direction {
-            Direction::Out => &mv.out,
-            Direction::Back => &mv.back,
-        };
-        let breath_cue = match breath {
-            Breath::Inhale => &mv.breathing.inhale_cue,
-            Breath::Exhale => &mv.breathing.exhale_cue,
-        };
-        let mut forms = vec![format!("{breath_cue}, {}", spec.cue)];
-        forms.push(breath_cue.clone());
-        forms.dedup();
-        forms
+        self.protocol
+            .movement
+            .cue_forms(direction == Direction::Out, breath == Breath::Inhale)
     }
 
     /// The wording the planner says for a phase of `phase_ms`: the longest
     /// form that fits with [`PHASE_MARGIN_MS`] to spare, else the shortest.
     pub fn phase_cue(&self, breath: Breath, direction: Direction, phase_ms: u64) -> String {
+        self.phase_cue_with(breath, direction, phase_ms, 0)
+    }
+
+    /// The wording for a phase of `phase_ms` in which notes of
+    /// `notes_ms` (their expected lengths, each with its margin) are to be
+    /// said after the cue: the longest form that leaves them room, but never
+    /// shorter than the short cue (the direction is always said when the
+    /// phase has room for it); when no such form leaves the notes room, the
+    /// plain [`Planner::phase_cue`] (and the notes are shown only).
+    fn phase_cue_with(
+        &self,
+        breath: Breath,
+        direction: Direction,
+        phase_ms: u64,
+        notes_ms: u64,
+    ) -> String {
         let forms = self.phase_forms(breath, direction);
         let room = phase_ms.saturating_sub(PHASE_MARGIN_MS);
-        forms
+        let fits = |f: &String, extra: u64| estimate_ms(f, self.rate) + extra <= room;
+        let plain = forms
             .iter()
-            .find(|f| estimate_ms(f, self.rate) <= room)
-            .or(forms.last())
-            .cloned()
-            .unwrap_or_default()
+            .position(|f| fits(f, 0))
+            .unwrap_or(forms.len().saturating_sub(1));
+        if notes_ms > 0 {
+            // The short cue is the second form when the protocol has one.
+            let mv = &self.protocol.movement;
+            let spec = match direction {
+                Direction::Out => &mv.out,
+                Direction::Back => &mv.back,
+            };
+            let floor = usize::from(spec.short_cue.is_some());
+            if let Some(f) = forms
+                .iter()
+                .enumerate()
+                .skip(plain)
+                .take_while(|(i, _)| *i <= floor.max(plain))
+                .map(|(_, f)| f)
+                .find(|f| fits(f, notes_ms))
+            {
+                return f.clone();
+            }
+        }
+        forms.get(plain).cloned().unwrap_or_default()
     }
 
     /// Feeds an engine output, at its session time. Feed every output of a
@@ -454,7 +435,14 @@ impl Planner {
         duration_ms: u64,
         deadline: Time,
     ) {
-        let text = self.phase_cue(breath, direction, duration_ms);
+        // The notes of this phase arrived just before it: leave them room if
+        // a shorter wording can.
+        let notes_ms: u64 = self
+            .notes
+            .iter()
+            .map(|n| estimate_ms(&n.text, self.rate) + PHASE_MARGIN_MS)
+            .sum();
+        let text = self.phase_cue_with(breath, direction, duration_ms, notes_ms);
         let expected = estimate_ms(&text, self.rate);
         // Nothing but a safety message may hold up a breath cue.
         self.cut_unless(|k| k == Kind::Safety);

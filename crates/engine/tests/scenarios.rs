@@ -625,7 +625,7 @@ fn inputs_that_do_not_fit_are_typed_errors_and_change_nothing() {
         &mut d,
         Input::Noise,
         now,
-        not_now("noise", "at setup step 1 of 4 (waiting for ready)"),
+        not_now("noise", "at setup step 1 of 5 (waiting for ready)"),
     );
     for _ in &p.setup {
         d.ok(Input::Ready);
@@ -807,6 +807,7 @@ fn current_brings_a_reconnecting_front_end_up_to_date() {
     d.ok(Input::Ready);
     d.ok(Input::Ready);
     d.ok(Input::Ready);
+    d.ok(Input::Ready);
     d.progress();
     d.wait(1000);
     show("rolling", d.session.current(d.now));
@@ -863,7 +864,8 @@ fn replaying_the_input_log_reproduces_the_session_output_for_output() {
     assert_eq!(r.session, d.session);
     assert_eq!(
         r.rejected.iter().map(|x| x.index).collect::<Vec<_>>(),
-        [4, 16]
+        // The second rejected input follows one ready per setup step.
+        [4, 12 + p.setup.len()]
     );
 
     // Recovering (no outputs built) gives the same session.
@@ -938,6 +940,7 @@ fn a_logged_session_from_a_bug_report_replays_into_a_test() {
         [1200, {"type": "answer", "answer": "no"}],
         [2500, {"type": "answer", "answer": "no"}],
         [4000, {"type": "rating", "value": 6}],
+        [5000, {"type": "ready"}],
         [6000, {"type": "ready"}],
         [7000, {"type": "ready"}],
         [8000, {"type": "ready"}],
@@ -959,7 +962,7 @@ fn a_logged_session_from_a_bug_report_replays_into_a_test() {
     assert_eq!(
         r.rejected,
         [Rejected {
-            index: 11,
+            index: 12,
             at_ms: 15001,
             error: InputError::Ended
         }]

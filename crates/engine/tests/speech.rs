@@ -6,8 +6,10 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 use rollcoach_engine::speech::{Kind, Planner, Speech, estimate_ms};
-use rollcoach_engine::{Facts, Input, Options, Output, PainKind, Prompt, Session, Time};
-use rollcoach_protocol::{Answer, Protocol};
+use rollcoach_engine::{
+    Breath, Direction, Facts, Input, Options, Output, PainKind, Prompt, Session, Time,
+};
+use rollcoach_protocol::{Answer, NoteMoment, Pairing, Protocol};
 
 const T0: Time = Time(1_795_597_200_000);
 
@@ -29,6 +31,20 @@ struct Person {
     pain_at_ms: Option<u64>,
     /// Pauses for 3 s this many ms into the rolling, if set.
     pause_at_ms: Option<u64>,
+    /// Waits for the voice to fall silent (the prompt and any note after it
+    /// said whole) before answering, as well as `answer_after_ms`.
+    waits_for_quiet: bool,
+}
+
+impl Person {
+    fn answers_after(answer_after_ms: u64) -> Person {
+        Person {
+            answer_after_ms,
+            pain_at_ms: None,
+            pause_at_ms: None,
+            waits_for_quiet: false,
+        }
+    }
 }
 
 struct Sim {
@@ -50,10 +66,15 @@ struct Sim {
 
 impl Sim {
     fn new(protocol: &Protocol, tempo: f64, rate: f64) -> Sim {
+        Sim::with(protocol, tempo, rate, None)
+    }
+
+    fn with(protocol: &Protocol, tempo: f64, rate: f64, pairing: Option<Pairing>) -> Sim {
         let protocol = Arc::new(protocol.clone());
         let options = Options {
             tempo_seconds: Some(tempo),
             reasons: vec![protocol.indications[0].id.clone()],
+            pairing,
             ..Options::default()
         };
         let session = Session::with_arc(protocol.clone(), options, Facts::default(), T0).unwrap();
@@ -156,6 +177,7 @@ impl Sim {
             }
             let answer_at = self.prompt_since.map(|t| t.plus_ms(person.answer_after_ms));
             if self.prompt.is_some()
+                && (!person.waits_for_quiet || self.speaking.is_none())
                 && let Some(t) = answer_at
             {
                 next.push(t);
@@ -213,7 +235,8 @@ impl Sim {
                 self.input(Input::Resume);
                 continue;
             }
-            if self.prompt.is_some() && answer_at.is_some_and(|a| a <= self.now) {
+            let quiet = !person.waits_for_quiet || self.speaking.is_none();
+            if self.prompt.is_some() && quiet && answer_at.is_some_and(|a| a <= self.now) {
                 let input = match self.prompt.take().unwrap() {
                     Prompt::Screening { .. } => Input::Answer { answer: Answer::No },
                     Prompt::Rating { .. } => Input::Rating { value: Some(3) },
@@ -283,13 +306,10 @@ fn every_breath_cue_is_on_time_and_whole_at_every_tempo_and_rate() {
         let t = &protocol.movement.tempo;
         let mut tempo = t.min_seconds;
         while tempo <= t.max_seconds + 1e-9 {
-            for rate in [0.8, 1.0, 1.25, 1.5] {
+            for rate in [0.8, 0.9, 1.0, 1.1, 1.25, 1.5] {
                 for answer_after_ms in [300, 2_000, 12_000] {
-                    let sim = Sim::new(&protocol, tempo, rate).run(Person {
-                        answer_after_ms,
-                        pain_at_ms: None,
-                        pause_at_ms: None,
-                    });
+                    let sim = Sim::new(&protocol, tempo, rate)
+                        .run(Person::answers_after(answer_after_ms));
                     check_timing(&sim);
                     assert_eq!(
                         sim.phases.len(),
@@ -306,6 +326,19 @@ fn every_breath_cue_is_on_time_and_whole_at_every_tempo_and_rate() {
 fn at_the_shortest_tempo_the_short_form_is_chosen() {
     let protocol = builtins().remove(0);
     let planner = Planner::new(Arc::new(protocol.clone()), 1.0);
+    assert_eq!(
+        planner.phase_forms(Breath::Inhale, Direction::Out),
+        [
+            "breathe in, roll toward your neck",
+            "in, to your neck",
+            "breathe in",
+            "in"
+        ]
+    );
+    assert_eq!(
+        planner.phase_cue(Breath::Exhale, Direction::Back, 2_000),
+        "out, back down"
+    );
     let full = &planner.phase_forms(
         rollcoach_engine::Breath::Exhale,
         rollcoach_engine::Direction::Back,
@@ -329,11 +362,7 @@ fn at_the_shortest_tempo_the_short_form_is_chosen() {
 #[test]
 fn answered_prompts_are_cut_and_never_spoken_late() {
     let protocol = builtins().remove(0);
-    let sim = Sim::new(&protocol, 4.0, 1.0).run(Person {
-        answer_after_ms: 300,
-        pain_at_ms: None,
-        pause_at_ms: None,
-    });
+    let sim = Sim::new(&protocol, 4.0, 1.0).run(Person::answers_after(300));
     let rolling = sim.phases[0].0;
     assert!(
         sim.said
@@ -352,16 +381,151 @@ fn answered_prompts_are_cut_and_never_spoken_late() {
 #[test]
 fn a_note_that_does_not_fit_its_phase_is_shown_not_spoken() {
     let protocol = builtins().remove(0);
-    let sim = Sim::new(&protocol, 2.0, 1.0).run(Person {
-        answer_after_ms: 8_000,
-        pain_at_ms: None,
-        pause_at_ms: None,
-    });
+    let sim = Sim::new(&protocol, 2.0, 1.0).run(Person::answers_after(8_000));
     assert!(
         sim.skipped.iter().any(|(_, k)| *k == Kind::Note),
         "{:?}",
         sim.skipped
     );
+    check_timing(&sim);
+}
+
+#[test]
+fn every_form_of_every_cue_is_worded_for_short_phases_and_fits_the_shortest_tempo() {
+    for protocol in builtins() {
+        let planner = Planner::new(Arc::new(protocol.clone()), 1.0);
+        let min_ms = (protocol.movement.tempo.min_seconds * 1000.0) as u64;
+        for breath in [Breath::Inhale, Breath::Exhale] {
+            for direction in [Direction::Out, Direction::Back] {
+                let forms = planner.phase_forms(breath, direction);
+                assert_eq!(forms.len(), 4, "{}: {forms:?}", protocol.id);
+                // Longest first, and the short cue keeps the direction.
+                assert!(
+                    forms
+                        .windows(2)
+                        .all(|w| estimate_ms(&w[0], 1.0) > estimate_ms(&w[1], 1.0)),
+                    "{forms:?}"
+                );
+                // The short cue fits the shortest tempo even at 0.8x.
+                assert!(
+                    estimate_ms(&forms[1], 0.8) + 250 <= min_ms,
+                    "{}: {}",
+                    protocol.id,
+                    forms[1]
+                );
+            }
+        }
+    }
+}
+
+/// The protocol's notes that come at a fixed moment of every session.
+fn scheduled_notes(protocol: &Protocol) -> Vec<&str> {
+    protocol
+        .notes
+        .iter()
+        .filter(|n| {
+            matches!(
+                n.when,
+                NoteMoment::BeforeRolling | NoteMoment::RollingStart | NoteMoment::Rep(_)
+            )
+        })
+        .filter(|n| match n.when {
+            NoteMoment::Rep(k) => k <= protocol.movement.reps.default,
+            _ => true,
+        })
+        .map(|n| n.cue.as_str())
+        .collect()
+}
+
+#[test]
+fn at_the_default_tempo_and_rate_every_note_is_spoken_whole() {
+    for protocol in builtins() {
+        for pairing in [Pairing::InhaleOut, Pairing::InhaleBack] {
+            let tempo = protocol.movement.tempo.default_seconds;
+            // The person says ready once the prompt (and what follows it) was said.
+            let sim = Sim::with(&protocol, tempo, 1.0, Some(pairing)).run(Person {
+                waits_for_quiet: true,
+                ..Person::answers_after(500)
+            });
+            check_timing(&sim);
+            let notes = scheduled_notes(&protocol);
+            assert!(notes.len() >= 2, "{}: {notes:?}", protocol.id);
+            for note in notes {
+                assert!(
+                    sim.said
+                        .iter()
+                        .any(|s| s.kind == Kind::Note && s.text == note && !s.cut),
+                    "{} ({pairing:?}): `{note}` was not said whole: said {:?}, skipped {:?}",
+                    protocol.id,
+                    sim.said,
+                    sim.skipped
+                );
+            }
+            assert!(
+                !sim.skipped.iter().any(|(_, k)| *k == Kind::Note),
+                "{:?}",
+                sim.skipped
+            );
+            // The long note is heard before the first phase; the cue that
+            // leaves room for a rep's note still says the direction.
+            let first = sim.phases[0].0;
+            assert!(
+                sim.said
+                    .iter()
+                    .any(|s| s.kind == Kind::Note && s.end <= first),
+                "{:?}",
+                sim.said
+            );
+            let planner = Planner::new(Arc::new(protocol.clone()), 1.0);
+            for s in sim.said.iter().filter(|s| s.kind == Kind::Breath) {
+                let is_short_or_full = [Breath::Inhale, Breath::Exhale].iter().any(|&b| {
+                    [Direction::Out, Direction::Back]
+                        .iter()
+                        .any(|&d| planner.phase_forms(b, d)[..2].contains(&s.text))
+                });
+                assert!(is_short_or_full, "`{}` lost its direction", s.text);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_shorter_cue_is_chosen_to_leave_a_note_room_but_never_below_the_short_cue() {
+    let protocol = builtins().remove(0);
+    let sim = Sim::with(&protocol, 4.0, 1.0, Some(Pairing::InhaleOut)).run(Person {
+        waits_for_quiet: true,
+        ..Person::answers_after(500)
+    });
+    // Rep 2 starts with the third phase: its cue is the short one, its note follows.
+    let (start, end) = sim.phases[2];
+    let in_phase: Vec<&Said> = sim
+        .said
+        .iter()
+        .filter(|s| s.start >= start && s.start < end)
+        .collect();
+    assert_eq!(in_phase.len(), 2, "{in_phase:?}");
+    assert_eq!(in_phase[0].text, "in, to your neck");
+    assert_eq!(in_phase[1].kind, Kind::Note);
+    assert!(in_phase[1].end <= end);
+    // The other phases keep the full cue.
+    let (start, end) = sim.phases[0];
+    assert!(sim.said.iter().any(|s| s.start >= start
+        && s.start < end
+        && s.text == "breathe in, roll toward your neck"));
+    // At 0.8x the note cannot fit after the short cue: it is shown, and the
+    // cue is not cut down to the breath alone for it.
+    let sim = Sim::with(&protocol, 4.0, 0.8, Some(Pairing::InhaleOut)).run(Person {
+        waits_for_quiet: true,
+        ..Person::answers_after(500)
+    });
+    let (start, end) = sim.phases[2];
+    let cue = sim
+        .said
+        .iter()
+        .find(|s| s.start >= start && s.start < end)
+        .unwrap();
+    assert_ne!(cue.text, "breathe in");
+    assert!(sim.skipped.iter().any(|(_, k)| *k == Kind::Note));
     check_timing(&sim);
 }
 
@@ -384,6 +548,7 @@ proptest! {
             answer_after_ms,
             pain_at_ms: Some(pain_at_ms),
             pause_at_ms,
+            waits_for_quiet: false,
         });
         let mut all = sim.said.clone();
         all.sort_by_key(|s| s.start);

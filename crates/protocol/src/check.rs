@@ -232,6 +232,7 @@ impl Checker<'_> {
             span,
             message: message.into(),
             hint,
+            severity: crate::diagnostic::Severity::Error,
         });
     }
 
@@ -943,5 +944,57 @@ impl Checker<'_> {
                 );
             }
         }
+    }
+}
+
+/// Pass 4, on a valid file: what works but will not work well. Today: a phase
+/// cue with no wording that fits the shortest allowed tempo at the default
+/// speech rate (see [`crate::speech`]).
+pub(crate) fn warnings(source: &str, protocol: &Protocol) -> Vec<Diagnostic> {
+    use crate::speech::{PHASE_MARGIN_MS, estimate_ms};
+    let (doc, _) = DeTable::parse_recoverable(source);
+    let root: Node<'_> = Spanned::new(0..0, DeValue::Table(doc.into_inner()));
+    let movement = get(&root, "movement");
+    let mv = &protocol.movement;
+    let min_seconds = mv.tempo.min_seconds;
+    let min_ms = (min_seconds * 1000.0).round() as u64;
+    let mut out = Vec::new();
+    for (key, is_out) in [("out", true), ("back", false)] {
+        // The shortest wording of each breath that does not fit.
+        let misfits: Vec<String> = [true, false]
+            .into_iter()
+            .filter(|&inhale| mv.fitting_cue(is_out, inhale, min_ms, 1.0).is_none())
+            .filter_map(|inhale| mv.cue_forms(is_out, inhale).pop())
+            .collect();
+        let Some(shortest) = misfits.first() else {
+            continue;
+        };
+        let span = movement
+            .and_then(|m| get(m, key))
+            .map(|d| get(d, "cue").map_or(d.span(), |c| c.span()))
+            .unwrap_or(0..0);
+        let took = estimate_ms(shortest, 1.0) + PHASE_MARGIN_MS;
+        out.push(
+            Diagnostic::warning(
+                span,
+                format!(
+                    "no wording of the `movement.{key}` cue fits the shortest tempo ({} s) at the default speech rate: even \"{shortest}\" takes about {:.1} s with its pause",
+                    fmt_seconds(min_seconds),
+                    took as f64 / 1000.0
+                ),
+            )
+            .with_hint(format!(
+                "add a `short_cue` to `[movement.{key}]` and `inhale_short`/`exhale_short` to `[movement.breathing]` (e.g. \"in, to your neck\"), or raise `movement.tempo.min_seconds`"
+            )),
+        );
+    }
+    out
+}
+
+fn fmt_seconds(s: f64) -> String {
+    if s.fract() == 0.0 {
+        format!("{s:.0}")
+    } else {
+        format!("{s}")
     }
 }

@@ -3,6 +3,17 @@
 use std::fmt::Write as _;
 use std::ops::Range;
 
+/// How bad a problem is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Severity {
+    /// The file cannot be used.
+    #[default]
+    Error,
+    /// The file works, but something in it will not work well (see
+    /// [`crate::warnings`]).
+    Warning,
+}
+
 /// A problem found in a protocol file, with where it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -12,15 +23,26 @@ pub struct Diagnostic {
     pub message: String,
     /// How to fix it, if there is a hint.
     pub hint: Option<String>,
+    /// An error or a warning.
+    pub severity: Severity,
 }
 
 impl Diagnostic {
-    /// A diagnostic without a hint.
+    /// An error without a hint.
     pub fn new(span: Range<usize>, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             span,
             message: message.into(),
             hint: None,
+            severity: Severity::Error,
+        }
+    }
+
+    /// A warning without a hint.
+    pub fn warning(span: Range<usize>, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::new(span, message)
         }
     }
 
@@ -52,7 +74,7 @@ fn floor_char_boundary(source: &str, offset: usize) -> usize {
     offset
 }
 
-/// Renders diagnostics as `path:line:column: error: message`, then the source
+/// Renders diagnostics as `path:line:column: error: message` (or `warning:`), then the source
 /// line with a caret under the problem, then the hint.
 ///
 /// ```text
@@ -74,7 +96,11 @@ fn render_one(out: &mut String, path: &str, source: &str, d: &Diagnostic) {
     let start = floor_char_boundary(source, d.span.start);
     let end = floor_char_boundary(source, d.span.end.max(d.span.start));
     let (line, column) = line_column(source, start);
-    let _ = writeln!(out, "{path}:{line}:{column}: error: {}", d.message);
+    let label = match d.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    };
+    let _ = writeln!(out, "{path}:{line}:{column}: {label}: {}", d.message);
     let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
     let line_end = source[start..]
         .find('\n')

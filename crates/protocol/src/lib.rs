@@ -15,7 +15,7 @@
 //!   Without it, the crate is the validated model alone ([`Protocol`] and its
 //!   parts, read from JSON with serde), the rules it carries
 //!   ([`InjuryRule::window_ms`], [`Protocol::discomfort_threshold`],
-//!   [`check_area`]) and [`json_view`]: what the engine needs to build for
+//!   [`check_area`]), the speech estimate ([`speech::estimate_ms`]) and [`json_view`]: what the engine needs to build for
 //!   `wasm32-unknown-unknown`, with no TOML or schema code.
 #![deny(missing_docs)]
 
@@ -34,6 +34,7 @@ pub mod raw;
 pub mod render;
 #[cfg(feature = "full")]
 mod schema;
+pub mod speech;
 mod view;
 
 #[cfg(feature = "full")]
@@ -70,6 +71,17 @@ pub const BUILTIN_SOURCES: &[(&str, &str)] = &[
 #[cfg(feature = "full")]
 pub fn parse(source: &str) -> Result<Protocol, Vec<Diagnostic>> {
     check::parse(source)
+}
+
+/// Warnings about a valid protocol file (`source`, parsed as `protocol`):
+/// what works but will not work well, located like errors and rendered by
+/// [`diagnostic::render`] as `warning:`. Today: a phase cue with no wording
+/// that fits the shortest allowed tempo at the default speech rate
+/// ([`speech::estimate_ms`] plus [`speech::PHASE_MARGIN_MS`] above
+/// `movement.tempo.min_seconds`).
+#[cfg(feature = "full")]
+pub fn warnings(source: &str, protocol: &Protocol) -> Vec<Diagnostic> {
+    check::warnings(source, protocol)
 }
 
 /// The built-in protocols, parsed. They are checked by the tests, so a

@@ -214,6 +214,10 @@ pub struct DirectionSpec {
     pub label: String,
     /// Spoken cue, e.g. "roll toward your neck".
     pub cue: String,
+    /// A shorter spoken cue for short phases, said after the short breath
+    /// word, e.g. "to your neck" ("in, to your neck").
+    #[serde(default)]
+    pub short_cue: Option<String>,
 }
 
 /// Rep count: minimum, maximum and default.
@@ -275,6 +279,12 @@ pub struct Breathing {
     pub inhale_cue: String,
     /// Cue for an exhale, e.g. "breathe out".
     pub exhale_cue: String,
+    /// Short word for an inhale, for short phases, e.g. "in".
+    #[serde(default)]
+    pub inhale_short: Option<String>,
+    /// Short word for an exhale, for short phases, e.g. "out".
+    #[serde(default)]
+    pub exhale_short: Option<String>,
 }
 
 /// A note told at a given moment.
@@ -294,6 +304,10 @@ pub struct Note {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "at", content = "rep")]
 pub enum NoteMoment {
+    /// Right after the last setup step, while the person is being talked
+    /// into the movement and before they say ready: the place for a note
+    /// too long to fit in a phase.
+    BeforeRolling,
     /// When the rolling starts, before the first rep.
     RollingStart,
     /// At the start of this rep (1-based).

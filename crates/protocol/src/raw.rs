@@ -213,8 +213,12 @@ pub struct RawDirection {
     pub to: String,
     /// Short label for the pacer end it moves toward.
     pub label: String,
-    /// Spoken cue.
+    /// Spoken cue, e.g. "roll toward your neck".
     pub cue: String,
+    /// A shorter spoken cue, said after the short breath word when the full
+    /// cue would not fit a short phase, e.g. "to your neck" ("in, to your neck").
+    #[serde(default)]
+    pub short_cue: Option<String>,
 }
 
 /// Rep count: minimum, maximum and default (at least 1, min <= default <= max).
@@ -274,6 +278,12 @@ pub struct RawBreathing {
     pub inhale_cue: String,
     /// Cue for an exhale, e.g. "breathe out".
     pub exhale_cue: String,
+    /// Short word for an inhale, said in short phases, e.g. "in".
+    #[serde(default)]
+    pub inhale_short: Option<String>,
+    /// Short word for an exhale, said in short phases, e.g. "out".
+    #[serde(default)]
+    pub exhale_short: Option<String>,
 }
 
 /// A note told at a given moment.
@@ -299,6 +309,9 @@ pub struct RawNote {
     deny_unknown_fields
 )]
 pub enum RawNoteMoment {
+    /// Right after the last setup step, before the person says ready: the
+    /// place for a note too long to fit in a phase.
+    BeforeRolling,
     /// When the rolling starts, before the first rep.
     RollingStart,
     /// At the start of this rep (1-based).
@@ -459,6 +472,8 @@ impl From<RawProtocol> for model::Protocol {
                     switch_every_reps: r.movement.breathing.switch_every_reps,
                     inhale_cue: r.movement.breathing.inhale_cue,
                     exhale_cue: r.movement.breathing.exhale_cue,
+                    inhale_short: r.movement.breathing.inhale_short,
+                    exhale_short: r.movement.breathing.exhale_short,
                 },
             },
             notes: r
@@ -469,6 +484,7 @@ impl From<RawProtocol> for model::Protocol {
                     text: n.text,
                     cue: n.cue,
                     when: match n.when {
+                        RawNoteMoment::BeforeRolling => model::NoteMoment::BeforeRolling,
                         RawNoteMoment::RollingStart => model::NoteMoment::RollingStart,
                         RawNoteMoment::Rep(k) => model::NoteMoment::Rep(k),
                         RawNoteMoment::OnNoise => model::NoteMoment::OnNoise,
@@ -513,5 +529,6 @@ fn direction(d: RawDirection) -> model::DirectionSpec {
         to: d.to,
         label: d.label,
         cue: d.cue,
+        short_cue: d.short_cue,
     }
 }

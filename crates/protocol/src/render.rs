@@ -64,6 +64,7 @@ fn fmt_seconds(s: f64) -> String {
 
 fn when(moment: NoteMoment) -> String {
     match moment {
+        NoteMoment::BeforeRolling => "Before you start".into(),
         NoteMoment::RollingStart => "As you start".into(),
         NoteMoment::Rep(k) => format!("At rep {k}"),
         NoteMoment::OnNoise => "If you hear a noise".into(),

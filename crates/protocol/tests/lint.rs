@@ -284,3 +284,36 @@ fn binary_and_huge_text_is_refused_before_parsing() {
     let err = rollcoach_protocol::text_of(b"\xff\xfe t").unwrap_err();
     assert!(err.message.contains("invalid UTF-8"));
 }
+
+/// Warnings of a valid file, rendered.
+fn warnings(source: &str) -> String {
+    let protocol = parse(source).unwrap_or_else(|d| {
+        panic!("{}", diagnostic::render("protocol.toml", source, &d));
+    });
+    diagnostic::render(
+        "protocol.toml",
+        source,
+        &rollcoach_protocol::warnings(source, &protocol),
+    )
+}
+
+#[test]
+fn the_builtins_have_no_warnings() {
+    for (name, source) in BUILTIN_SOURCES {
+        assert_eq!(warnings(source), "", "{name}");
+    }
+}
+
+#[test]
+fn a_phase_cue_with_no_wording_that_fits_the_shortest_tempo_is_warned_about() {
+    // Without the short forms, "breathe out" alone does not fit a 1 s phase.
+    let src = edit(upper_back(), "short_cue = \"to your neck\"\n", "");
+    let src = edit(&src, "short_cue = \"back down\"\n", "");
+    let src = edit(&src, "inhale_short = \"in\"\n", "");
+    let src = edit(&src, "exhale_short = \"out\"\n", "");
+    let src = edit(&src, "min_seconds = 2.0", "min_seconds = 1.0");
+    insta::assert_snapshot!("cue_does_not_fit_min_tempo", warnings(&src));
+    // With them, "out" fits: no warning.
+    let src = edit(upper_back(), "min_seconds = 2.0", "min_seconds = 1.0");
+    assert_eq!(warnings(&src), "");
+}
