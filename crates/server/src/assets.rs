@@ -42,6 +42,16 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../../web/speech.js"),
     ),
     (
+        "planner.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../web/planner.js"),
+    ),
+    (
+        "turns.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../web/turns.js"),
+    ),
+    (
         "history.js",
         "text/javascript; charset=utf-8",
         include_str!("../../../web/history.js"),

@@ -362,6 +362,8 @@ async fn the_page_and_its_modules_are_served_with_a_strict_csp() {
         "app.js",
         "session.js",
         "speech.js",
+        "planner.js",
+        "turns.js",
         "history.js",
         "api.js",
         "handout.js",
