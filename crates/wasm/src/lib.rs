@@ -278,7 +278,11 @@ mod tests {
 
     #[test]
     fn bad_input_is_an_error_not_a_panic() {
-        assert!(planner_new("{}", 1.0).unwrap_err().starts_with("not a protocol"));
+        assert!(
+            planner_new("{}", 1.0)
+                .unwrap_err()
+                .starts_with("not a protocol")
+        );
         let h = planner_new(&protocol_json(), 1.0).unwrap();
         let e = output(h, Time(1), r#"{"type":"sync","now":1}"#).unwrap_err();
         assert!(e.starts_with("not an engine output"), "{e}");
