@@ -367,6 +367,10 @@ export class SessionView {
         break;
       case 'pairing-switched':
         this.announce('Breathing switches at the next turn.');
+        this.switchPending = true;
+        if (this.phase && !this.paused) {
+          this.scheduleNextTurn(Math.max(0, this.phaseDeadline - this.serverNow()));
+        }
         break;
       case 'acknowledged':
         this.status.textContent = `Logged: ${msg.what}`;
@@ -448,7 +452,8 @@ export class SessionView {
 
   startPhase(p) {
     const towardNeck = p.direction === 'out';
-    this.phase = { direction: p.direction, duration: p.duration_ms, from: towardNeck ? 0 : 1, to: towardNeck ? 1 : 0 };
+    this.phase = { direction: p.direction, duration: p.duration_ms, from: towardNeck ? 0 : 1, to: towardNeck ? 1 : 0,
+      rep: p.rep, of: p.of, breath: p.breath };
     this.paused = false;
     this.pauseBtn.textContent = 'Pause';
     this.repEl.textContent = `Rep ${p.rep} of ${p.of}`;
@@ -456,11 +461,53 @@ export class SessionView {
     this.breathEl.dataset.breath = p.breath;
     this.pacer.setAttribute('aria-label', `Roll toward your ${p.toward}`);
     this.pacer.dataset.toward = p.toward;
+    this.phaseDeadline = p.deadline;
     const remaining = Math.max(0, Math.min(p.duration_ms, p.deadline - this.serverNow()));
     this.animate(remaining);
-    // The turn's tone and buzz, at the phase's start on the audio clock (a
-    // phase shown late, e.g. on a reattach mid-phase, gets none).
-    if (p.duration_ms - remaining < 1000 * this.clock.speed) turns.turn(p.breath);
+    this.turnAt(p, remaining);
+  }
+
+  // ----- turn signals -----------------------------------------------------
+
+  // The turn's tone and buzz. Each is scheduled ahead on the audio clock at
+  // the deadline of the phase before, so it sounds on time whatever the
+  // network; played now only when it was not (the first phase, a switch of
+  // breathing that changed it; a phase shown late, e.g. on a reattach
+  // mid-phase, gets none).
+  turnAt(p, remaining) {
+    const next = this.nextTurn;
+    this.nextTurn = null;
+    this.switchPending = false;
+    const scheduled = next && next.rep === p.rep && next.direction === p.direction
+      && next.handle && next.handle.breath === p.breath;
+    if (!scheduled) {
+      if (next && next.handle) next.handle.cancel();
+      if (p.duration_ms - remaining < 1000 * this.clock.speed) turns.turn(p.breath);
+    }
+    this.scheduleNextTurn(remaining);
+  }
+
+  // Schedules the next phase's turn at the end of this one, `remaining`
+  // session ms from now.
+  scheduleNextTurn(remaining) {
+    this.cancelNextTurn();
+    const ph = this.phase;
+    if (!ph || this.ended || this.closed) return;
+    if (ph.direction === 'back' && ph.rep >= ph.of) return; // the last phase
+    const other = ph.breath === 'inhale' ? 'exhale' : 'inhale';
+    const next = {
+      rep: ph.direction === 'back' ? ph.rep + 1 : ph.rep,
+      direction: ph.direction === 'out' ? 'back' : 'out',
+      // Switching the pairing keeps the breath over the next turn.
+      breath: this.switchPending ? ph.breath : other,
+    };
+    next.handle = turns.turn(next.breath, Math.max(0, remaining / this.clock.speed));
+    this.nextTurn = next;
+  }
+
+  cancelNextTurn() {
+    if (this.nextTurn && this.nextTurn.handle) this.nextTurn.handle.cancel();
+    this.nextTurn = null;
   }
 
   // Moves the runner over what is left of the phase, `remaining` engine ms.
@@ -481,6 +528,7 @@ export class SessionView {
 
   pausePacer(remaining) {
     this.paused = true;
+    this.cancelNextTurn();
     this.pauseBtn.textContent = 'Resume';
     if (this.anim) this.anim.pause();
     if (this.phase && remaining !== undefined && !this.anim) {
@@ -493,6 +541,8 @@ export class SessionView {
 
   resumePacer(remaining) {
     this.paused = false;
+    this.phaseDeadline = this.serverNow() + remaining;
+    this.scheduleNextTurn(remaining);
     this.pauseBtn.textContent = 'Pause';
     if (this.phase) {
       const b = this.breathEl.dataset.breath;
@@ -503,6 +553,7 @@ export class SessionView {
 
   // Freezes the pacer where it is, for good.
   stopPacer() {
+    this.cancelNextTurn();
     if (this.anim) {
       const t = getComputedStyle(this.runner).transform;
       this.anim.cancel();
@@ -534,6 +585,7 @@ export class SessionView {
     if (this.stage === 'rolling' && !this.paused) {
       this.pausedForChooser = true;
       if (this.anim) this.anim.pause();
+      this.cancelNextTurn();
       this.pacer.dataset.state = 'paused';
       this.send({ type: 'pause' });
     } else {

@@ -1,6 +1,6 @@
 // Eyes-closed cues besides speech, at each turn of the pacer: a short tone
-// (Web Audio, scheduled on the audio clock; higher for breathing in, lower
-// for breathing out) and, where the phone can, a vibration (one buzz for in,
+// (Web Audio, scheduled ahead on the audio clock, at the current phase's
+// deadline; higher for breathing in, lower for breathing out) and, where the phone can, a vibration (one buzz for in,
 // two for out). On by default; the setting is kept in localStorage.
 
 const KEY_ON = 'rollcoach.turns';
@@ -31,21 +31,30 @@ export class Turns {
   }
 
   // The turn to `breath` ('inhale' | 'exhale'), `inMs` real milliseconds from
-  // now (0: now). Returns the scheduled tone's time on the audio clock, or null.
+  // now (0: now), scheduled ahead on the audio clock. Returns a handle whose
+  // `cancel()` silences it if it has not sounded yet, or null when off.
   turn(breath, inMs = 0) {
     if (!this.enabled) return null;
     const t = TONE[breath] || TONE.inhale;
+    const handle = { breath, timer: null, osc: null, cancel() {
+      clearTimeout(this.timer);
+      if (this.osc) {
+        try { this.osc.stop(); } catch { /* already stopped */ }
+        this.osc.disconnect();
+        this.osc = null;
+      }
+    } };
     // Browsers refuse vibration before the person has touched the page
     // (e.g. right after a reload).
     const touched = !navigator.userActivation || navigator.userActivation.hasBeenActive;
     if (navigator.vibrate && touched) {
-      if (inMs > 0) setTimeout(() => navigator.vibrate(t.buzz), inMs);
+      if (inMs > 0) handle.timer = setTimeout(() => navigator.vibrate(t.buzz), inMs);
       else navigator.vibrate(t.buzz);
     }
-    if (!this.supported) return null;
+    if (!this.supported) return handle;
     if (!this.ctx) this.unlock();
     const ctx = this.ctx;
-    if (!ctx || ctx.state === 'closed') return null;
+    if (!ctx || ctx.state === 'closed') return handle;
     const at = ctx.currentTime + Math.max(0, inMs) / 1000;
     const osc = ctx.createOscillator();
     const gain = ctx.createGain();
@@ -58,7 +67,8 @@ export class Turns {
     osc.connect(gain).connect(ctx.destination);
     osc.start(at);
     osc.stop(at + TONE_S + 0.02);
-    return at;
+    handle.osc = osc;
+    return handle;
   }
 }
 

@@ -90,8 +90,19 @@ const SPEECH_STANDIN = () => {
       const osc = create.call(this);
       const set = osc.frequency.setValueAtTime.bind(osc.frequency);
       osc.frequency.setValueAtTime = (hz, when) => {
-        window.__tones.push({ hz, when, now: this.currentTime, at: performance.now() });
+        const at = performance.now();
+        // When it sounds, on the page's clock: scheduled ahead on the audio clock.
+        window.__tones.push({ hz, when, now: this.currentTime, at, sounds: at + (when - this.currentTime) * 1000, osc });
         return set(hz, when);
+      };
+      const stop = osc.stop.bind(osc);
+      // A tone cancelled before it sounded (osc.stop() with no time).
+      osc.stop = (when) => {
+        if (when === undefined) {
+          const rec = window.__tones.find((t) => t.osc === osc);
+          if (rec) rec.cancelled = performance.now();
+        }
+        return stop(when);
       };
       return osc;
     };
