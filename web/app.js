@@ -153,10 +153,10 @@ function voiceSettings() {
   // Tones and buzzes at each turn: for eyes closed, with or without speech.
   const tones = el('input', { type: 'checkbox', id: 'turns-on', checked: turns.enabled,
     onchange: () => { turns.enabled = tones.checked; if (tones.checked) turns.unlock(); } });
-  box.append(el('div', { class: 'check' }, tones,
-    el('label', { for: 'turns-on' }, 'A tone and a buzz at each turn (one for in, two for out)')));
+  const tonesRow = el('div', { class: 'check' }, tones,
+    el('label', { for: 'turns-on' }, 'A tone and a buzz at each turn (one for in, two for out)'));
   if (!speaker.supported) {
-    box.append(el('p', {}, 'This browser cannot speak; cues are shown on screen only.'));
+    box.append(el('p', {}, 'This browser cannot speak; cues are shown on screen only.'), tonesRow);
     return box;
   }
   const on = el('input', { type: 'checkbox', id: 'speech-on', checked: speaker.enabled,
@@ -175,6 +175,7 @@ function voiceSettings() {
     oninput: () => { speaker.rate = Number(rate.value); rateOut.textContent = `${Number(rate.value).toFixed(1)}x`; } });
   box.append(
     el('div', { class: 'check' }, on, el('label', { for: 'speech-on' }, 'Speak the cues')),
+    tonesRow,
     el('label', { for: 'voice' }, 'Voice'), sel,
     el('label', { for: 'rate' }, 'Rate '), rateOut, rate,
     el('button', { class: 'big calm', type: 'button', onclick: () => speaker.try('Breathe in, roll toward your neck.') }, 'Try it'),
@@ -341,6 +342,8 @@ async function route() {
 }
 
 document.addEventListener('keydown', (e) => {
+  // While the page asks whether to leave, keys are the dialog's (Escape: stay).
+  if (document.querySelector('dialog[open]')) return;
   if (current && current.onKey(e)) e.preventDefault();
 });
 window.addEventListener('hashchange', () => {

@@ -456,6 +456,13 @@ describe('rollcoach serve in Chromium', () => {
     assert.equal(await page.evaluate(() => document.activeElement.id), 'leave-stay');
     await screenshot(page, 'session-leave-dialog');
     await accessible('session: leave dialog');
+    // Escape answers the dialog (stay), and does not stop the session.
+    await page.keyboard.press('Escape');
+    assert.equal(await page.locator('#leave-dialog').count(), 0);
+    await page.waitForTimeout(200);
+    assert.equal(browser.frames.filter((f) => f.type === 'end').length, 0, 'Escape in the dialog stops nothing');
+    await page.click('nav.main a[href="#/injuries"]');
+    await page.waitForSelector('#leave-dialog[open]');
     await page.click('#leave-stay');
     assert.equal(await page.locator('#leave-dialog').count(), 0);
     assert.equal(await page.getAttribute('body', 'data-route'), 'session');
