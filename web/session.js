@@ -240,9 +240,11 @@ export class SessionView {
     if (msg.type === 'hello' || msg.type === 'sync') {
       this.batchAt = msg.now;
       if (!this.planner && !this.plannerPending && this.protocol) {
-        // Session time runs `speed` times real time: an utterance lasts
+        // The voice's rate, refined by how fast it was measured to speak;
+        // session time runs `speed` times real time, so an utterance lasts
         // `speed` times longer in it, as if the voice were that much slower.
-        const rate = speaker.rate / (msg.speed || 1);
+        this.plannerPace = speaker.pace;
+        const rate = (speaker.rate * this.plannerPace) / (msg.speed || 1);
         this.plannerPending = true;
         this.backlog = [];
         const ws = this.ws;
@@ -291,7 +293,7 @@ export class SessionView {
           if (this.planner !== planner) return;
           planner.finished(id, this.serverNow());
           if (this.pollTimer === null) this.pollTimer = setTimeout(() => this.pump(), 0);
-        });
+        }, realMs * (this.plannerPace || 1));
       } else if (s.type === 'cut') {
         speaker.cut(s.id);
       }

@@ -139,6 +139,7 @@ const SPEECH_STANDIN = () => {
     window.__spoken.push(u.text);
     window.__utterances.push(rec);
     current = { rec, u };
+    setTimeout(() => { if (u.onstart && rec.end === null) u.onstart(new Event('start')); }, 0);
     setTimeout(() => finish(rec, u, 'end'), rec.ms);
   };
   synth.cancel = () => {

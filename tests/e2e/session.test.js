@@ -449,6 +449,13 @@ describe('rollcoach serve in Chromium', () => {
     assert.ok(stop.start - pressed.at <= 100, `the stop message starts ${(stop.start - pressed.at).toFixed(0)} ms after Pain`);
     assert.equal(said[said.length - 1].text, message, 'nothing is said after it');
     assert.deepEqual(overlapping(said), [], 'no two utterances at once');
+    // Said whole, it measures the voice's pace against the planner's
+    // estimate: the stand-in takes exactly the estimate, so about 1.
+    await page.waitForFunction(() => window.__utterances[window.__utterances.length - 1].end !== null, null, { timeout: 15000 });
+    const pace = await page.evaluate(() => JSON.parse(localStorage.getItem('rollcoach.voice-pace') || '{}'));
+    const measured = Object.values(pace);
+    assert.ok(measured.length >= 1, 'a pace was measured');
+    for (const p of measured) assert.ok(p > 0.9 && p < 1.1, `pace ${p}`);
   });
 
   test('leaving mid-session asks first, and Home offers the session to return to', async () => {
