@@ -7,7 +7,8 @@ function timeEl(ms) {
   return el('time', { datetime: new Date(ms).toISOString() }, localTime(ms));
 }
 import { speaker } from './speech.js';
-import { SessionView } from './session.js';
+import { turns } from './turns.js';
+import { SessionView, forgetLiveSession, liveSessionId } from './session.js';
 import { renderHistory } from './history.js';
 import { renderHandout } from './handout.js';
 
@@ -32,12 +33,35 @@ function showError(root, message) {
 
 async function renderHome(root) {
   root.replaceChildren(el('h1', { tabindex: '-1' }, 'rollcoach'));
+  const back = await liveSessionCard();
+  if (back) root.append(back);
   const protocols = await api('/api/protocols');
   for (const brief of protocols) {
     const { protocol: p } = await api(`/api/protocols/${encodeURIComponent(brief.id)}`);
     root.append(protocolCard(brief, p));
   }
   root.append(voiceSettings());
+}
+
+// The session this page left while it was still going, if it still is.
+async function liveSessionCard() {
+  const id = liveSessionId();
+  if (!id) return null;
+  let info;
+  try {
+    info = await api(`/api/sessions/${encodeURIComponent(id)}`);
+  } catch (err) {
+    if (err.status === 404) forgetLiveSession(id);
+    return null;
+  }
+  if (!info.live) {
+    forgetLiveSession(id);
+    return null;
+  }
+  return el('section', { class: 'card live-session', id: 'live-session', 'aria-labelledby': 'live-session-h' },
+    el('h2', { id: 'live-session-h' }, 'A session is still going'),
+    el('p', {}, 'You left it before it ended. Return to it to go on or to stop it.'),
+    el('a', { class: 'big link', href: `#/session/${encodeURIComponent(id)}` }, 'Return to the session'));
 }
 
 function protocolCard(brief, p) {
@@ -98,8 +122,9 @@ function protocolCard(brief, p) {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const data = new FormData(form);
-    // A user gesture: lets the browser speak later without another tap.
+    // A user gesture: lets the browser speak and sound later without another tap.
     speaker.unlock();
+    turns.unlock();
     try {
       const created = await api('/api/sessions', {
         method: 'POST',
@@ -125,8 +150,13 @@ function protocolCard(brief, p) {
 
 function voiceSettings() {
   const box = el('details', { class: 'card voice' }, el('summary', {}, 'Voice'));
+  // Tones and buzzes at each turn: for eyes closed, with or without speech.
+  const tones = el('input', { type: 'checkbox', id: 'turns-on', checked: turns.enabled,
+    onchange: () => { turns.enabled = tones.checked; if (tones.checked) turns.unlock(); } });
+  const tonesRow = el('div', { class: 'check' }, tones,
+    el('label', { for: 'turns-on' }, 'A tone and a buzz at each turn (one for in, two for out)'));
   if (!speaker.supported) {
-    box.append(el('p', {}, 'This browser cannot speak; cues are shown on screen only.'));
+    box.append(el('p', {}, 'This browser cannot speak; cues are shown on screen only.'), tonesRow);
     return box;
   }
   const on = el('input', { type: 'checkbox', id: 'speech-on', checked: speaker.enabled,
@@ -145,9 +175,10 @@ function voiceSettings() {
     oninput: () => { speaker.rate = Number(rate.value); rateOut.textContent = `${Number(rate.value).toFixed(1)}x`; } });
   box.append(
     el('div', { class: 'check' }, on, el('label', { for: 'speech-on' }, 'Speak the cues')),
+    tonesRow,
     el('label', { for: 'voice' }, 'Voice'), sel,
     el('label', { for: 'rate' }, 'Rate '), rateOut, rate,
-    el('button', { class: 'big calm', type: 'button', onclick: () => speaker.say('Breathe in, roll toward your neck.') }, 'Try it'),
+    el('button', { class: 'big calm', type: 'button', onclick: () => speaker.try('Breathe in, roll toward your neck.') }, 'Try it'),
   );
   return box;
 }
@@ -218,7 +249,58 @@ async function renderInjuries(root) {
 
 // ----- routing --------------------------------------------------------------
 
+// ----- leaving a session ---------------------------------------------------
+
+let shownHash = location.hash || '#/';
+let asking = false;
+
+// Asks in the page whether to leave the session that is still going.
+function confirmLeave() {
+  return new Promise((resolve) => {
+    const stay = el('button', { class: 'big go', type: 'button', id: 'leave-stay' }, 'Stay in the session');
+    const leave = el('button', { class: 'big calm', type: 'button', id: 'leave-go' }, 'Leave');
+    const dialog = el('dialog', { class: 'leave', id: 'leave-dialog', 'aria-labelledby': 'leave-h', 'aria-describedby': 'leave-p' },
+      el('h2', { id: 'leave-h' }, 'Leave the session?'),
+      el('p', { id: 'leave-p' }, 'It has not ended. If you leave, it pauses, and Home offers it to return to.'),
+      el('div', { class: 'row' }, stay, leave));
+    const done = (answer) => {
+      dialog.close();
+      dialog.remove();
+      resolve(answer);
+    };
+    stay.addEventListener('click', () => done(false));
+    leave.addEventListener('click', () => done(true));
+    dialog.addEventListener('cancel', (e) => { e.preventDefault(); done(false); });
+    document.body.append(dialog);
+    dialog.showModal();
+    stay.focus();
+  });
+}
+
+async function leaveTo(target) {
+  if (asking) return;
+  asking = true;
+  const leave = await confirmLeave();
+  asking = false;
+  if (!leave || !current) return;
+  const view = current;
+  current = null;
+  view.leave();
+  location.hash = target;
+}
+
+// The top navigation (and any in-page link) asks first mid-session.
+document.addEventListener('click', (e) => {
+  const a = e.target instanceof Element ? e.target.closest('a[href^="#/"]') : null;
+  if (!a || !current || !current.live) return;
+  const target = a.getAttribute('href');
+  if (target === shownHash) return;
+  e.preventDefault();
+  leaveTo(target);
+}, true);
+
 async function route() {
+  shownHash = location.hash || '#/';
   if (current) {
     current.close();
     current = null;
@@ -260,10 +342,21 @@ async function route() {
 }
 
 document.addEventListener('keydown', (e) => {
+  // While the page asks whether to leave, keys are the dialog's (Escape: stay).
+  if (document.querySelector('dialog[open]')) return;
   if (current && current.onKey(e)) e.preventDefault();
 });
 window.addEventListener('hashchange', () => {
   // In-page anchors such as the skip link are not routes.
-  if (location.hash.startsWith('#/') || location.hash === '') route();
+  if (!(location.hash.startsWith('#/') || location.hash === '')) return;
+  const target = location.hash || '#/';
+  if (current && current.live && target !== shownHash) {
+    // Back (or an address typed) mid-session: the session stays on screen
+    // and in the address, and the page asks.
+    history.pushState(null, '', shownHash);
+    leaveTo(target);
+    return;
+  }
+  route();
 });
 route();

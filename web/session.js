@@ -1,12 +1,28 @@
 // The session screen: a phone lying on the floor beside the roller.
 //
 // The server runs the engine and sends its outputs over the WebSocket; this
-// page shows and speaks them and sends back what the person presses. The
-// pacer moves smoothly on its own from each phase's duration (Web
-// Animations), so it never steps with the network.
+// page shows them and sends back what the person presses. What is spoken
+// and when is the speech planner's choice (planner.js: the engine's planner
+// in WebAssembly), fed every output with its session time; speech.js says
+// it. Each turn also sounds a tone and buzzes (turns.js). The pacer moves
+// smoothly on its own from each phase's duration (Web Animations), so it
+// never steps with the network.
 
 import { api, el, localTime } from './api.js';
 import { speaker } from './speech.js';
+import { turns } from './turns.js';
+import { Planner } from './planner.js';
+
+// The live session's id, kept until it ends: Home offers to return to it.
+const KEY_LIVE = 'rollcoach.live-session';
+
+export function liveSessionId() {
+  return localStorage.getItem(KEY_LIVE);
+}
+
+export function forgetLiveSession(id) {
+  if (localStorage.getItem(KEY_LIVE) === String(id)) localStorage.removeItem(KEY_LIVE);
+}
 
 const reducedMotion = () => window.matchMedia('(prefers-reduced-motion: reduce)').matches;
 
@@ -30,6 +46,10 @@ export class SessionView {
     this.wakeLock = null;
     this.pending = null; // 'pain' | 'discomfort' while the chooser is open
     this.pausedForChooser = false;
+    this.planner = null; // the speech planner of the current connection
+    this.batchAt = 0; // session time of the outputs arriving (the last sync)
+    this.pollTimer = null;
+    this.wakeTimer = null;
     this.build();
     this.onVisibility = () => {
       if (document.visibilityState === 'visible') this.updateWakeLock();
@@ -65,7 +85,7 @@ export class SessionView {
     this.status = el('p', { class: 'conn', id: 'conn' }, 'Connecting...');
     // Browsers speak only after a tap on the page; after a reload there was none.
     this.voiceHint = el('button', { class: 'big calm', type: 'button', id: 'voice-on', hidden: true,
-      onclick: () => { speaker.unlock(); this.voiceHint.hidden = true; } }, 'Tap to turn the voice on');
+      onclick: () => { speaker.unlock(); turns.unlock(); this.voiceHint.hidden = true; } }, 'Tap to turn the voice on');
     if (speaker.supported && speaker.enabled && navigator.userActivation && !navigator.userActivation.hasBeenActive) {
       this.voiceHint.hidden = false;
     }
@@ -119,9 +139,13 @@ export class SessionView {
         this.heading.textContent = this.protocol.title;
       }
       if (!info.live) {
+        forgetLiveSession(this.id);
         this.showRecorded(info);
         return;
       }
+      localStorage.setItem(KEY_LIVE, String(this.id));
+      // The planner's module, loaded before the first frame needs it.
+      if (this.protocol) await Planner.create(this.protocol, 1).then((p) => p.free()).catch(() => {});
     } catch (e) {
       this.showError(e.message, { stay: true });
       return;
@@ -134,15 +158,19 @@ export class SessionView {
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
     const ws = new WebSocket(`${proto}//${location.host}/api/sessions/${this.id}/ws`);
     this.ws = ws;
+    // Each connection replays what it needs: a fresh planner for it.
+    this.dropPlanner();
     ws.onopen = () => {
       this.retry = 0;
       this.status.textContent = 'Connected';
       this.root.dataset.connected = 'true';
     };
     ws.onmessage = (ev) => {
+      if (ws !== this.ws) return;
       let msg;
       try { msg = JSON.parse(ev.data); } catch { return; }
       this.onFrame(msg);
+      this.plan(msg, ev.data);
     };
     ws.onclose = () => {
       this.root.dataset.connected = 'false';
@@ -159,6 +187,7 @@ export class SessionView {
     try {
       const info = await api(`/api/sessions/${this.id}`);
       if (!info.live) {
+        forgetLiveSession(this.id);
         this.showRecorded(info);
         return;
       }
@@ -186,8 +215,112 @@ export class SessionView {
     document.removeEventListener('visibilitychange', this.onVisibility);
     if (this.ws) this.ws.close();
     this.stopPacer();
+    this.dropPlanner();
     speaker.cancel();
     this.releaseWakeLock();
+  }
+
+  // The person leaves the view mid-session (they confirmed): a rolling
+  // session pauses first, then the view closes.
+  leave() {
+    if (this.stage === 'rolling' && !this.paused && !this.ended) this.send({ type: 'pause' });
+    this.close();
+  }
+
+  // Whether leaving this view would leave a session that is still going.
+  get live() {
+    return !this.ended && !this.closed && this.stage !== null;
+  }
+
+  // ----- speech -----------------------------------------------------------
+
+  // Feeds one frame to the speech planner: outputs at the session time of
+  // their batch (the last `sync`, or `hello` on a reattach), then polls.
+  plan(msg, text) {
+    if (msg.type === 'hello' || msg.type === 'sync') {
+      this.batchAt = msg.now;
+      if (!this.planner && !this.plannerPending && this.protocol) {
+        // The voice's rate, refined by how fast it was measured to speak;
+        // session time runs `speed` times real time, so an utterance lasts
+        // `speed` times longer in it, as if the voice were that much slower.
+        this.plannerPace = speaker.pace;
+        const rate = (speaker.rate * this.plannerPace) / (msg.speed || 1);
+        this.plannerPending = true;
+        this.backlog = [];
+        const ws = this.ws;
+        Planner.create(this.protocol, rate).then((p) => {
+          this.plannerPending = false;
+          if (ws !== this.ws || this.closed) { p.free(); return; }
+          this.planner = p;
+          for (const [at, t] of this.backlog) p.output(at, t);
+          this.backlog = [];
+          this.pump();
+        }).catch((e) => {
+          this.plannerPending = false;
+          this.showError(`Cues are shown but not spoken: ${e.message}`, { stay: true });
+        });
+      }
+      return;
+    }
+    if (msg.type === 'error') return;
+    if (!this.planner) {
+      if (this.plannerPending) this.backlog.push([this.batchAt, text]);
+      return;
+    }
+    try {
+      this.planner.output(this.batchAt, text);
+    } catch (e) {
+      this.showError(e.message);
+      return;
+    }
+    // A turn or a stop is said at once; the rest after its whole batch.
+    if (['phase', 'end', 'paused', 'resumed'].includes(msg.type)) this.pump();
+    else if (this.pollTimer === null) this.pollTimer = setTimeout(() => this.pump(), 0);
+  }
+
+  // Carries out what the planner wants done now, and wakes at its next time.
+  pump() {
+    clearTimeout(this.pollTimer);
+    this.pollTimer = null;
+    clearTimeout(this.wakeTimer);
+    this.wakeTimer = null;
+    const planner = this.planner;
+    if (!planner || this.closed) return;
+    for (const s of planner.poll(this.serverNow())) {
+      if (s.type === 'say') {
+        const realMs = s.expected_ms / this.clock.speed;
+        speaker.say(s.id, s.text, realMs, (id) => {
+          if (this.planner !== planner) return;
+          planner.finished(id, this.serverNow());
+          if (this.pollTimer === null) this.pollTimer = setTimeout(() => this.pump(), 0);
+        }, realMs * (this.plannerPace || 1));
+      } else if (s.type === 'cut') {
+        speaker.cut(s.id);
+      }
+      // 'skip': not spoken; the words are on screen already.
+    }
+    const wake = planner.nextWake();
+    if (wake !== null) {
+      const inMs = Math.max(0, (wake - this.serverNow()) / this.clock.speed);
+      this.wakeTimer = setTimeout(() => this.pump(), inMs);
+    }
+  }
+
+  // The person acted (pain, stop): whatever is being said stops now; the
+  // planner hears it ended.
+  silence() {
+    speaker.cancel();
+  }
+
+  dropPlanner() {
+    clearTimeout(this.pollTimer);
+    clearTimeout(this.wakeTimer);
+    this.pollTimer = null;
+    this.wakeTimer = null;
+    if (this.planner) this.planner.free();
+    this.planner = null;
+    this.plannerPending = false;
+    this.backlog = [];
   }
 
   // Engine time now, extrapolated from the last sync.
@@ -217,12 +350,10 @@ export class SessionView {
       case 'cue':
         this.cueEl.textContent = msg.text;
         this.announce(msg.text);
-        speaker.say(msg.say, this.stage === 'rolling' ? 'phase' : null);
         break;
       case 'note':
         this.cueEl.textContent = msg.text;
         this.announce(msg.text);
-        speaker.say(msg.say);
         break;
       case 'prompt':
         this.showPrompt(msg);
@@ -238,6 +369,10 @@ export class SessionView {
         break;
       case 'pairing-switched':
         this.announce('Breathing switches at the next turn.');
+        this.switchPending = true;
+        if (this.phase && !this.paused) {
+          this.scheduleNextTurn(Math.max(0, this.phaseDeadline - this.serverNow()));
+        }
         break;
       case 'acknowledged':
         this.status.textContent = `Logged: ${msg.what}`;
@@ -319,7 +454,8 @@ export class SessionView {
 
   startPhase(p) {
     const towardNeck = p.direction === 'out';
-    this.phase = { direction: p.direction, duration: p.duration_ms, from: towardNeck ? 0 : 1, to: towardNeck ? 1 : 0 };
+    this.phase = { direction: p.direction, duration: p.duration_ms, from: towardNeck ? 0 : 1, to: towardNeck ? 1 : 0,
+      rep: p.rep, of: p.of, breath: p.breath };
     this.paused = false;
     this.pauseBtn.textContent = 'Pause';
     this.repEl.textContent = `Rep ${p.rep} of ${p.of}`;
@@ -327,12 +463,53 @@ export class SessionView {
     this.breathEl.dataset.breath = p.breath;
     this.pacer.setAttribute('aria-label', `Roll toward your ${p.toward}`);
     this.pacer.dataset.toward = p.toward;
+    this.phaseDeadline = p.deadline;
     const remaining = Math.max(0, Math.min(p.duration_ms, p.deadline - this.serverNow()));
     this.animate(remaining);
-    // Browsers refuse vibration before the person has touched the page
-    // (e.g. right after a reload).
-    const touched = !navigator.userActivation || navigator.userActivation.hasBeenActive;
-    if (navigator.vibrate && touched) navigator.vibrate(40);
+    this.turnAt(p, remaining);
+  }
+
+  // ----- turn signals -----------------------------------------------------
+
+  // The turn's tone and buzz. Each is scheduled ahead on the audio clock at
+  // the deadline of the phase before, so it sounds on time whatever the
+  // network; played now only when it was not (the first phase, a switch of
+  // breathing that changed it; a phase shown late, e.g. on a reattach
+  // mid-phase, gets none).
+  turnAt(p, remaining) {
+    const next = this.nextTurn;
+    this.nextTurn = null;
+    this.switchPending = false;
+    const scheduled = next && next.rep === p.rep && next.direction === p.direction
+      && next.handle && next.handle.breath === p.breath;
+    if (!scheduled) {
+      if (next && next.handle) next.handle.cancel();
+      if (p.duration_ms - remaining < 1000 * this.clock.speed) turns.turn(p.breath);
+    }
+    this.scheduleNextTurn(remaining);
+  }
+
+  // Schedules the next phase's turn at the end of this one, `remaining`
+  // session ms from now.
+  scheduleNextTurn(remaining) {
+    this.cancelNextTurn();
+    const ph = this.phase;
+    if (!ph || this.ended || this.closed) return;
+    if (ph.direction === 'back' && ph.rep >= ph.of) return; // the last phase
+    const other = ph.breath === 'inhale' ? 'exhale' : 'inhale';
+    const next = {
+      rep: ph.direction === 'back' ? ph.rep + 1 : ph.rep,
+      direction: ph.direction === 'out' ? 'back' : 'out',
+      // Switching the pairing keeps the breath over the next turn.
+      breath: this.switchPending ? ph.breath : other,
+    };
+    next.handle = turns.turn(next.breath, Math.max(0, remaining / this.clock.speed));
+    this.nextTurn = next;
+  }
+
+  cancelNextTurn() {
+    if (this.nextTurn && this.nextTurn.handle) this.nextTurn.handle.cancel();
+    this.nextTurn = null;
   }
 
   // Moves the runner over what is left of the phase, `remaining` engine ms.
@@ -353,6 +530,7 @@ export class SessionView {
 
   pausePacer(remaining) {
     this.paused = true;
+    this.cancelNextTurn();
     this.pauseBtn.textContent = 'Resume';
     if (this.anim) this.anim.pause();
     if (this.phase && remaining !== undefined && !this.anim) {
@@ -365,6 +543,8 @@ export class SessionView {
 
   resumePacer(remaining) {
     this.paused = false;
+    this.phaseDeadline = this.serverNow() + remaining;
+    this.scheduleNextTurn(remaining);
     this.pauseBtn.textContent = 'Pause';
     if (this.phase) {
       const b = this.breathEl.dataset.breath;
@@ -375,6 +555,7 @@ export class SessionView {
 
   // Freezes the pacer where it is, for good.
   stopPacer() {
+    this.cancelNextTurn();
     if (this.anim) {
       const t = getComputedStyle(this.runner).transform;
       this.anim.cancel();
@@ -392,7 +573,7 @@ export class SessionView {
   }
 
   stop() {
-    speaker.cancel();
+    this.silence();
     this.stopPacer();
     this.send({ type: 'stop' });
   }
@@ -401,11 +582,12 @@ export class SessionView {
   // then send what they chose; cancel resumes.
   openChooser(kind) {
     if (this.stage !== 'rolling' && kind === 'discomfort') return;
-    speaker.cancel();
+    this.silence();
     this.pending = kind;
     if (this.stage === 'rolling' && !this.paused) {
       this.pausedForChooser = true;
       if (this.anim) this.anim.pause();
+      this.cancelNextTurn();
       this.pacer.dataset.state = 'paused';
       this.send({ type: 'pause' });
     } else {
@@ -461,7 +643,7 @@ export class SessionView {
   choose(input) {
     const stops = input.type === 'pain' || (input.type === 'discomfort' && this.stopsAt(input.level));
     if (stops) {
-      speaker.cancel();
+      this.silence();
       this.stopPacer();
     }
     this.send(input);
@@ -508,10 +690,10 @@ export class SessionView {
     this.controls.hidden = true;
     this.setupControls.hidden = true;
     this.promptEl.hidden = false;
+    forgetLiveSession(this.id);
     const o = end.outcome;
     const stopped = o.outcome !== 'completed';
-    if (o.outcome === 'stopped' && o.reason !== 'by-person') speaker.cancel();
-    speaker.say(end.message);
+    // The message is spoken by the planner (a stop pre-empts everything).
     this.alert(end.message);
     this.cueEl.textContent = '';
     const title = o.outcome === 'completed' ? 'Well done' : o.outcome === 'refused' ? 'Not today' : 'Stopped';

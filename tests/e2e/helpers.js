@@ -54,21 +54,105 @@ export async function startServer({ speed = 20, grace = 20, protocols = {} } = {
   };
 }
 
-// Records every utterance instead of speaking it, and answers `end` at once,
-// so the page's queue moves on as it would after real speech.
-const SPEECH_SPY = () => {
+// A stand-in for the browser's voice: records each utterance's text, start
+// and end (performance.now()) instead of speaking it, and ends it after as
+// long as espeak-ng would take to say it (the model of the engine's
+// `estimate_ms`, over the utterance's rate), or at once on `cancel`. An
+// utterance started while another is still going is recorded as
+// overlapping. Also records the buzzes (`navigator.vibrate`), the tones (each
+// oscillator's pitch) and the person's clicks.
+const SPEECH_STANDIN = () => {
   window.__spoken = [];
+  window.__utterances = [];
   window.__cancels = [];
+  window.__vibrations = [];
+  window.__tones = [];
+  window.__clicks = [];
+  window.__phasesShown = [];
+  document.addEventListener('click', (e) => {
+    const t = e.target instanceof Element ? e.target.closest('button, a') : null;
+    window.__clicks.push({ text: t ? t.textContent : '', at: performance.now() });
+  }, true);
+  // Each phase the page shows: the breath line changing while rolling.
+  new MutationObserver(() => {
+    const b = document.querySelector('[data-stage=rolling] #breath');
+    if (!b || !b.dataset.breath || !['Breathe in', 'Breathe out'].includes(b.textContent)) return;
+    const last = window.__phasesShown[window.__phasesShown.length - 1];
+    const rep = document.querySelector('#rep')?.textContent;
+    const key = `${rep} ${b.textContent}`;
+    if (!last || last.key !== key) window.__phasesShown.push({ key, breath: b.dataset.breath, at: performance.now() });
+  }).observe(document, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['data-breath', 'data-stage'] });
+  navigator.vibrate = (pattern) => { window.__vibrations.push({ pattern, at: performance.now() }); return true; };
+  const Ctx = window.AudioContext;
+  if (Ctx) {
+    const create = Ctx.prototype.createOscillator;
+    Ctx.prototype.createOscillator = function createOscillator() {
+      const osc = create.call(this);
+      const set = osc.frequency.setValueAtTime.bind(osc.frequency);
+      osc.frequency.setValueAtTime = (hz, when) => {
+        const at = performance.now();
+        // When it sounds, on the page's clock: scheduled ahead on the audio clock.
+        window.__tones.push({ hz, when, now: this.currentTime, at, sounds: at + (when - this.currentTime) * 1000, osc });
+        return set(hz, when);
+      };
+      const stop = osc.stop.bind(osc);
+      // A tone cancelled before it sounded (osc.stop() with no time).
+      osc.stop = (when) => {
+        if (when === undefined) {
+          const rec = window.__tones.find((t) => t.osc === osc);
+          if (rec) rec.cancelled = performance.now();
+        }
+        return stop(when);
+      };
+      return osc;
+    };
+  }
   const synth = window.speechSynthesis;
   if (!synth) return;
-  synth.speak = (u) => {
-    if (u.text) window.__spoken.push(u.text);
-    setTimeout(() => { if (u.onend) u.onend(new Event('end')); }, 5);
+  const estimate = (text, rate) => {
+    let ms = 400;
+    const t = text.trim();
+    for (let i = 0; i < t.length; i += 1) {
+      const c = t[i];
+      if (/[0-9]/.test(c)) ms += 180;
+      else if (/\p{L}/u.test(c)) ms += 53;
+      else if (/\s/.test(c)) ms += 16;
+      else if (',;:()'.includes(c)) ms += 260;
+      else if ('.!?'.includes(c) && (i + 1 === t.length || /\s/.test(t[i + 1]))) ms += 370;
+    }
+    return ms / (rate > 0 ? rate : 1);
   };
-  synth.cancel = () => { window.__cancels.push({ at: performance.now(), spoken: window.__spoken.length }); };
+  let current = null;
+  const finish = (rec, u, event) => {
+    if (rec.end !== null) return;
+    rec.end = performance.now();
+    if (current && current.rec === rec) current = null;
+    setTimeout(() => {
+      if (event === 'end' && u.onend) u.onend(new Event('end'));
+      if (event === 'error' && u.onerror) u.onerror(Object.assign(new Event('error'), { error: 'interrupted' }));
+    }, 0);
+  };
+  synth.speak = (u) => {
+    if (!u.text) return;
+    const now = performance.now();
+    const rec = { text: u.text, start: now, end: null, cut: false, overlaps: current !== null, ms: estimate(u.text, u.rate) };
+    window.__spoken.push(u.text);
+    window.__utterances.push(rec);
+    current = { rec, u };
+    setTimeout(() => { if (u.onstart && rec.end === null) u.onstart(new Event('start')); }, 0);
+    setTimeout(() => finish(rec, u, 'end'), rec.ms);
+  };
+  synth.cancel = () => {
+    window.__cancels.push({ at: performance.now(), spoken: window.__spoken.length });
+    if (current) {
+      const { rec, u } = current;
+      rec.cut = true;
+      finish(rec, u, 'error');
+    }
+  };
 };
 
-// A fresh Chromium profile at 360 x 740, with the speech spy and every
+// A fresh Chromium profile at 360 x 740, with the speech stand-in and every
 // WebSocket frame the server sends collected in `frames`.
 export async function launch() {
   const profile = mkdtempSync(join(tmpdir(), 'rollcoach-chromium-'));
@@ -81,7 +165,7 @@ export async function launch() {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
-  await context.addInitScript(SPEECH_SPY);
+  await context.addInitScript(SPEECH_STANDIN);
   const page = context.pages()[0] || await context.newPage();
   const frames = [];
   const errors = [];
@@ -132,4 +216,20 @@ export function expectedSpeech(frames) {
 
 export async function spoken(page) {
   return page.evaluate(() => window.__spoken.slice());
+}
+
+// Every utterance so far: { text, start, end, cut, overlaps, ms }.
+export async function utterances(page) {
+  return page.evaluate(() => window.__utterances.map((u) => ({ ...u })));
+}
+
+// Pairs of utterances that were said at once (none should be).
+export function overlapping(list) {
+  const out = [];
+  const sorted = [...list].sort((a, b) => a.start - b.start);
+  for (let i = 1; i < sorted.length; i += 1) {
+    const prev = sorted[i - 1];
+    if (sorted[i].overlaps || prev.end === null || sorted[i].start < prev.end) out.push([prev.text, sorted[i].text]);
+  }
+  return out;
 }

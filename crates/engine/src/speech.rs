@@ -40,11 +40,13 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use rollcoach_protocol::Protocol;
+use serde::Serialize;
 
 use crate::{Breath, Direction, Outcome, Output, Prompt, Stage, Time};
 
 /// The kind of an utterance, which decides its timing rules.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Kind {
     /// A phase's breath and direction cue.
     Breath,
@@ -59,7 +61,7 @@ pub enum Kind {
 }
 
 /// An utterance the driver is asked to say.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Utterance {
     /// Its number, to match [`Speech::Cut`] and [`Planner::finished`].
     pub id: u64,
@@ -71,8 +73,11 @@ pub struct Utterance {
     pub expected_ms: u64,
 }
 
-/// What the driver does next.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the driver does next. As JSON (for the page's wasm module):
+/// `{"type": "say", "id", "text", "kind", "expected_ms"}`,
+/// `{"type": "cut", "id"}`, `{"type": "skip", "text", "kind"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
 pub enum Speech {
     /// Start saying this now.
     Say(Utterance),

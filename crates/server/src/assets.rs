@@ -42,6 +42,16 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../../web/speech.js"),
     ),
     (
+        "planner.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../web/planner.js"),
+    ),
+    (
+        "turns.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../web/turns.js"),
+    ),
+    (
         "history.js",
         "text/javascript; charset=utf-8",
         include_str!("../../../web/history.js"),
@@ -58,8 +68,14 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// The page's Content-Security-Policy: only its own scripts, styles and socket.
-const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+/// The speech planner as a WebAssembly module (crates/wasm, built by
+/// `web/build-wasm.sh`; CI checks the committed file is what the source builds).
+const WASM: &[u8] = include_bytes!("../../../web/rollcoach.wasm");
+
+/// The page's Content-Security-Policy: only its own scripts, styles and
+/// socket; `wasm-unsafe-eval` lets it compile its own WebAssembly module
+/// (from `self`, like the scripts), and no `eval` of text.
+const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; \
                    connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; \
                    form-action 'self'";
 
@@ -74,9 +90,16 @@ async fn file(Path(name): Path<String>) -> Response {
 }
 
 fn asset(name: &str) -> Response {
-    match ASSETS.iter().find(|(n, _, _)| *n == name) {
-        Some((_, content_type, body)) => {
-            let mut resp = (*body).into_response();
+    let found = if name == "rollcoach.wasm" {
+        Some(("application/wasm", WASM.into_response()))
+    } else {
+        ASSETS
+            .iter()
+            .find(|(n, _, _)| *n == name)
+            .map(|(_, t, body)| (*t, (*body).into_response()))
+    };
+    match found {
+        Some((content_type, mut resp)) => {
             let h = resp.headers_mut();
             h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
             h.insert(

@@ -362,6 +362,8 @@ async fn the_page_and_its_modules_are_served_with_a_strict_csp() {
         "app.js",
         "session.js",
         "speech.js",
+        "planner.js",
+        "turns.js",
         "history.js",
         "api.js",
         "handout.js",
@@ -377,6 +379,12 @@ async fn the_page_and_its_modules_are_served_with_a_strict_csp() {
             .unwrap()
             .starts_with("text/javascript")
     );
+    // The speech planner's WebAssembly module, which the CSP lets the page compile.
+    assert!(csp.contains("'wasm-unsafe-eval'"), "{csp}");
+    let wasm = get(&app, "/rollcoach.wasm").await;
+    assert_eq!(wasm.status, StatusCode::OK);
+    assert_eq!(wasm.headers[header::CONTENT_TYPE], "application/wasm");
+    assert!(wasm.text.starts_with("\0asm"), "a WebAssembly module");
 }
 
 #[tokio::test]
