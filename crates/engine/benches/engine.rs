@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use rollcoach_engine::{Facts, Input, Options, Session, Stage, Time, recover_arc, replay_arc};
+use rollcoach_engine::{
+    Facts, Input, Options, Runner, Session, Stage, Time, recover_arc, replay_arc,
+};
 use rollcoach_protocol::{Answer, Protocol};
 
 const T0: Time = Time(1_795_597_200_000);
@@ -32,7 +34,7 @@ fn options() -> Options {
 /// A realistic whole session's input log: screening, two ratings before,
 /// setup, six reps with a pause, a noise and a discomfort report, two
 /// ratings after. Times in milliseconds since the start.
-fn session_log() -> Vec<(u64, Input)> {
+fn session_log(setup_steps: usize) -> Vec<(u64, Input)> {
     let mut log = Vec::new();
     let mut t = 0;
     let mut at = |ms: u64, input: Input, log: &mut Vec<(u64, Input)>| {
@@ -44,7 +46,7 @@ fn session_log() -> Vec<(u64, Input)> {
     }
     at(3000, Input::Rating { value: Some(6) }, &mut log);
     at(3000, Input::Rating { value: Some(4) }, &mut log);
-    for _ in 0..4 {
+    for _ in 0..setup_steps {
         at(5000, Input::Ready, &mut log);
     }
     // Rolling started at t; phases end every 4 s.
@@ -66,8 +68,10 @@ fn session_log() -> Vec<(u64, Input)> {
 /// A session in its rolling stage, outputs drained.
 fn rolling(protocol: &Arc<Protocol>) -> Session {
     let mut s = Session::with_arc(Arc::clone(protocol), options(), Facts::default(), T0).unwrap();
-    let log = session_log();
-    for &(ms, input) in &log[..9] {
+    let steps = protocol.setup.len();
+    let log = session_log(steps);
+    // Three answers, two ratings, then every setup step.
+    for &(ms, input) in &log[..5 + steps] {
         s.handle(input, T0.plus_ms(ms)).unwrap();
     }
     while s.poll_output().is_some() {}
@@ -77,7 +81,7 @@ fn rolling(protocol: &Arc<Protocol>) -> Session {
 
 fn bench(c: &mut Criterion) {
     let protocol = upper_back();
-    let log = session_log();
+    let log = session_log(protocol.setup.len());
     {
         let r = replay_arc(Arc::clone(&protocol), options(), Facts::default(), T0, &log).unwrap();
         assert!(r.rejected.is_empty(), "{:?}", r.rejected);
@@ -150,6 +154,44 @@ fn bench(c: &mut Criterion) {
                 Session::with_arc(Arc::clone(&protocol), options(), Facts::default(), T0).unwrap();
             for &(ms, input) in &log {
                 s.handle(input, T0.plus_ms(ms)).unwrap();
+                while let Some(o) = s.poll_output() {
+                    black_box(o);
+                }
+            }
+            s
+        })
+    });
+
+    // The same session through the runner, as every driver runs it: each
+    // input offered (deadlines caught up first), its entries "persisted",
+    // then committed, every output drained.
+    g.bench_function("runner/whole-session", |b| {
+        b.iter(|| {
+            let mut r =
+                Runner::start(Arc::clone(&protocol), options(), Facts::default(), T0).unwrap();
+            let mut persisted = 0usize;
+            for &(ms, input) in &log {
+                let batch = r.offer(input, T0.plus_ms(ms)).unwrap();
+                persisted += black_box(batch.entries()).len();
+                r.commit(batch).unwrap();
+                while let Some(o) = r.poll_output() {
+                    black_box(o);
+                }
+            }
+            (r, persisted)
+        })
+    });
+
+    // What the terminal driver did before the runner (issue 10): check each
+    // input on a clone of the session, then keep the clone.
+    g.bench_function("clone-then-apply/whole-session", |b| {
+        b.iter(|| {
+            let mut s =
+                Session::with_arc(Arc::clone(&protocol), options(), Facts::default(), T0).unwrap();
+            for &(ms, input) in &log {
+                let mut next = s.clone();
+                next.handle(input, T0.plus_ms(ms)).unwrap();
+                s = next;
                 while let Some(o) = s.poll_output() {
                     black_box(o);
                 }

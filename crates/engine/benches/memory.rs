@@ -7,7 +7,7 @@
 use std::alloc::System;
 use std::sync::Arc;
 
-use rollcoach_engine::{Facts, Input, Options, Output, Session, Time};
+use rollcoach_engine::{Facts, Input, Options, Output, Session, Stage, Time};
 use rollcoach_protocol::{Answer, Protocol};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
@@ -35,7 +35,7 @@ fn drive(s: &mut Session) {
     }
     send(s, Input::Rating { value: Some(5) }, now);
     send(s, Input::Rating { value: Some(4) }, now);
-    for _ in 0..4 {
+    while s.stage() == Stage::Setup {
         send(s, Input::Ready, now);
     }
     for _ in 0..4 {
