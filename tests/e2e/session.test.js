@@ -93,14 +93,27 @@ async function speechReached(text) {
 
 // The wordings the speech planner says for a turn: the breath cue with the
 // direction, or the breath cue alone (crates/engine/src/speech.rs).
-function phaseForms() {
+// Every wording the planner may choose for a phase cue (the protocol
+// model's `Movement::cue_forms`): the full cue, the short one, the breath
+// cue alone and the short breath word.
+function cueForms(breath, dir) {
   const mv = protocol.movement;
   const b = mv.breathing;
-  return [b.inhale_cue, b.exhale_cue].flatMap((c) => [c, `${c}, ${mv.out.cue}`, `${c}, ${mv.back.cue}`]);
+  const [cue, short] = breath === 'inhale' ? [b.inhale_cue, b.inhale_short] : [b.exhale_cue, b.exhale_short];
+  const spec = dir === 'out' ? mv.out : mv.back;
+  const forms = [`${cue}, ${spec.cue}`];
+  if (spec.short_cue) forms.push(`${short || cue}, ${spec.short_cue}`);
+  forms.push(cue);
+  if (short) forms.push(short);
+  return forms;
 }
 
-const breathCueOf = (breath) => (breath === 'inhale'
-  ? protocol.movement.breathing.inhale_cue : protocol.movement.breathing.exhale_cue);
+function phaseForms() {
+  return ['inhale', 'exhale'].flatMap((b) => ['out', 'back'].flatMap((d) => cueForms(b, d)));
+}
+
+// Whether `text` is a wording of a phase cue with this breath.
+const isBreathCue = (text, breath) => ['out', 'back'].some((d) => cueForms(breath, d).includes(text));
 
 // Clears what the page's stand-ins recorded.
 async function clearRecords() {
@@ -185,7 +198,7 @@ describe('rollcoach serve in Chromium', () => {
     }
     const turnsSaid = got.filter((t) => forms.includes(t));
     assert.equal(turnsSaid.length, phases.length, `one turn cue per phase: ${turnsSaid.join(' | ')}`);
-    turnsSaid.forEach((t, k) => assert.ok(t.startsWith(breathCueOf(phases[k].breath)), `phase ${k + 1}: ${t}`));
+    turnsSaid.forEach((t, k) => assert.ok(isBreathCue(t, phases[k].breath), `phase ${k + 1}: ${t}`));
     assert.ok(engineSaid.length >= protocol.screening.questions.length + protocol.setup.length,
       `the questions and steps are said: ${engineSaid.length}`);
     assert.deepEqual(overlapping(await utterances(page)), [], 'no two utterances at once');
@@ -401,7 +414,7 @@ describe('rollcoach serve in Chromium', () => {
     const lateness = [];
     for (const [k, ph] of shown.entries()) {
       const cue = said.find((u) => u.start >= ph.at - 50 && u.start <= ph.at + 150
-        && u.text.startsWith(breathCueOf(ph.breath)));
+        && isBreathCue(u.text, ph.breath));
       const late = said.filter((u) => u.start >= ph.at - 50).map((u) => `${u.text} at +${(u.start - ph.at).toFixed(0)} ms`);
       assert.ok(cue, `phase ${k + 1} (${ph.key}): no breath cue within 150 ms; said after it: ${late.slice(0, 3).join(', ')}`);
       lateness.push(cue.start - ph.at);
