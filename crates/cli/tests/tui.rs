@@ -590,11 +590,19 @@ fn now_ms() -> u64 {
 #[test]
 fn a_blocked_protocol_is_refused_before_the_reasons_with_the_time_it_is_allowed_again() {
     let env = TestEnvironment::new();
-    let added = on_the_real_clock(&env, &["injury", "add", "--area", "upper-back", "--at", "2h ago"]);
+    let added = on_the_real_clock(
+        &env,
+        &["injury", "add", "--area", "upper-back", "--at", "2h ago"],
+    );
     assert_eq!(added.code(), Some(0), "{}", added.all());
     let until = refused_until(&env);
 
-    let mut pty = Pty::start(&env, ("", ""), &["run", "upper-back", "--voice", "off"], None);
+    let mut pty = Pty::start(
+        &env,
+        ("", ""),
+        &["run", "upper-back", "--voice", "off"],
+        None,
+    );
     wait_for("the refusal", Duration::from_secs(20), || {
         live(&env).filter(|(s, _)| s.outcome.is_some())
     });
@@ -627,7 +635,12 @@ fn a_blocked_protocol_is_refused_before_the_reasons_with_the_time_it_is_allowed_
 #[test]
 fn a_yes_to_the_injury_question_comes_before_the_reasons_and_logs_it_yesterday() {
     let env = TestEnvironment::new();
-    let mut pty = Pty::start(&env, ("", ""), &["run", "upper-back", "--voice", "off"], None);
+    let mut pty = Pty::start(
+        &env,
+        ("", ""),
+        &["run", "upper-back", "--voice", "off"],
+        None,
+    );
     wait_for("the first question", Duration::from_secs(20), || {
         pty.screen_from(0).contains("injured").then_some(())
     });
@@ -661,10 +674,14 @@ fn a_yes_to_the_injury_question_comes_before_the_reasons_and_logs_it_yesterday()
     );
     let until = refused_until(&env);
     let (date, time) = until.split_once(' ').unwrap();
-    wait_for("the allowed-again time on screen", Duration::from_secs(10), || {
-        let s = pty.screen_from(0);
-        (s.contains(date) && s.contains(time)).then_some(())
-    });
+    wait_for(
+        "the allowed-again time on screen",
+        Duration::from_secs(10),
+        || {
+            let s = pty.screen_from(0);
+            (s.contains(date) && s.contains(time)).then_some(())
+        },
+    );
     pty.keys(b"q");
     pty.wait(Duration::from_secs(10));
     let screen = pty.screen_from(0);
@@ -680,7 +697,12 @@ fn a_yes_to_the_injury_question_comes_before_the_reasons_and_logs_it_yesterday()
 #[test]
 fn the_reasons_come_after_the_safety_questions() {
     let env = TestEnvironment::new();
-    let mut pty = Pty::start(&env, ("", ""), &["run", "upper-back", "--voice", "off"], None);
+    let mut pty = Pty::start(
+        &env,
+        ("", ""),
+        &["run", "upper-back", "--voice", "off"],
+        None,
+    );
     wait_for("the first question", Duration::from_secs(20), || {
         pty.screen_from(0).contains("injured").then_some(())
     });
