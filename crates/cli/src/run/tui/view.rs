@@ -866,6 +866,90 @@ mod tests {
     }
 
     #[test]
+    fn the_safety_questions_come_before_the_reasons_and_a_refusing_answer_skips_them() {
+        let p = protocol();
+        let mut v = View::new(&p, true);
+        v.ask_screening_first(&p);
+        assert!(v.before_session());
+        assert!(
+            matches!(&v.prompt, Some(Prompt::Screening { index: 1, text, .. }) if *text == p.screening.questions[0].text)
+        );
+        assert_eq!(v.handle_key(key(KeyCode::Char('n'))), Action::None);
+        assert!(matches!(
+            &v.prompt,
+            Some(Prompt::Screening { index: 2, .. })
+        ));
+        v.handle_key(key(KeyCode::Char('n')));
+        v.handle_key(key(KeyCode::Char('n')));
+        assert_eq!(v.early, None);
+        assert!(v.reasons.is_some(), "then the reasons");
+        assert_eq!(v.early_answers, vec![Answer::No; 3]);
+
+        let mut v = View::new(&p, true);
+        v.ask_screening_first(&p);
+        v.handle_key(key(KeyCode::Char('y')));
+        assert!(
+            !v.before_session(),
+            "a refusing answer starts the session at once"
+        );
+        assert_eq!(v.reasons, None);
+        assert_eq!(v.early_answers, vec![Answer::Yes]);
+    }
+
+    #[test]
+    fn a_yes_to_the_injury_question_offers_to_log_it_with_one_key_each() {
+        let p = protocol();
+        let mut v = View::new(&p, false);
+        v.apply(&Output::End {
+            outcome: Outcome::Refused {
+                reason: rollcoach_engine::RefusalReason::Answer {
+                    question: "recent-injury".into(),
+                },
+            },
+            message: "No.".into(),
+            summary: Summary {
+                reps_done: 0,
+                reps_target: 6,
+                active_ms: 0,
+                pairings: vec![],
+                ratings: vec![],
+                discomfort: vec![],
+                noises: 0,
+            },
+        });
+        assert_eq!(v.offer, Some(Offer::Ask));
+        let mut asked = v.clone();
+        for (c, when) in [
+            ('t', InjuryWhen::Today),
+            ('y', InjuryWhen::Yesterday),
+            ('2', InjuryWhen::TwoDaysAgo),
+        ] {
+            assert_eq!(
+                asked.handle_key(key(KeyCode::Char(c))),
+                Action::LogInjury(when)
+            );
+        }
+        // A typed time.
+        assert_eq!(asked.handle_key(key(KeyCode::Char('a'))), Action::None);
+        for c in "3h ago".chars() {
+            asked.handle_key(key(KeyCode::Char(c)));
+        }
+        assert_eq!(
+            asked.handle_key(key(KeyCode::Enter)),
+            Action::LogInjury(InjuryWhen::Typed("3h ago".into()))
+        );
+        // Declining says the protocol's window, and any key then leaves.
+        assert_eq!(v.handle_key(key(KeyCode::Char('n'))), Action::None);
+        let hours = p.screening.injury_rule.window_hours;
+        assert!(
+            matches!(&v.offer, Some(Offer::Done(w)) if w.contains(&format!("{hours} hours"))),
+            "{:?}",
+            v.offer
+        );
+        assert_eq!(v.handle_key(key(KeyCode::Char('x'))), Action::Quit);
+    }
+
+    #[test]
     fn space_pauses_and_resumes() {
         let mut v = rolling();
         assert_eq!(
