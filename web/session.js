@@ -696,19 +696,22 @@ export class SessionView {
     // The message is spoken by the planner (a stop pre-empts everything).
     this.alert(end.message);
     this.cueEl.textContent = '';
-    const title = o.outcome === 'completed' ? 'Well done' : o.outcome === 'refused' ? 'Not today' : 'Stopped';
+    const title = o.outcome === 'completed' ? 'Well done' : o.outcome === 'refused' ? 'Not now' : 'Stopped';
     const s = end.summary;
     const rows = (s.ratings || []).map((r) => el('li', {},
       `${this.ratingLabel(r.id)}: ${r.before ?? '-'} before, ${r.after ?? '-'} after`));
     let when = null;
     if (o.outcome === 'refused' && o.reason.kind === 'recent-injury') {
       when = el('p', { class: 'allowed' }, `You can roll again from ${localTime(o.reason.allowed_at)}.`);
+    } else if (o.outcome === 'refused' && o.reason.kind === 'answer' && this.injuryQuestion(o.reason.question)) {
+      when = this.injuryOffer();
     }
     this.endEl.replaceChildren(...[
       el('h2', { class: stopped ? 'end-title stopped' : 'end-title' }, title),
       el('p', { class: 'message', id: 'end-message' }, end.message),
       when,
-      el('p', {}, `Reps: ${s.reps_done} of ${s.reps_target}`),
+      // A refused session did not roll: no reps to show.
+      o.outcome === 'refused' ? null : el('p', {}, `Reps: ${s.reps_done} of ${s.reps_target}`),
       rows.length ? el('ul', { class: 'ratings' }, rows) : null,
       el('div', { class: 'row' },
         el('a', { class: 'big link', href: '#/history' }, 'History'),
@@ -718,6 +721,64 @@ export class SessionView {
     this.status.textContent = '';
     this.endEl.querySelector('h2').setAttribute('tabindex', '-1');
     this.endEl.querySelector('h2').focus({ preventScroll: true });
+  }
+
+  // Whether the question asks about a recent injury in the area (the
+  // protocol marks it `injury_window`).
+  injuryQuestion(id) {
+    const q = this.protocol && this.protocol.screening.questions.find((x) => x.id === id);
+    return Boolean(q && q.injury_window);
+  }
+
+  // After a "yes" to the recent-injury question: offers to log the injury
+  // (POST /api/injuries, the same rules as the injury page), then says when
+  // rolling is allowed again, as the server computes it. Declining still
+  // refuses, for the protocol's window.
+  injuryOffer() {
+    const p = this.protocol;
+    const hours = p.screening.injury_rule.window_hours;
+    const status = el('p', { class: 'allowed', id: 'injury-result', role: 'status' });
+    const error = el('p', { class: 'error', role: 'alert', hidden: true });
+    const at = el('input', { type: 'datetime-local', id: 'injury-at', name: 'at' });
+    const daysAgo = (n) => { const d = new Date(); d.setDate(d.getDate() - n); return d.getTime(); };
+    const box = el('section', { class: 'injury-offer', id: 'injury-offer', 'aria-labelledby': 'injury-offer-h' });
+    const log = async (time) => {
+      box.querySelectorAll('button, input').forEach((b) => { b.disabled = true; });
+      error.hidden = true;
+      try {
+        const injury = await api('/api/injuries', { method: 'POST', body: { area: p.area, at: time } });
+        const briefs = await api('/api/protocols');
+        const brief = briefs.find((b) => b.id === p.id);
+        const logged = `Logged the injury of ${localTime(injury.at)}.`;
+        status.textContent = brief && brief.blocked
+          ? `${logged} You can roll again from ${localTime(brief.blocked.allowed_at)} (${hours} hours after it).`
+          : `${logged} That is more than ${hours} hours ago, so this rule no longer holds it back.`;
+        choices.hidden = true;
+      } catch (err) {
+        error.textContent = err.message;
+        error.hidden = false;
+        box.querySelectorAll('button, input').forEach((b) => { b.disabled = false; });
+      }
+    };
+    const choice = (label, time) => el('button', { class: 'big calm', type: 'button', onclick: () => log(time()) }, label);
+    const choices = el('div', { class: 'choices' },
+      el('div', { class: 'row' },
+        choice('Today', () => Date.now()),
+        choice('Yesterday', () => daysAgo(1)),
+        choice('Two days ago', () => daysAgo(2))),
+      el('label', { for: 'injury-at' }, 'Or a time'), at,
+      el('button', { class: 'big calm', type: 'button', id: 'injury-at-log',
+        onclick: () => { if (at.value) log(new Date(at.value).getTime()); else at.focus(); } }, 'Log at that time'),
+      el('button', { class: 'big link', type: 'button', id: 'injury-decline',
+        onclick: () => {
+          choices.hidden = true;
+          status.textContent = `Not logged. Leave this area alone until ${hours} hours have passed since the injury.`;
+        } }, "Don't log it"));
+    box.append(
+      el('h3', { id: 'injury-offer-h' }, 'Log the injury? When did it happen?'),
+      el('p', {}, `A logged injury keeps this area's sessions closed for ${hours} hours after it, and says until when.`),
+      choices, error, status);
+    return box;
   }
 
   ratingLabel(id) {

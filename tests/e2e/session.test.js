@@ -517,6 +517,54 @@ describe('rollcoach serve in Chromium', () => {
     assert.equal(await page.locator('#live-session').count(), 0);
   });
 
+  test('a yes to the recent-injury question offers to log it, and Yesterday logs it and says when rolling is allowed again', async () => {
+    await home();
+    await page.click('[data-protocol=upper-back] button[type=submit]');
+    await page.waitForURL(/#\/session\/\d+$/);
+    const question = protocol.screening.questions.find((q) => q.injury_window);
+    await page.waitForSelector(`.prompt .question:text-is("${question.text}")`);
+    await page.click('button.yes:not([disabled])');
+    await page.waitForSelector('#injury-offer');
+    const end = await page.textContent('#end-message');
+    assert.equal(end, question.refusal);
+    assert.doesNotMatch(end, /today/i, 'a 48-hour refusal does not say "today"');
+    const shown = await page.innerText('main');
+    assert.doesNotMatch(shown, /recent-injury|Reps/, 'no ids and no reps on a refusal');
+    await screenshot(page, 'session-injury-offer');
+    await accessible('session: the offer to log the injury');
+    const clicked = Date.now();
+    await page.click('#injury-offer button:text-is("Yesterday")');
+    await page.waitForSelector('#injury-result:has-text("roll again")');
+    const active = (await (await fetch(`${server.url}/api/injuries`)).json()).injuries.filter((i) => !i.cleared_at);
+    assert.equal(active.length, 1);
+    const [injury] = active;
+    assert.equal(injury.area, protocol.area);
+    assert.ok(Math.abs(injury.at - (clicked - 24 * 3600e3)) < 120e3, `dated yesterday at this time: ${injury.at}`);
+    // The time the server's rule computes, in local time.
+    const briefs = await (await fetch(`${server.url}/api/protocols`)).json();
+    const allowed = briefs.find((b) => b.id === protocol.id).blocked.allowed_at;
+    assert.equal(allowed, injury.at + protocol.screening.injury_rule.window_hours * 3600e3);
+    const local = await page.evaluate(async (ms) => (await import('/api.js')).localTime(ms), allowed);
+    assert.match(await page.textContent('#injury-result'), new RegExp(`roll again from ${local.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    await screenshot(page, 'session-injury-logged');
+    await accessible('session: the injury logged');
+    // Clear it for the tests that follow.
+    await fetch(`${server.url}/api/injuries/${injury.id}`, { method: 'DELETE' });
+  });
+
+  test('declining to log the injury still refuses, for the protocol\'s window', async () => {
+    await home();
+    await page.click('[data-protocol=upper-back] button[type=submit]');
+    await page.waitForURL(/#\/session\/\d+$/);
+    await page.waitForSelector('.prompt .count:text-is("Question 1 of 3")');
+    await page.click('button.yes:not([disabled])');
+    await page.click('#injury-decline');
+    const text = await page.textContent('#injury-result');
+    assert.match(text, new RegExp(`${protocol.screening.injury_rule.window_hours} hours`));
+    const { injuries } = await (await fetch(`${server.url}/api/injuries`)).json();
+    assert.equal(injuries.filter((i) => !i.cleared_at).length, 0, 'nothing logged');
+  });
+
   test('the chosen voice rate is remembered across a reload', async () => {
     await home();
     await page.click('details.voice summary');

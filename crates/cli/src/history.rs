@@ -75,7 +75,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<u8> {
             .get(id)
             .map_or_else(|| id.to_owned(), |i| i.label.clone())
     };
-    print_table(&shown, &label);
+    print_table(&shown, &label, crate::protocols::catalog(global).all());
     if shown.len() < points.len() {
         outln!(
             "({} older sessions not shown; use --limit)",
@@ -88,11 +88,44 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<u8> {
     Ok(crate::exit::OK)
 }
 
-fn outcome_text(r: &SessionRecord) -> String {
-    match (&r.outcome, &r.reason) {
-        (None, _) => "in progress".to_owned(),
-        (Some(o), Some(why)) => format!("{}: {why}", o.kind()),
-        (Some(o), None) => o.kind().to_owned(),
+/// The outcome in words, with no internal ids: a stop reason in words, a
+/// refusing answer as its question's text (from the catalog).
+fn outcome_text(r: &SessionRecord, protocols: &[rollcoach_protocol::Protocol]) -> String {
+    use rollcoach_engine::RefusalReason;
+    let Some(o) = &r.outcome else {
+        return "in progress".to_owned();
+    };
+    let why = match o {
+        SessionOutcome::Completed | SessionOutcome::Interrupted => None,
+        SessionOutcome::Stopped { reason } => {
+            Some(crate::run::render::stop_reason_words(*reason).to_owned())
+        }
+        SessionOutcome::Refused {
+            reason: RefusalReason::RecentInjury { .. },
+        } => Some("injury in the log".to_owned()),
+        SessionOutcome::Refused {
+            reason: RefusalReason::Answer { question },
+        } => Some(
+            protocols
+                .iter()
+                .filter(|p| p.id == r.protocol_id)
+                .flat_map(|p| &p.screening.questions)
+                .find(|q| &q.id == question && q.injury_window)
+                .and_then(|q| protocols.iter().find(|p| p.screening.questions.contains(q)))
+                .map_or_else(
+                    || "your answer to a safety question".to_owned(),
+                    |p| {
+                        format!(
+                            "injured in the past {} hours",
+                            p.screening.injury_rule.window_hours
+                        )
+                    },
+                ),
+        ),
+    };
+    match why {
+        Some(why) => format!("{}: {why}", o.kind()),
+        None => o.kind().to_owned(),
     }
 }
 
@@ -120,7 +153,11 @@ fn ratings_text(ratings: &[RatingResult], label: &impl Fn(&str) -> String) -> St
         .join("; ")
 }
 
-fn print_table(records: &[SessionRecord], label: &impl Fn(&str) -> String) {
+fn print_table(
+    records: &[SessionRecord],
+    label: &impl Fn(&str) -> String,
+    protocols: &[rollcoach_protocol::Protocol],
+) {
     let header = [
         "DATE",
         "PROTOCOL",
@@ -141,7 +178,7 @@ fn print_table(records: &[SessionRecord], label: &impl Fn(&str) -> String) {
             [
                 format_local(r.started_at),
                 r.protocol_id.clone(),
-                outcome_text(r),
+                outcome_text(r, protocols),
                 reps,
                 r.duration_ms()
                     .map_or_else(|| "–".to_owned(), duration_text),

@@ -6,7 +6,7 @@
 use clap::Subcommand;
 use rollcoach_engine::{InjuryFact, Time, check_injury_time, injury_block};
 use rollcoach_protocol::Protocol;
-use rollcoach_store::{Conflict, Injury, InjuryId, NotFound, StoreError};
+use rollcoach_store::{Conflict, Injury, InjuryId, NotFound, Store, StoreError};
 
 use crate::db::{self, format_local};
 use crate::{Global, UsageError};
@@ -75,18 +75,13 @@ fn add(
 ) -> anyhow::Result<u8> {
     let area = area.trim();
     let catalog = crate::protocols::catalog(global);
-    // The same refusals as `POST /api/injuries` and import: an area no
-    // protocol covers would never block anything; an injury cannot be dated
-    // in the future.
-    rollcoach_protocol::check_area(catalog.all(), area).map_err(|e| UsageError(e.to_string()))?;
     let at = match at {
         Some(text) => db::parse_time(text, now)?,
         None => now,
     };
-    let at = check_injury_time(at, now).map_err(|e| UsageError(e.to_string()))?;
-    let note = note.map(str::trim).filter(|n| !n.is_empty());
     let store = db::open_store(global)?;
-    let injury = store.add_injury(area, at, note, now)?;
+    let injury = log(&*store, catalog.all(), area, at, note, now)?;
+    let at = injury.at;
     outln!(
         "Logged injury {}: {} at {}.",
         injury.id,
@@ -110,6 +105,26 @@ fn add(
         }
     }
     Ok(crate::exit::OK)
+}
+
+/// Logs an injury of `area` at `at`, with the same refusals as
+/// `POST /api/injuries` and import: an area no protocol covers would never
+/// block anything ([`rollcoach_protocol::check_area`]); an injury cannot be
+/// dated in the future ([`check_injury_time`], which may record it as now).
+/// `rollcoach injury add` and the terminal session's offer after a "yes" to
+/// the recent-injury question both log through here.
+pub fn log(
+    store: &dyn Store,
+    protocols: &[Protocol],
+    area: &str,
+    at: Time,
+    note: Option<&str>,
+    now: Time,
+) -> anyhow::Result<Injury> {
+    rollcoach_protocol::check_area(protocols, area).map_err(|e| UsageError(e.to_string()))?;
+    let at = check_injury_time(at, now).map_err(|e| UsageError(e.to_string()))?;
+    let note = note.map(str::trim).filter(|n| !n.is_empty());
+    Ok(store.add_injury(area, at, note, now)?)
 }
 
 fn status(i: &Injury, now: Time, protocols: &[Protocol]) -> String {

@@ -558,3 +558,175 @@ fn every_breath_cue_starts_with_its_phase_at_tempo_2() {
 fn every_breath_cue_starts_with_its_phase_at_tempo_4_with_a_slower_voice() {
     every_breath_cue_on_time("4", "0.8");
 }
+
+/// `rollcoach ARGS` on the real clock (as the full-screen session runs).
+fn on_the_real_clock(env: &TestEnvironment, args: &[&str]) -> common::CommandOutput {
+    let mut cmd = env.command(args);
+    cmd.env_remove("ROLLCOACH_NOW");
+    env.run_command(cmd, "")
+}
+
+/// Until when `rollcoach injury list` says the logged injury refuses
+/// sessions (the engine's rule, in local time, `YYYY-MM-DD HH:MM`).
+fn refused_until(env: &TestEnvironment) -> String {
+    let list = on_the_real_clock(env, &["injury", "list"]);
+    let (_, rest) = list
+        .stdout
+        .split_once("refuses sessions until ")
+        .unwrap_or_else(|| panic!("the injury blocks: {}", list.stdout));
+    rest.chars().take("YYYY-MM-DD HH:MM".len()).collect()
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+/// A protocol blocked by a logged injury is refused at once: before the
+/// reasons screen, with when rolling is allowed again in local time, and
+/// no count of reps.
+#[test]
+fn a_blocked_protocol_is_refused_before_the_reasons_with_the_time_it_is_allowed_again() {
+    let env = TestEnvironment::new();
+    let added = on_the_real_clock(
+        &env,
+        &["injury", "add", "--area", "upper-back", "--at", "2h ago"],
+    );
+    assert_eq!(added.code(), Some(0), "{}", added.all());
+    let until = refused_until(&env);
+
+    let mut pty = Pty::start(
+        &env,
+        ("", ""),
+        &["run", "upper-back", "--voice", "off"],
+        None,
+    );
+    wait_for("the refusal", Duration::from_secs(20), || {
+        live(&env).filter(|(s, _)| s.outcome.is_some())
+    });
+    let (date, time) = until.split_once(' ').unwrap();
+    wait_for("the time on screen", Duration::from_secs(10), || {
+        let s = pty.screen_from(0);
+        (s.contains(date) && s.contains(time)).then_some(())
+    });
+    pty.keys(b"q");
+    pty.wait(Duration::from_secs(10));
+    let screen = pty.screen_from(0);
+    assert!(!screen.contains("brought"), "no reasons screen: {screen:?}");
+    assert!(!screen.contains("Reps"), "no reps on a refusal: {screen:?}");
+    assert!(
+        screen.contains(&format!("allowed from {until} local time")),
+        "the last words say when: {screen:?}"
+    );
+    let (record, events) = live(&env).unwrap();
+    assert!(
+        matches!(record.outcome, Some(SessionOutcome::Refused { .. })),
+        "{record:?}"
+    );
+    assert!(events.is_empty(), "nothing was asked: {events:?}");
+}
+
+/// With the reasons asked on screen, the safety questions come first; a
+/// "yes" to the recent-injury question refuses and offers to log it: `y`
+/// (yesterday) logs an injury dated yesterday, and the screen says when
+/// rolling is allowed again, in local time.
+#[test]
+fn a_yes_to_the_injury_question_comes_before_the_reasons_and_logs_it_yesterday() {
+    let env = TestEnvironment::new();
+    let mut pty = Pty::start(
+        &env,
+        ("", ""),
+        &["run", "upper-back", "--voice", "off"],
+        None,
+    );
+    wait_for("the first question", Duration::from_secs(20), || {
+        pty.screen_from(0).contains("injured").then_some(())
+    });
+    assert!(
+        !pty.screen_from(0).contains("brought"),
+        "the question comes before the reasons"
+    );
+    pty.keys(b"y");
+    let (record, events) = wait_for("the refusal", Duration::from_secs(20), || {
+        live(&env).filter(|(s, _)| s.outcome.is_some())
+    });
+    assert!(
+        matches!(record.outcome, Some(SessionOutcome::Refused { .. })),
+        "{record:?}"
+    );
+    assert_eq!(events.len(), 1, "the answer is in the log: {events:?}");
+    wait_for("the offer", Duration::from_secs(10), || {
+        pty.screen_from(0).contains("yesterday").then_some(())
+    });
+    let asked = now_ms();
+    pty.keys(b"y");
+    let injury = wait_for("the injury to be logged", Duration::from_secs(10), || {
+        env.store().list_injuries().ok()?.into_iter().next()
+    });
+    assert_eq!(injury.area, "upper-back");
+    let day_ago = asked - 24 * 3_600_000;
+    assert!(
+        injury.at.0.abs_diff(day_ago) < 120_000,
+        "dated yesterday at this time: {} vs {day_ago}",
+        injury.at.0
+    );
+    let until = refused_until(&env);
+    let (date, time) = until.split_once(' ').unwrap();
+    wait_for(
+        "the allowed-again time on screen",
+        Duration::from_secs(10),
+        || {
+            let s = pty.screen_from(0);
+            (s.contains(date) && s.contains(time)).then_some(())
+        },
+    );
+    pty.keys(b"q");
+    pty.wait(Duration::from_secs(10));
+    let screen = pty.screen_from(0);
+    assert!(
+        screen.contains(&format!("Rolling is allowed again from {until} local time")),
+        "the last words say when: {screen:?}"
+    );
+    assert!(!screen.contains("recent-injury"), "no ids: {screen:?}");
+    assert!(!screen.contains("Reps"), "no reps on a refusal: {screen:?}");
+}
+
+/// Answering "no" to every safety question leads to the reasons screen.
+#[test]
+fn the_reasons_come_after_the_safety_questions() {
+    let env = TestEnvironment::new();
+    let mut pty = Pty::start(
+        &env,
+        ("", ""),
+        &["run", "upper-back", "--voice", "off"],
+        None,
+    );
+    wait_for("the first question", Duration::from_secs(20), || {
+        pty.screen_from(0).contains("injured").then_some(())
+    });
+    pty.keys(b"nnn");
+    wait_for("the reasons", Duration::from_secs(10), || {
+        pty.screen_from(0).contains("brought").then_some(())
+    });
+    assert!(live(&env).is_none(), "nothing recorded yet");
+    pty.keys(b"1\r");
+    let (_, events) = wait_for("the session", Duration::from_secs(20), || {
+        live(&env).filter(|(_, e)| e.len() >= 3)
+    });
+    assert!(
+        events
+            .iter()
+            .take(3)
+            .all(|e| matches!(e.input, Input::Answer { .. })),
+        "the three answers are given to the session as it starts: {events:?}"
+    );
+    // Stop at the rating before, then leave the end screen.
+    pty.keys(b"q");
+    wait_for("the stop", Duration::from_secs(10), || {
+        live(&env).filter(|(s, _)| s.outcome.is_some())
+    });
+    pty.keys(b"q");
+    pty.wait(Duration::from_secs(10));
+}

@@ -15,7 +15,9 @@ pub mod voice;
 use std::io::{IsTerminal, Read, Write};
 
 use anyhow::Context;
-use rollcoach_engine::{EndRecord, Input, Options, OptionsError, Output, Session, Time};
+use rollcoach_engine::{
+    EndRecord, Input, Options, OptionsError, Outcome, Output, RefusalReason, Session, Time,
+};
 use rollcoach_protocol::Protocol;
 use rollcoach_store::{NewSession, SessionEnd, SessionId, SessionOutcome, Store};
 
@@ -278,6 +280,26 @@ fn run_script(
     }
     if let Some(e) = print_err {
         return Err(e).context("could not write the session's output");
+    }
+    if let Some(Output::End {
+        outcome:
+            Outcome::Refused {
+                reason: RefusalReason::Answer { question },
+            },
+        ..
+    }) = driver.end()
+        && protocol
+            .screening
+            .questions
+            .iter()
+            .any(|q| q.injury_window && &q.id == question)
+    {
+        eprintln!(
+            "note: the injury was not logged; leave this area alone until {} hours have passed \
+             since it happened. To log it: rollcoach injury add --area {} --at \"yesterday\" \
+             (or \"now\", \"2 days ago\", \"YYYY-MM-DD HH:MM\")",
+            protocol.screening.injury_rule.window_hours, protocol.area
+        );
     }
     if let Some(what) = waited {
         eprintln!(

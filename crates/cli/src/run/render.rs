@@ -69,9 +69,32 @@ pub fn outcome_words(outcome: &Outcome) -> String {
             local_time(*allowed_at)
         ),
         Outcome::Refused {
-            reason: RefusalReason::Answer { question },
-        } => format!("refused (answer to `{question}`)"),
+            reason: RefusalReason::Answer { .. },
+        } => "refused (your answer to a safety question)".to_string(),
     }
+}
+
+/// The outcome in a few words, with the protocol's words for the question
+/// a refusing answer was given to (no internal ids).
+pub fn outcome_words_in(p: &Protocol, outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Refused {
+            reason: RefusalReason::Answer { question },
+        } => match p.screening.questions.iter().find(|q| &q.id == question) {
+            Some(q) => format!("refused (your answer to \"{}\")", q.text),
+            None => outcome_words(outcome),
+        },
+        _ => outcome_words(outcome),
+    }
+}
+
+/// A rating's label, from its id (the id itself when the protocol has no
+/// such rating).
+pub fn rating_label<'a>(p: &'a Protocol, id: &'a str) -> &'a str {
+    p.indications
+        .iter()
+        .find(|i| i.rating.id == id)
+        .map_or(id, |i| i.rating.label.as_str())
 }
 
 /// Words for the breathing pairing, with the protocol's labels.
@@ -106,19 +129,19 @@ pub fn stage_words(stage: Stage) -> &'static str {
 /// What the person is asked for, in a few words (for "waits for ...").
 pub fn prompt_words(prompt: &Prompt) -> String {
     match prompt {
-        Prompt::Screening { id, .. } => format!("an answer to the question `{id}` (yes or no)"),
-        Prompt::Rating { id, when, .. } => format!(
-            "the rating `{id}` {} (rate N or skip)",
+        Prompt::Screening { text, .. } => format!("an answer to \"{text}\" (yes or no)"),
+        Prompt::Rating { label, when, .. } => format!(
+            "the rating \"{label}\" {} (rate N or skip)",
             match when {
                 When::Before => "before",
                 When::After => "after",
             }
         ),
-        Prompt::Ready { id, .. } => format!("ready after the setup step `{id}`"),
+        Prompt::Ready { index, of, .. } => format!("ready after setup step {index} of {of}"),
     }
 }
 
-fn summary_words(s: &Summary) -> String {
+fn summary_words(p: &Protocol, s: &Summary) -> String {
     let mut out = format!(
         "reps {} of {}, {:.1} s rolling",
         s.reps_done,
@@ -136,7 +159,7 @@ fn summary_words(s: &Summary) -> String {
         let show = |v: Option<u8>| v.map_or("-".to_string(), |v| v.to_string());
         out.push_str(&format!(
             "; {} {} -> {}",
-            r.id,
+            rating_label(p, &r.id),
             show(r.before),
             show(r.after)
         ));
@@ -201,14 +224,20 @@ pub fn text(p: &Protocol, out: &Output) -> String {
         }
         Output::Note { text, .. } => format!("note: {text}"),
         Output::Acknowledged { what } => format!("logged: {what}"),
+        // A refused session did not roll: no reps to show.
+        Output::End {
+            outcome: outcome @ Outcome::Refused { .. },
+            message,
+            ..
+        } => format!("end: {}: {message}", outcome_words_in(p, outcome)),
         Output::End {
             outcome,
             message,
             summary,
         } => format!(
             "end: {}: {message} ({})",
-            outcome_words(outcome),
-            summary_words(summary)
+            outcome_words_in(p, outcome),
+            summary_words(p, summary)
         ),
     }
 }

@@ -9,7 +9,7 @@ use rollcoach_engine::{Breath, Direction, Outcome, Prompt, Time};
 
 use super::super::render;
 use super::font::{big_text, big_width};
-use super::view::{PAIN_KEYS, Pending, View};
+use super::view::{Offer, PAIN_KEYS, Pending, View};
 
 /// The headline in large type when it fits, otherwise in bold.
 fn headline(text: &str, width: u16, style: Style) -> Text<'static> {
@@ -35,7 +35,7 @@ fn headline_for(view: &View) -> (String, Color) {
         return match outcome {
             Outcome::Completed => ("done".into(), Color::Green),
             Outcome::Stopped { .. } => ("stopped".into(), Color::Red),
-            Outcome::Refused { .. } => ("not today".into(), Color::Red),
+            Outcome::Refused { .. } => ("not now".into(), Color::Red),
         };
     }
     if view.paused.is_some() {
@@ -64,6 +64,12 @@ fn keys_help(view: &View) -> Vec<Line<'static>> {
             Span::raw(format!(" {what}  ")),
         ]
     };
+    if view.early.is_some() {
+        let mut l = key("y", "yes");
+        l.extend(key("n", "no"));
+        l.extend(key("q/Esc", "leave"));
+        return vec![Line::from(l)];
+    }
     if view.reasons.is_some() {
         let mut l = key("↑↓", "move");
         l.extend(key("Space/1-3", "tick"));
@@ -72,7 +78,31 @@ fn keys_help(view: &View) -> Vec<Line<'static>> {
         return vec![Line::from(l)];
     }
     if view.end.is_some() {
-        return vec![Line::from(key("any key", "leave"))];
+        return match &view.offer {
+            Some(Offer::Ask) => {
+                let mut l = key("t", "today");
+                l.extend(key("y", "yesterday"));
+                l.extend(key("2", "two days ago"));
+                l.extend(key("a", "a time"));
+                l.extend(key("n", "don't log it"));
+                vec![
+                    Line::from(Span::styled(
+                        "Log the injury? When did it happen?",
+                        Style::new().yellow().bold(),
+                    )),
+                    Line::from(l),
+                ]
+            }
+            Some(Offer::Typing(text)) => {
+                let mut l = key("Enter", "log it");
+                l.extend(key("Esc", "back"));
+                vec![
+                    Line::from(format!("When (e.g. 3h ago, 2026-11-27 18:30)? {text}_")),
+                    Line::from(l),
+                ]
+            }
+            _ => vec![Line::from(key("any key", "leave"))],
+        };
     }
     match view.pending {
         Some(Pending::Pain { .. }) => {
@@ -179,12 +209,18 @@ fn body(view: &View, now: Time) -> Text<'static> {
             Style::new().bold(),
         )));
         lines.push(Line::from(message.clone()));
-        lines.push(Line::from(format!(
-            "Reps {} of {}, {:.0} s rolling.",
-            summary.reps_done,
-            summary.reps_target,
-            summary.active_ms as f64 / 1000.0
-        )));
+        // A refused session did not roll: no reps to show.
+        if !matches!(outcome, Outcome::Refused { .. }) {
+            lines.push(Line::from(format!(
+                "Reps {} of {}, {:.0} s rolling.",
+                summary.reps_done,
+                summary.reps_target,
+                summary.active_ms as f64 / 1000.0
+            )));
+        }
+        if let Some(Offer::Done(words)) = &view.offer {
+            lines.push(Line::from(Span::styled(words.clone(), Style::new().bold())));
+        }
         for r in &summary.ratings {
             let show = |v: Option<u8>| v.map_or("-".to_string(), |v| v.to_string());
             lines.push(Line::from(format!(
@@ -242,7 +278,9 @@ pub(super) fn draw(f: &mut Frame, view: &View, now: Time, elapsed_ms: u64) {
     let inner = outer.inner(area);
     f.render_widget(outer, area);
 
-    if let Some(reasons) = &view.reasons {
+    if view.early.is_none()
+        && let Some(reasons) = &view.reasons
+    {
         let [head, list, keys] = Layout::vertical([
             Constraint::Length(3),
             Constraint::Min(3),

@@ -31,7 +31,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use anyhow::Context;
-use rollcoach_engine::{InputError, Options, Output, Session, Time};
+use rollcoach_engine::{Input, InputError, Options, Output, Session, Time, injury_block};
 use rollcoach_protocol::Protocol;
 
 use super::driver::{ApplyError, Clock, Driver, Speed};
@@ -42,7 +42,7 @@ use crate::Global;
 use draw::draw;
 use input::{Keys, Waited};
 use signals::{TerminalGuard, quit_requests};
-use view::{Action, View};
+use view::{Action, InjuryWhen, Offer, View};
 
 /// Everything the terminal session needs.
 pub struct Setup {
@@ -81,6 +81,42 @@ fn rejected(e: &InputError) -> String {
     }
 }
 
+/// Logs the injury the person told of after a "yes" to the recent-injury
+/// question, through the same checks as `rollcoach injury add`, and says
+/// when rolling is allowed again (the engine's rule, in local time).
+fn log_injury(
+    store: &dyn rollcoach_store::Store,
+    global: &Global,
+    protocol: &Protocol,
+    when: &InjuryWhen,
+    now: Time,
+) -> anyhow::Result<String> {
+    let at = match when {
+        InjuryWhen::Today => now,
+        InjuryWhen::Yesterday => crate::db::parse_time("yesterday", now)?,
+        InjuryWhen::TwoDaysAgo => crate::db::parse_time("2 days ago", now)?,
+        InjuryWhen::Typed(text) => crate::db::parse_time(text, now)?,
+    };
+    let catalog = crate::protocols::catalog(global);
+    let injury = crate::injury::log(store, catalog.all(), &protocol.area, at, None, now)?;
+    let fact = [rollcoach_engine::InjuryFact {
+        at: injury.at,
+        note: None,
+    }];
+    let hours = protocol.screening.injury_rule.window_hours;
+    Ok(match injury_block(protocol, &fact, now) {
+        Some(b) => format!(
+            "Logged the injury ({}). Rolling is allowed again from {} ({hours} hours after it).",
+            render::local_time(injury.at),
+            render::local_time(b.allowed_at)
+        ),
+        None => format!(
+            "Logged the injury ({}): that is more than {hours} hours ago, so this rule no longer holds it back.",
+            render::local_time(injury.at)
+        ),
+    })
+}
+
 /// Runs the full-screen session.
 pub fn run(setup: Setup) -> anyhow::Result<u8> {
     let Setup {
@@ -93,13 +129,32 @@ pub fn run(setup: Setup) -> anyhow::Result<u8> {
     } = setup;
     let store = crate::db::open_store(&global)?;
     let mut view = View::new(&protocol, options.reasons.is_empty());
+    // Screening first: a protocol blocked by a logged injury is refused at
+    // once (the session starts only to say so), and otherwise, when the
+    // reasons are asked on screen, the safety questions come before them
+    // (their answers are given to the session as it starts). With the
+    // reasons given on the command line the session asks them itself.
+    let blocked = injury_block(
+        &protocol,
+        &store
+            .facts_for(&protocol)
+            .context("could not read the injury log")?
+            .injuries,
+        crate::db::now(&global)?,
+    )
+    .is_some();
+    if blocked {
+        view.reasons = None;
+    } else if view.reasons.is_some() {
+        view.ask_screening_first(&protocol);
+    }
     let quit = quit_requests()?;
     let mut terminal = ratatui::try_init().context("could not set up the terminal")?;
     let guard = TerminalGuard;
     let mut keys = Keys::default();
 
-    // The reasons screen, before anything is recorded.
-    while view.reasons.is_some() {
+    // The safety questions and the reasons screen, before anything is recorded.
+    while view.before_session() {
         let closed = match terminal.draw(|f| draw(f, &view, Time(0), 0)) {
             Ok(_) => match keys.wait(SIGNAL_CHECK) {
                 Waited::Key(k) => {
@@ -136,6 +191,13 @@ pub fn run(setup: Setup) -> anyhow::Result<u8> {
     let log = StoreLog::begin(&*store, &protocol, &options, &facts, start)?;
     let session_id = log.id;
     let mut driver = Driver::new(session, log);
+    // The answers given before the session, given to it as it starts.
+    for answer in std::mem::take(&mut view.early_answers) {
+        match driver.apply(Input::Answer { answer }, start) {
+            Ok(()) | Err(ApplyError::Rejected(_)) => {}
+            Err(ApplyError::Log(e)) => return Err(e),
+        }
+    }
     let mut voice = voice.map(|p| Voice::start(p, Arc::new(protocol.clone()), voice_rate, speed));
     let frame = Duration::from_millis(33);
 
@@ -219,6 +281,14 @@ pub fn run(setup: Setup) -> anyhow::Result<u8> {
                     Action::Input(input) => vec![input],
                     Action::Inputs(inputs) => inputs,
                     Action::Quit | Action::Cancel if driver.ended() => break,
+                    Action::LogInjury(when) => {
+                        let now = crate::db::now(&global)?;
+                        match log_injury(&*store, &global, &protocol, &when, now) {
+                            Ok(words) => view.offer = Some(Offer::Done(words)),
+                            Err(e) => view.flash = Some(format!("{e:#}")),
+                        }
+                        Vec::new()
+                    }
                     _ => Vec::new(),
                 };
                 for input in inputs {
@@ -270,6 +340,11 @@ pub fn run(setup: Setup) -> anyhow::Result<u8> {
             outcome, message, ..
         }) => {
             let _ = writeln!(out, "{}: {message}", view.outcome_words(outcome));
+            if let Some(Offer::Done(words)) = &view.offer {
+                let _ = writeln!(out, "{words}");
+            } else if view.offer.is_some() {
+                let _ = writeln!(out, "{}", view.declined_words());
+            }
             Ok(render::exit_code(outcome))
         }
         _ => Ok(crate::exit::FAILURE),

@@ -22,7 +22,38 @@ pub enum Action {
     Cancel,
     /// Leave after the session ended.
     Quit,
+    /// Log the injury the person said they had, at this time.
+    LogInjury(InjuryWhen),
 }
+
+/// When the injury happened, as the person answered after a "yes" to the
+/// recent-injury question.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InjuryWhen {
+    /// Today: logged as now.
+    Today,
+    /// Yesterday, at this time of day.
+    Yesterday,
+    /// Two days ago, at this time of day.
+    TwoDaysAgo,
+    /// A time the person typed ("3h ago", "2026-11-27 18:30").
+    Typed(String),
+}
+
+/// The offer to log the injury, after a "yes" to the recent-injury question.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Offer {
+    /// Asking when it happened (one key each).
+    Ask,
+    /// Typing a time.
+    Typing(String),
+    /// Answered: what was done, in words.
+    Done(String),
+}
+
+/// One screening question asked before the reasons, before the session
+/// starts: `(text, refusing answer)`.
+pub type EarlyQuestion = (String, Answer);
 
 /// A menu opened by a key, waiting for its choice. `resume`: the key paused
 /// the session, so a cancel (or a level of discomfort that does not stop it)
@@ -104,6 +135,17 @@ pub struct View {
     pub questions: Vec<(String, String)>,
     /// The end.
     pub end: Option<(Outcome, String, Summary)>,
+    /// The screening questions still to ask before the reasons (the session
+    /// has not started; the answers are given to it as it starts).
+    pub early: Option<Vec<EarlyQuestion>>,
+    /// The answers given to the early questions, in order.
+    pub early_answers: Vec<Answer>,
+    /// Ids of the questions that ask about a recent injury in the area.
+    pub injury_questions: Vec<String>,
+    /// The protocol's injury window, in hours.
+    pub window_hours: u32,
+    /// The offer to log the injury, after a "yes" to such a question.
+    pub offer: Option<Offer>,
 }
 
 impl View {
@@ -140,6 +182,68 @@ impl View {
                 .map(|q| (q.id.clone(), q.text.clone()))
                 .collect(),
             end: None,
+            early: None,
+            early_answers: Vec::new(),
+            injury_questions: p
+                .screening
+                .questions
+                .iter()
+                .filter(|q| q.injury_window)
+                .map(|q| q.id.clone())
+                .collect(),
+            window_hours: p.screening.injury_rule.window_hours,
+            offer: None,
+        }
+    }
+
+    /// Asks the protocol's screening questions first, before the reasons
+    /// screen (and before anything is recorded).
+    pub fn ask_screening_first(&mut self, p: &Protocol) {
+        let questions: Vec<EarlyQuestion> = p
+            .screening
+            .questions
+            .iter()
+            .map(|q| (q.text.clone(), q.refuse_on))
+            .collect();
+        if questions.is_empty() {
+            return;
+        }
+        self.early = Some(questions);
+        self.show_early_question();
+    }
+
+    /// Whether the screens before the session (screening, reasons) are done.
+    pub fn before_session(&self) -> bool {
+        self.early.is_some() || self.reasons.is_some()
+    }
+
+    fn show_early_question(&mut self) {
+        let Some(questions) = &self.early else { return };
+        let i = self.early_answers.len();
+        self.prompt = questions.get(i).map(|(text, _)| Prompt::Screening {
+            id: String::new(),
+            text: text.clone(),
+            index: i as u32 + 1,
+            of: questions.len() as u32,
+        });
+    }
+
+    /// An answer to an early question: a refusing one ends the questions and
+    /// skips the reasons (the session starts only to be refused).
+    fn early_answer(&mut self, answer: Answer) {
+        let Some(questions) = &self.early else { return };
+        let refused = questions
+            .get(self.early_answers.len())
+            .is_some_and(|(_, refuse_on)| *refuse_on == answer);
+        self.early_answers.push(answer);
+        if refused || self.early_answers.len() >= questions.len() {
+            self.early = None;
+            self.prompt = None;
+            if refused {
+                self.reasons = None;
+            }
+        } else {
+            self.show_early_question();
         }
     }
 
@@ -201,7 +305,74 @@ impl View {
                 self.paused = None;
                 self.pending = None;
                 self.end = Some((outcome.clone(), message.clone(), summary.clone()));
+                if let Outcome::Refused {
+                    reason: rollcoach_engine::RefusalReason::Answer { question },
+                } = outcome
+                    && self.injury_questions.contains(question)
+                {
+                    self.offer = Some(Offer::Ask);
+                }
             }
+        }
+    }
+
+    /// Words for declining to log the injury: the session is still refused,
+    /// for the protocol's window.
+    pub fn declined_words(&self) -> String {
+        format!(
+            "Not logged. Leave this area alone until {} hours have passed since the injury.",
+            self.window_hours
+        )
+    }
+
+    fn offer_key(&mut self, offer: Offer, code: KeyCode) -> Action {
+        match offer {
+            Offer::Ask => match code {
+                KeyCode::Char('t') => Action::LogInjury(InjuryWhen::Today),
+                KeyCode::Char('y') => Action::LogInjury(InjuryWhen::Yesterday),
+                KeyCode::Char('2') => Action::LogInjury(InjuryWhen::TwoDaysAgo),
+                KeyCode::Char('a') => {
+                    self.offer = Some(Offer::Typing(String::new()));
+                    Action::None
+                }
+                KeyCode::Char('n') | KeyCode::Esc | KeyCode::Char('q') => {
+                    self.offer = Some(Offer::Done(self.declined_words()));
+                    Action::None
+                }
+                _ => {
+                    self.flash = Some(
+                        "When did it happen? t today, y yesterday, 2 two days ago, a a time; n to not log it."
+                            .into(),
+                    );
+                    Action::None
+                }
+            },
+            Offer::Typing(mut text) => match code {
+                KeyCode::Enter if !text.trim().is_empty() => {
+                    let typed = text.trim().to_owned();
+                    self.offer = Some(Offer::Typing(text));
+                    Action::LogInjury(InjuryWhen::Typed(typed))
+                }
+                KeyCode::Esc => {
+                    self.offer = Some(Offer::Ask);
+                    Action::None
+                }
+                KeyCode::Backspace => {
+                    text.pop();
+                    self.offer = Some(Offer::Typing(text));
+                    Action::None
+                }
+                KeyCode::Char(c) => {
+                    text.push(c);
+                    self.offer = Some(Offer::Typing(text));
+                    Action::None
+                }
+                _ => {
+                    self.offer = Some(Offer::Typing(text));
+                    Action::None
+                }
+            },
+            Offer::Done(_) => Action::Quit,
         }
     }
 
@@ -219,6 +390,25 @@ impl View {
         let ctrl_c = key.modifiers.contains(KeyModifiers::CONTROL)
             && matches!(key.code, KeyCode::Char('c') | KeyCode::Char('C'));
         self.flash = None;
+
+        if self.early.is_some() {
+            return match key.code {
+                _ if ctrl_c => Action::Cancel,
+                KeyCode::Esc | KeyCode::Char('q') => Action::Cancel,
+                KeyCode::Char('y') => {
+                    self.early_answer(Answer::Yes);
+                    Action::None
+                }
+                KeyCode::Char('n') => {
+                    self.early_answer(Answer::No);
+                    Action::None
+                }
+                _ => {
+                    self.flash = Some("Press y for yes or n for no.".into());
+                    Action::None
+                }
+            };
+        }
 
         if let Some(reasons) = &mut self.reasons {
             return match key.code {
@@ -260,7 +450,10 @@ impl View {
         }
 
         if self.end.is_some() {
-            return Action::Quit;
+            return match self.offer.clone() {
+                Some(offer) if !ctrl_c => self.offer_key(offer, key.code),
+                _ => Action::Quit,
+            };
         }
         if ctrl_c {
             self.pending = None;
@@ -384,11 +577,11 @@ impl View {
             Outcome::Refused {
                 reason: rollcoach_engine::RefusalReason::Answer { question },
             } => match self.questions.iter().find(|(id, _)| id == question) {
-                Some((_, text)) => format!("not today (your answer to \"{text}\")"),
-                None => "not today (your answer to a safety question)".to_string(),
+                Some((_, text)) => format!("not now (your answer to \"{text}\")"),
+                None => "not now (your answer to a safety question)".to_string(),
             },
             Outcome::Refused { .. } => {
-                super::super::render::outcome_words(outcome).replacen("refused", "not today", 1)
+                super::super::render::outcome_words(outcome).replacen("refused", "not now", 1)
             }
             _ => super::super::render::outcome_words(outcome),
         }
@@ -669,7 +862,91 @@ mod tests {
             },
         });
         assert!(!words.contains("recent-injury"), "{words}");
-        assert!(words.starts_with("not today"), "{words}");
+        assert!(words.starts_with("not now"), "{words}");
+    }
+
+    #[test]
+    fn the_safety_questions_come_before_the_reasons_and_a_refusing_answer_skips_them() {
+        let p = protocol();
+        let mut v = View::new(&p, true);
+        v.ask_screening_first(&p);
+        assert!(v.before_session());
+        assert!(
+            matches!(&v.prompt, Some(Prompt::Screening { index: 1, text, .. }) if *text == p.screening.questions[0].text)
+        );
+        assert_eq!(v.handle_key(key(KeyCode::Char('n'))), Action::None);
+        assert!(matches!(
+            &v.prompt,
+            Some(Prompt::Screening { index: 2, .. })
+        ));
+        v.handle_key(key(KeyCode::Char('n')));
+        v.handle_key(key(KeyCode::Char('n')));
+        assert_eq!(v.early, None);
+        assert!(v.reasons.is_some(), "then the reasons");
+        assert_eq!(v.early_answers, vec![Answer::No; 3]);
+
+        let mut v = View::new(&p, true);
+        v.ask_screening_first(&p);
+        v.handle_key(key(KeyCode::Char('y')));
+        assert!(
+            !v.before_session(),
+            "a refusing answer starts the session at once"
+        );
+        assert_eq!(v.reasons, None);
+        assert_eq!(v.early_answers, vec![Answer::Yes]);
+    }
+
+    #[test]
+    fn a_yes_to_the_injury_question_offers_to_log_it_with_one_key_each() {
+        let p = protocol();
+        let mut v = View::new(&p, false);
+        v.apply(&Output::End {
+            outcome: Outcome::Refused {
+                reason: rollcoach_engine::RefusalReason::Answer {
+                    question: "recent-injury".into(),
+                },
+            },
+            message: "No.".into(),
+            summary: Summary {
+                reps_done: 0,
+                reps_target: 6,
+                active_ms: 0,
+                pairings: vec![],
+                ratings: vec![],
+                discomfort: vec![],
+                noises: 0,
+            },
+        });
+        assert_eq!(v.offer, Some(Offer::Ask));
+        let mut asked = v.clone();
+        for (c, when) in [
+            ('t', InjuryWhen::Today),
+            ('y', InjuryWhen::Yesterday),
+            ('2', InjuryWhen::TwoDaysAgo),
+        ] {
+            assert_eq!(
+                asked.handle_key(key(KeyCode::Char(c))),
+                Action::LogInjury(when)
+            );
+        }
+        // A typed time.
+        assert_eq!(asked.handle_key(key(KeyCode::Char('a'))), Action::None);
+        for c in "3h ago".chars() {
+            asked.handle_key(key(KeyCode::Char(c)));
+        }
+        assert_eq!(
+            asked.handle_key(key(KeyCode::Enter)),
+            Action::LogInjury(InjuryWhen::Typed("3h ago".into()))
+        );
+        // Declining says the protocol's window, and any key then leaves.
+        assert_eq!(v.handle_key(key(KeyCode::Char('n'))), Action::None);
+        let hours = p.screening.injury_rule.window_hours;
+        assert!(
+            matches!(&v.offer, Some(Offer::Done(w)) if w.contains(&format!("{hours} hours"))),
+            "{:?}",
+            v.offer
+        );
+        assert_eq!(v.handle_key(key(KeyCode::Char('x'))), Action::Quit);
     }
 
     #[test]
