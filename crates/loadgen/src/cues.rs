@@ -229,10 +229,44 @@ impl Pty {
     }
 }
 
+/// The processes whose parent is `pid` (from `/proc`).
+fn children_of(pid: u32) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| {
+        let child: u32 = e.ok()?.file_name().to_str()?.parse().ok()?;
+        let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).ok()?;
+        let ppid: u32 = stat
+            .rsplit(')')
+            .next()?
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()?;
+        (ppid == pid).then_some(child)
+    })
+    .collect()
+}
+
 impl Drop for Pty {
     fn drop(&mut self) {
         self.keys.take();
+        // rollcoach runs in its own session under `script`: a binary that
+        // does not end when its terminal closes (the old one spins) is
+        // killed by its id.
+        // (Only while `script` runs: once reaped, its id may be another's.)
+        let left = if matches!(self.script.try_wait(), Ok(None)) {
+            children_of(self.script.id())
+        } else {
+            Vec::new()
+        };
         let _ = self.script.kill();
+        for pid in left {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
         let _ = self.script.wait();
         if let Some(r) = self.reader.take() {
             let _ = r.join();
@@ -276,7 +310,7 @@ fn snapshot(db: &Path, copy: &Path) -> Option<SqliteStore> {
 
 /// The session's record and its outputs replayed through the engine, each
 /// with its session time.
-fn replay(store: &SqliteStore) -> Option<(SessionRecord, Vec<(Time, Output)>)> {
+fn replay(store: &SqliteStore) -> Option<Replay> {
     let record = store.history(None).ok()?.into_iter().next()?;
     let protocol = store.protocol_snapshot(record.id).ok()?;
     let mut session = Session::new(
@@ -301,6 +335,9 @@ fn replay(store: &SqliteStore) -> Option<(SessionRecord, Vec<(Time, Output)>)> {
     }
     Some((record, outs))
 }
+
+/// A session's record and its outputs, replayed.
+type Replay = (SessionRecord, Vec<(Time, Output)>);
 
 /// What the session waits for now.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -422,7 +459,7 @@ fn one_session(bin: &Path, dir: &Path, tempo: u32, reps: u32) -> anyhow::Result<
     let mut loads = Vec::new();
     let state = |limit: Duration,
                  what: &str,
-                 ok: &dyn Fn(&SqliteStore, &(SessionRecord, Vec<(Time, Output)>)) -> bool|
+                 ok: &dyn Fn(&SqliteStore, &Replay) -> bool|
      -> anyhow::Result<(Waiting, usize)> {
         let start = Instant::now();
         loop {
