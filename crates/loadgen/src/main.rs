@@ -6,6 +6,8 @@
 //!   driver that sleeps each phase's duration; how far each falls behind.
 //! - `history`: ten years of daily sessions; `rollcoach history` and
 //!   `GET /api/history` latency, database size per session.
+//! - `cues`: whole sessions in the full-screen terminal with a stand-in
+//!   espeak-ng; breath-cue start lateness, cues dropped and cut, per tempo.
 //! - `footprint`: idle memory of `serve`, time to accept connections,
 //!   binary size, `rollcoach --help` time.
 //!
@@ -14,6 +16,7 @@
 //! directory) unless given one, and stops by itself. Figures go in
 //! BENCHMARKS.md.
 
+mod cues;
 mod drift;
 mod footprint;
 mod history;
@@ -37,6 +40,7 @@ Examples:
   rollcoach-load drift --minutes 30 --speed 20      # a 30-minute session in 90 s
   rollcoach-load history --days 3650                # ten years of daily sessions
   rollcoach-load footprint
+  rollcoach-load cues --bin target/release/rollcoach --tempo 2,4,6
 
 Build first: cargo build --release -p rollcoach -p rollcoach-load"
 )]
@@ -53,6 +57,8 @@ enum Command {
     Drift(drift::Args),
     /// Ten years of daily sessions: history latency (CLI and API), database size.
     History(history::Args),
+    /// Whole terminal sessions with a stand-in espeak-ng: breath-cue lateness, drops, cuts.
+    Cues(cues::Args),
     /// Idle memory, time to accept connections, binary size, --help time.
     Footprint(footprint::Args),
 }
@@ -63,6 +69,7 @@ fn main() -> ExitCode {
         Command::Sessions(args) => load::run(args),
         Command::Drift(args) => drift::run(args),
         Command::History(args) => history::run(args),
+        Command::Cues(args) => cues::run(args),
         Command::Footprint(args) => footprint::run(args),
     };
     match result {
