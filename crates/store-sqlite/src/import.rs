@@ -5,7 +5,7 @@ use rollcoach_store::{Corrupt, ExportDocument, ImportReport, Result, SessionId, 
 use rusqlite::params;
 
 use crate::SqliteStore;
-use crate::rows::{insert_ratings, ms};
+use crate::rows::{insert_ratings, ms, snapshot_id};
 
 impl SqliteStore {
     pub(crate) fn import_checked(&self, doc: &ExportDocument) -> Result<ImportReport> {
@@ -20,16 +20,17 @@ impl SqliteStore {
                     report.skipped.push(s.uid.clone());
                     continue;
                 }
+                let snapshot = snapshot_id(conn, &to_json(&s.protocol)).map_err(&sql)?;
                 conn.execute(
-                    "INSERT INTO sessions (uid, protocol_id, protocol_version, protocol_json, area,
-                         options_json, facts_json, started_at, ended_at, outcome, reason, outcome_json,
+                    "INSERT INTO sessions (uid, protocol_id, protocol_version, protocol_json, snapshot_id,
+                         area, options_json, facts_json, started_at, ended_at, outcome, reason, outcome_json,
                          message, reps_done, reps_target, active_ms, pairing, summary_json)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                     VALUES (?1, ?2, ?3, '', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
                     params![
                         s.uid,
                         s.protocol_id,
                         s.protocol_version,
-                        to_json(&s.protocol),
+                        snapshot,
                         s.area,
                         to_json(&s.options),
                         to_json(&s.facts),

@@ -9,7 +9,7 @@ use rollcoach_store::{
 use rusqlite::{OptionalExtension, params};
 
 use crate::SqliteStore;
-use crate::rows::{insert_ratings, ms, time};
+use crate::rows::{insert_ratings, ms, snapshot_id, time};
 
 /// What recovery reads of the sessions that have not ended (see [`LiveSession`]).
 const LIVE_SQL: &str = "SELECT s.id, s.protocol_id, s.started_at, s.reps_target, s.owner_pid,
@@ -46,15 +46,17 @@ impl SqliteStore {
         let facts_json = to_json(new.facts);
         let pairing = new.options.pairing.map(pairing_id);
         self.write(|conn| {
+            let snapshot = snapshot_id(conn, &protocol_json)?;
             conn.execute(
-                "INSERT INTO sessions (uid, protocol_id, protocol_version, protocol_json, area,
-                     options_json, facts_json, started_at, reps_target, pairing, owner_pid, owner_started)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                "INSERT INTO sessions (uid, protocol_id, protocol_version, protocol_json, snapshot_id,
+                     area, options_json, facts_json, started_at, reps_target, pairing, owner_pid,
+                     owner_started)
+                 VALUES (?1, ?2, ?3, '', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                 params![
                     uid,
                     new.protocol.id,
                     new.protocol.version,
-                    protocol_json,
+                    snapshot,
                     new.protocol.area,
                     options_json,
                     facts_json,

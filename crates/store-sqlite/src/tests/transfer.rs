@@ -120,3 +120,35 @@ fn csv_has_one_row_per_session_with_rating_columns_and_quoting() {
         lines[4]
     );
 }
+
+#[test]
+fn a_protocol_snapshot_never_passes_through_the_sessions_table() {
+    // Written there and emptied by the v2 trigger, the ~10 KB snapshot left
+    // every session's page mostly empty (BENCHMARKS.md, issue 10): new and
+    // imported sessions write the shared row's id directly.
+    let a = filled_store();
+    let doc = a.export(T0).unwrap();
+    let b = SqliteStore::open_in_memory().unwrap();
+    b.conn
+        .execute_batch(
+            "CREATE TEMP TRIGGER no_snapshot_in_sessions BEFORE INSERT ON main.sessions
+             WHEN NEW.protocol_json <> ''
+             BEGIN SELECT RAISE(ABORT, 'a protocol snapshot was written into sessions'); END;",
+        )
+        .unwrap();
+    assert_eq!(b.import(&doc).unwrap().imported, 4);
+    let snapshots: i64 = b
+        .conn
+        .query_row("SELECT count(*) FROM protocol_snapshots", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(snapshots, 1, "the imported sessions share one snapshot row");
+    let id = b
+        .begin_session(&NewSession {
+            protocol: &protocol(),
+            options: &Options::default(),
+            facts: &Facts::default(),
+            started_at: T0,
+        })
+        .unwrap();
+    assert_eq!(b.protocol_snapshot(id).unwrap(), protocol());
+}
