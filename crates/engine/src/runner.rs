@@ -67,8 +67,8 @@ use rollcoach_protocol::Protocol;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Facts, Input, InputError, Options, OptionsError, Outcome, Output, RefusalReason, Rejected,
-    Session, StopReason, Summary, Time,
+    Facts, Input, InputError, Options, OptionsError, Outcome, Output, Rejected, Session, Summary,
+    Time,
 };
 
 /// One input of a session's event log, numbered and timed.
@@ -178,56 +178,6 @@ pub struct EndRecord {
     pub summary: Summary,
     /// When it ended: the time of its last input, or when it was interrupted.
     pub ended_at: Time,
-}
-
-impl EndRecord {
-    /// Whether the session was interrupted rather than ended by the engine.
-    pub fn is_interrupted(&self) -> bool {
-        self.outcome.is_none()
-    }
-
-    /// `completed`, `stopped`, `refused` or `interrupted`.
-    pub fn kind(&self) -> &'static str {
-        match &self.outcome {
-            None => "interrupted",
-            Some(Outcome::Completed) => "completed",
-            Some(Outcome::Stopped { .. }) => "stopped",
-            Some(Outcome::Refused { .. }) => "refused",
-        }
-    }
-
-    /// A short reason id: the stop reason (`pain-with-pop`, `by-person`, ...),
-    /// `recent-injury`, or `answer:<question id>` for a refusing answer;
-    /// `None` for a completed or interrupted session.
-    pub fn reason(&self) -> Option<String> {
-        match &self.outcome {
-            None | Some(Outcome::Completed) => None,
-            Some(Outcome::Stopped { reason }) => Some(stop_reason_id(*reason).to_owned()),
-            Some(Outcome::Refused {
-                reason: RefusalReason::RecentInjury { .. },
-            }) => Some("recent-injury".to_owned()),
-            Some(Outcome::Refused {
-                reason: RefusalReason::Answer { question },
-            }) => Some(format!("answer:{question}")),
-        }
-    }
-
-    /// Full reps done.
-    pub fn reps_done(&self) -> u32 {
-        self.summary.reps_done
-    }
-}
-
-/// The serde name of a stop reason.
-fn stop_reason_id(reason: StopReason) -> &'static str {
-    match reason {
-        StopReason::PainWithPop => "pain-with-pop",
-        StopReason::PainOverSpine => "pain-over-spine",
-        StopReason::SharpOrRadiating => "sharp-or-radiating",
-        StopReason::OtherPain => "other-pain",
-        StopReason::TooMuchDiscomfort => "too-much-discomfort",
-        StopReason::ByPerson => "by-person",
-    }
 }
 
 /// A runner rebuilt from its log by [`Runner::recover`].
@@ -546,6 +496,7 @@ mod tests {
 
     use super::*;
     use crate::{InjuryFact, PainKind, Stage};
+    use crate::{RefusalReason, StopReason};
 
     const T0: Time = Time(1_795_597_200_000);
 
@@ -720,8 +671,7 @@ mod tests {
         r.commit(batch).unwrap();
         let end = r.end_record().expect("completed");
         assert_eq!(end.outcome, Some(Outcome::Completed));
-        assert_eq!(end.reps_done(), 5);
-        assert_eq!(end.kind(), "completed");
+        assert_eq!(end.summary.reps_done, 5);
         assert_eq!(end.message.as_deref(), Some("Session complete."));
         assert_eq!(end.ended_at, r.cursor());
         assert!(r.is_over());
@@ -796,8 +746,12 @@ mod tests {
             T0.plus_ms(30_000),
         );
         let end = r.end_record().unwrap();
-        assert_eq!(end.kind(), "stopped");
-        assert_eq!(end.reason().as_deref(), Some("pain-over-spine"));
+        assert_eq!(
+            end.outcome,
+            Some(Outcome::Stopped {
+                reason: StopReason::PainOverSpine
+            })
+        );
         assert_eq!(end.summary.ratings[0].before, Some(6));
         assert_eq!(end.ended_at, T0.plus_ms(30_000));
         assert!(end.message.is_some_and(|m| !m.is_empty()));
@@ -818,8 +772,12 @@ mod tests {
         };
         let r = Runner::start(protocol(), Options::default(), facts, T0).unwrap();
         let end = r.end_record().unwrap();
-        assert_eq!(end.kind(), "refused");
-        assert_eq!(end.reason().as_deref(), Some("recent-injury"));
+        assert!(matches!(
+            end.outcome,
+            Some(Outcome::Refused {
+                reason: RefusalReason::RecentInjury { .. }
+            })
+        ));
         assert_eq!(end.ended_at, T0);
     }
 
@@ -833,11 +791,9 @@ mod tests {
         step(&mut r, &mut log, Input::Timeout, d.plus_ms(tempo));
         let pending = r.offer(Input::Noise, d.plus_ms(tempo + 10)).unwrap();
         let end = r.interrupt(d.plus_ms(60_000));
-        assert!(end.is_interrupted());
-        assert_eq!(end.kind(), "interrupted");
-        assert_eq!(end.reason(), None);
+        assert_eq!(end.outcome, None, "interrupted");
         assert_eq!(end.message, None);
-        assert_eq!(end.reps_done(), 1);
+        assert_eq!(end.summary.reps_done, 1);
         assert_eq!(end.ended_at, d.plus_ms(60_000));
         assert_eq!(r.commit(pending), Err(CommitError::Interrupted));
         assert_eq!(
@@ -929,20 +885,5 @@ mod tests {
             err,
             RecoverError::Options(OptionsError::Reps { .. })
         ));
-    }
-
-    #[test]
-    fn stop_reason_ids_are_the_serde_names() {
-        for reason in [
-            StopReason::PainWithPop,
-            StopReason::PainOverSpine,
-            StopReason::SharpOrRadiating,
-            StopReason::OtherPain,
-            StopReason::TooMuchDiscomfort,
-            StopReason::ByPerson,
-        ] {
-            let json = serde_json::to_string(&reason).unwrap();
-            assert_eq!(json, format!("\"{}\"", stop_reason_id(reason)));
-        }
     }
 }

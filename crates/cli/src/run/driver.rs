@@ -250,6 +250,17 @@ impl<L: Log> Driver<L> {
         Ok(())
     }
 
+    /// Ends a session that has not ended (a quit signal, a closed terminal):
+    /// the runner works out what it did, and that end is recorded now.
+    pub fn interrupt(&mut self) -> anyhow::Result<EndRecord> {
+        let end = self.runner.interrupt(self.runner.cursor());
+        if !self.finished {
+            self.log.finish(&end)?;
+            self.finished = true;
+        }
+        Ok(end)
+    }
+
     /// Records the end in the log once (after the session has ended).
     pub fn finish(&mut self) -> anyhow::Result<()> {
         if self.finished {

@@ -189,7 +189,6 @@ pub fn run(setup: Setup) -> anyhow::Result<u8> {
     let session =
         Session::new(&protocol, options.clone(), facts.clone(), start).map_err(options_error)?;
     let log = StoreLog::begin(&*store, &protocol, &options, &facts, start)?;
-    let session_id = log.id;
     let mut driver = Driver::new(session, log);
     // The answers given before the session, given to it as it starts.
     for answer in std::mem::take(&mut view.early_answers) {
@@ -315,12 +314,12 @@ pub fn run(setup: Setup) -> anyhow::Result<u8> {
         if let Some(v) = voice.take() {
             v.stop();
         }
-        // Recorded now, from the log, as the next start would after a crash.
-        let done = rollcoach_store::interrupt(&*store, session_id)
-            .context("could not record the interrupted session")?;
-        let reps = done
-            .map(|r| format!(" after {} of {} reps", r.reps_done, r.reps_target))
-            .unwrap_or_default();
+        // Recorded now, with what the runner says the session did.
+        let end = driver.interrupt()?;
+        let reps = format!(
+            " after {} of {} reps",
+            end.summary.reps_done, end.summary.reps_target
+        );
         let _ = writeln!(
             out,
             "Interrupted by a signal: the session is recorded as interrupted{reps}."
