@@ -424,6 +424,11 @@ describe('rollcoach serve in Chromium', () => {
       + `median ${lateness[Math.floor(lateness.length / 2)].toFixed(1)}, max ${lateness[lateness.length - 1].toFixed(1)}`);
     // A tone and a buzz at each turn: one pitch and one buzz for in, another
     // pitch and two buzzes for out.
+    // The last turn's buzz fires on its own timer at the turn, which can be a
+    // moment after the page shows it: give it up to a second to arrive.
+    await page.waitForFunction((n) => window.__vibrations.length >= n
+      && window.__tones.filter((t) => !t.cancelled).length >= n, shown.length, { timeout: 1000 })
+      .catch(() => {});
     const { tones, vibrations } = await page.evaluate(() => ({
       tones: window.__tones.filter((t) => !t.cancelled).map(({ osc, ...t }) => t),
       vibrations: window.__vibrations.slice(),
