@@ -163,6 +163,36 @@ fn pause_freezes_the_phase_and_resume_continues_it() {
 }
 
 #[test]
+fn a_phase_cue_is_printed_in_the_wording_the_voice_says_for_its_tempo() {
+    let cues = |tempo: &str| -> Vec<String> {
+        let run = stdout_at_tempo(tempo);
+        run.lines()
+            .skip_while(|l| !l.contains("== rolling =="))
+            .filter_map(|l| l.split_once("say: ").map(|(_, c)| c.to_string()))
+            .take(2)
+            .collect()
+    };
+    // At 4 s a direction the whole cue fits; at 2 s only the short one does.
+    assert_eq!(
+        cues("4"),
+        [
+            "breathe in, roll toward your neck",
+            "breathe out, roll back to your shoulder blades"
+        ]
+    );
+    assert_eq!(cues("2"), ["in, to your neck", "out, back down"]);
+}
+
+fn stdout_at_tempo(tempo: &str) -> String {
+    let env = test_env();
+    env.run_session(
+        &["--reps", "5", "--tempo", tempo],
+        &script(&[SCREENING_OK, SETUP]),
+    )
+    .stdout
+}
+
+#[test]
 fn reps_outside_the_protocol_range_are_a_usage_error() {
     let env = test_env();
     let high = env.run_session(&["--reps", "9"], SCREENING_OK);

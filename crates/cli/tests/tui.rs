@@ -697,20 +697,47 @@ fn a_yes_to_the_injury_question_comes_before_the_reasons_and_logs_it_yesterday()
 #[test]
 fn the_reasons_come_after_the_safety_questions() {
     let env = TestEnvironment::new();
+    let bin = stand_in(env.root());
     let mut pty = Pty::start(
         &env,
         ("", ""),
-        &["run", "upper-back", "--voice", "off"],
-        None,
+        &["run", "upper-back", "--voice", "on", "--speed", "1"],
+        Some(&bin),
     );
     wait_for("the first question", Duration::from_secs(20), || {
         pty.screen_from(0).contains("injured").then_some(())
     });
-    pty.keys(b"nnn");
+    // Each question is answered 300 ms after the voice starts saying it.
+    for n in 1..=3 {
+        wait_for("a question said", Duration::from_secs(20), || {
+            (said(env.root()).len() >= n).then_some(())
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        pty.keys(b"n");
+    }
     wait_for("the reasons", Duration::from_secs(10), || {
         pty.screen_from(0).contains("brought").then_some(())
     });
     assert!(live(&env).is_none(), "nothing recorded yet");
+    // The safety questions were spoken before the session, in order, each
+    // cut off when it was answered.
+    let questions: Vec<String> = rollcoach_protocol::builtin()
+        .remove(0)
+        .screening
+        .questions
+        .iter()
+        .map(|q| q.text.clone())
+        .collect();
+    let spoken = wait_for("the last question cut", Duration::from_secs(5), || {
+        let s = said(env.root());
+        (s.len() >= 3).then_some(s)
+    });
+    assert_eq!(
+        spoken.iter().map(|s| s.text.clone()).collect::<Vec<_>>(),
+        questions,
+        "{spoken:?}"
+    );
+    assert!(spoken.iter().all(|s| s.end.is_none()), "{spoken:?}");
     pty.keys(b"1\r");
     let (_, events) = wait_for("the session", Duration::from_secs(20), || {
         live(&env).filter(|(_, e)| e.len() >= 3)

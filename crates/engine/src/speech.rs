@@ -97,6 +97,9 @@ pub enum Speech {
 
 pub use rollcoach_protocol::speech::{BASE_WPM, PHASE_MARGIN_MS, estimate_ms};
 
+/// What the voice says when the session is paused.
+pub const PAUSED: &str = "Paused.";
+
 #[derive(Debug, Clone)]
 struct Speaking {
     id: u64,
@@ -286,6 +289,12 @@ impl Planner {
                 self.cut_unless(|k| k == Kind::Safety || k == Kind::Prompt);
                 self.queue
                     .retain(|q| matches!(q.kind, Kind::Safety | Kind::Prompt));
+                // Said, so a person with their eyes closed knows the pacer
+                // waits for them (unless a safety message or a question is
+                // being said).
+                if self.speaking.is_none() {
+                    self.say_now(PAUSED.to_string(), Kind::Info, None);
+                }
             }
             Output::Resumed {
                 deadline,

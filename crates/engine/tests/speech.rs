@@ -379,6 +379,44 @@ fn answered_prompts_are_cut_and_never_spoken_late() {
 }
 
 #[test]
+fn a_pause_is_said_at_once_and_the_cue_comes_again_on_resume() {
+    let protocol = builtins().remove(0);
+    let person = Person {
+        pause_at_ms: Some(9_000),
+        ..Person::answers_after(300)
+    };
+    let sim = Sim::new(&protocol, 4.0, 1.0).run(person);
+    let rolling = sim.phases[0].0;
+    let pause = rolling.plus_ms(9_000);
+    let paused = sim
+        .said
+        .iter()
+        .find(|s| s.text == rollcoach_engine::speech::PAUSED)
+        .unwrap_or_else(|| panic!("\"Paused.\" is said: {:?}", sim.said));
+    assert_eq!(paused.start, pause, "said the moment the pacer stops");
+    assert_eq!(paused.kind, Kind::Info);
+    // The 3 s pause is quiet after it, and the phase's cue is said again
+    // when the pacer goes on.
+    let resume = pause.plus_ms(3_000);
+    assert!(
+        sim.said
+            .iter()
+            .filter(|s| s.start > paused.start && s.start < resume)
+            .all(|s| s.kind == Kind::Safety),
+        "{:?}",
+        sim.said
+    );
+    assert!(
+        sim.said
+            .iter()
+            .any(|s| s.kind == Kind::Breath && s.start == resume),
+        "the cue again on resume: {:?}",
+        sim.said
+    );
+    // (Nothing overlaps: the simulation asserts it as it goes.)
+}
+
+#[test]
 fn a_note_that_does_not_fit_its_phase_is_shown_not_spoken() {
     let protocol = builtins().remove(0);
     let sim = Sim::new(&protocol, 2.0, 1.0).run(Person::answers_after(8_000));

@@ -15,6 +15,7 @@ pub mod voice;
 use std::io::{IsTerminal, Read, Write};
 
 use anyhow::Context;
+use rollcoach_engine::speech::Planner;
 use rollcoach_engine::{
     EndRecord, Input, Options, OptionsError, Outcome, Output, RefusalReason, Session, Time,
 };
@@ -228,6 +229,20 @@ fn run_script(
     let stdout = std::io::stdout();
     let json = args.json;
     let mut print_err: Option<std::io::Error> = None;
+    // A phase's cue is printed in the wording the voice says for it (the
+    // speech planner's choice for the phase's length), not the engine's
+    // full wording.
+    let cue_words = Planner::new(
+        std::sync::Arc::new(protocol.clone()),
+        voice::planning_rate(
+            args.voice_rate,
+            match args.speed {
+                Speed::Factor(f) => Some(f),
+                Speed::Max => None,
+            },
+        ),
+    );
+    let mut last_phase = None;
     let mut sink = |d: &mut Driver<StoreLog<'_>>| {
         let outs = d.take_outputs();
         if let Some(v) = &voice {
@@ -236,16 +251,27 @@ fn run_script(
         let mut w = stdout.lock();
         for (at, out) in &outs {
             let at_ms = at.since(start);
+            let phase = std::mem::take(&mut last_phase);
             let r = if json {
                 writeln!(w, "{}", render::json(out, at_ms))
             } else {
-                writeln!(
-                    w,
-                    "[{}] {}",
-                    render::clock(at_ms),
-                    render::text(protocol, out)
-                )
+                let line = match (out, phase) {
+                    (Output::Cue { .. }, Some((breath, direction, ms))) => {
+                        format!("say: {}", cue_words.phase_cue(breath, direction, ms))
+                    }
+                    _ => render::text(protocol, out),
+                };
+                writeln!(w, "[{}] {line}", render::clock(at_ms))
             };
+            if let Output::Phase {
+                breath,
+                direction,
+                duration_ms,
+                ..
+            } = out
+            {
+                last_phase = Some((*breath, *direction, *duration_ms));
+            }
             if let Err(e) = r.and_then(|()| w.flush()) {
                 print_err.get_or_insert(e);
             }

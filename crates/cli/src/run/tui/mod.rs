@@ -31,7 +31,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use anyhow::Context;
-use rollcoach_engine::{Input, InputError, Options, Output, Session, Time, injury_block};
+use rollcoach_engine::{Input, InputError, Options, Output, Prompt, Session, Time, injury_block};
 use rollcoach_protocol::Protocol;
 
 use super::driver::{ApplyError, Clock, Driver, Speed};
@@ -117,6 +117,36 @@ fn log_injury(
     })
 }
 
+/// The voice of the safety questions asked before the session starts.
+struct EarlyVoice {
+    voice: Voice,
+    clock: Clock,
+    /// The number of the question last given to the voice.
+    asked: Option<u32>,
+}
+
+impl EarlyVoice {
+    /// Says the question on screen if it is a new one (which cuts the one
+    /// before it: it was answered), and pumps the voice.
+    fn ask(&mut self, prompt: Option<&Prompt>) -> Result<(), String> {
+        let now = self.clock.now();
+        if let Some(p @ Prompt::Screening { index, text, .. }) = prompt
+            && self.asked != Some(*index)
+        {
+            self.asked = Some(*index);
+            self.voice.output(now, &Output::Prompt(p.clone()));
+            self.voice.output(
+                now,
+                &Output::Cue {
+                    text: text.clone(),
+                    say: text.clone(),
+                },
+            );
+        }
+        self.voice.pump(now)
+    }
+}
+
 /// Runs the full-screen session.
 pub fn run(setup: Setup) -> anyhow::Result<u8> {
     let Setup {
@@ -154,7 +184,29 @@ pub fn run(setup: Setup) -> anyhow::Result<u8> {
     let mut keys = Keys::default();
 
     // The safety questions and the reasons screen, before anything is recorded.
+    // The questions are spoken too: a voice of their own, on a clock of its
+    // own, stopped (cutting what it says) once they are answered.
+    let mut early_voice = voice
+        .clone()
+        .filter(|_| view.early.is_some())
+        .map(|p| EarlyVoice {
+            voice: Voice::start(p, Arc::new(protocol.clone()), voice_rate, speed),
+            clock: Clock::new(Time(0), speed),
+            asked: None,
+        });
     while view.before_session() {
+        if let Some(ev) = &mut early_voice {
+            if view.early.is_some() {
+                if ev.ask(view.prompt.as_ref()).is_err()
+                    && let Some(ev) = early_voice.take()
+                {
+                    // espeak-ng failed: the questions stay on screen.
+                    ev.voice.stop();
+                }
+            } else if let Some(ev) = early_voice.take() {
+                ev.voice.stop();
+            }
+        }
         let closed = match terminal.draw(|f| draw(f, &view, Time(0), 0)) {
             Ok(_) => match keys.wait(SIGNAL_CHECK) {
                 Waited::Key(k) => {
@@ -180,6 +232,9 @@ pub fn run(setup: Setup) -> anyhow::Result<u8> {
         }
     }
 
+    if let Some(ev) = early_voice.take() {
+        ev.voice.stop();
+    }
     let start = crate::db::now(&global)?;
     // The session clock starts with the session (the steps below take time).
     let mut clock = Clock::new(start, speed);
