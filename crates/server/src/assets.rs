@@ -116,7 +116,11 @@ pub(crate) fn shell() -> impl Iterator<Item = (&'static str, &'static str, &'sta
         .chain(PWA_ASSETS)
         .map(|(n, t, body)| (*n, *t, body.as_bytes()))
         .chain(PNGS.iter().map(|(n, body)| (*n, "image/png", *body)))
-        .chain(std::iter::once(("rollcoach.wasm", "application/wasm", WASM)))
+        .chain(std::iter::once((
+            "rollcoach.wasm",
+            "application/wasm",
+            WASM,
+        )))
 }
 
 /// The service worker as served: `web/sw.js` with the shell's version (a

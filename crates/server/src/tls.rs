@@ -247,7 +247,8 @@ mod tests {
 
     #[test]
     fn an_empty_certificate_file_is_named() {
-        let err = TlsConfig::from_pem(Path::new("c.pem"), b"", Path::new("k.pem"), b"").unwrap_err();
+        let err =
+            TlsConfig::from_pem(Path::new("c.pem"), b"", Path::new("k.pem"), b"").unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("certificate file c.pem"), "{msg}");
         assert!(msg.contains("BEGIN CERTIFICATE"), "{msg}");

@@ -141,7 +141,11 @@ mod tests {
         // No path escapes the folder or is written twice.
         let mut seen = std::collections::HashSet::new();
         for f in &files {
-            assert!(!f.path.starts_with('/') && !f.path.contains(".."), "{}", f.path);
+            assert!(
+                !f.path.starts_with('/') && !f.path.contains(".."),
+                "{}",
+                f.path
+            );
             assert!(seen.insert(&f.path), "{} twice", f.path);
         }
     }

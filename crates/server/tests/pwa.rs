@@ -24,10 +24,7 @@ async fn the_manifest_makes_the_page_installable() {
     let app = app(state());
     let r = get(&app, "/manifest.webmanifest").await;
     assert_eq!(r.status, StatusCode::OK);
-    assert_eq!(
-        r.headers[header::CONTENT_TYPE],
-        "application/manifest+json"
-    );
+    assert_eq!(r.headers[header::CONTENT_TYPE], "application/manifest+json");
     let m = &r.json;
     assert_eq!(m["name"], "rollcoach");
     assert!(m["short_name"].as_str().is_some_and(|s| s.len() <= 12));
@@ -132,7 +129,10 @@ async fn the_service_worker_caches_every_file_of_the_shell() {
     ] {
         assert!(files.contains(&want), "{want} not in {files:?}");
     }
-    assert!(!files.contains(&"sw.js"), "the browser keeps the worker itself");
+    assert!(
+        !files.contains(&"sw.js"),
+        "the browser keeps the worker itself"
+    );
     // Each is served (the worker's install fails on any 404).
     for f in &files {
         // Relative to the worker's scope, `/`.
