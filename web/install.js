@@ -4,8 +4,21 @@
 // says plainly what cannot work there and how to get it. Sessions run in the
 // page either way.
 //
-// It adds its own element before <main> (or at the top of <body>) and
-// touches nothing else of the page.
+// It adds its own element before <main> (or at the top of <body>), shown on
+// the home screen only (the page's body[data-route]), never during a
+// session, and touches nothing else of the page.
+
+const DISMISSED = 'rollcoach.install.dismissed';
+
+// Shows `node` only while the page is on its home screen.
+function homeOnly(node) {
+  const update = () => {
+    const route = document.body.dataset.route;
+    node.hidden = Boolean(route) && route !== 'home';
+  };
+  update();
+  new MutationObserver(update).observe(document.body, { attributes: true, attributeFilter: ['data-route'] });
+}
 
 function box(id, label) {
   const aside = document.createElement('aside');
@@ -20,7 +33,22 @@ function box(id, label) {
   const main = document.querySelector('main');
   if (main && main.parentNode) main.parentNode.insertBefore(aside, main);
   else document.body.prepend(aside);
+  homeOnly(aside);
   return aside;
+}
+
+// A button styled here: the page's own button classes are its tests' selectors too.
+function button(text, primary) {
+  const b = el('button', text);
+  b.type = 'button';
+  Object.assign(b.style, {
+    display: 'block', width: '100%', minHeight: '48px', margin: '.4rem 0', font: 'inherit',
+    borderRadius: '12px', border: '2px solid', cursor: 'pointer',
+    color: primary ? '#000' : 'var(--fg, #fff)',
+    background: primary ? 'var(--accent, #ffd400)' : 'var(--calm, #2b2b2b)',
+    borderColor: primary ? 'var(--accent, #ffd400)' : '#aaa',
+  });
+  return b;
 }
 
 function el(tag, text) {
@@ -39,16 +67,14 @@ function insecureNote() {
   const aside = box('pwa-insecure', 'What this page cannot do over plain http');
   const details = el('details');
   const summary = el('summary', 'Plain http: no install, no offline use, the screen may sleep');
-  summary.style.cursor = 'pointer';
-  summary.style.minHeight = '48px';
-  summary.style.lineHeight = '48px';
+  Object.assign(summary.style, { cursor: 'pointer', minHeight: '48px', padding: '.7rem 0', boxSizing: 'border-box' });
   details.append(summary);
   const why = el('p', 'Sessions still run on this phone. But this page came over plain http from another machine, and over plain http the browser does not allow:');
   const list = el('ul');
   list.append(
     el('li', 'installing rollcoach as an app on the home screen,'),
     el('li', 'opening it, and running a session, with no network,'),
-    el('li', 'keeping the screen on during a session (raise the phone's screen timeout instead).'),
+    el('li', 'keeping the screen on during a session (raise the phone\'s screen timeout instead).'),
   );
   const how = el('p', 'To get them, open rollcoach over https:');
   const ways = el('ul');
@@ -68,19 +94,31 @@ function insecureNote() {
   aside.append(details);
 }
 
-// Chromium's install prompt, on a button of our own.
+// Chromium's install prompt, on a button of our own; "Not now" is remembered.
 function offerInstall(event) {
   event.preventDefault();
   if (document.getElementById('pwa-install')) return;
+  try {
+    if (localStorage.getItem(DISMISSED)) return;
+  } catch {
+    // No storage: offer it each time.
+  }
   const aside = box('pwa-install', 'Install rollcoach');
-  const button = el('button', 'Install rollcoach on this device');
-  button.type = 'button';
-  button.className = 'big calm';
-  button.addEventListener('click', async () => {
+  const install = button('Install rollcoach as an app', true);
+  install.addEventListener('click', async () => {
     aside.remove();
     await event.prompt();
   });
-  aside.append(button);
+  const later = button('Not now', false);
+  later.addEventListener('click', () => {
+    aside.remove();
+    try {
+      localStorage.setItem(DISMISSED, '1');
+    } catch {
+      // Gone for this visit only.
+    }
+  });
+  aside.append(el('p', 'It then opens from the home screen, full screen, and works with no network.'), install, later);
 }
 
 if (window.isSecureContext && 'serviceWorker' in navigator) {
