@@ -316,3 +316,58 @@ describe('over plain http from another host (an insecure context)', () => {
       || navigator.serviceWorker.controller === null), true, 'no service worker over plain http');
   });
 });
+
+describe('the static app from rollcoach web export, on a plain static file server', () => {
+  let dir;
+  let files;
+  let browser;
+  let page;
+  let url;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rollcoach-static-'));
+    execFileSync(BINARY, ['web', 'export', join(dir, 'site'), '--speed', '20'], {
+      env: { ...process.env, ROLLCOACH_PROTOCOLS: join(dir, 'no-protocols') },
+    });
+    // Python's http.server: a real static server that knows nothing of
+    // rollcoach (folders redirect to their slash and serve index.html).
+    files = spawn('python3', ['-u', '-m', 'http.server', '0', '--bind', '127.0.0.1', '--directory', join(dir, 'site')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    url = await new Promise((ok, fail) => {
+      let out = '';
+      const timer = setTimeout(() => fail(new Error(`http.server printed no port: ${out}`)), 20000);
+      files.stdout.on('data', (d) => {
+        out += d;
+        const m = out.match(/port (\d+)/);
+        if (m) { clearTimeout(timer); ok(`http://127.0.0.1:${m[1]}`); }
+      });
+      files.on('exit', (code) => { clearTimeout(timer); fail(new Error(`http.server exited with ${code}`)); });
+    });
+    browser = await launch();
+    page = browser.page;
+  });
+
+  after(async () => {
+    if (browser) await browser.close();
+    if (files && files.exitCode === null && files.signalCode === null) {
+      const gone = new Promise((ok) => files.on('exit', ok));
+      files.kill('SIGTERM');
+      await gone;
+    }
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('opens with no rollcoach server, then offline from its service worker', async () => {
+    await page.goto(`${url}/#/`);
+    await page.waitForSelector('body[data-ready=true][data-route=home]');
+    assert.match(await page.textContent('[data-protocol=upper-back] h2'), /Foam rolling the upper back/);
+    assert.deepEqual(await page.evaluate(async () => (await fetch('api/config')).json()), { speed: 20 });
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 20000 });
+    await browser.context.setOffline(true);
+    await page.reload();
+    await page.waitForSelector('body[data-ready=true][data-route=home]');
+    assert.match(await page.textContent('[data-protocol=upper-back] h2'), /Foam rolling the upper back/);
+    assert.deepEqual(browser.errors, []);
+  });
+});
