@@ -121,8 +121,32 @@ function offerInstall(event) {
   aside.append(el('p', 'It then opens from the home screen, full screen, and works with no network.'), install, later);
 }
 
+// A new version (a new `serve` binary or export) has installed beside the
+// running one: offer to reload into it, on the home screen only.
+function offerUpdate(waiting) {
+  if (document.getElementById('pwa-update')) return;
+  const aside = box('pwa-update', 'New version');
+  const reload = button('Reload to use it', true);
+  reload.addEventListener('click', () => {
+    navigator.serviceWorker.addEventListener('controllerchange', () => window.location.reload());
+    waiting.postMessage('rollcoach:activate');
+  });
+  aside.append(el('p', 'A new version of rollcoach is ready.'), reload);
+}
+
+function watchUpdates(reg) {
+  if (reg.waiting && navigator.serviceWorker.controller) offerUpdate(reg.waiting);
+  reg.addEventListener('updatefound', () => {
+    const worker = reg.installing;
+    if (!worker) return;
+    worker.addEventListener('statechange', () => {
+      if (worker.state === 'installed' && navigator.serviceWorker.controller) offerUpdate(worker);
+    });
+  });
+}
+
 if (window.isSecureContext && 'serviceWorker' in navigator) {
-  navigator.serviceWorker.register('sw.js', { scope: './' }).catch((e) => {
+  navigator.serviceWorker.register('sw.js', { scope: './' }).then(watchUpdates, (e) => {
     console.warn('rollcoach: no offline use, the service worker did not register:', e);
   });
   window.addEventListener('beforeinstallprompt', offerInstall);

@@ -43,8 +43,16 @@ self.addEventListener('install', (event) => {
       // The shell works without; the page caches the protocols as it fetches them.
       console.warn('rollcoach: could not cache the protocols for offline use', e);
     }
-    await self.skipWaiting();
+    // The first worker takes the page at once (it came from the network).
+    // A new version waits until the page asks for it (install.js offers a
+    // reload) or every window of the old one is closed, so one page never
+    // mixes old and new files.
+    if (!self.registration.active) await self.skipWaiting();
   })());
+});
+
+self.addEventListener('message', (event) => {
+  if (event.data === 'rollcoach:activate') self.skipWaiting();
 });
 
 // Caches what a session needs from the API: the speed and every protocol.

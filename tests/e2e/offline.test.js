@@ -7,7 +7,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -369,5 +369,36 @@ describe('the static app from rollcoach web export, on a plain static file serve
     await page.waitForSelector('body[data-ready=true][data-route=home]');
     assert.match(await page.textContent('[data-protocol=upper-back] h2'), /Foam rolling the upper back/);
     assert.deepEqual(browser.errors, []);
+  });
+
+  test('a new version waits, is offered on the home screen, and replaces the old cache', async () => {
+    await browser.context.setOffline(false);
+    await page.goto(`${url}/#/`);
+    await page.waitForSelector('body[data-ready=true][data-route=home]');
+    const before = await page.evaluate(async () => (await caches.keys()).filter((n) => n.includes(':shell:')));
+    assert.equal(before.length, 1, String(before));
+    // A new export: another shell version in the worker.
+    const sw = join(dir, 'site', 'sw.js');
+    const text = readFileSync(sw, 'utf8');
+    const next = text.replace(/"version":"([0-9a-f]+)"/, '"version":"0000000000000000"');
+    assert.notEqual(next, text);
+    writeFileSync(sw, next);
+    await page.reload();
+    await page.waitForSelector('body[data-ready=true][data-route=home]');
+    const offer = page.locator('#pwa-update');
+    await offer.waitFor({ timeout: 20000 });
+    assert.match(await offer.textContent(), /A new version of rollcoach is ready/);
+    // The old worker still serves this page until the person reloads.
+    assert.deepEqual(await axeViolations(page), [], 'home with the update offer: serious or critical accessibility violations');
+    await Promise.all([
+      page.waitForEvent('load'),
+      offer.locator('button', { hasText: 'Reload to use it' }).click(),
+    ]);
+    await page.waitForSelector('body[data-ready=true][data-route=home]');
+    await page.waitForFunction(async () => {
+      const names = (await caches.keys()).filter((n) => n.includes(':shell:'));
+      return names.length === 1 && names[0].endsWith(':0000000000000000');
+    }, null, { timeout: 20000 });
+    assert.equal(await page.locator('#pwa-update').count(), 0);
   });
 });
