@@ -164,5 +164,8 @@ fn print_banner(state: &AppState, local: SocketAddr, lan: bool, scheme: &str) {
             }
         }
     }
+    if scheme == "https" {
+        say!("https: open it by a name or address that the certificate holds.");
+    }
     say!("Ctrl-C stops.");
 }
