@@ -41,6 +41,7 @@ mod protocols;
 mod run;
 mod serve;
 mod transfer;
+mod web;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -127,6 +128,9 @@ enum Command {
     Export(transfer::ExportArgs),
     /// Import a JSON export; sessions already in the database are skipped.
     Import(transfer::ImportArgs),
+    /// The phone app as static files, for any https host.
+    #[command(subcommand)]
+    Web(web::Command),
 }
 
 fn main() -> ExitCode {
@@ -139,6 +143,7 @@ fn main() -> ExitCode {
         Command::History(args) => history::run(args, &cli.global),
         Command::Export(args) => transfer::export(args, &cli.global),
         Command::Import(args) => transfer::import(args, &cli.global),
+        Command::Web(cmd) => web::run(cmd, &cli.global),
     };
     match result {
         Ok(code) => ExitCode::from(code),

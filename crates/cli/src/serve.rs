@@ -1,6 +1,7 @@
 //! `rollcoach serve`: the guided session on a phone, through the browser.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -18,7 +19,9 @@ Examples:
   rollcoach serve                      # http://127.0.0.1:7878/ on this machine
   rollcoach serve --lan                # a phone on the same Wi-Fi scans the QR code
   rollcoach serve --addr 127.0.0.1:0   # any free port (printed)
-  rollcoach serve --speed 20           # a session clock twenty times faster, for demos and tests")]
+  rollcoach serve --speed 20           # a session clock twenty times faster, for demos and tests
+  rollcoach serve --lan --tls-cert rollcoach.lan.pem --tls-key rollcoach.lan-key.pem
+                                       # https, so the phone can install the app and use it offline")]
 pub struct Args {
     /// Address to listen on; port 0 picks a free one [default: 127.0.0.1:7878, or 0.0.0.0:7878 with --lan].
     #[arg(long, value_name = "ADDR")]
@@ -33,6 +36,13 @@ pub struct Args {
     /// Seconds (real time) a rolling session may go without a page attached before it pauses itself.
     #[arg(long, default_value_t = 20, value_name = "SECONDS")]
     grace: u64,
+    /// Serve https with this PEM certificate (chain) for the name the phone opens; needs --tls-key.
+    /// A phone's browser installs the app, keeps it offline and keeps the screen on only over https.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 /// Runs the server until Ctrl-C.
@@ -54,6 +64,14 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<u8> {
         (Some(addr), _) => addr,
         (None, false) => SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), PORT),
         (None, true) => SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), PORT),
+    };
+
+    // The certificate first: its errors need no database or port.
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            Some(rollcoach_server::tls::TlsConfig::from_pem_files(cert, key)?)
+        }
+        _ => None,
     };
 
     let catalog = crate::protocols::catalog(global);
@@ -84,9 +102,16 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<u8> {
         let local = listener
             .local_addr()
             .context("cannot read the bound address")?;
-        print_banner(&state, local, args.lan);
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        print_banner(&state, local, args.lan, scheme);
+        let served = async {
+            match tls {
+                Some(tls) => rollcoach_server::serve_tls(listener, tls, state).await,
+                None => rollcoach_server::serve(listener, state).await,
+            }
+        };
         tokio::select! {
-            served = rollcoach_server::serve(listener, state) => {
+            served = served => {
                 served.context("the server failed")?;
             }
             _ = tokio::signal::ctrl_c() => {
@@ -106,9 +131,9 @@ macro_rules! say {
     }};
 }
 
-fn print_banner(state: &AppState, local: SocketAddr, lan: bool) {
+fn print_banner(state: &AppState, local: SocketAddr, lan: bool, scheme: &str) {
     if !lan {
-        say!("rollcoach serving on http://{local}/");
+        say!("rollcoach serving on {scheme}://{local}/");
         say!("Open it in a browser on this machine; Ctrl-C stops.");
         return;
     }
@@ -119,7 +144,7 @@ fn print_banner(state: &AppState, local: SocketAddr, lan: bool) {
     } else {
         local.ip()
     };
-    let base = format!("http://{}", SocketAddr::new(host, local.port()));
+    let base = format!("{scheme}://{}", SocketAddr::new(host, local.port()));
     say!("rollcoach serving on {base}/ (LAN: devices must pair first)");
     if let Some(url) = state.pairing_url(&base) {
         say!("Pair your phone (one time only): {url}");
@@ -130,11 +155,17 @@ fn print_banner(state: &AppState, local: SocketAddr, lan: bool) {
     if local.ip().is_unspecified() {
         // The same one-time link at this machine's other addresses.
         for ip in rollcoach_server::lan::lan_ipv4s().into_iter().skip(1) {
-            let other = format!("http://{}", SocketAddr::new(IpAddr::V4(ip), local.port()));
+            let other = format!(
+                "{scheme}://{}",
+                SocketAddr::new(IpAddr::V4(ip), local.port())
+            );
             if let Some(url) = state.pairing_url(&other) {
                 say!("  or, on another network of this machine: {url}");
             }
         }
+    }
+    if scheme == "https" {
+        say!("https: open it by a name or address that the certificate holds.");
     }
     say!("Ctrl-C stops.");
 }

@@ -67,7 +67,7 @@ async fn block_for(state: &AppState, protocol: &Protocol, now: Time) -> ApiResul
 
 /// The protocol's safety rules that the page shows: it computes none itself.
 #[derive(Debug, Clone, Serialize)]
-struct Rules {
+pub(crate) struct Rules {
     /// The injury rule's window, in hours: an injury in the area blocks the
     /// protocol for this long.
     injury_window_hours: u32,
@@ -76,14 +76,14 @@ struct Rules {
     discomfort_threshold: Option<u8>,
 }
 
-fn rules_of(p: &Protocol) -> Rules {
+pub(crate) fn rules_of(p: &Protocol) -> Rules {
     Rules {
         injury_window_hours: p.screening.injury_rule.window_hours,
         discomfort_threshold: p.discomfort_threshold(),
     }
 }
 
-fn protocol_brief(p: &Protocol, block: Option<Block>) -> Value {
+pub(crate) fn protocol_brief(p: &Protocol, block: Option<Block>) -> Value {
     json!({
         "id": p.id,
         "title": p.title,

@@ -72,9 +72,88 @@ const ASSETS: &[(&str, &str, &str)] = &[
 /// `web/build-wasm.sh`; CI checks the committed file is what the source builds).
 const WASM: &[u8] = include_bytes!("../../../web/rollcoach.wasm");
 
+/// What makes the page an installable, offline app: its web app manifest and
+/// the script that registers the service worker (see `sw.js` below).
+const PWA_ASSETS: &[(&str, &str, &str)] = &[
+    (
+        "manifest.webmanifest",
+        "application/manifest+json",
+        include_str!("../../../web/manifest.webmanifest"),
+    ),
+    (
+        "install.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../web/install.js"),
+    ),
+];
+
+/// The app's icons as PNG (made from `web/icon.svg` by `web/icons.sh`).
+const PNGS: &[(&str, &[u8])] = &[
+    ("icon-192.png", include_bytes!("../../../web/icon-192.png")),
+    ("icon-512.png", include_bytes!("../../../web/icon-512.png")),
+    (
+        "icon-maskable-512.png",
+        include_bytes!("../../../web/icon-maskable-512.png"),
+    ),
+    (
+        "apple-touch-icon.png",
+        include_bytes!("../../../web/apple-touch-icon.png"),
+    ),
+];
+
+/// The service worker's source. Its one line [`SW_SHELL_LINE`] is replaced,
+/// when served, by the app shell's version and file list ([`shell`]).
+const SW_SOURCE: &str = include_str!("../../../web/sw.js");
+
+/// The line of `web/sw.js` that [`service_worker`] fills in.
+const SW_SHELL_LINE: &str = r#"const SHELL = { version: 'unfilled', files: ['./'] };"#;
+
+/// Every file of the app shell but the service worker: (name under `web/`,
+/// content type, bytes). The service worker caches them all.
+pub(crate) fn shell() -> impl Iterator<Item = (&'static str, &'static str, &'static [u8])> {
+    ASSETS
+        .iter()
+        .chain(PWA_ASSETS)
+        .map(|(n, t, body)| (*n, *t, body.as_bytes()))
+        .chain(PNGS.iter().map(|(n, body)| (*n, "image/png", *body)))
+        .chain(std::iter::once((
+            "rollcoach.wasm",
+            "application/wasm",
+            WASM,
+        )))
+}
+
+/// The service worker as served: `web/sw.js` with the shell's version (a
+/// hash of every shell file, so a new binary is a new worker that caches the
+/// new files and drops the old) and file list filled in.
+pub(crate) fn service_worker() -> &'static str {
+    static SW: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SW.get_or_init(|| {
+        // FNV-1a, 64 bits: a change detector, not a defence.
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut eat = |bytes: &[u8]| {
+            for b in bytes.iter().chain(&[0xff]) {
+                hash ^= u64::from(*b);
+                hash = hash.wrapping_mul(0x0100_0000_01b3);
+            }
+        };
+        let mut files = vec!["./"];
+        for (name, content_type, body) in shell() {
+            eat(name.as_bytes());
+            eat(content_type.as_bytes());
+            eat(body);
+            files.push(name);
+        }
+        eat(SW_SOURCE.as_bytes());
+        let shell = serde_json::json!({ "version": format!("{hash:016x}"), "files": files });
+        SW_SOURCE.replacen(SW_SHELL_LINE, &format!("const SHELL = {shell};"), 1)
+    })
+}
+
 /// The page's Content-Security-Policy: only its own scripts, styles and
 /// socket; `wasm-unsafe-eval` lets it compile its own WebAssembly module
-/// (from `self`, like the scripts), and no `eval` of text.
+/// (from `self`, like the scripts), and no `eval` of text. The service
+/// worker and the manifest come from `self` too.
 const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; \
                    connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; \
                    form-action 'self'";
@@ -90,13 +169,15 @@ async fn file(Path(name): Path<String>) -> Response {
 }
 
 fn asset(name: &str) -> Response {
-    let found = if name == "rollcoach.wasm" {
-        Some(("application/wasm", WASM.into_response()))
+    let found = if name == "sw.js" {
+        Some((
+            "text/javascript; charset=utf-8",
+            service_worker().into_response(),
+        ))
     } else {
-        ASSETS
-            .iter()
+        shell()
             .find(|(n, _, _)| *n == name)
-            .map(|(_, t, body)| (*t, (*body).into_response()))
+            .map(|(_, t, body)| (t, body.into_response()))
     };
     match found {
         Some((content_type, mut resp)) => {
@@ -115,7 +196,9 @@ fn asset(name: &str) -> Response {
                 HeaderValue::from_static("no-referrer"),
             );
             // The page is small and served from memory: always fresh, so a new
-            // binary is never mixed with old cached modules.
+            // binary is never mixed with old cached modules. The service
+            // worker decides what the page gets offline; its own script is
+            // checked on every navigation, so a new binary is seen at once.
             h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
             resp
         }

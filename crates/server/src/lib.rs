@@ -22,6 +22,8 @@ mod live;
 mod openapi;
 mod store;
 mod timer;
+pub mod tls;
+pub mod web;
 pub mod wire;
 mod ws;
 
@@ -217,5 +219,16 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
+    axum::serve(listener, app(state)).await
+}
+
+/// As [`serve`], over https with this certificate and key
+/// (`serve --tls-cert/--tls-key`).
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    tls: tls::TlsConfig,
+    state: AppState,
+) -> std::io::Result<()> {
+    let listener = tls::TlsListener::new(listener, tls)?;
     axum::serve(listener, app(state)).await
 }

@@ -197,7 +197,7 @@ impl TestEnvironment {
         BufReader::new(stdout).read_line(&mut line).unwrap();
         let url = line
             .split_whitespace()
-            .find(|w| w.starts_with("http://"))
+            .find(|w| w.starts_with("http://") || w.starts_with("https://"))
             .unwrap_or_else(|| panic!("no URL in {line:?}"));
         serve.url = Some(url.to_owned());
         serve
@@ -264,6 +264,7 @@ impl Serve {
     pub fn addr(&self) -> &str {
         self.url()
             .trim_start_matches("http://")
+            .trim_start_matches("https://")
             .trim_end_matches('/')
     }
 
