@@ -61,6 +61,12 @@ pub struct Args {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Speak with the real espeak-ng (found on PATH), to a file: the
+    /// stand-in has it write each utterance to a WAV file, then takes as
+    /// long as that file plays (the lengths are then espeak-ng's own, not
+    /// the model's).
+    #[arg(long)]
+    pub espeak: bool,
 }
 
 /// What one utterance did, from the stand-in's log.
@@ -165,11 +171,26 @@ pub fn assess(phases: &[PhaseSpan], said: &[Said]) -> CueReport {
 }
 
 /// The stand-in espeak-ng (a shell script) in `dir/bin`, logging to `log`.
-fn stand_in(dir: &Path, log: &Path) -> anyhow::Result<PathBuf> {
+/// With `espeak`, the real espeak-ng renders each utterance
+/// to a WAV file (22,050 Hz, 16-bit mono) and the stand-in takes as long as
+/// it plays, logging its start once rendered.
+fn stand_in_with(dir: &Path, log: &Path, espeak: Option<&Path>) -> anyhow::Result<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     let bin = dir.join("bin");
     std::fs::create_dir_all(&bin)?;
     let prog = bin.join("espeak-ng");
+    let length = match espeak {
+        None => String::new(),
+        Some(real) => format!(
+            r#"wav="$(mktemp --suffix=.wav)"
+'{real}' -s "$wpm" -w "$wav" -- "$text" 2> /dev/null
+ms=$(( ($(stat -c %s "$wav") - 44) * 1000 / 44100 ))
+rm -f "$wav"
+start=$(date +%s%3N)
+"#,
+            real = real.display()
+        ),
+    };
     std::fs::write(
         &prog,
         format!(
@@ -198,7 +219,7 @@ ms=$(printf '%s' "$text" | awk -v wpm="$wpm" '{{
   ms = 400 + 53*l + 180*d + 16*g + 260*k + 370*e
   printf "%d", ms / (wpm / 175) + 0.5
 }}')
-printf 'start\t%s\t%s\t%s\t%s\n' "$start" "$ms" "$wpm" "$text" >> '{log}'
+{length}printf 'start\t%s\t%s\t%s\t%s\n' "$start" "$ms" "$wpm" "$text" >> '{log}'
 sleep $(awk -v ms="$ms" 'BEGIN {{ printf "%.3f", ms / 1000 }}')
 printf 'end\t%s\t%s\n' "$(date +%s%3N)" "$text" >> '{log}'
 "#,
@@ -401,10 +422,16 @@ fn loadavg() -> Option<f64> {
         .ok()
 }
 
-fn one_session(bin: &Path, dir: &Path, tempo: u32, reps: u32) -> anyhow::Result<Run> {
+fn one_session(
+    bin: &Path,
+    dir: &Path,
+    tempo: u32,
+    reps: u32,
+    espeak: Option<&Path>,
+) -> anyhow::Result<Run> {
     let began = Instant::now();
     let log = dir.join("said.log");
-    let speech_bin = stand_in(dir, &log)?;
+    let speech_bin = stand_in_with(dir, &log, espeak)?;
     let db = dir.join("rollcoach.db");
     let copy = dir.join("copy.db");
     let protocols = dir.join("protocols");
@@ -578,6 +605,13 @@ fn one_session(bin: &Path, dir: &Path, tempo: u32, reps: u32) -> anyhow::Result<
     })
 }
 
+/// The real espeak-ng on PATH.
+fn which_espeak() -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join("espeak-ng"))
+        .find(|p| p.is_file())
+}
+
 pub fn run(args: Args) -> anyhow::Result<()> {
     let bin = server::rollcoach_bin(args.bin.as_deref())?;
     let bin = bin.canonicalize().unwrap_or(bin);
@@ -587,6 +621,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if !(1..=20).contains(&args.reps) {
         bail!("--reps: 1 to 20");
     }
+    let espeak =
+        match args.espeak {
+            false => None,
+            true => Some(which_espeak().context(
+                "--espeak: espeak-ng is not on PATH (Debian: apt-get install espeak-ng)",
+            )?),
+        };
     let tmp = tempfile::tempdir()?;
     let mut runs = Vec::new();
     for &tempo in &args.tempo {
@@ -600,7 +641,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         std::fs::create_dir_all(&dir)?;
         // Absolute: the session runs in it.
         let dir = dir.canonicalize()?;
-        let run = one_session(&bin, &dir, tempo, args.reps)?;
+        let run = one_session(&bin, &dir, tempo, args.reps, espeak.as_deref())?;
         if !args.json {
             print_run(&run);
         }
@@ -725,7 +766,7 @@ mod tests {
     fn the_stand_in_takes_as_long_as_the_speech_model_with_either_argument_form() {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("said.log");
-        let bin = stand_in(dir.path(), &log).unwrap();
+        let bin = stand_in_with(dir.path(), &log, None).unwrap();
         let say = |args: &[&str]| {
             let ok = Command::new(bin.join("espeak-ng"))
                 .args(args)
