@@ -1,7 +1,6 @@
 //! `rollcoach serve`: the guided session on a phone, through the browser.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::time::Duration;
 
 use anyhow::Context;
 use rollcoach_server::{Access, AppState, Config};
@@ -30,9 +29,10 @@ pub struct Args {
     /// Session clock speed: 1 is real time, 20 runs twenty times faster (demos, tests).
     #[arg(long, default_value_t = 1.0, value_name = "FACTOR")]
     speed: f64,
-    /// Seconds (real time) a rolling session may go without a page attached before it pauses itself.
-    #[arg(long, default_value_t = 20, value_name = "SECONDS")]
-    grace: u64,
+    /// No longer used (the page runs its sessions itself); accepted so that scripts that pass it
+    /// still start the server.
+    #[arg(long = "grace", hide = true, value_name = "SECONDS")]
+    _grace: Option<u64>,
 }
 
 /// Runs the server until Ctrl-C.
@@ -63,13 +63,11 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<u8> {
     let store = crate::db::open_store(global)?;
     let config = Config {
         speed: args.speed,
-        grace: Duration::from_secs(args.grace),
         access: if args.lan {
             Access::Lan
         } else {
             Access::Loopback
         },
-        ..Config::default()
     };
     let state = AppState::new(catalog.all().to_vec(), store, config)?;
 
@@ -90,7 +88,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<u8> {
                 served.context("the server failed")?;
             }
             _ = tokio::signal::ctrl_c() => {
-                eprintln!("stopped (live sessions are recorded as interrupted next time)");
+                eprintln!("stopped");
             }
         }
         Ok(crate::exit::OK)

@@ -14,11 +14,14 @@
 
 use std::sync::Arc;
 
-use rollcoach_engine::{INJURY_CLOCK_SKEW_MS, Input, RatingResult, Summary, Time, input_name};
+use rollcoach_engine::{
+    EndRecord, Facts, INJURY_CLOCK_SKEW_MS, Input, LogEntry, Options, RatingResult, Summary, Time,
+    input_name,
+};
 use rollcoach_protocol::Protocol;
 
 use crate::replay::{self, Start};
-use crate::{DisplayTime, ExportedSession, SessionOutcome};
+use crate::{DisplayTime, Event, ExportedSession, SessionOutcome};
 
 /// The longest session uid accepted.
 pub const MAX_UID_LEN: usize = 128;
@@ -162,6 +165,68 @@ pub enum SyncRefusal {
         /// The replay's value.
         replayed: String,
     },
+}
+
+/// A session a driver ran with the engine's runner, as it pushes it.
+#[derive(Debug, Clone)]
+pub struct FinishedRun<'a> {
+    /// The session's uid, made by the driver (e.g. [`crate::new_uid`]).
+    pub uid: String,
+    /// The protocol it ran.
+    pub protocol: &'a Protocol,
+    /// Its options.
+    pub options: Options,
+    /// Its facts at the start.
+    pub facts: Facts,
+    /// When it started (the runner's start).
+    pub started_at: Time,
+    /// Its whole log, as the runner handed it out.
+    pub log: &'a [LogEntry],
+    /// Its end: [`rollcoach_engine::Runner::end_record`], or what
+    /// [`rollcoach_engine::Runner::interrupt`] returned.
+    pub end: EndRecord,
+}
+
+impl ExportedSession {
+    /// The session as an [`ExportedSession`] with every claim taken from the
+    /// runner's end record, as [`verify_session`] expects it: what a driver
+    /// that runs sessions elsewhere (the page) pushes to a server.
+    pub fn from_run(run: FinishedRun<'_>) -> Result<ExportedSession, serde_json::Error> {
+        let summary = run.end.summary;
+        let outcome = run
+            .end
+            .outcome
+            .map_or(SessionOutcome::Interrupted, SessionOutcome::from);
+        Ok(ExportedSession {
+            uid: run.uid,
+            protocol_id: run.protocol.id.clone(),
+            protocol_version: run.protocol.version,
+            area: run.protocol.area.clone(),
+            protocol: serde_json::to_value(run.protocol)?,
+            pairing: summary.pairings.first().copied().or(run.options.pairing),
+            options: run.options,
+            facts: run.facts,
+            started_at: run.started_at,
+            ended_at: Some(run.end.ended_at),
+            reason: outcome.reason_id(),
+            outcome: Some(outcome),
+            message: run.end.message,
+            reps_done: Some(summary.reps_done),
+            reps_target: summary.reps_target,
+            active_ms: Some(summary.active_ms),
+            ratings: kept_ratings(&summary.ratings),
+            summary: Some(summary),
+            events: run
+                .log
+                .iter()
+                .map(|e| Event {
+                    seq: e.seq,
+                    at_ms: e.at_ms,
+                    input: e.input,
+                })
+                .collect(),
+        })
+    }
 }
 
 /// Verifies a pushed session against the protocols this server knows
@@ -515,11 +580,10 @@ fn ratings_words(ratings: &[RatingResult]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use rollcoach_engine::{Facts, Options, Output, PainKind, Prompt, Runner};
+    use rollcoach_engine::{Output, PainKind, Prompt, Runner};
     use rollcoach_protocol::Answer;
 
     use super::*;
-    use crate::Event;
 
     const T0: Time = Time(1_795_597_200_000);
     /// This server's now: a day after the session.
@@ -596,38 +660,16 @@ mod tests {
                 break end;
             }
         };
-        let outcome = end
-            .outcome
-            .clone()
-            .map_or(SessionOutcome::Interrupted, SessionOutcome::from);
-        ExportedSession {
+        ExportedSession::from_run(FinishedRun {
             uid: "phone-1".into(),
-            protocol_id: protocol.id.clone(),
-            protocol_version: protocol.version,
-            area: protocol.area.clone(),
-            protocol: serde_json::to_value(&*protocol).expect("json"),
+            protocol: &protocol,
             options,
             facts: Facts::default(),
             started_at: T0,
-            ended_at: Some(end.ended_at),
-            reason: outcome.reason_id(),
-            outcome: Some(outcome),
-            message: end.message.clone(),
-            reps_done: Some(end.summary.reps_done),
-            reps_target: end.summary.reps_target,
-            active_ms: Some(end.summary.active_ms),
-            pairing: end.summary.pairings.first().copied(),
-            ratings: end.summary.ratings.clone(),
-            summary: Some(end.summary),
-            events: log
-                .iter()
-                .map(|e| Event {
-                    seq: e.seq,
-                    at_ms: e.at_ms,
-                    input: e.input,
-                })
-                .collect(),
-        }
+            log: &log,
+            end,
+        })
+        .expect("json")
     }
 
     fn verify(s: &ExportedSession) -> Result<(), SyncRefusal> {
