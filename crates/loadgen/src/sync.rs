@@ -268,7 +268,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let mut forged: ExportedSession = serde_json::from_str(
             concurrent
                 .iter()
-                .find(|b| b.contains("pain-with-pop"))
+                .find(|b| b.contains("\"outcome\":{\"outcome\":\"stopped\""))
                 .context("a pain stop among the sessions")?,
         )?;
         forged.uid = format!("forged-{run_id}");
@@ -347,7 +347,7 @@ mod tests {
     #[test]
     fn generated_sessions_verify_and_cover_each_ending() {
         let protocol = Arc::new(rollcoach_protocol::builtin().remove(0));
-        let catalog = [protocol.clone()];
+        let catalog = rollcoach_store::SyncCatalog::new(&[protocol.clone()]).unwrap();
         let now = Time(crate::wall_ms() as u64);
         let mut kinds = std::collections::BTreeSet::new();
         for n in 0..40 {

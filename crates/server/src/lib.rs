@@ -71,6 +71,8 @@ pub struct AppState {
 struct Inner {
     /// Shared with every replay that verifies a pushed session, not copied.
     protocols: Vec<Arc<Protocol>>,
+    /// The same protocols with their JSON, for verifying pushed sessions.
+    catalog: rollcoach_store::SyncCatalog,
     store: store::StoreHandle,
     config: Config,
     pairing: Option<lan::Pairing>,
@@ -88,6 +90,14 @@ pub enum StartError {
     /// The OS gave no randomness for the pairing token.
     #[error("could not get a random pairing token from the OS: {0}")]
     Random(String),
+    /// A protocol could not be written as JSON (a bug in rollcoach).
+    #[error("could not write protocol `{id}` as JSON: {error}")]
+    Catalog {
+        /// The protocol.
+        id: String,
+        /// Why.
+        error: String,
+    },
 }
 
 impl AppState {
@@ -105,9 +115,20 @@ impl AppState {
             Access::Loopback => None,
             Access::Lan => Some(lan::Pairing::new().map_err(StartError::Random)?),
         };
+        let protocols: Vec<Arc<Protocol>> = protocols.into_iter().map(Arc::new).collect();
+        let catalog =
+            rollcoach_store::SyncCatalog::new(&protocols).map_err(|e| StartError::Catalog {
+                id: protocols
+                    .iter()
+                    .map(|p| p.id.clone())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                error: e.to_string(),
+            })?;
         Ok(AppState {
             inner: Arc::new(Inner {
-                protocols: protocols.into_iter().map(Arc::new).collect(),
+                protocols,
+                catalog,
                 store: store::StoreHandle::spawn(store).map_err(StartError::Thread)?,
                 config,
                 pairing,

@@ -90,7 +90,7 @@ async fn push_session(
         body,
         "one session as `rollcoach export --format json` writes the elements of `sessions`",
     )?;
-    verify_session(&session, &state.inner.protocols, wall_now()).map_err(|refusal| {
+    verify_session(&session, &state.inner.catalog, wall_now()).map_err(|refusal| {
         ApiError::unprocessable(format!("session {}: {refusal}", session.uid))
     })?;
     let uid = session.uid.clone();

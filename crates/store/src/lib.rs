@@ -81,7 +81,7 @@ pub use stats::{
     rating_series, summarize, timestamp,
 };
 pub use store::Store;
-pub use sync::{FinishedRun, SyncRefusal, verify_session};
+pub use sync::{FinishedRun, SyncCatalog, SyncRefusal, verify_session};
 
 /// Result of store operations.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

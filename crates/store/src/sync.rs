@@ -158,8 +158,8 @@ pub enum SyncRefusal {
     /// A claim that the replay does not give.
     #[error("the session claims {field} {claimed}, but its event log replays to {replayed}")]
     Mismatch {
-        /// The field, e.g. `outcome`.
-        field: &'static str,
+        /// The field, e.g. `outcome` or `summary.noises`.
+        field: String,
         /// The claimed value.
         claimed: String,
         /// The replay's value.
@@ -229,6 +229,28 @@ impl ExportedSession {
     }
 }
 
+/// The protocols a server verifies pushed sessions against, each with its
+/// JSON form (made once: a pushed snapshot is compared with it).
+#[derive(Debug, Clone, Default)]
+pub struct SyncCatalog {
+    protocols: Vec<(Arc<Protocol>, serde_json::Value)>,
+}
+
+impl SyncCatalog {
+    /// The catalog of these protocols.
+    pub fn new(protocols: &[Arc<Protocol>]) -> Result<SyncCatalog, serde_json::Error> {
+        let protocols = protocols
+            .iter()
+            .map(|p| Ok((p.clone(), serde_json::to_value(&**p)?)))
+            .collect::<Result<_, serde_json::Error>>()?;
+        Ok(SyncCatalog { protocols })
+    }
+
+    fn ids(&self) -> Vec<String> {
+        self.protocols.iter().map(|(p, _)| p.id.clone()).collect()
+    }
+}
+
 /// Verifies a pushed session against the protocols this server knows
 /// (`catalog`), at this server's time `now`. `Ok` means the session's
 /// claims are exactly what its log replays to, so it can be stored as it is
@@ -236,7 +258,7 @@ impl ExportedSession {
 /// document). See the [module documentation](self).
 pub fn verify_session(
     session: &ExportedSession,
-    catalog: &[Arc<Protocol>],
+    catalog: &SyncCatalog,
     now: Time,
 ) -> Result<(), SyncRefusal> {
     check_uid(&session.uid)?;
@@ -264,13 +286,13 @@ fn check_uid(uid: &str) -> Result<(), SyncRefusal> {
 /// The catalog's protocol the session ran: same id, same version, same content.
 fn known_protocol(
     session: &ExportedSession,
-    catalog: &[Arc<Protocol>],
+    catalog: &SyncCatalog,
 ) -> Result<Arc<Protocol>, SyncRefusal> {
     let id = &session.protocol_id;
-    let Some(protocol) = catalog.iter().find(|p| &p.id == id) else {
+    let Some((protocol, known)) = catalog.protocols.iter().find(|(p, _)| &p.id == id) else {
         return Err(SyncRefusal::UnknownProtocol {
             id: id.clone(),
-            known: catalog.iter().map(|p| p.id.clone()).collect(),
+            known: catalog.ids(),
         });
     };
     if session.protocol_version != protocol.version {
@@ -287,18 +309,15 @@ fn known_protocol(
         pushed,
         known,
     };
-    let known = serde_json::to_value(&**protocol).map_err(|e| {
-        differs(
-            "protocol".into(),
-            "a snapshot".into(),
-            format!("a protocol that cannot be written as JSON ({e})"),
-        )
-    })?;
-    if let Some((path, pushed, known)) = first_difference("protocol", &session.protocol, &known) {
+    if let Some((path, pushed, known)) = first_difference("protocol", &session.protocol, known) {
         return Err(differs(path, pushed, known));
     }
     if session.area != protocol.area {
-        return Err(mismatch("area", &session.area, &protocol.area));
+        return Err(differs(
+            "area".into(),
+            short_json(&serde_json::Value::from(session.area.as_str())),
+            short_json(&serde_json::Value::from(protocol.area.as_str())),
+        ));
     }
     Ok(protocol.clone())
 }
@@ -451,15 +470,19 @@ fn check_shape(
     Ok(())
 }
 
+/// A claim that differs from the replay, both shown as JSON (`null` for none).
 fn mismatch(
-    field: &'static str,
-    claimed: impl std::fmt::Debug,
-    replayed: impl std::fmt::Debug,
+    field: &str,
+    claimed: impl serde::Serialize,
+    replayed: impl serde::Serialize,
 ) -> SyncRefusal {
+    let show = |v: serde_json::Result<serde_json::Value>| {
+        v.map_or_else(|e| format!("(unprintable: {e})"), |v| short_json(&v))
+    };
     SyncRefusal::Mismatch {
-        field,
-        claimed: format!("{claimed:?}"),
-        replayed: format!("{replayed:?}"),
+        field: field.to_owned(),
+        claimed: show(serde_json::to_value(claimed)),
+        replayed: show(serde_json::to_value(replayed)),
     }
 }
 
@@ -505,7 +528,7 @@ fn check_replay(session: &ExportedSession, protocol: Arc<Protocol>) -> Result<()
     }
     if session.outcome.as_ref() != Some(&replayed.outcome) {
         return Err(SyncRefusal::Mismatch {
-            field: "outcome",
+            field: "outcome".into(),
             claimed: outcome_words(session.outcome.as_ref()),
             replayed: outcome_words(Some(&replayed.outcome)),
         });
@@ -538,14 +561,24 @@ fn check_replay(session: &ExportedSession, protocol: Arc<Protocol>) -> Result<()
     }
     let ratings = kept_ratings(&summary.ratings);
     if kept_ratings(&session.ratings) != ratings {
-        return Err(mismatch(
-            "ratings",
-            ratings_words(&session.ratings),
-            ratings_words(&ratings),
-        ));
+        return Err(SyncRefusal::Mismatch {
+            field: "ratings".into(),
+            claimed: ratings_words(&session.ratings),
+            replayed: ratings_words(&ratings),
+        });
     }
     if session.summary.as_ref() != Some(summary) {
-        return Err(mismatch("summary", &session.summary, Some(summary)));
+        // Name the part of the summary that differs, not all of it.
+        let to_json = |s: Option<&Summary>| serde_json::to_value(s).unwrap_or_default();
+        let (claimed, replayed) = (to_json(session.summary.as_ref()), to_json(Some(summary)));
+        return Err(match first_difference("summary", &claimed, &replayed) {
+            Some((field, claimed, replayed)) => SyncRefusal::Mismatch {
+                field,
+                claimed,
+                replayed,
+            },
+            None => mismatch("summary", &session.summary, Some(summary)),
+        });
     }
     // The pairing a store records: the first one used, else the one chosen.
     let first = summary.pairings.first().copied();
@@ -673,7 +706,7 @@ mod tests {
     }
 
     fn verify(s: &ExportedSession) -> Result<(), SyncRefusal> {
-        verify_session(s, &catalog(), NOW)
+        verify_session(s, &SyncCatalog::new(&catalog()).expect("json"), NOW)
     }
 
     fn refused(s: &ExportedSession) -> String {
@@ -721,7 +754,7 @@ mod tests {
         assert_eq!(
             verify(&s),
             Err(SyncRefusal::Mismatch {
-                field: "outcome",
+                field: "outcome".into(),
                 claimed: "completed".into(),
                 replayed: "stopped (pain-with-pop)".into(),
             })
@@ -734,7 +767,7 @@ mod tests {
         s.reps_done = Some(s.reps_target);
         let err = refused(&s);
         assert!(
-            err.contains("reps_done") && err.contains("replays to Some(1)"),
+            err.contains("claims reps_done 6") && err.contains("replays to 1"),
             "{err}"
         );
     }
@@ -917,7 +950,11 @@ mod tests {
         if let Some(summary) = &mut s.summary {
             summary.noises = 4;
         }
-        assert!(refused(&s).contains("claims summary"));
+        let err = refused(&s);
+        assert!(
+            err.contains("claims summary.noises 4") && err.contains("replays to 0"),
+            "{err}"
+        );
         let mut s = pushed(&Plan::default());
         s.active_ms = Some(1);
         assert!(refused(&s).contains("claims active_ms"));
