@@ -347,7 +347,7 @@ mod tests {
     #[test]
     fn generated_sessions_verify_and_cover_each_ending() {
         let protocol = Arc::new(rollcoach_protocol::builtin().remove(0));
-        let catalog = rollcoach_store::SyncCatalog::new(&[protocol.clone()]).unwrap();
+        let catalog = rollcoach_store::SyncCatalog::new(std::slice::from_ref(&protocol)).unwrap();
         let now = Time(crate::wall_ms() as u64);
         let mut kinds = std::collections::BTreeSet::new();
         for n in 0..40 {
