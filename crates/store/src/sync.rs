@@ -859,6 +859,39 @@ mod tests {
     }
 
     #[test]
+    fn a_log_squeezed_in_time_does_not_replay_to_its_claim() {
+        // The same inputs, every one after the first ten seconds of rolling moved to
+        // then: timeouts before their deadlines complete nothing.
+        let mut s = pushed(&Plan::default());
+        let first_timeout = s
+            .events
+            .iter()
+            .find(|e| e.input == Input::Timeout)
+            .map(|e| e.at_ms)
+            .expect("a timeout");
+        for e in &mut s.events {
+            e.at_ms = e.at_ms.min(first_timeout + 10_000);
+        }
+        // The rating after the rolling then comes while it still rolls.
+        let err = refused(&s);
+        assert!(
+            err.contains("(`rating` at") && err.contains("the session is rolling rep 2 of 6"),
+            "{err}"
+        );
+        // Without the ratings after, the claim of a whole session is refused.
+        s.events
+            .retain(|e| !matches!(e.input, Input::Rating { .. }) || e.seq < 5);
+        for (i, e) in s.events.iter_mut().enumerate() {
+            e.seq = u32::try_from(i).expect("small");
+        }
+        let err = refused(&s);
+        assert!(
+            err.contains("claims outcome completed") && err.contains("replays to interrupted"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn an_input_the_session_would_not_take_is_refused() {
         let mut s = pushed(&Plan::default());
         // A ready where the first screening answer was.
