@@ -2,7 +2,6 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
-use std::time::Duration;
 
 use anyhow::Context;
 use rollcoach_server::{Access, AppState, Config};
@@ -33,9 +32,10 @@ pub struct Args {
     /// Session clock speed: 1 is real time, 20 runs twenty times faster (demos, tests).
     #[arg(long, default_value_t = 1.0, value_name = "FACTOR")]
     speed: f64,
-    /// Seconds (real time) a rolling session may go without a page attached before it pauses itself.
-    #[arg(long, default_value_t = 20, value_name = "SECONDS")]
-    grace: u64,
+    /// No longer used (the page runs its sessions itself); accepted so that scripts that pass it
+    /// still start the server.
+    #[arg(long = "grace", hide = true, value_name = "SECONDS")]
+    _grace: Option<u64>,
     /// Serve https with this PEM certificate (chain) for the name the phone opens; needs --tls-key.
     /// A phone's browser installs the app, keeps it offline and keeps the screen on only over https.
     #[arg(long, value_name = "FILE", requires = "tls_key")]
@@ -81,13 +81,11 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<u8> {
     let store = crate::db::open_store(global)?;
     let config = Config {
         speed: args.speed,
-        grace: Duration::from_secs(args.grace),
         access: if args.lan {
             Access::Lan
         } else {
             Access::Loopback
         },
-        ..Config::default()
     };
     let state = AppState::new(catalog.all().to_vec(), store, config)?;
 
@@ -115,7 +113,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<u8> {
                 served.context("the server failed")?;
             }
             _ = tokio::signal::ctrl_c() => {
-                eprintln!("stopped (live sessions are recorded as interrupted next time)");
+                eprintln!("stopped");
             }
         }
         Ok(crate::exit::OK)

@@ -49,3 +49,109 @@ fn a_speed_that_is_not_positive_is_a_usage_error() {
         assert!(err.contains("--speed"), "{err}");
     }
 }
+
+/// A whole session of the built-in upper back run as the page runs it (the
+/// engine's runner on its own clock, an hour ago), every rating `rating`, as
+/// the JSON it pushes to `POST /api/sync/sessions`.
+fn session_run_on_a_page(uid: &str, rating: u8) -> String {
+    use std::sync::Arc;
+
+    use rollcoach_engine::{Facts, Input, Options, Output, Prompt, Runner, Time};
+    use rollcoach_protocol::Answer;
+    use rollcoach_store::{ExportedSession, FinishedRun};
+
+    let protocol = rollcoach_protocol::builtin()
+        .into_iter()
+        .find(|p| p.id == "upper-back")
+        .unwrap();
+    let options = Options {
+        reasons: vec![protocol.indications[0].id.clone()],
+        ..Options::default()
+    };
+    let wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    let start = Time(u64::try_from(wall).unwrap() - 3_600_000);
+    let mut runner = Runner::start(
+        Arc::new(protocol.clone()),
+        options.clone(),
+        Facts::default(),
+        start,
+    )
+    .unwrap();
+    let (mut log, mut now) = (Vec::new(), start);
+    let end = loop {
+        if let Some(end) = runner.end_record() {
+            break end;
+        }
+        let mut reply = None;
+        while let Some((_, out)) = runner.poll_output() {
+            reply = match out {
+                Output::Prompt(Prompt::Screening { .. }) => {
+                    Some(Input::Answer { answer: Answer::No })
+                }
+                Output::Prompt(Prompt::Rating { .. }) => Some(Input::Rating {
+                    value: Some(rating),
+                }),
+                Output::Prompt(Prompt::Ready { .. }) => Some(Input::Ready),
+                _ => reply,
+            };
+        }
+        let batch = match reply {
+            Some(input) => {
+                now = now.plus_ms(900);
+                runner.offer(input, now).unwrap()
+            }
+            None => {
+                now = runner.next_deadline().unwrap();
+                runner.advance(now)
+            }
+        };
+        log.extend_from_slice(batch.entries());
+        runner.commit(batch).unwrap();
+    };
+    let session = ExportedSession::from_run(FinishedRun {
+        uid: uid.to_owned(),
+        protocol: &protocol,
+        options,
+        facts: Facts::default(),
+        started_at: start,
+        log: &log,
+        end,
+    })
+    .unwrap();
+    serde_json::to_string(&session).unwrap()
+}
+
+#[test]
+fn a_session_synced_from_the_page_is_in_history_json_with_its_ratings() {
+    let env = TestEnvironment::new();
+    let serve = env.spawn_serve(&["--addr", "127.0.0.1:0"]);
+    let addr = serve.addr();
+    let body = session_run_on_a_page("page-synced-1", 6);
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "POST /api/sync/sessions HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut resp = String::new();
+    stream.read_to_string(&mut resp).unwrap();
+    serve.stop();
+    assert!(resp.starts_with("HTTP/1.1 201"), "{resp}");
+
+    let out = env.run(&["history", "--json"]);
+    assert_eq!(out.code(), Some(0), "{}", out.stderr);
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let sessions = report["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 1, "{}", out.stdout);
+    let s = &sessions[0];
+    assert_eq!(s["uid"], "page-synced-1");
+    assert_eq!(s["outcome"]["outcome"], "completed");
+    assert_eq!(s["ratings"].as_array().unwrap().len(), 1, "{s}");
+    assert_eq!(s["ratings"][0]["before"], 6);
+    assert_eq!(s["ratings"][0]["after"], 6);
+}

@@ -222,7 +222,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         db: &db,
         speed: 1.0,
         protocols_dir: None,
-        grace_secs: 20,
     })?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

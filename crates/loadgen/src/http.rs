@@ -1,7 +1,7 @@
 //! A minimal HTTP/1.1 client for the server's JSON API, loopback only.
 //!
 //! Keep-alive connections, `Content-Length` or chunked bodies: enough for
-//! `POST /api/sessions` and `GET /api/history` without a client crate.
+//! `POST /api/sync/sessions` and `GET /api/history` without a client crate.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 

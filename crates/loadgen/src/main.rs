@@ -1,9 +1,8 @@
 //! `rollcoach-load`: benchmarks of rollcoach at scale, on this machine only.
 //!
-//! - `sessions`: N live WebSocket sessions against a real `rollcoach serve`
-//!   on loopback; cue timing, stop latency, memory per live session.
-//! - `drift`: one long session on the server's real timers next to a naive
-//!   driver that sleeps each phase's duration; how far each falls behind.
+//! - `sync`: N sessions run here by the engine's runner, as the page runs
+//!   them, pushed to a real `rollcoach serve` on loopback; sessions verified
+//!   (replayed) and stored per second, and a page's 1,000 pushes one by one.
 //! - `history`: ten years of daily sessions; `rollcoach history` and
 //!   `GET /api/history` latency, database size per session.
 //! - `cues`: whole sessions in the full-screen terminal with a stand-in
@@ -17,13 +16,12 @@
 //! BENCHMARKS.md.
 
 mod cues;
-mod drift;
 mod footprint;
 mod history;
 mod http;
-mod load;
 mod server;
 mod stats;
+mod sync;
 
 use std::process::ExitCode;
 
@@ -36,8 +34,7 @@ use clap::{Parser, Subcommand};
     version,
     after_help = "\
 Examples:
-  rollcoach-load sessions --sessions 10000          # 10,000 live sessions, real time
-  rollcoach-load drift --minutes 30 --speed 20      # a 30-minute session in 90 s
+  rollcoach-load sync --sessions 20000              # pushed sessions verified and stored per second
   rollcoach-load history --days 3650                # ten years of daily sessions
   rollcoach-load footprint
   rollcoach-load cues --bin target/release/rollcoach --tempo 2,4,6
@@ -51,10 +48,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Open N live WebSocket sessions and measure cue timing, stop latency and memory.
-    Sessions(load::Args),
-    /// A long session on the server's timers next to a naive sleeping driver: drift.
-    Drift(drift::Args),
+    /// Push N sessions run by the engine here, as pages do: verified and stored per second.
+    Sync(sync::Args),
     /// Ten years of daily sessions: history latency (CLI and API), database size.
     History(history::Args),
     /// Whole terminal sessions with a stand-in espeak-ng: breath-cue lateness, drops, cuts.
@@ -66,8 +61,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Sessions(args) => load::run(args),
-        Command::Drift(args) => drift::run(args),
+        Command::Sync(args) => sync::run(args),
         Command::History(args) => history::run(args),
         Command::Cues(args) => cues::run(args),
         Command::Footprint(args) => footprint::run(args),
@@ -86,13 +80,4 @@ pub(crate) fn wall_ms() -> f64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-}
-
-/// WebSocket buffers for many small frames: tungstenite zero-fills its whole
-/// read buffer (128 KiB by default) on every read, which would make 10,000
-/// client sockets cost 1.3 GB.
-pub(crate) fn small_ws_buffers() -> tokio_tungstenite::tungstenite::protocol::WebSocketConfig {
-    tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
-        .read_buffer_size(4096)
-        .write_buffer_size(0)
 }

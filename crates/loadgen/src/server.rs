@@ -46,8 +46,6 @@ pub struct ServeOptions<'a> {
     pub speed: f64,
     /// `--protocols-dir`, if any.
     pub protocols_dir: Option<&'a Path>,
-    /// `--grace` in seconds.
-    pub grace_secs: u64,
 }
 
 impl Server {
@@ -62,8 +60,6 @@ impl Server {
         cmd.args(["serve", "--addr", "127.0.0.1:0"])
             .arg("--speed")
             .arg(opts.speed.to_string())
-            .arg("--grace")
-            .arg(opts.grace_secs.to_string())
             .env_remove("ROLLCOACH_NOW")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

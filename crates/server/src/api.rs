@@ -7,25 +7,19 @@ use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 use axum::{Json, Router};
-use rollcoach_engine::{InjuryFact, Options, Session, Time, check_injury_time, injury_block};
+use rollcoach_engine::{InjuryFact, Time, check_injury_time, injury_block};
 use rollcoach_protocol::Protocol;
-use rollcoach_store::{
-    Conflict, InjuryId, NewSession, NotFound, SessionId, StoreError, rating_series,
-};
+use rollcoach_store::{Conflict, InjuryId, NotFound, SessionId, StoreError, rating_series};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
 
-use crate::live::{self, Command, LiveParams, SessionClock};
-use crate::{ApiError, AppState, MAX_LIVE_SESSIONS, wall_now};
+use crate::{ApiError, AppState, wall_now};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/protocols", get(list_protocols))
         .route("/api/protocols/{id}", get(get_protocol))
         .route("/api/protocols/{id}/handout", get(handout))
-        .route("/api/sessions", axum::routing::post(create_session))
-        .route("/api/sessions/{id}", get(get_session))
         .route("/api/history", get(history))
         .route("/api/injuries", get(list_injuries).post(add_injury))
         .route("/api/injuries/{id}", delete(clear_injury))
@@ -132,142 +126,6 @@ async fn handout(
     Ok(crate::assets::handout_html(p).into_response())
 }
 
-/// `POST /api/sessions` body.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewSessionBody {
-    protocol: String,
-    #[serde(default)]
-    options: OptionsBody,
-}
-
-/// The engine's [`Options`], every field optional.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct OptionsBody {
-    instrument: Option<String>,
-    reps: Option<u32>,
-    tempo_seconds: Option<f64>,
-    #[serde(default)]
-    reasons: Vec<String>,
-    pairing: Option<rollcoach_protocol::Pairing>,
-}
-
-impl From<OptionsBody> for Options {
-    fn from(o: OptionsBody) -> Options {
-        Options {
-            instrument: o.instrument,
-            reps: o.reps,
-            tempo_seconds: o.tempo_seconds,
-            reasons: o.reasons,
-            pairing: o.pairing,
-        }
-    }
-}
-
-async fn create_session(
-    State(state): State<AppState>,
-    body: Result<Json<NewSessionBody>, JsonRejection>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
-    let Json(body) = body?;
-    let protocol = state.protocol_arc(&body.protocol)?.clone();
-    if state.live_sessions() >= MAX_LIVE_SESSIONS {
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("{MAX_LIVE_SESSIONS} sessions are live already; finish one first"),
-        ));
-    }
-    let p = protocol.clone();
-    let facts = stored(state.inner.store.call(move |s| s.facts_for(&p)).await)?;
-    let now = wall_now();
-    let options = Options::from(body.options);
-    // The protocol is shared, not copied: 12 KB less per live session.
-    let session = Session::with_arc(protocol.clone(), options.clone(), facts.clone(), now)
-        .map_err(|e| ApiError::unprocessable(e.to_string()))?;
-    let id = stored(
-        state
-            .inner
-            .store
-            .call(move |s| {
-                s.begin_session(&NewSession {
-                    protocol: &protocol,
-                    options: &options,
-                    facts: &facts,
-                    started_at: now,
-                })
-            })
-            .await,
-    )?;
-    let weak = std::sync::Arc::downgrade(&state.inner);
-    let handle = live::spawn(LiveParams {
-        id,
-        protocol_id: body.protocol.clone(),
-        session,
-        clock: SessionClock::new(now, state.inner.config.speed),
-        store: state.inner.store.clone(),
-        grace: state.inner.config.grace,
-        linger: state.inner.config.linger,
-        abandon: state.inner.config.abandon,
-        on_exit: Box::new(move || {
-            if let Some(inner) = weak.upgrade()
-                && let Ok(mut live) = inner.live.lock()
-            {
-                live.remove(&id.0);
-            }
-        }),
-    });
-    if let Ok(mut live) = state.inner.live.lock() {
-        live.insert(id.0, handle);
-    }
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({
-            "id": id.0,
-            "protocol": body.protocol,
-            "ws": format!("/api/sessions/{}/ws", id.0),
-        })),
-    ))
-}
-
-async fn get_session(
-    State(state): State<AppState>,
-    id: Result<Path<i64>, PathRejection>,
-) -> ApiResult<Json<Value>> {
-    let Path(id) = id?;
-    if let Some(handle) = state.live_handle(id) {
-        let (tx, rx) = oneshot::channel();
-        if handle
-            .tx
-            .send(Command::Snapshot { reply: tx })
-            .await
-            .is_ok()
-            && let Ok(snapshot) = rx.await
-            // The task answers after it has recorded any end, so an ended
-            // session's record below is complete.
-            && snapshot["stage"] != "ended"
-        {
-            return Ok(Json(snapshot));
-        }
-    }
-    let record = state
-        .inner
-        .store
-        .read(move |s| s.session(SessionId(id)))
-        .await?
-        .map_err(|e| match e {
-            StoreError::NotFound(NotFound::Session(_)) => {
-                ApiError::not_found(format!("no session with id {id}"))
-            }
-            e => ApiError::from(e),
-        })?;
-    let mut value = serde_json::to_value(&record)
-        .map_err(|e| ApiError::internal(format!("could not serialize session {id}: {e}")))?;
-    if let Value::Object(map) = &mut value {
-        map.insert("live".into(), Value::Bool(false));
-    }
-    Ok(Json(value))
-}
-
 /// Sessions a history page holds unless `limit` says otherwise.
 const HISTORY_PAGE: usize = 50;
 /// The most a history page holds.
@@ -321,19 +179,13 @@ async fn history(
             )),
             e => ApiError::from(e),
         })?;
-    let live_ids: Vec<i64> = state
-        .inner
-        .live
-        .lock()
-        .map(|m| m.keys().copied().collect())
-        .unwrap_or_default();
     let next = (records.len() == limit)
         .then(|| records.last().map(|r| r.id.0))
         .flatten();
     let sessions = records
         .into_iter()
         .map(|record| HistoryItem {
-            live: live_ids.contains(&record.id.0) && record.outcome.is_none(),
+            live: record.outcome.is_none(),
             duration_ms: record.duration_ms(),
             record,
         })
@@ -355,8 +207,9 @@ struct HistoryPage {
     charts: Vec<rollcoach_store::RatingSeries>,
 }
 
-/// One session of a history page: its record, whether it is live here, and
-/// how long it took.
+/// One session of a history page: its record (with its `uid`, the key a
+/// page syncs by), whether it has not ended (`live`: a terminal runs it, or
+/// one that crashed left it for the next recovery), and how long it took.
 #[derive(Serialize)]
 struct HistoryItem {
     #[serde(flatten)]
@@ -501,10 +354,4 @@ pub(crate) async fn method_not_allowed(uri: Uri) -> ApiError {
             uri.path()
         ),
     )
-}
-
-impl AppState {
-    pub(crate) fn live_handle(&self, id: i64) -> Option<live::LiveHandle> {
-        self.inner.live.lock().ok()?.get(&id).cloned()
-    }
 }

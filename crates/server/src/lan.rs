@@ -4,11 +4,10 @@
 //! The terminal shows `/pair?token=...` as a URL and a QR code. Opening it
 //! once sets an HttpOnly, SameSite=Strict cookie holding a separate random
 //! secret and redirects to the page; the token is then spent. Without the
-//! cookie every request gets 401. WebSocket upgrades must also carry an
-//! `Origin` whose host is the `Host` they were sent to, so another web page
-//! the phone has open cannot drive a session. In loopback mode no pairing is
-//! needed, but the `Host` must be a loopback name (against DNS rebinding) and
-//! a cross-origin WebSocket is still refused.
+//! cookie every request gets 401 (the cookie is SameSite=Strict, so another
+//! web page the phone has open cannot send it). In loopback mode no pairing
+//! is needed, but the `Host` must be a loopback name (against DNS
+//! rebinding).
 
 use std::sync::Mutex;
 
@@ -20,7 +19,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
-use crate::{Access, ApiError, AppState};
+use crate::{ApiError, AppState};
 
 /// Name of the pairing cookie.
 pub const COOKIE: &str = "rollcoach_pair";
@@ -182,21 +181,6 @@ fn is_loopback_host(host: &str) -> bool {
         || name
             .parse::<std::net::Ipv4Addr>()
             .is_ok_and(|ip| ip.is_loopback())
-}
-
-/// Whether a WebSocket's `Origin` matches the `Host` it was sent to.
-/// A missing `Origin` (not a browser) is accepted in loopback mode only.
-pub(crate) fn origin_ok(headers: &HeaderMap, access: Access) -> bool {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    let origin = headers.get(header::ORIGIN).and_then(|h| h.to_str().ok());
-    match (origin, host) {
-        (None, _) => access == Access::Loopback,
-        (Some(origin), Some(host)) => origin
-            .strip_prefix("http://")
-            .or_else(|| origin.strip_prefix("https://"))
-            .is_some_and(|o| o.eq_ignore_ascii_case(host)),
-        (Some(_), None) => false,
-    }
 }
 
 /// What a browser that is not paired sees instead of the page.

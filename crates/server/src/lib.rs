@@ -1,14 +1,13 @@
 //! rollcoach's server: `rollcoach serve`.
 //!
-//! Each live session is one [`rollcoach_engine::Runner`] owned by a tokio
-//! task that sleeps until the engine's next deadline, computed from the
-//! session's start instant, so cues never drift. The phone page connects over
-//! a WebSocket (`/api/sessions/{id}/ws`, frames typed in [`wire`]): the server
-//! sends the engine's outputs as JSON and the page sends the person's inputs,
-//! each appended to the store's event log before the engine applies it. The JSON API serves
-//! protocols, sessions, history, injuries and export; `/api/openapi.json`
-//! describes it. [`app`] builds the router, so tests can call it without a
-//! socket; [`serve`] runs it on a listener.
+//! The phone page runs its sessions itself (the engine's runner in
+//! WebAssembly, on the phone's clock) and syncs each finished one here:
+//! `POST /api/sync/sessions` stores a session only after replaying its event
+//! log through the same runner and getting what the page claims
+//! ([`rollcoach_store::verify_session`]). The server serves the page, the
+//! protocols it runs, history, injuries, export and sync; it runs no session
+//! itself. `/api/openapi.json` describes the API. [`app`] builds the router,
+//! so tests can call it without a socket; [`serve`] runs it on a listener.
 //!
 //! In LAN mode ([`Access::Lan`]) every request needs the pairing cookie, got
 //! by opening the one-time pairing URL ([`AppState::pairing_url`]).
@@ -18,18 +17,13 @@ mod api;
 mod assets;
 mod error;
 pub mod lan;
-mod live;
 mod openapi;
 mod store;
-mod timer;
+mod sync;
 pub mod tls;
 pub mod web;
-pub mod wire;
-mod ws;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -46,31 +40,17 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 pub enum Access {
     /// Loopback only: no pairing needed.
     Loopback,
-    /// Reachable from the LAN: every request needs the pairing cookie, and
-    /// WebSocket upgrades must come from the server's own origin.
+    /// Reachable from the LAN: every request needs the pairing cookie.
     Lan,
 }
 
 /// How the server runs.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Session clock speed: 1.0 is real time, 20.0 runs twenty times faster.
+    /// Session clock speed for the pages this server serves: 1.0 is real
+    /// time, 20.0 runs twenty times faster (demos, tests). The page reads it
+    /// and runs its session clock at it.
     pub speed: f64,
-    /// How long (real time) a rolling session may have no page attached
-    /// before the server pauses it.
-    pub grace: Duration,
-    /// How long (real time) an ended session stays live for a page to
-    /// reconnect and see the end.
-    pub linger: Duration,
-    /// How long (real time) a session that has not ended may have no page
-    /// attached before the server records it as interrupted and lets it go
-    /// (a page closed during screening or setup, or left after the grace
-    /// pause). Without it such sessions would stay in memory until restart.
-    pub abandon: Duration,
-    /// How often (real time) the server pings an attached page. A page that
-    /// has sent nothing, not even a pong, for three of these is taken as gone
-    /// (a locked phone can leave its connection open without a word).
-    pub heartbeat: Duration,
     /// Who may connect.
     pub access: Access,
 }
@@ -79,17 +59,10 @@ impl Default for Config {
     fn default() -> Config {
         Config {
             speed: 1.0,
-            grace: Duration::from_secs(20),
-            linger: Duration::from_secs(60),
-            abandon: Duration::from_secs(30 * 60),
-            heartbeat: Duration::from_secs(5),
             access: Access::Loopback,
         }
     }
 }
-
-/// The most sessions live at once; more is refused with 503.
-pub const MAX_LIVE_SESSIONS: usize = 20_000;
 
 /// Shared state of the server.
 #[derive(Clone)]
@@ -98,11 +71,12 @@ pub struct AppState {
 }
 
 struct Inner {
-    /// Shared with every live session of them (`Session::with_arc`), not copied.
+    /// Shared with every replay that verifies a pushed session, not copied.
     protocols: Vec<Arc<Protocol>>,
+    /// The same protocols with their JSON, for verifying pushed sessions.
+    catalog: rollcoach_store::SyncCatalog,
     store: store::StoreHandle,
     config: Config,
-    live: Mutex<HashMap<i64, live::LiveHandle>>,
     pairing: Option<lan::Pairing>,
 }
 
@@ -118,6 +92,14 @@ pub enum StartError {
     /// The OS gave no randomness for the pairing token.
     #[error("could not get a random pairing token from the OS: {0}")]
     Random(String),
+    /// A protocol could not be written as JSON (a bug in rollcoach).
+    #[error("could not write protocol `{id}` as JSON: {error}")]
+    Catalog {
+        /// The protocol.
+        id: String,
+        /// Why.
+        error: String,
+    },
 }
 
 impl AppState {
@@ -135,15 +117,30 @@ impl AppState {
             Access::Loopback => None,
             Access::Lan => Some(lan::Pairing::new().map_err(StartError::Random)?),
         };
+        let protocols: Vec<Arc<Protocol>> = protocols.into_iter().map(Arc::new).collect();
+        let catalog =
+            rollcoach_store::SyncCatalog::new(&protocols).map_err(|e| StartError::Catalog {
+                id: protocols
+                    .iter()
+                    .map(|p| p.id.clone())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                error: e.to_string(),
+            })?;
         Ok(AppState {
             inner: Arc::new(Inner {
-                protocols: protocols.into_iter().map(Arc::new).collect(),
+                protocols,
+                catalog,
                 store: store::StoreHandle::spawn(store).map_err(StartError::Thread)?,
                 config,
-                live: Mutex::new(HashMap::new()),
                 pairing,
             }),
         })
+    }
+
+    /// How the server runs.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
     }
 
     /// The one-time pairing path (`/pair?token=...`) in LAN mode, while it
@@ -158,16 +155,7 @@ impl AppState {
             .map(|p| format!("{}{p}", base.trim_end_matches('/')))
     }
 
-    /// Number of sessions live right now.
-    pub fn live_sessions(&self) -> usize {
-        self.inner.live.lock().map(|m| m.len()).unwrap_or(0)
-    }
-
     fn protocol(&self, id: &str) -> Result<&Protocol, ApiError> {
-        self.protocol_arc(id).map(|p| &**p)
-    }
-
-    fn protocol_arc(&self, id: &str) -> Result<&Arc<Protocol>, ApiError> {
         self.inner
             .protocols
             .iter()
@@ -179,6 +167,7 @@ impl AppState {
                     known.join(", ")
                 ))
             })
+            .map(|p| &**p)
     }
 }
 
@@ -191,11 +180,11 @@ pub(crate) fn wall_now() -> Time {
     Time(ms)
 }
 
-/// The whole HTTP app: API, WebSocket, pairing and the embedded page.
+/// The whole HTTP app: API, sync, pairing and the embedded page.
 pub fn app(state: AppState) -> Router {
     let router = Router::new()
         .merge(api::routes())
-        .merge(ws::routes())
+        .merge(sync::routes())
         .merge(lan::routes())
         .merge(assets::routes())
         .fallback(api::not_found)
@@ -209,13 +198,11 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Serves the app on a bound listener, forever (the caller decides when to
-/// stop, e.g. on Ctrl-C; sessions left live are recovered from their logs
-/// the next time the store is opened).
+/// stop, e.g. on Ctrl-C).
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
     use axum::serve::ListenerExt;
-    // A batch of frames (sync, then the phase or the stop) is several small
-    // writes: with Nagle's algorithm the second waits for the page's delayed
-    // ACK, up to 40 ms late.
+    // An answer written in several small writes would otherwise wait for
+    // the client's delayed ACK (Nagle's algorithm), up to 40 ms.
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });

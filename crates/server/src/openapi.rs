@@ -32,14 +32,72 @@ fn path_id(name: &str, kind: &str) -> Value {
 /// The document served at `/api/openapi.json`.
 pub(crate) fn document() -> Value {
     let mut doc = api();
-    // The WebSocket's frames: their schemas as schemars derives them.
-    if let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") {
-        schemas.extend(crate::wire::schemas());
+    if let Some(Value::Object(paths)) = doc.pointer_mut("/paths")
+        && let Value::Object(sync) = sync_paths()
+    {
+        paths.extend(sync);
+    }
+    if let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas")
+        && let Value::Object(sync) = sync_schemas()
+    {
+        schemas.extend(sync);
     }
     doc
 }
 
-/// The JSON API, without the WebSocket's frame schemas.
+/// `POST /api/sync/sessions` and `POST /api/sync/injuries`.
+fn sync_paths() -> Value {
+    json!({
+            "/api/sync/sessions": {"post": {
+                "summary": "Push one finished session that the page ran: an element of the export document's `sessions`, with its whole event log and the protocol as GET /api/protocols/{id} gave it. The server replays the log through the engine's session runner and stores the session only if the replay gives exactly the claimed outcome, reason, reps, ratings, summary and end message. Idempotent by `uid`.",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ExportedSession"}}}},
+                "responses": with_errors(json!({
+                    "201": {"description": "Verified and stored", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SyncStatus"}}}},
+                    "200": {"description": "A session with this uid is stored already; nothing changed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SyncStatus"}}}}
+                }), &["400", "413", "415", "422"])
+            }},
+            "/api/sync/injuries": {"post": {
+                "summary": "Push one injury the page logged (an element of the export document's `injuries`). Idempotent by area, `at` and `created_at`. An area no protocol covers or a time in the future is refused (422).",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ExportedInjury"}}}},
+                "responses": with_errors(json!({
+                    "201": {"description": "Stored", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SyncStatus"}}}},
+                    "200": {"description": "Stored already; nothing changed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SyncStatus"}}}}
+                }), &["400", "413", "415", "422"])
+            }}
+    })
+}
+
+/// The bodies and answers of sync.
+fn sync_schemas() -> Value {
+    let obj = json!({"type": "object"});
+    json!({
+            "SyncStatus": {"type": "object", "required": ["status"], "properties": {
+                "status": {"type": "string", "enum": ["stored", "already"]},
+                "uid": {"type": "string", "description": "The session's uid (sessions only)."}
+            }},
+            "ExportedSession": {"type": "object", "description": "One session of the export document (`rollcoach export --format json`), with every field; `ended_at` and `outcome` set.",
+                "required": ["uid", "protocol_id", "protocol_version", "area", "protocol", "options", "facts", "started_at", "reps_target", "ratings", "events"],
+                "properties": {
+                    "uid": {"type": "string", "maxLength": 128},
+                    "protocol_id": {"type": "string"}, "protocol_version": {"type": "integer"}, "area": {"type": "string"},
+                    "protocol": {"type": "object", "description": "The protocol as GET /api/protocols/{id} gives it (field `protocol`); it must equal this server's."},
+                    "options": obj.clone(), "facts": obj.clone(),
+                    "started_at": {"type": "integer"}, "ended_at": {"type": "integer"},
+                    "outcome": obj.clone(), "reason": {"type": "string", "nullable": true}, "message": {"type": "string", "nullable": true},
+                    "reps_done": {"type": "integer"}, "reps_target": {"type": "integer"}, "active_ms": {"type": "integer"},
+                    "pairing": {"type": "string", "enum": ["inhale-out", "inhale-back"], "nullable": true},
+                    "ratings": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string"}, "before": {"type": "integer", "nullable": true, "minimum": 0, "maximum": 10}, "after": {"type": "integer", "nullable": true, "minimum": 0, "maximum": 10}}}},
+                    "summary": obj.clone(),
+                    "events": {"type": "array", "description": "The whole log: `seq` 0, 1, 2, ... in order, `at_ms` after the start and never going back, `input` an engine input.", "items": {"type": "object", "properties": {"seq": {"type": "integer"}, "at_ms": {"type": "integer"}, "input": obj.clone()}}}
+                }},
+            "ExportedInjury": {"type": "object", "required": ["area", "at", "created_at"], "properties": {
+                "area": {"type": "string"}, "at": {"type": "integer"}, "note": {"type": "string", "nullable": true, "maxLength": 500},
+                "created_at": {"type": "integer"}, "cleared_at": {"type": "integer", "nullable": true}
+            }}
+    })
+}
+
+/// The rest of the JSON API.
 fn api() -> Value {
     let obj = json!({"type": "object"});
     json!({
@@ -47,7 +105,7 @@ fn api() -> Value {
         "info": {
             "title": "rollcoach",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Guided, safe, spoken mobility sessions. Errors are JSON {\"error\": message}; bad input is a 4xx. Request bodies are limited to 64 KiB. In --lan mode every request needs the pairing cookie (401 without it). A live session is driven over the WebSocket GET /api/sessions/{id}/ws: the server sends JSON text frames, each a `ServerFrame` (engine outputs, plus `hello`, `sync` and `error` frames), and the page sends `ClientFrame`s, engine inputs such as {\"type\":\"pain\",\"kind\":\"spine\"}. Both schemas are in `components/schemas`."
+            "description": "Guided, safe, spoken mobility sessions. Errors are JSON {\"error\": message}; bad input is a 4xx. Request bodies are limited to 64 KiB. In --lan mode every request needs the pairing cookie (401 without it). The page runs sessions itself and pushes each finished one to POST /api/sync/sessions, which stores it only if its event log replays through the engine to what it claims; it pulls GET /api/history and GET /api/injuries."
         },
         "paths": {
             "/api/protocols": {"get": {
@@ -69,28 +127,8 @@ fn api() -> Value {
                 "parameters": [path_id("id", "string")],
                 "responses": with_errors(json!({"200": {"description": "HTML", "content": {"text/html": {}}}}), &["404"])
             }},
-            "/api/sessions": {"post": {
-                "summary": "Start a live session. Unknown protocol: 404; options outside the protocol's ranges: 422.",
-                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewSession"}}}},
-                "responses": with_errors(ok_json("201", "Started", json!({"type": "object", "properties": {"id": {"type": "integer"}, "protocol": {"type": "string"}, "ws": {"type": "string"}}})), &["400", "404", "413", "415", "422", "503"])
-            }},
-            "/api/sessions/{id}": {"get": {
-                "summary": "A session: live (stage and current outputs) or as recorded.",
-                "parameters": [path_id("id", "integer")],
-                "responses": with_errors(ok_json("200", "The session", obj.clone()), &["400", "404"])
-            }},
-            "/api/sessions/{id}/ws": {"get": {
-                "summary": "WebSocket of a live session (upgrade). Origin must match Host.",
-                "description": "One JSON text message per frame: the server sends `ServerFrame`s, the page sends `ClientFrame`s (`x-websocket-frames`).",
-                "x-websocket-frames": {
-                    "server": {"$ref": "#/components/schemas/ServerFrame"},
-                    "client": {"$ref": "#/components/schemas/ClientFrame"}
-                },
-                "parameters": [path_id("id", "integer")],
-                "responses": with_errors(json!({"101": {"description": "Switching protocols"}}), &["400", "403", "404"])
-            }},
             "/api/history": {"get": {
-                "summary": "A page of the history, newest first, with ratings before and after; `total` counts every session, `next` is the `before` of the next page (null on the last), `charts` holds each rating's most recent 60 sessions, oldest first (on the first page; empty on the others).",
+                "summary": "A page of the history, newest first, each session with its `uid` (the key the page syncs by) and its ratings before and after; `total` counts every session, `next` is the `before` of the next page (null on the last), `charts` holds each rating's most recent 60 sessions, oldest first (on the first page; empty on the others).",
                 "parameters": [
                     {"name": "limit", "in": "query", "required": false, "description": "Sessions in the page, 1 to 500 (default 50).", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
                     {"name": "before", "in": "query", "required": false, "description": "The page after this session id (the previous page's `next`).", "schema": {"type": "integer"}}
@@ -152,16 +190,6 @@ fn api() -> Value {
             "Block": {"type": "object", "nullable": true, "description": "The injury rule blocks the protocol now: since the latest blocking injury, until `allowed_at`.", "properties": {
                 "injured_at": {"type": "integer"}, "allowed_at": {"type": "integer"},
                 "window_hours": {"type": "integer"}, "message": {"type": "string"}}},
-            "NewSession": {"type": "object", "required": ["protocol"], "additionalProperties": false, "properties": {
-                "protocol": {"type": "string"},
-                "options": {"type": "object", "properties": {
-                    "instrument": {"type": "string", "nullable": true},
-                    "reps": {"type": "integer", "nullable": true},
-                    "tempo_seconds": {"type": "number", "nullable": true},
-                    "reasons": {"type": "array", "items": {"type": "string"}},
-                    "pairing": {"type": "string", "enum": ["inhale-out", "inhale-back"], "nullable": true}
-                }}
-            }},
             "NewInjury": {"type": "object", "required": ["area"], "additionalProperties": false, "properties": {
                 "area": {"type": "string"},
                 "at": {"type": "integer", "description": "When it happened, ms since the Unix epoch; default now. Not in the future (up to 5 minutes ahead is taken as now)."},

@@ -62,8 +62,24 @@ async fn an_unknown_protocol_is_404_and_names_the_known_ones() {
     let app = app(state());
     let r = get(&app, "/api/protocols/lower-back").await;
     assert_error(&r, StatusCode::NOT_FOUND, "upper-back");
-    let r = post_json(&app, "/api/sessions", r#"{"protocol":"lower-back"}"#).await;
-    assert_error(&r, StatusCode::NOT_FOUND, "unknown protocol `lower-back`");
+    // A session pushed for a protocol this server does not have.
+    let mut s = pushed_session(&Plan {
+        uid: "lower".into(),
+        ..Plan::default()
+    });
+    s.protocol_id = "lower-back".into();
+    let r = post_json(
+        &app,
+        "/api/sync/sessions",
+        &serde_json::to_string(&s).unwrap(),
+    )
+    .await;
+    assert_error(
+        &r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "no protocol `lower-back`",
+    );
+    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "upper-back");
 }
 
 #[tokio::test]
@@ -185,105 +201,107 @@ async fn a_body_over_64_kib_is_refused_with_413() {
     assert_error(&r, StatusCode::PAYLOAD_TOO_LARGE, "");
 }
 
+/// A pushed session with these options (its log and claims otherwise honest).
+fn with_options(options: Value) -> String {
+    let mut s = serde_json::to_value(pushed_session(&Plan {
+        uid: "options".into(),
+        ..Plan::default()
+    }))
+    .unwrap();
+    if let (Value::Object(o), Value::Object(given)) = (&mut s["options"], options) {
+        o.extend(given);
+    }
+    s.to_string()
+}
+
 #[tokio::test]
 async fn reps_outside_the_protocol_range_are_422_naming_the_range() {
     let app = app(state());
-    let r = post_json(
-        &app,
-        "/api/sessions",
-        r#"{"protocol":"upper-back","options":{"reps":12}}"#,
-    )
-    .await;
+    let push = |options: Value| {
+        let app = app.clone();
+        async move { post_json(&app, "/api/sync/sessions", &with_options(options)).await }
+    };
+    let r = push(serde_json::json!({"reps": 12})).await;
     assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "between 5 and 8");
-    let r = post_json(
-        &app,
-        "/api/sessions",
-        r#"{"protocol":"upper-back","options":{"tempo_seconds":30}}"#,
-    )
-    .await;
+    let r = push(serde_json::json!({"tempo_seconds": 30})).await;
     assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "tempo");
-    let r = post_json(
-        &app,
-        "/api/sessions",
-        r#"{"protocol":"upper-back","options":{"reasons":["knees"]}}"#,
-    )
-    .await;
+    let r = push(serde_json::json!({"reasons": ["knees"]})).await;
     assert_error(
         &r,
         StatusCode::UNPROCESSABLE_ENTITY,
         "unknown reason `knees`",
     );
-    let r = post_json(
-        &app,
-        "/api/sessions",
-        r#"{"protocol":"upper-back","options":{"reps":-1}}"#,
-    )
-    .await;
-    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "");
-    let r = post_json(&app, "/api/sessions", r#"{}"#).await;
-    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "protocol");
+    // Not a number of reps at all: the body does not have the shape (400).
+    let r = push(serde_json::json!({"reps": -1})).await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "");
+    let r = post_json(&app, "/api/sync/sessions", r#"{}"#).await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "uid");
+    assert_eq!(get(&app, "/api/history").await.json["total"], 0);
 }
 
 #[tokio::test]
-async fn a_started_session_is_live_and_in_the_history() {
-    let app = app(state());
-    let r = post_json(
-        &app,
-        "/api/sessions",
-        r#"{"protocol":"upper-back","options":{"reps":5}}"#,
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    let id = r.json["id"].as_i64().unwrap();
-    assert_eq!(r.json["ws"], format!("/api/sessions/{id}/ws"));
-
-    let s = get(&app, &format!("/api/sessions/{id}")).await;
-    assert_eq!(s.status, StatusCode::OK);
-    assert_eq!(s.json["live"], true);
-    assert_eq!(s.json["stage"], "screening");
-    assert_eq!(s.json["reps_target"], 5);
-    let kinds: Vec<&str> = s.json["current"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["type"].as_str().unwrap())
-        .collect();
-    assert_eq!(kinds, ["stage", "prompt", "cue"]);
-
+async fn a_session_not_ended_is_live_in_the_history_with_its_uid() {
+    // A terminal runs a session on the same database file.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("live.db");
+    let store = store_at(&path);
+    let protocol = rollcoach_protocol::builtin().remove(0);
+    let id = store
+        .begin_session(&rollcoach_store::NewSession {
+            protocol: &protocol,
+            options: &rollcoach_engine::Options {
+                reps: Some(5),
+                ..Default::default()
+            },
+            facts: &rollcoach_engine::Facts::default(),
+            started_at: wall_now(),
+        })
+        .unwrap();
+    let uid = store.session(id).unwrap().uid;
+    let app = app(state_at(&path, Default::default()));
     let h = get(&app, "/api/history").await;
     let sessions = h.json["sessions"].as_array().unwrap();
     assert_eq!(sessions.len(), 1);
     assert_eq!(sessions[0]["live"], true);
-    assert_eq!(sessions[0]["protocol_id"], "upper-back");
-
+    assert_eq!(sessions[0]["uid"], uid.as_str());
+    assert_eq!(sessions[0]["protocol_id"], protocol.id.as_str());
+    assert_eq!(sessions[0]["reps_target"], 5);
+    // The page's own session routes are gone: sessions run on the page.
     assert_error(
-        &get(&app, "/api/sessions/4242").await,
+        &get(&app, &format!("/api/sessions/{}", id.0)).await,
         StatusCode::NOT_FOUND,
-        "no session with id 4242",
+        "/api/openapi.json",
     );
     assert_error(
-        &get(&app, "/api/sessions/x").await,
-        StatusCode::BAD_REQUEST,
-        "",
+        &post_json(&app, "/api/sessions", r#"{"protocol":"upper-back"}"#).await,
+        StatusCode::NOT_FOUND,
+        "nothing at /api/sessions",
     );
+}
+
+/// The facts of a page whose injury log holds one in the upper back at `at`.
+fn injured_at(at: u64) -> rollcoach_engine::Facts {
+    rollcoach_engine::Facts {
+        injuries: vec![rollcoach_engine::InjuryFact {
+            at: rollcoach_engine::Time(at),
+            note: None,
+        }],
+        last_pairing: None,
+    }
 }
 
 #[tokio::test]
 async fn a_session_refused_by_the_injury_log_is_recorded_as_refused() {
     let app = app(state());
-    post_json(&app, "/api/injuries", r#"{"area":"upper-back"}"#).await;
-    let r = post_json(&app, "/api/sessions", r#"{"protocol":"upper-back"}"#).await;
-    let id = r.json["id"].as_i64().unwrap();
-    let s = eventually(|| {
-        let app = app.clone();
-        async move {
-            let s = get(&app, "/api/history").await;
-            let first = s.json["sessions"][0].clone();
-            (!first["outcome"].is_null()).then_some(first)
-        }
-    })
-    .await;
-    assert_eq!(s["id"], id);
+    let body = pushed_json(&Plan {
+        uid: "refused".into(),
+        facts: injured_at(now_ms() - 3_600_000 * 2),
+        ..Plan::default()
+    });
+    let r = post_json(&app, "/api/sync/sessions", &body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let s = get(&app, "/api/history").await.json["sessions"][0].clone();
+    assert_eq!(s["uid"], "refused");
     assert_eq!(s["outcome"]["outcome"], "refused");
     assert_eq!(s["reason"], "recent-injury");
 }
@@ -313,9 +331,8 @@ async fn the_openapi_document_describes_every_endpoint() {
         "/api/protocols",
         "/api/protocols/{id}",
         "/api/protocols/{id}/handout",
-        "/api/sessions",
-        "/api/sessions/{id}",
-        "/api/sessions/{id}/ws",
+        "/api/sync/sessions",
+        "/api/sync/injuries",
         "/api/history",
         "/api/injuries",
         "/api/injuries/{id}",
@@ -323,6 +340,19 @@ async fn the_openapi_document_describes_every_endpoint() {
         "/api/openapi.json",
     ] {
         assert!(r.json["paths"][path].is_object(), "{path} missing");
+    }
+    for gone in [
+        "/api/sessions",
+        "/api/sessions/{id}",
+        "/api/sessions/{id}/ws",
+    ] {
+        assert!(r.json["paths"][gone].is_null(), "{gone} is retired");
+    }
+    for schema in ["ExportedSession", "ExportedInjury", "SyncStatus", "Error"] {
+        assert!(
+            r.json["components"]["schemas"][schema].is_object(),
+            "{schema} missing"
+        );
     }
 }
 
@@ -435,7 +465,7 @@ async fn no_bad_input_gets_a_server_error() {
         "\u{feff}{}",
         "{\"a\":",
     ];
-    for uri in ["/api/sessions", "/api/injuries"] {
+    for uri in ["/api/sync/sessions", "/api/sync/injuries", "/api/injuries"] {
         for body in bodies {
             let r = post_json(&app, uri, body).await;
             assert!(
@@ -496,24 +526,31 @@ async fn history_pages_from_a_database_file_come_from_the_reader() {
 async fn history_pages(state: rollcoach_server::AppState) {
     let app = app(state);
     post_json(&app, "/api/injuries", r#"{"area":"upper-back"}"#).await;
-    let mut ids = Vec::new();
-    for _ in 0..5 {
-        let r = post_json(&app, "/api/sessions", r#"{"protocol":"upper-back"}"#).await;
-        ids.push(r.json["id"].as_i64().unwrap());
+    let mut uids = Vec::new();
+    for n in 0..5 {
+        // Refused by the injury log, as the page ran them.
+        let uid = format!("page-{n}");
+        let body = pushed_json(&Plan {
+            uid: uid.clone(),
+            facts: injured_at(now_ms() - 3_600_000),
+            ..Plan::default()
+        });
+        let r = post_json(&app, "/api/sync/sessions", &body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        uids.push(uid);
     }
-    // Refused by the injury log: each one ends as soon as it is created.
-    eventually(|| {
-        let app = app.clone();
-        async move {
-            let h = get(&app, "/api/history?limit=500").await;
-            let sessions = h.json["sessions"].as_array().unwrap().clone();
-            sessions
-                .iter()
-                .all(|s| !s["outcome"].is_null())
-                .then_some(())
-        }
-    })
-    .await;
+    let mut ids = Vec::new();
+    for uid in &uids {
+        let h = get(&app, "/api/history?limit=500").await;
+        let row = h.json["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["uid"] == uid.as_str())
+            .cloned()
+            .expect("pushed");
+        ids.push(row["id"].as_i64().unwrap());
+    }
     let mut seen = Vec::new();
     let mut uri = "/api/history?limit=2".to_owned();
     let mut pages = 0;
@@ -583,12 +620,17 @@ fn now_ms() -> u64 {
 }
 
 /// The built-ins plus a copy of upper-back with a 72-hour window, same area.
-fn state_with_a_72_hour_protocol() -> rollcoach_server::AppState {
-    let mut protocols = rollcoach_protocol::builtin();
-    let mut slow = protocols[0].clone();
+/// The built-in upper back with a 72-hour injury window, as `upper-back-72`.
+fn protocol_72() -> rollcoach_protocol::Protocol {
+    let mut slow = rollcoach_protocol::builtin().remove(0);
     slow.id = "upper-back-72".into();
     slow.screening.injury_rule.window_hours = 72;
-    protocols.push(slow);
+    slow
+}
+
+fn state_with_a_72_hour_protocol() -> rollcoach_server::AppState {
+    let mut protocols = rollcoach_protocol::builtin();
+    protocols.push(protocol_72());
     let store = rollcoach_store_sqlite::SqliteStore::open_in_memory().expect("in-memory store");
     rollcoach_server::AppState::new(
         protocols,
@@ -645,21 +687,20 @@ async fn the_block_and_its_end_come_from_each_protocols_own_window() {
     assert_eq!(blocks[0]["protocol"], "upper-back-72");
     assert_eq!(blocks[0]["allowed_at"].as_u64(), Some(at + 72 * 3_600_000));
 
-    // A session of the blocked protocol is refused by the engine with the
-    // same end the API showed.
-    let s = post_json(&app, "/api/sessions", r#"{"protocol":"upper-back-72"}"#).await;
+    // A session of the blocked protocol, run on a page with the same injury
+    // log, is refused by the engine with the same end the API showed, and
+    // the server's replay agrees.
+    let protocol = protocol_72();
+    let body = pushed_json(&Plan {
+        uid: "blocked".into(),
+        protocol: Some(protocol),
+        facts: injured_at(at),
+        ..Plan::default()
+    });
+    let s = post_json(&app, "/api/sync/sessions", &body).await;
     assert_eq!(s.status, StatusCode::CREATED, "{}", s.text);
-    let id = s.json["id"].as_i64().unwrap();
-    let record = eventually(|| {
-        let app = app.clone();
-        async move {
-            let s = get(&app, "/api/history").await;
-            let first = s.json["sessions"][0].clone();
-            (!first["outcome"].is_null()).then_some(first)
-        }
-    })
-    .await;
-    assert_eq!(record["id"], id);
+    let record = get(&app, "/api/history").await.json["sessions"][0].clone();
+    assert_eq!(record["uid"], "blocked");
     assert_eq!(record["reason"], "recent-injury");
     assert_eq!(
         record["outcome"]["reason"]["allowed_at"].as_u64(),

@@ -63,6 +63,7 @@ mod recovery;
 mod replay;
 mod stats;
 mod store;
+pub mod sync;
 
 pub use error::{Backend, BoxError, Conflict, Corrupt, DisplayTime, NotFound, StoreError};
 pub use export::{
@@ -80,6 +81,7 @@ pub use stats::{
     rating_series, summarize, timestamp,
 };
 pub use store::Store;
+pub use sync::{FinishedRun, SyncCatalog, SyncRefusal, verify_session};
 
 /// Result of store operations.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

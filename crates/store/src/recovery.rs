@@ -63,7 +63,13 @@ fn replay_end(store: &dyn Store, live: &LiveSession) -> Result<Option<Recovered>
     let record = store.session(session)?;
     let protocol = store.protocol_snapshot(session)?;
     let events = store.events(session)?;
-    let replayed = replay::replay(&protocol, &record, &events)
+    let start = replay::Start {
+        protocol: std::sync::Arc::new(protocol),
+        options: &record.options,
+        facts: &record.facts,
+        started_at: record.started_at,
+    };
+    let replayed = replay::replay(start, &events, None)
         .map_err(|reason| Corrupt::Replay { session, reason })?;
     let ended_at = record
         .started_at

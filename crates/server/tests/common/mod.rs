@@ -145,3 +145,114 @@ where
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// How the simulated person of [`pushed_session`] behaves.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// The session's uid.
+    pub uid: String,
+    /// Every rating given (the session rates its first reason).
+    pub rating: Option<u8>,
+    /// Pain with a pop at the start of this rep.
+    pub pain_at_rep: Option<u32>,
+    /// The page dies at the start of this rep: interrupted.
+    pub gone_at_rep: Option<u32>,
+    /// The protocol (default: the built-in `upper-back`).
+    pub protocol: Option<rollcoach_protocol::Protocol>,
+    /// The facts the page started with (its injury log).
+    pub facts: rollcoach_engine::Facts,
+    /// Options beyond the first reason; `None`: the protocol's defaults.
+    pub options: Option<rollcoach_engine::Options>,
+}
+
+/// The wall clock as engine time.
+pub fn wall_now() -> rollcoach_engine::Time {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_millis();
+    rollcoach_engine::Time(u64::try_from(ms).expect("fits"))
+}
+
+/// A session of the built-in `upper-back` as a page pushes it: run by the
+/// engine's runner on a virtual clock that started an hour ago, its log and
+/// its claims taken from the runner ([`rollcoach_store::ExportedSession::from_run`]).
+pub fn pushed_session(plan: &Plan) -> rollcoach_store::ExportedSession {
+    use rollcoach_engine::{Facts, Input, Options, Output, PainKind, Prompt, Runner};
+    use rollcoach_protocol::Answer;
+
+    let protocol = plan.protocol.clone().unwrap_or_else(|| {
+        rollcoach_protocol::builtin()
+            .into_iter()
+            .find(|p| p.id == "upper-back")
+            .expect("built in")
+    });
+    let options = plan.options.clone().unwrap_or_else(|| Options {
+        reasons: vec![protocol.indications[0].id.clone()],
+        ..Options::default()
+    });
+    let start = rollcoach_engine::Time(wall_now().0 - 3_600_000);
+    let facts: Facts = plan.facts.clone();
+    let mut runner = Runner::start(
+        std::sync::Arc::new(protocol.clone()),
+        options.clone(),
+        facts.clone(),
+        start,
+    )
+    .expect("options that fit (set them on the pushed session to test others)");
+    let mut log = Vec::new();
+    let mut now = start;
+    let end = 'run: loop {
+        if let Some(end) = runner.end_record() {
+            break end;
+        }
+        let mut reply = None;
+        while let Some((_, out)) = runner.poll_output() {
+            match out {
+                Output::Prompt(Prompt::Screening { .. }) => {
+                    reply = Some(Input::Answer { answer: Answer::No });
+                }
+                Output::Prompt(Prompt::Rating { .. }) => {
+                    reply = Some(Input::Rating { value: plan.rating });
+                }
+                Output::Prompt(Prompt::Ready { .. }) => reply = Some(Input::Ready),
+                Output::Phase { rep, .. } if Some(rep) == plan.pain_at_rep => {
+                    reply = Some(Input::Pain {
+                        kind: PainKind::Pop,
+                    });
+                }
+                Output::Phase { rep, .. } if Some(rep) == plan.gone_at_rep => {
+                    break 'run runner.interrupt(now.plus_ms(700));
+                }
+                _ => {}
+            }
+        }
+        let batch = match reply {
+            Some(input) => {
+                now = now.plus_ms(900);
+                runner.offer(input, now).expect("fits")
+            }
+            None => {
+                now = runner.next_deadline().expect("a deadline");
+                runner.advance(now)
+            }
+        };
+        log.extend_from_slice(batch.entries());
+        runner.commit(batch).expect("commits");
+    };
+    rollcoach_store::ExportedSession::from_run(rollcoach_store::FinishedRun {
+        uid: plan.uid.clone(),
+        protocol: &protocol,
+        options,
+        facts,
+        started_at: start,
+        log: &log,
+        end,
+    })
+    .expect("json")
+}
+
+/// `pushed_session` as the JSON body a page sends.
+pub fn pushed_json(plan: &Plan) -> String {
+    serde_json::to_string(&pushed_session(plan)).expect("json")
+}

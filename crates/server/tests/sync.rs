@@ -1,0 +1,320 @@
+//! Sync: the page pushes the sessions it ran and its injuries; the server
+//! stores a session only when its log replays to what it claims.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use common::*;
+use rollcoach_server::app;
+use serde_json::json;
+
+async fn history_total(app: &axum::Router) -> u64 {
+    let r = get(app, "/api/history").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.json["total"].as_u64().expect("total")
+}
+
+#[tokio::test]
+async fn a_pushed_session_is_stored_once_with_its_uid_ratings_and_log() {
+    let app = app(state());
+    let plan = Plan {
+        uid: "phone-0001".into(),
+        rating: Some(7),
+        ..Plan::default()
+    };
+    let body = pushed_json(&plan);
+    let r = post_json(&app, "/api/sync/sessions", &body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.json, json!({"status": "stored", "uid": "phone-0001"}));
+
+    let again = post_json(&app, "/api/sync/sessions", &body).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.text);
+    assert_eq!(
+        again.json,
+        json!({"status": "already", "uid": "phone-0001"})
+    );
+
+    let h = get(&app, "/api/history").await;
+    assert_eq!(h.json["total"], 1, "{}", h.text);
+    let row = &h.json["sessions"][0];
+    assert_eq!(row["uid"], "phone-0001");
+    assert_eq!(row["outcome"]["outcome"], "completed");
+    assert_eq!(row["live"], false);
+    let ratings = row["ratings"].as_array().expect("ratings");
+    assert_eq!(ratings.len(), 1, "{ratings:?}");
+    assert_eq!(
+        (ratings[0]["before"].clone(), ratings[0]["after"].clone()),
+        (json!(7), json!(7))
+    );
+
+    // The log is stored as pushed: the export gives the same session back.
+    let pushed = pushed_session(&plan);
+    let e = get(&app, "/api/export").await;
+    let exported = &e.json["sessions"][0];
+    assert_eq!(exported["uid"], "phone-0001");
+    assert_eq!(
+        exported["events"],
+        serde_json::to_value(&pushed.events).unwrap()
+    );
+    assert_eq!(
+        exported["summary"],
+        serde_json::to_value(&pushed.summary).unwrap()
+    );
+}
+
+#[tokio::test]
+async fn a_session_interrupted_on_the_phone_syncs_as_interrupted_with_its_reps() {
+    let app = app(state());
+    let body = pushed_json(&Plan {
+        uid: "phone-crash".into(),
+        gone_at_rep: Some(3),
+        ..Plan::default()
+    });
+    let r = post_json(&app, "/api/sync/sessions", &body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let h = get(&app, "/api/history").await;
+    let row = &h.json["sessions"][0];
+    assert_eq!(row["outcome"]["outcome"], "interrupted");
+    assert_eq!(row["reps_done"], 2);
+}
+
+#[tokio::test]
+async fn a_forged_session_is_refused_with_422_naming_the_problem_and_nothing_is_stored() {
+    let app = app(state());
+    // A "completed" claim whose log has a pain stop inside.
+    let mut forged = pushed_session(&Plan {
+        uid: "forged-1".into(),
+        pain_at_rep: Some(2),
+        ..Plan::default()
+    });
+    forged.outcome = Some(rollcoach_store::SessionOutcome::Completed);
+    forged.reason = None;
+    let r = post_json(
+        &app,
+        "/api/sync/sessions",
+        &serde_json::to_string(&forged).unwrap(),
+    )
+    .await;
+    assert_error(
+        &r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "claims outcome completed",
+    );
+    assert_error(
+        &r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "replays to stopped (pain-with-pop)",
+    );
+    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "forged-1");
+
+    // A rating of 11 in the log.
+    let mut eleven = pushed_session(&Plan {
+        uid: "forged-2".into(),
+        rating: Some(5),
+        ..Plan::default()
+    });
+    for e in &mut eleven.events {
+        if let rollcoach_engine::Input::Rating { value } = &mut e.input {
+            *value = Some(11);
+        }
+    }
+    let r = post_json(
+        &app,
+        "/api/sync/sessions",
+        &serde_json::to_string(&eleven).unwrap(),
+    )
+    .await;
+    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "rating is 11");
+
+    // Reps beyond the protocol.
+    let mut reps = pushed_session(&Plan {
+        uid: "forged-3".into(),
+        ..Plan::default()
+    });
+    reps.reps_done = Some(40);
+    let r = post_json(
+        &app,
+        "/api/sync/sessions",
+        &serde_json::to_string(&reps).unwrap(),
+    )
+    .await;
+    assert_error(
+        &r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "allows at most 8 reps",
+    );
+
+    // A protocol snapshot that is not this server's.
+    let mut other = pushed_session(&Plan {
+        uid: "forged-4".into(),
+        ..Plan::default()
+    });
+    other.protocol["screening"]["injury_rule"]["window_hours"] = json!(1);
+    let r = post_json(
+        &app,
+        "/api/sync/sessions",
+        &serde_json::to_string(&other).unwrap(),
+    )
+    .await;
+    assert_error(
+        &r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "protocol.screening.injury_rule.window_hours",
+    );
+
+    // An honest session stored first does not let a forgery with its uid through.
+    let honest = pushed_json(&Plan {
+        uid: "taken".into(),
+        ..Plan::default()
+    });
+    assert_eq!(
+        post_json(&app, "/api/sync/sessions", &honest).await.status,
+        StatusCode::CREATED
+    );
+    let mut taken = pushed_session(&Plan {
+        uid: "taken".into(),
+        ..Plan::default()
+    });
+    taken.reps_done = Some(1);
+    let r = post_json(
+        &app,
+        "/api/sync/sessions",
+        &serde_json::to_string(&taken).unwrap(),
+    )
+    .await;
+    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "reps_done");
+
+    assert_eq!(
+        history_total(&app).await,
+        1,
+        "only the honest session is stored"
+    );
+    let e = get(&app, "/api/export").await;
+    assert_eq!(e.json["sessions"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn malformed_pushes_are_400_too_big_413_not_json_415_never_500() {
+    let app = app(state());
+    let r = post_json(&app, "/api/sync/sessions", "{not json").await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "not valid JSON");
+    let r = post_json(&app, "/api/sync/sessions", r#"{"uid":"x"}"#).await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "missing field");
+    let r = post_json(&app, "/api/sync/sessions", "[]").await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "the body is not one session");
+    let mut wrong = serde_json::to_value(pushed_session(&Plan {
+        uid: "w".into(),
+        ..Plan::default()
+    }))
+    .unwrap();
+    wrong["events"][0]["input"] = json!({"type": "fly"});
+    let r = post_json(&app, "/api/sync/sessions", &wrong.to_string()).await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "fly");
+    let r = post_json(&app, "/api/sync/injuries", r#"{"area": 3}"#).await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "the body is not one injury");
+
+    let big = format!(
+        "{{\"uid\":\"{}\"}}",
+        "x".repeat(rollcoach_server::BODY_LIMIT)
+    );
+    let r = post_json(&app, "/api/sync/sessions", &big).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.text);
+
+    let r = send(
+        &app,
+        Request::post("/api/sync/sessions")
+            .header(header::HOST, "127.0.0.1:7878")
+            .header(header::CONTENT_TYPE, "text/plain")
+            .body(Body::from(pushed_json(&Plan {
+                uid: "plain".into(),
+                ..Plan::default()
+            })))
+            .unwrap(),
+    )
+    .await;
+    assert_error(&r, StatusCode::UNSUPPORTED_MEDIA_TYPE, "application/json");
+    let r = get(&app, "/api/sync/sessions").await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(history_total(&app).await, 0);
+}
+
+#[tokio::test]
+async fn a_whole_session_fits_the_body_limit_with_room_to_spare() {
+    let body = pushed_json(&Plan {
+        uid: "size".into(),
+        rating: Some(3),
+        ..Plan::default()
+    });
+    assert!(
+        body.len() * 2 < rollcoach_server::BODY_LIMIT,
+        "a session is {} bytes",
+        body.len()
+    );
+}
+
+#[tokio::test]
+async fn pushed_injuries_are_idempotent_and_checked() {
+    let app = app(state());
+    let now = wall_now().0;
+    let injury = json!({
+        "area": "upper-back",
+        "at": now - 7_200_000,
+        "note": "tweaked it lifting",
+        "created_at": now - 3_600_000,
+        "cleared_at": null
+    })
+    .to_string();
+    let r = post_json(&app, "/api/sync/injuries", &injury).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.json, json!({"status": "stored"}));
+    let r = post_json(&app, "/api/sync/injuries", &injury).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json, json!({"status": "already"}));
+    let list = get(&app, "/api/injuries").await;
+    let injuries = list.json["injuries"].as_array().expect("injuries");
+    assert_eq!(injuries.len(), 1, "{}", list.text);
+    assert_eq!(injuries[0]["note"], "tweaked it lifting");
+    assert!(
+        !injuries[0]["blocks"].as_array().unwrap().is_empty(),
+        "a synced injury blocks the area's protocols"
+    );
+
+    let bad_area = json!({"area": "knees", "at": now - 10, "note": null, "created_at": now, "cleared_at": null});
+    let r = post_json(&app, "/api/sync/injuries", &bad_area.to_string()).await;
+    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "knees");
+    let future = json!({"area": "upper-back", "at": now + 86_400_000, "note": null, "created_at": now, "cleared_at": null});
+    let r = post_json(&app, "/api/sync/injuries", &future.to_string()).await;
+    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "future");
+    let logged_later = json!({"area": "upper-back", "at": now - 10, "note": null, "created_at": now + 86_400_000, "cleared_at": null});
+    let r = post_json(&app, "/api/sync/injuries", &logged_later.to_string()).await;
+    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "created_at");
+    let cleared_first = json!({"area": "upper-back", "at": now - 10, "note": null, "created_at": now, "cleared_at": now - 5_000});
+    let r = post_json(&app, "/api/sync/injuries", &cleared_first.to_string()).await;
+    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "before it was logged");
+    let list = get(&app, "/api/injuries").await;
+    assert_eq!(list.json["injuries"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_synced_session_is_in_the_database_file_the_terminal_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rollcoach.db");
+    let app = app(state_at(&path, rollcoach_server::Config::default()));
+    let body = pushed_json(&Plan {
+        uid: "to-the-terminal".into(),
+        rating: Some(4),
+        ..Plan::default()
+    });
+    let r = post_json(&app, "/api/sync/sessions", &body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let store = store_at(&path);
+    let history = store.history(None).unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].uid, "to-the-terminal");
+    assert_eq!(history[0].ratings[0].before, Some(4));
+    assert_eq!(
+        store.events(history[0].id).unwrap().len(),
+        pushed_session(&Plan::default()).events.len()
+    );
+}

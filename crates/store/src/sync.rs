@@ -1,0 +1,995 @@
+//! Verifying a session that another device ran (the phone's page) before
+//! it is stored: the same for every backend and every server.
+//!
+//! A pushed session is an [`ExportedSession`]: its protocol snapshot, how it
+//! started, its whole event log and what the device claims came of it. The
+//! claim is believed only if the log says so: [`verify_session`] checks the
+//! shape (an end, numbered and ordered inputs, values on their scales, no
+//! time in the future), that the snapshot is the protocol this server knows
+//! under that id and version, then replays the log through the engine's
+//! session runner (the replay crash recovery uses) and compares the claimed
+//! outcome, reason, reps, ratings, summary and message with the replay's.
+//! Anything that does not match is a [`SyncRefusal`] naming the field and
+//! both values; nothing is to be stored then.
+
+use std::sync::Arc;
+
+use rollcoach_engine::{
+    EndRecord, Facts, INJURY_CLOCK_SKEW_MS, Input, LogEntry, Options, RatingResult, Summary, Time,
+    input_name,
+};
+use rollcoach_protocol::Protocol;
+
+use crate::replay::{self, Start};
+use crate::{DisplayTime, Event, ExportedSession, SessionOutcome};
+
+/// The longest session uid accepted.
+pub const MAX_UID_LEN: usize = 128;
+
+/// Why a pushed session is refused. Nothing of it is stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SyncRefusal {
+    /// The uid is empty, too long or holds control characters.
+    #[error("the session's uid {uid:?} {why}")]
+    Uid {
+        /// The uid given.
+        uid: String,
+        /// What is wrong with it.
+        why: &'static str,
+    },
+    /// This server has no protocol with that id.
+    #[error("this server has no protocol `{id}` (it has: {}); sync the session to the server whose protocol it ran", known.join(", "))]
+    UnknownProtocol {
+        /// The pushed `protocol_id`.
+        id: String,
+        /// The ids this server has.
+        known: Vec<String>,
+    },
+    /// This server has another version of the protocol.
+    #[error(
+        "the session ran version {pushed} of protocol `{id}`, but this server has version {known}; a session is verified only against the protocol it ran"
+    )]
+    ProtocolVersion {
+        /// The protocol's id.
+        id: String,
+        /// The pushed `protocol_version`.
+        pushed: u32,
+        /// This server's version.
+        known: u32,
+    },
+    /// The pushed protocol snapshot differs from this server's protocol.
+    #[error(
+        "the session's protocol snapshot differs from this server's `{id}` version {version} at `{path}`: the session has {pushed}, this server has {known}"
+    )]
+    ProtocolDiffers {
+        /// The protocol's id.
+        id: String,
+        /// Its version.
+        version: u32,
+        /// Where they first differ, e.g. `protocol.movement.reps.max`.
+        path: String,
+        /// The pushed value there (JSON, or `nothing`).
+        pushed: String,
+        /// This server's value there (JSON, or `nothing`).
+        known: String,
+    },
+    /// The session has no end: a live session is not synced.
+    #[error(
+        "the session has not ended (its {missing} is missing); only a finished session is synced"
+    )]
+    NotEnded {
+        /// `ended_at` or `outcome`.
+        missing: &'static str,
+    },
+    /// It ends before it starts or before its last input.
+    #[error("the session ends ({}) before {what} ({})", DisplayTime(*ended_at), DisplayTime(*at))]
+    EndsTooEarly {
+        /// The claimed end.
+        ended_at: Time,
+        /// `it starts` or `its last input`.
+        what: &'static str,
+        /// That time.
+        at: Time,
+    },
+    /// A time later than now plus the clock skew the engine allows.
+    #[error("the session's {what} ({}) is in the future (this server's time is {}; up to {} minutes ahead is allowed for clock skew)", DisplayTime(*at), DisplayTime(*now), INJURY_CLOCK_SKEW_MS / 60_000)]
+    InTheFuture {
+        /// Which time.
+        what: &'static str,
+        /// The time.
+        at: Time,
+        /// This server's now.
+        now: Time,
+    },
+    /// The log's inputs are not numbered 0, 1, 2, ... in order.
+    #[error("the event log is out of order: its entry {index} has seq {seq}, expected {index}")]
+    Seq {
+        /// Its position in the log.
+        index: usize,
+        /// Its seq.
+        seq: u32,
+    },
+    /// An input is earlier than the one before it.
+    #[error("the event log goes back in time: event {seq} is at {at_ms} ms, before event {}'s {before_ms} ms", seq - 1)]
+    TimeGoesBack {
+        /// The event.
+        seq: u32,
+        /// Its time (ms after the start).
+        at_ms: u64,
+        /// The time of the one before.
+        before_ms: u64,
+    },
+    /// A rating or discomfort level off the 0 to 10 scale.
+    #[error("{what} is {value}; ratings and discomfort are 0 to 10")]
+    OffScale {
+        /// Where, e.g. `event 7's rating` or `the claimed rating \`pain\` before`.
+        what: String,
+        /// The value.
+        value: u8,
+    },
+    /// More reps than the protocol allows.
+    #[error("the session claims {field} {claimed}, but protocol `{id}` allows at most {most} reps")]
+    RepsBeyondProtocol {
+        /// `reps_done` or `reps_target`.
+        field: &'static str,
+        /// The claimed number.
+        claimed: u32,
+        /// The protocol.
+        id: String,
+        /// Its most reps.
+        most: u32,
+    },
+    /// The log cannot be replayed at all (options that do not fit the protocol).
+    #[error("the event log does not replay: {0}")]
+    Replay(String),
+    /// An input the session would not have taken at that point: a runner
+    /// never logs one.
+    #[error("event {seq} (`{input}` at {at_ms} ms) does not fit the session at that point: {why}")]
+    Rejected {
+        /// The event.
+        seq: u32,
+        /// The input's name.
+        input: &'static str,
+        /// Its time (ms after the start).
+        at_ms: u64,
+        /// Why the engine refuses it.
+        why: String,
+    },
+    /// A claim that the replay does not give.
+    #[error("the session claims {field} {claimed}, but its event log replays to {replayed}")]
+    Mismatch {
+        /// The field, e.g. `outcome` or `summary.noises`.
+        field: String,
+        /// The claimed value.
+        claimed: String,
+        /// The replay's value.
+        replayed: String,
+    },
+}
+
+/// A session a driver ran with the engine's runner, as it pushes it.
+#[derive(Debug, Clone)]
+pub struct FinishedRun<'a> {
+    /// The session's uid, made by the driver (e.g. [`crate::new_uid`]).
+    pub uid: String,
+    /// The protocol it ran.
+    pub protocol: &'a Protocol,
+    /// Its options.
+    pub options: Options,
+    /// Its facts at the start.
+    pub facts: Facts,
+    /// When it started (the runner's start).
+    pub started_at: Time,
+    /// Its whole log, as the runner handed it out.
+    pub log: &'a [LogEntry],
+    /// Its end: [`rollcoach_engine::Runner::end_record`], or what
+    /// [`rollcoach_engine::Runner::interrupt`] returned.
+    pub end: EndRecord,
+}
+
+impl ExportedSession {
+    /// The session as an [`ExportedSession`] with every claim taken from the
+    /// runner's end record, as [`verify_session`] expects it: what a driver
+    /// that runs sessions elsewhere (the page) pushes to a server.
+    pub fn from_run(run: FinishedRun<'_>) -> Result<ExportedSession, serde_json::Error> {
+        let summary = run.end.summary;
+        let outcome = run
+            .end
+            .outcome
+            .map_or(SessionOutcome::Interrupted, SessionOutcome::from);
+        Ok(ExportedSession {
+            uid: run.uid,
+            protocol_id: run.protocol.id.clone(),
+            protocol_version: run.protocol.version,
+            area: run.protocol.area.clone(),
+            protocol: serde_json::to_value(run.protocol)?,
+            pairing: summary.pairings.first().copied().or(run.options.pairing),
+            options: run.options,
+            facts: run.facts,
+            started_at: run.started_at,
+            ended_at: Some(run.end.ended_at),
+            reason: outcome.reason_id(),
+            outcome: Some(outcome),
+            message: run.end.message,
+            reps_done: Some(summary.reps_done),
+            reps_target: summary.reps_target,
+            active_ms: Some(summary.active_ms),
+            ratings: kept_ratings(&summary.ratings),
+            summary: Some(summary),
+            events: run
+                .log
+                .iter()
+                .map(|e| Event {
+                    seq: e.seq,
+                    at_ms: e.at_ms,
+                    input: e.input,
+                })
+                .collect(),
+        })
+    }
+}
+
+/// The protocols a server verifies pushed sessions against, each with its
+/// JSON form (made once: a pushed snapshot is compared with it).
+#[derive(Debug, Clone, Default)]
+pub struct SyncCatalog {
+    protocols: Vec<(Arc<Protocol>, serde_json::Value)>,
+}
+
+impl SyncCatalog {
+    /// The catalog of these protocols.
+    pub fn new(protocols: &[Arc<Protocol>]) -> Result<SyncCatalog, serde_json::Error> {
+        let protocols = protocols
+            .iter()
+            .map(|p| Ok((p.clone(), serde_json::to_value(&**p)?)))
+            .collect::<Result<_, serde_json::Error>>()?;
+        Ok(SyncCatalog { protocols })
+    }
+
+    fn ids(&self) -> Vec<String> {
+        self.protocols.iter().map(|(p, _)| p.id.clone()).collect()
+    }
+}
+
+/// Verifies a pushed session against the protocols this server knows
+/// (`catalog`), at this server's time `now`. `Ok` means the session's
+/// claims are exactly what its log replays to, so it can be stored as it is
+/// (for example with [`crate::Store::import_checked`] of a one-session
+/// document). See the [module documentation](self).
+pub fn verify_session(
+    session: &ExportedSession,
+    catalog: &SyncCatalog,
+    now: Time,
+) -> Result<(), SyncRefusal> {
+    check_uid(&session.uid)?;
+    let protocol = known_protocol(session, catalog)?;
+    check_shape(session, &protocol, now)?;
+    check_replay(session, protocol)
+}
+
+fn check_uid(uid: &str) -> Result<(), SyncRefusal> {
+    let why = if uid.is_empty() {
+        "is empty"
+    } else if uid.len() > MAX_UID_LEN {
+        "is longer than 128 bytes"
+    } else if uid.chars().any(char::is_control) {
+        "holds control characters"
+    } else {
+        return Ok(());
+    };
+    Err(SyncRefusal::Uid {
+        uid: uid.chars().take(MAX_UID_LEN).collect(),
+        why,
+    })
+}
+
+/// The catalog's protocol the session ran: same id, same version, same content.
+fn known_protocol(
+    session: &ExportedSession,
+    catalog: &SyncCatalog,
+) -> Result<Arc<Protocol>, SyncRefusal> {
+    let id = &session.protocol_id;
+    let Some((protocol, known)) = catalog.protocols.iter().find(|(p, _)| &p.id == id) else {
+        return Err(SyncRefusal::UnknownProtocol {
+            id: id.clone(),
+            known: catalog.ids(),
+        });
+    };
+    if session.protocol_version != protocol.version {
+        return Err(SyncRefusal::ProtocolVersion {
+            id: id.clone(),
+            pushed: session.protocol_version,
+            known: protocol.version,
+        });
+    }
+    let differs = |path: String, pushed: String, known: String| SyncRefusal::ProtocolDiffers {
+        id: id.clone(),
+        version: protocol.version,
+        path,
+        pushed,
+        known,
+    };
+    if let Some((path, pushed, known)) = first_difference("protocol", &session.protocol, known) {
+        return Err(differs(path, pushed, known));
+    }
+    if session.area != protocol.area {
+        return Err(differs(
+            "area".into(),
+            short_json(&serde_json::Value::from(session.area.as_str())),
+            short_json(&serde_json::Value::from(protocol.area.as_str())),
+        ));
+    }
+    Ok(protocol.clone())
+}
+
+/// Where two JSON values first differ: the path, and each side's value there.
+fn first_difference(
+    path: &str,
+    pushed: &serde_json::Value,
+    known: &serde_json::Value,
+) -> Option<(String, String, String)> {
+    use serde_json::Value;
+    let show = |v: Option<&Value>| v.map_or("nothing".to_owned(), short_json);
+    match (pushed, known) {
+        (Value::Object(a), Value::Object(b)) => {
+            let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            keys.into_iter().find_map(|k| {
+                let sub = format!("{path}.{k}");
+                match (a.get(k), b.get(k)) {
+                    (Some(x), Some(y)) => first_difference(&sub, x, y),
+                    (x, y) => Some((sub, show(x), show(y))),
+                }
+            })
+        }
+        (Value::Array(a), Value::Array(b)) => (0..a.len().max(b.len())).find_map(|i| {
+            let sub = format!("{path}[{i}]");
+            match (a.get(i), b.get(i)) {
+                (Some(x), Some(y)) => first_difference(&sub, x, y),
+                (x, y) => Some((sub, show(x), show(y))),
+            }
+        }),
+        // 12 and 12.0 are the same number.
+        (Value::Number(a), Value::Number(b)) if a.as_f64() == b.as_f64() => None,
+        (a, b) if a == b => None,
+        (a, b) => Some((path.to_owned(), short_json(a), short_json(b))),
+    }
+}
+
+/// A JSON value for a message, cut after 80 characters.
+fn short_json(v: &serde_json::Value) -> String {
+    let text = v.to_string();
+    if text.chars().count() > 80 {
+        format!("{}...", text.chars().take(80).collect::<String>())
+    } else {
+        text
+    }
+}
+
+fn check_shape(
+    session: &ExportedSession,
+    protocol: &Protocol,
+    now: Time,
+) -> Result<(), SyncRefusal> {
+    let Some(ended_at) = session.ended_at else {
+        return Err(SyncRefusal::NotEnded {
+            missing: "ended_at",
+        });
+    };
+    if session.outcome.is_none() {
+        return Err(SyncRefusal::NotEnded { missing: "outcome" });
+    }
+    let latest = now.plus_ms(INJURY_CLOCK_SKEW_MS);
+    for (what, at) in [("start", session.started_at), ("end", ended_at)] {
+        if at > latest {
+            return Err(SyncRefusal::InTheFuture { what, at, now });
+        }
+    }
+    if ended_at < session.started_at {
+        return Err(SyncRefusal::EndsTooEarly {
+            ended_at,
+            what: "it starts",
+            at: session.started_at,
+        });
+    }
+    let mut before_ms = 0;
+    for (index, e) in session.events.iter().enumerate() {
+        if usize::try_from(e.seq).ok() != Some(index) {
+            return Err(SyncRefusal::Seq { index, seq: e.seq });
+        }
+        if e.at_ms < before_ms {
+            return Err(SyncRefusal::TimeGoesBack {
+                seq: e.seq,
+                at_ms: e.at_ms,
+                before_ms,
+            });
+        }
+        before_ms = e.at_ms;
+        match e.input {
+            Input::Rating { value: Some(v) } if v > 10 => {
+                return Err(SyncRefusal::OffScale {
+                    what: format!("event {}'s rating", e.seq),
+                    value: v,
+                });
+            }
+            Input::Discomfort { level } if level > 10 => {
+                return Err(SyncRefusal::OffScale {
+                    what: format!("event {}'s discomfort", e.seq),
+                    value: level,
+                });
+            }
+            _ => {}
+        }
+    }
+    let last = session.started_at.plus_ms(before_ms);
+    if ended_at < last {
+        return Err(SyncRefusal::EndsTooEarly {
+            ended_at,
+            what: "its last input",
+            at: last,
+        });
+    }
+    let claimed_ratings = session
+        .ratings
+        .iter()
+        .chain(session.summary.iter().flat_map(|s| s.ratings.iter()));
+    for r in claimed_ratings {
+        for (moment, value) in [("before", r.before), ("after", r.after)] {
+            if let Some(v) = value.filter(|v| *v > 10) {
+                return Err(SyncRefusal::OffScale {
+                    what: format!("the claimed rating `{}` {moment}", r.id),
+                    value: v,
+                });
+            }
+        }
+    }
+    let most = protocol.movement.reps.max;
+    let reps = [
+        ("reps_done", session.reps_done),
+        ("reps_target", Some(session.reps_target)),
+        (
+            "summary.reps_done",
+            session.summary.as_ref().map(|s| s.reps_done),
+        ),
+        (
+            "summary.reps_target",
+            session.summary.as_ref().map(|s| s.reps_target),
+        ),
+    ];
+    for (field, claimed) in reps {
+        if let Some(claimed) = claimed.filter(|n| *n > most) {
+            return Err(SyncRefusal::RepsBeyondProtocol {
+                field,
+                claimed,
+                id: protocol.id.clone(),
+                most,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A claim that differs from the replay, both shown as JSON (`null` for none).
+fn mismatch(
+    field: &str,
+    claimed: impl serde::Serialize,
+    replayed: impl serde::Serialize,
+) -> SyncRefusal {
+    let show = |v: serde_json::Result<serde_json::Value>| {
+        v.map_or_else(|e| format!("(unprintable: {e})"), |v| short_json(&v))
+    };
+    SyncRefusal::Mismatch {
+        field: field.to_owned(),
+        claimed: show(serde_json::to_value(claimed)),
+        replayed: show(serde_json::to_value(replayed)),
+    }
+}
+
+/// An outcome as words: `completed`, `stopped (pain-with-pop)`.
+fn outcome_words(o: Option<&SessionOutcome>) -> String {
+    match o {
+        None => "none".to_owned(),
+        Some(o) => match o.reason_id() {
+            Some(reason) => format!("{} ({reason})", o.kind()),
+            None => o.kind().to_owned(),
+        },
+    }
+}
+
+/// Ratings with a value, by id: what a store keeps of them.
+fn kept_ratings(ratings: &[RatingResult]) -> Vec<RatingResult> {
+    let mut kept: Vec<RatingResult> = ratings
+        .iter()
+        .filter(|r| r.before.is_some() || r.after.is_some())
+        .cloned()
+        .collect();
+    kept.sort_by(|a, b| a.id.cmp(&b.id));
+    kept
+}
+
+fn check_replay(session: &ExportedSession, protocol: Arc<Protocol>) -> Result<(), SyncRefusal> {
+    let start = Start {
+        protocol,
+        options: &session.options,
+        facts: &session.facts,
+        started_at: session.started_at,
+    };
+    let replayed =
+        replay::replay(start, &session.events, session.ended_at).map_err(SyncRefusal::Replay)?;
+    if let Some(r) = replayed.rejected.first() {
+        let e = &session.events[r.index.min(session.events.len().saturating_sub(1))];
+        return Err(SyncRefusal::Rejected {
+            seq: e.seq,
+            input: input_name(e.input),
+            at_ms: r.at_ms,
+            why: r.error.to_string(),
+        });
+    }
+    if session.outcome.as_ref() != Some(&replayed.outcome) {
+        return Err(SyncRefusal::Mismatch {
+            field: "outcome".into(),
+            claimed: outcome_words(session.outcome.as_ref()),
+            replayed: outcome_words(Some(&replayed.outcome)),
+        });
+    }
+    let reason = replayed.outcome.reason_id();
+    if session.reason != reason {
+        return Err(mismatch("reason", &session.reason, reason));
+    }
+    let summary: &Summary = &replayed.summary;
+    if session.reps_done != Some(summary.reps_done) {
+        return Err(mismatch(
+            "reps_done",
+            session.reps_done,
+            Some(summary.reps_done),
+        ));
+    }
+    if session.reps_target != summary.reps_target {
+        return Err(mismatch(
+            "reps_target",
+            session.reps_target,
+            summary.reps_target,
+        ));
+    }
+    if session.active_ms != Some(summary.active_ms) {
+        return Err(mismatch(
+            "active_ms",
+            session.active_ms,
+            Some(summary.active_ms),
+        ));
+    }
+    let ratings = kept_ratings(&summary.ratings);
+    if kept_ratings(&session.ratings) != ratings {
+        return Err(SyncRefusal::Mismatch {
+            field: "ratings".into(),
+            claimed: ratings_words(&session.ratings),
+            replayed: ratings_words(&ratings),
+        });
+    }
+    if session.summary.as_ref() != Some(summary) {
+        // Name the part of the summary that differs, not all of it.
+        let to_json = |s: Option<&Summary>| serde_json::to_value(s).unwrap_or_default();
+        let (claimed, replayed) = (to_json(session.summary.as_ref()), to_json(Some(summary)));
+        return Err(match first_difference("summary", &claimed, &replayed) {
+            Some((field, claimed, replayed)) => SyncRefusal::Mismatch {
+                field,
+                claimed,
+                replayed,
+            },
+            None => mismatch("summary", &session.summary, Some(summary)),
+        });
+    }
+    // The pairing a store records: the first one used, else the one chosen.
+    let first = summary.pairings.first().copied();
+    if session.pairing != first && !(first.is_none() && session.pairing == session.options.pairing)
+    {
+        return Err(mismatch("pairing", session.pairing, first));
+    }
+    // The engine's end message is the protocol's: it must be the same. An
+    // interrupted session has none from the engine; the device's own words
+    // are kept.
+    if replayed.message.is_some() && session.message != replayed.message {
+        return Err(mismatch("message", &session.message, &replayed.message));
+    }
+    Ok(())
+}
+
+/// Ratings as `id before->after`, for a message.
+fn ratings_words(ratings: &[RatingResult]) -> String {
+    let words: Vec<String> = kept_ratings(ratings)
+        .iter()
+        .map(|r| {
+            let v = |x: Option<u8>| x.map_or("-".to_owned(), |x| x.to_string());
+            format!("{} {}->{}", r.id, v(r.before), v(r.after))
+        })
+        .collect();
+    if words.is_empty() {
+        "none".to_owned()
+    } else {
+        words.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rollcoach_engine::{Output, PainKind, Prompt, Runner};
+    use rollcoach_protocol::Answer;
+
+    use super::*;
+
+    const T0: Time = Time(1_795_597_200_000);
+    /// This server's now: a day after the session.
+    const NOW: Time = Time(T0.0 + 86_400_000);
+
+    fn catalog() -> Vec<Arc<Protocol>> {
+        rollcoach_protocol::builtin()
+            .into_iter()
+            .map(Arc::new)
+            .collect()
+    }
+
+    /// How the simulated person behaves.
+    #[derive(Default)]
+    struct Plan {
+        /// Every rating given.
+        rating: Option<u8>,
+        /// Pain with a pop at the start of this rep.
+        pain_at_rep: Option<u32>,
+        /// The page dies at the start of this rep: interrupted.
+        gone_at_rep: Option<u32>,
+    }
+
+    /// A session as a page would push it: driven by the engine's runner on
+    /// a virtual clock, its log and end taken from the runner.
+    fn pushed(plan: &Plan) -> ExportedSession {
+        let protocol = catalog().remove(0);
+        let options = Options {
+            reasons: vec![protocol.indications[0].id.clone()],
+            ..Options::default()
+        };
+        let mut runner =
+            Runner::start(protocol.clone(), options.clone(), Facts::default(), T0).expect("fits");
+        let mut log = Vec::new();
+        let mut now = T0;
+        let end = 'run: loop {
+            let mut reply = None;
+            while let Some((_, out)) = runner.poll_output() {
+                match out {
+                    Output::Prompt(Prompt::Screening { .. }) => {
+                        reply = Some(Input::Answer { answer: Answer::No });
+                    }
+                    Output::Prompt(Prompt::Rating { .. }) => {
+                        reply = Some(Input::Rating { value: plan.rating });
+                    }
+                    Output::Prompt(Prompt::Ready { .. }) => reply = Some(Input::Ready),
+                    Output::Phase { rep, .. } if Some(rep) == plan.pain_at_rep => {
+                        reply = Some(Input::Pain {
+                            kind: PainKind::Pop,
+                        });
+                    }
+                    Output::Phase { rep, .. } if Some(rep) == plan.gone_at_rep => {
+                        break 'run runner.interrupt(now.plus_ms(700));
+                    }
+                    _ => {}
+                }
+            }
+            let batch = match reply {
+                Some(input) => {
+                    now = now.plus_ms(900);
+                    runner.offer(input, now).expect("fits")
+                }
+                None => match runner.next_deadline() {
+                    Some(d) => {
+                        now = d;
+                        runner.advance(now)
+                    }
+                    None => break runner.end_record().expect("ended"),
+                },
+            };
+            log.extend_from_slice(batch.entries());
+            runner.commit(batch).expect("commits");
+            if let Some(end) = runner.end_record() {
+                break end;
+            }
+        };
+        ExportedSession::from_run(FinishedRun {
+            uid: "phone-1".into(),
+            protocol: &protocol,
+            options,
+            facts: Facts::default(),
+            started_at: T0,
+            log: &log,
+            end,
+        })
+        .expect("json")
+    }
+
+    fn verify(s: &ExportedSession) -> Result<(), SyncRefusal> {
+        verify_session(s, &SyncCatalog::new(&catalog()).expect("json"), NOW)
+    }
+
+    fn refused(s: &ExportedSession) -> String {
+        verify(s).expect_err("refused").to_string()
+    }
+
+    #[test]
+    fn honest_sessions_replay_to_their_claims() {
+        let done = pushed(&Plan {
+            rating: Some(6),
+            ..Plan::default()
+        });
+        assert_eq!(done.outcome, Some(SessionOutcome::Completed));
+        assert!(
+            done.ratings
+                .iter()
+                .any(|r| r.before == Some(6) && r.after == Some(6))
+        );
+        verify(&done).expect("a completed session verifies");
+
+        let stopped = pushed(&Plan {
+            pain_at_rep: Some(3),
+            ..Plan::default()
+        });
+        assert_eq!(stopped.reason.as_deref(), Some("pain-with-pop"));
+        verify(&stopped).expect("a stopped session verifies");
+
+        let gone = pushed(&Plan {
+            gone_at_rep: Some(3),
+            ..Plan::default()
+        });
+        assert_eq!(gone.outcome, Some(SessionOutcome::Interrupted));
+        assert_eq!(gone.reps_done, Some(2));
+        verify(&gone).expect("an interrupted session verifies");
+    }
+
+    #[test]
+    fn a_completed_claim_with_a_pain_stop_inside_is_refused() {
+        let mut s = pushed(&Plan {
+            pain_at_rep: Some(2),
+            ..Plan::default()
+        });
+        s.outcome = Some(SessionOutcome::Completed);
+        s.reason = None;
+        assert_eq!(
+            verify(&s),
+            Err(SyncRefusal::Mismatch {
+                field: "outcome".into(),
+                claimed: "completed".into(),
+                replayed: "stopped (pain-with-pop)".into(),
+            })
+        );
+        // Claiming the reps of a whole session is refused too.
+        let mut s = pushed(&Plan {
+            pain_at_rep: Some(2),
+            ..Plan::default()
+        });
+        s.reps_done = Some(s.reps_target);
+        let err = refused(&s);
+        assert!(
+            err.contains("claims reps_done 6") && err.contains("replays to 1"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_rating_of_11_is_refused_in_the_log_and_in_the_claim() {
+        let mut s = pushed(&Plan {
+            rating: Some(6),
+            ..Plan::default()
+        });
+        let seq = s
+            .events
+            .iter_mut()
+            .find(|e| matches!(e.input, Input::Rating { .. }))
+            .map(|e| {
+                e.input = Input::Rating { value: Some(11) };
+                e.seq
+            })
+            .expect("a rating");
+        assert_eq!(
+            verify(&s),
+            Err(SyncRefusal::OffScale {
+                what: format!("event {seq}'s rating"),
+                value: 11
+            })
+        );
+        let mut s = pushed(&Plan {
+            rating: Some(6),
+            ..Plan::default()
+        });
+        s.ratings[0].after = Some(11);
+        let err = refused(&s);
+        assert!(
+            err.contains("after is 11") && err.contains("0 to 10"),
+            "{err}"
+        );
+        // On the scale but not what the log says.
+        let mut s = pushed(&Plan {
+            rating: Some(6),
+            ..Plan::default()
+        });
+        s.ratings[0].after = Some(2);
+        let err = refused(&s);
+        assert!(
+            err.contains("claims ratings") && err.contains("6->2") && err.contains("6->6"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn reps_beyond_the_protocol_are_refused() {
+        let mut s = pushed(&Plan::default());
+        let most = catalog()[0].movement.reps.max;
+        s.reps_done = Some(most + 1);
+        assert_eq!(
+            verify(&s),
+            Err(SyncRefusal::RepsBeyondProtocol {
+                field: "reps_done",
+                claimed: most + 1,
+                id: s.protocol_id.clone(),
+                most,
+            })
+        );
+        // Options asking for more reps than the protocol allows do not replay.
+        let mut s = pushed(&Plan::default());
+        s.options.reps = Some(most + 5);
+        let err = refused(&s);
+        assert!(err.contains("does not replay"), "{err}");
+    }
+
+    #[test]
+    fn reordered_or_renumbered_logs_are_refused() {
+        let mut s = pushed(&Plan::default());
+        s.events.swap(1, 2);
+        assert_eq!(verify(&s), Err(SyncRefusal::Seq { index: 1, seq: 2 }));
+        // Renumbered to look in order, but the inputs swapped: the log no
+        // longer replays (a ready during screening) or goes back in time.
+        let mut s = pushed(&Plan::default());
+        let n = s.events.len();
+        s.events.swap(n - 3, n - 1);
+        for (i, e) in s.events.iter_mut().enumerate() {
+            e.seq = u32::try_from(i).expect("small");
+        }
+        let err = refused(&s);
+        assert!(err.contains("back in time"), "{err}");
+        let mut s = pushed(&Plan::default());
+        s.events.remove(0);
+        assert_eq!(verify(&s), Err(SyncRefusal::Seq { index: 0, seq: 1 }));
+    }
+
+    #[test]
+    fn a_log_squeezed_in_time_does_not_replay_to_its_claim() {
+        // The same inputs, every one after the first ten seconds of rolling moved to
+        // then: timeouts before their deadlines complete nothing.
+        let mut s = pushed(&Plan::default());
+        let first_timeout = s
+            .events
+            .iter()
+            .find(|e| e.input == Input::Timeout)
+            .map(|e| e.at_ms)
+            .expect("a timeout");
+        for e in &mut s.events {
+            e.at_ms = e.at_ms.min(first_timeout + 10_000);
+        }
+        // The rating after the rolling then comes while it still rolls.
+        let err = refused(&s);
+        assert!(
+            err.contains("(`rating` at") && err.contains("the session is rolling rep 2 of 6"),
+            "{err}"
+        );
+        // Without the ratings after, the claim of a whole session is refused.
+        s.events
+            .retain(|e| !matches!(e.input, Input::Rating { .. }) || e.seq < 5);
+        for (i, e) in s.events.iter_mut().enumerate() {
+            e.seq = u32::try_from(i).expect("small");
+        }
+        let err = refused(&s);
+        assert!(
+            err.contains("claims outcome completed") && err.contains("replays to interrupted"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_input_the_session_would_not_take_is_refused() {
+        let mut s = pushed(&Plan::default());
+        // A ready where the first screening answer was.
+        s.events[0].input = Input::Ready;
+        let err = refused(&s);
+        assert!(
+            err.contains("event 0 (`ready`") && err.contains("does not fit"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_different_protocol_snapshot_is_refused_naming_the_difference() {
+        let mut s = pushed(&Plan::default());
+        s.protocol["movement"]["reps"]["max"] = serde_json::json!(99);
+        let known = catalog()[0].movement.reps.max;
+        assert_eq!(
+            verify(&s),
+            Err(SyncRefusal::ProtocolDiffers {
+                id: s.protocol_id.clone(),
+                version: s.protocol_version,
+                path: "protocol.movement.reps.max".into(),
+                pushed: "99".into(),
+                known: known.to_string(),
+            })
+        );
+        let mut s = pushed(&Plan::default());
+        s.protocol_version += 1;
+        assert!(refused(&s).contains("but this server has version"));
+        let mut s = pushed(&Plan::default());
+        s.protocol_id = "knees".into();
+        let err = refused(&s);
+        assert!(
+            err.contains("no protocol `knees`") && err.contains("upper-back"),
+            "{err}"
+        );
+        let mut s = pushed(&Plan::default());
+        s.protocol = serde_json::json!("a string");
+        let err = refused(&s);
+        assert!(err.contains("at `protocol`"), "{err}");
+    }
+
+    #[test]
+    fn ends_and_times_are_checked() {
+        let mut s = pushed(&Plan::default());
+        s.ended_at = None;
+        assert_eq!(
+            verify(&s),
+            Err(SyncRefusal::NotEnded {
+                missing: "ended_at"
+            })
+        );
+        let mut s = pushed(&Plan::default());
+        s.ended_at = Some(Time(T0.0 - 1));
+        assert!(refused(&s).contains("before it starts"));
+        let mut s = pushed(&Plan::default());
+        s.ended_at = Some(T0.plus_ms(1));
+        assert!(refused(&s).contains("before its last input"));
+        let mut s = pushed(&Plan::default());
+        let later = NOW.plus_ms(INJURY_CLOCK_SKEW_MS + 1);
+        s.ended_at = Some(later);
+        assert_eq!(
+            verify(&s),
+            Err(SyncRefusal::InTheFuture {
+                what: "end",
+                at: later,
+                now: NOW
+            })
+        );
+        // A phone clock a little ahead is fine.
+        let mut s = pushed(&Plan::default());
+        s.ended_at = Some(NOW.plus_ms(INJURY_CLOCK_SKEW_MS));
+        verify(&s).expect("within the skew");
+        let mut s = pushed(&Plan::default());
+        s.uid = String::new();
+        assert!(refused(&s).contains("is empty"));
+    }
+
+    #[test]
+    fn the_end_message_and_summary_must_be_the_replays() {
+        let mut s = pushed(&Plan {
+            pain_at_rep: Some(2),
+            ..Plan::default()
+        });
+        s.message = Some("All done, well done!".into());
+        let err = refused(&s);
+        assert!(err.contains("claims message"), "{err}");
+        let mut s = pushed(&Plan::default());
+        if let Some(summary) = &mut s.summary {
+            summary.noises = 4;
+        }
+        let err = refused(&s);
+        assert!(
+            err.contains("claims summary.noises 4") && err.contains("replays to 0"),
+            "{err}"
+        );
+        let mut s = pushed(&Plan::default());
+        s.active_ms = Some(1);
+        assert!(refused(&s).contains("claims active_ms"));
+    }
+}
