@@ -57,6 +57,7 @@
 pub mod codec;
 mod error;
 mod export;
+mod finished;
 mod model;
 mod owner;
 mod recovery;
@@ -69,6 +70,7 @@ pub use export::{
     EXPORT_FORMAT, EXPORT_VERSION, ExportDocument, ExportedInjury, ExportedSession, ImportReport,
     export,
 };
+pub use finished::{FinishedRun, stored_ratings};
 pub use model::{
     Event, Injury, InjuryId, LiveSession, NewSession, Recovered, SessionEnd, SessionId,
     SessionOutcome, SessionRecord, new_uid,
