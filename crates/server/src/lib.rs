@@ -16,6 +16,7 @@
 
 mod api;
 mod assets;
+mod config;
 mod error;
 pub mod lan;
 mod live;
@@ -193,6 +194,7 @@ pub(crate) fn wall_now() -> Time {
 pub fn app(state: AppState) -> Router {
     let router = Router::new()
         .merge(api::routes())
+        .merge(config::routes())
         .merge(ws::routes())
         .merge(lan::routes())
         .merge(assets::routes())
