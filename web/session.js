@@ -297,7 +297,8 @@ export class SessionView {
     const parts = this.id.split('/');
     this.status.textContent = '';
     if (parts[0] === 'new') {
-      await this.begin(decodeURIComponent(parts[1] || ''));
+      // Runs on: the screen is ready at the first question.
+      this.begin(decodeURIComponent(parts[1] || '')).catch((e) => this.showError(e.message, { stay: true }));
       return;
     }
     const running = activeSession();
