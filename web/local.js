@@ -45,7 +45,10 @@ export function open() {
 async function tx(names, mode, fn) {
   const db = await open();
   return new Promise((resolve, reject) => {
-    const t = db.transaction(names, mode);
+    // 'relaxed': committed once the browser has the data, without waiting
+    // for the disk to flush (the OS still writes it if the tab dies; a
+    // power cut may lose the last moments, as with the computer's WAL).
+    const t = db.transaction(names, mode, { durability: 'relaxed' });
     const stores = Object.fromEntries(names.map((n) => [n, t.objectStore(n)]));
     let value;
     try {

@@ -30,6 +30,12 @@ export function newUid(startedAt) {
 
 // ----- the session itself ---------------------------------------------------
 
+// Real ms before a deadline that its timeout is written (an IndexedDB write
+// takes a few ms, up to about 15 on a busy machine), and the last ms before
+// it that the page waits out exactly.
+const PREPARE_MS = 60;
+const SPIN_MS = 4;
+
 // The session running in this page, if any (the person may leave its
 // screen: it pauses and Home offers it).
 let active = null;
@@ -78,6 +84,7 @@ export class LiveSession {
     this.timer = null;
     this.queue = Promise.resolve();
     this.end = null;
+    this.prepared = null; // the deadline whose timeouts are written, not yet applied
   }
 
   // Session time now (ms): the start plus real time elapsed times `speed`.
@@ -102,6 +109,9 @@ export class LiveSession {
   input(input, at = null) {
     return this.enqueue(async () => {
       if (this.over) throw new Rejected('the session has ended');
+      // A deadline's timeout written ahead is replaced by this input's
+      // entries (the same numbers), or comes first in them if it is due.
+      this.prepared = null;
       const entries = this.runner.offer(input, at ?? this.now());
       await local.putEvents(this.uid, entries);
       this.runner.commit();
@@ -109,13 +119,32 @@ export class LiveSession {
     });
   }
 
-  // Takes every deadline that has passed: written, then applied.
-  tick() {
+  // A deadline, in two steps so that the phase changes on time: a little
+  // ahead (PREPARE_MS) its timeouts are offered and written; at the deadline
+  // the batch is applied and its outputs shown, with no write in between.
+  // (Written ahead, a timeout may outlive a page killed in those last
+  // milliseconds: its log then ends at the deadline, as if it had lived to it.)
+  prepare(d) {
     this.timer = null;
     return this.enqueue(async () => {
-      if (this.over) return;
-      const entries = this.runner.advance(this.now());
-      if (entries.length) await local.putEvents(this.uid, entries);
+      if (this.over || this.runner.nextDeadline() !== d) return;
+      const entries = this.runner.advance(d);
+      await local.putEvents(this.uid, entries);
+      this.prepared = d;
+      // Woken just before the deadline, then waits it out exactly (setTimeout
+      // alone fires up to a few ms late).
+      const wait = this.due(d) - performance.now() - SPIN_MS;
+      this.timer = setTimeout(() => this.fire(d), Math.max(0, wait));
+    });
+  }
+
+  fire(d) {
+    this.timer = null;
+    return this.enqueue(async () => {
+      if (this.over || this.prepared !== d) return;
+      const due = this.due(d);
+      while (performance.now() < due) { /* at most SPIN_MS */ }
+      this.prepared = null;
       this.runner.commit();
       this.drain();
     });
@@ -131,8 +160,11 @@ export class LiveSession {
     }
     clearTimeout(this.timer);
     this.timer = null;
+    this.prepared = null;
     const d = this.runner.nextDeadline();
-    if (d !== null && !this.over) this.timer = setTimeout(() => this.tick(), Math.max(0, (d - this.now()) / this.speed));
+    if (d !== null && !this.over) {
+      this.timer = setTimeout(() => this.prepare(d), Math.max(0, this.due(d) - PREPARE_MS - performance.now()));
+    }
     if (this.end && !this.over) this.finish();
   }
 
