@@ -142,17 +142,20 @@ export class LiveSession {
     this.timer = null;
     return this.enqueue(async () => {
       if (this.over || this.prepared !== d) return;
+      this.prepared = null;
+      // Applied now, a few ms early (its entries are written; nothing else
+      // runs before the deadline: this waits it out), shown at the deadline.
+      this.runner.commit();
+      const outputs = this.runner.poll();
       const due = this.due(d);
       while (performance.now() < due) { /* at most SPIN_MS */ }
-      this.prepared = null;
-      this.runner.commit();
-      this.drain();
+      this.drain(outputs);
     });
   }
 
   // Hands the pending outputs to the screen, then sets the next deadline's timer.
-  drain() {
-    for (const { at, output } of this.runner.poll()) {
+  drain(outputs = this.runner.poll()) {
+    for (const { at, output } of outputs) {
       // For whoever watches the session (the browser tests, a benchmark).
       window.dispatchEvent(new CustomEvent('rollcoach-output', { detail: { at, due: this.due(at), output } }));
       if (this.view) this.view.onOutput(at, output);
