@@ -8,9 +8,12 @@ function timeEl(ms) {
 }
 import { speaker } from './speech.js';
 import { turns } from './turns.js';
-import { SessionView, forgetLiveSession, liveSessionId } from './session.js';
+import { SessionView, activeSession, recoverUnfinished } from './session.js';
 import { renderHistory } from './history.js';
 import { renderHandout } from './handout.js';
+import * as local from './local.js';
+import { speed as serverSpeed, keepSyncing, syncNow } from './sync.js';
+import { injuryBlock, injuryTime } from './runner.js';
 
 const view = document.getElementById('view');
 const live = document.getElementById('live');
@@ -29,67 +32,81 @@ function showError(root, message) {
   root.append(el('p', { class: 'error', role: 'alert' }, message));
 }
 
+// ----- protocols, from the server or as last served -------------------------
+
+// The protocols: from the server when it answers (then kept on the phone),
+// else as last served. Each: { id, brief, protocol, rules }.
+export async function loadProtocols() {
+  try {
+    const briefs = await api('/api/protocols');
+    const list = [];
+    for (const brief of briefs) {
+      // eslint-disable-next-line no-await-in-loop
+      const { protocol, rules } = await api(`/api/protocols/${encodeURIComponent(brief.id)}`);
+      list.push({ id: brief.id, brief, protocol, rules });
+    }
+    await local.putProtocols(list);
+    return list;
+  } catch (err) {
+    const kept = await local.protocols();
+    if (kept.length) return kept;
+    throw err;
+  }
+}
+
+// Waits for a sync round, but not long: the page works without the server.
+function syncBriefly(ms = 2500) {
+  return Promise.race([syncNow(), new Promise((ok) => { setTimeout(ok, ms); })]);
+}
+
 // ----- home -----------------------------------------------------------------
 
 async function renderHome(root) {
   root.replaceChildren(el('h1', { tabindex: '-1' }, 'rollcoach'));
-  const back = await liveSessionCard();
+  const back = liveSessionCard();
   if (back) root.append(back);
-  const protocols = await api('/api/protocols');
-  for (const brief of protocols) {
-    const { protocol: p } = await api(`/api/protocols/${encodeURIComponent(brief.id)}`);
-    root.append(protocolCard(brief, p));
+  await syncBriefly();
+  const now = Date.now();
+  for (const entry of await loadProtocols()) {
+    // The injury block, from the phone's injury log by the engine's rule.
+    // eslint-disable-next-line no-await-in-loop
+    const block = await injuryBlock(entry.protocol, await local.injuryFacts(entry.protocol.area), now);
+    root.append(protocolCard(entry.brief, entry.protocol, block));
   }
   root.append(voiceSettings());
 }
 
 // The session this page left while it was still going, if it still is.
-async function liveSessionCard() {
-  const id = liveSessionId();
-  if (!id) return null;
-  let info;
-  try {
-    info = await api(`/api/sessions/${encodeURIComponent(id)}`);
-  } catch (err) {
-    if (err.status === 404) forgetLiveSession(id);
-    return null;
-  }
-  if (!info.live) {
-    forgetLiveSession(id);
-    return null;
-  }
+function liveSessionCard() {
+  const s = activeSession();
+  if (!s) return null;
   return el('section', { class: 'card live-session', id: 'live-session', 'aria-labelledby': 'live-session-h' },
     el('h2', { id: 'live-session-h' }, 'A session is still going'),
     el('p', {}, 'You left it before it ended. Return to it to go on or to stop it.'),
-    el('a', { class: 'big link', href: `#/session/${encodeURIComponent(id)}` }, 'Return to the session'));
+    el('a', { class: 'big link', href: `#/session/${encodeURIComponent(s.uid)}` }, 'Return to the session'));
 }
 
-function protocolCard(brief, p) {
+// The options chosen on Home for the session about to start.
+let draft = null;
+
+function protocolCard(brief, p, blocked) {
   const id = p.id;
   const card = el('section', { class: 'card', 'aria-labelledby': `t-${id}`, 'data-protocol': id });
   card.append(el('h2', { id: `t-${id}` }, p.title));
-  if (brief.blocked) {
+  if (blocked) {
     // The block first: it is what the person needs to know now.
     card.append(el('div', { class: 'blocked', role: 'status', id: `blocked-${id}` },
-      el('p', {}, el('strong', {}, `Not now: an injury was logged in this area on ${localTime(brief.blocked.injured_at)}, within this protocol's ${brief.blocked.window_hours} hours.`)),
-      el('p', {}, brief.blocked.message),
-      el('p', { class: 'until' }, 'Allowed again from ', timeEl(brief.blocked.allowed_at), '.'),
+      el('p', {}, el('strong', {}, `Not now: an injury was logged in this area on ${localTime(blocked.injured_at)}, within this protocol's ${blocked.window_hours} hours.`)),
+      el('p', {}, blocked.message),
+      el('p', { class: 'until' }, 'Allowed again from ', timeEl(blocked.allowed_at), '.'),
       el('a', { href: '#/injuries', class: 'link' }, 'See the injury log')));
   }
   card.append(
     el('p', {}, p.summary),
     el('p', { class: 'meta' }, `${p.movement.reps.min}-${p.movement.reps.max} reps · about ${Math.round(brief.estimated_seconds)} s of rolling · ${p.credit.text}`),
   );
-  if (brief.blocked) return card;
+  if (blocked) return card;
   const form = el('form', { class: 'start' });
-  // Reasons
-  const reasons = el('fieldset', {}, el('legend', {}, 'What brings you here? (rated before and after)'));
-  for (const ind of p.indications) {
-    const cid = `r-${id}-${ind.id}`;
-    reasons.append(el('div', { class: 'check' },
-      el('input', { type: 'checkbox', id: cid, name: 'reason', value: ind.id }),
-      el('label', { for: cid }, ind.text)));
-  }
   // Reps
   const repsSel = el('select', { id: `reps-${id}`, name: 'reps' });
   for (let n = p.movement.reps.min; n <= p.movement.reps.max; n += 1) {
@@ -111,7 +128,6 @@ function protocolCard(brief, p) {
   }
   const error = el('p', { class: 'error', role: 'alert', hidden: true });
   form.append(
-    reasons,
     el('div', { class: 'pair' },
       el('label', { for: `reps-${id}` }, 'Reps'), repsSel,
       el('label', { for: `tempo-${id}` }, 'Seconds each way'), tempoSel),
@@ -125,24 +141,14 @@ function protocolCard(brief, p) {
     // A user gesture: lets the browser speak and sound later without another tap.
     speaker.unlock();
     turns.unlock();
-    try {
-      const created = await api('/api/sessions', {
-        method: 'POST',
-        body: {
-          protocol: id,
-          options: {
-            reps: Number(data.get('reps')),
-            tempo_seconds: Number(data.get('tempo')),
-            instrument: data.get('instrument'),
-            reasons: data.getAll('reason'),
-          },
-        },
-      });
-      location.hash = `#/session/${created.id}`;
-    } catch (err) {
-      error.textContent = err.message;
-      error.hidden = false;
-    }
+    // The safety questions come first, then the reasons: the session screen asks them.
+    draft = {
+      reps: Number(data.get('reps')),
+      tempo_seconds: Number(data.get('tempo')),
+      instrument: data.get('instrument'),
+    };
+    error.hidden = true;
+    location.hash = `#/session/new/${encodeURIComponent(id)}`;
   });
   card.append(form, el('p', {}, el('a', { href: `#/handout/${encodeURIComponent(id)}`, class: 'link' }, 'Read the handout')));
   return card;
@@ -187,11 +193,12 @@ function voiceSettings() {
 
 async function renderInjuries(root) {
   root.replaceChildren(el('h1', { tabindex: '-1' }, 'Injuries'));
-  const [protocols, { injuries }] = await Promise.all([api('/api/protocols'), api('/api/injuries')]);
-  const areas = [...new Set(protocols.map((p) => p.area))];
-  const titles = new Map(protocols.map((p) => [p.id, p.title]));
+  await syncBriefly();
+  const protocols = await loadProtocols();
+  const injuries = (await local.injuries()).sort((a, b) => a.at - b.at || a.created_at - b.created_at);
+  const areas = [...new Set(protocols.map((p) => p.protocol.area))];
   // Each protocol's window, as the server serves it.
-  const windows = protocols.map((p) => `${p.title} (${p.area}): ${p.rules.injury_window_hours} hours`);
+  const windows = protocols.map((p) => `${p.protocol.title} (${p.protocol.area}): ${p.rules.injury_window_hours} hours`);
   const area = el('select', { id: 'inj-area', name: 'area' }, areas.map((a) => el('option', { value: a }, a)));
   const when = el('input', { type: 'datetime-local', id: 'inj-at', name: 'at' });
   const note = el('input', { type: 'text', id: 'inj-note', name: 'note', maxlength: '500', autocomplete: 'off' });
@@ -205,16 +212,20 @@ async function renderInjuries(root) {
     el('label', { for: 'inj-note' }, 'Note (optional)'), note,
     error,
     el('button', { class: 'big danger', type: 'submit' }, 'Log injury'));
+  const again = async (message) => {
+    announce(message);
+    syncNow();
+    await renderInjuries(root);
+    root.querySelector('h1').focus();
+  };
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
-    const body = { area: area.value };
-    if (when.value) body.at = new Date(when.value).getTime();
-    if (note.value.trim()) body.note = note.value.trim();
     try {
-      await api('/api/injuries', { method: 'POST', body });
-      announce('Injury logged.');
-      await renderInjuries(root);
-      root.querySelector('h1').focus();
+      // Kept on the phone (the engine's rule for its time) and synced.
+      const now = Date.now();
+      const at = await injuryTime(when.value ? new Date(when.value).getTime() : now, now);
+      await local.putInjury({ area: area.value, at, note: note.value.trim() || null, created_at: now, cleared_at: null, synced: false });
+      await again('Injury logged.');
     } catch (err) {
       error.textContent = err.message;
       error.hidden = false;
@@ -222,21 +233,28 @@ async function renderInjuries(root) {
   });
   root.append(form);
   const list = el('ul', { class: 'injuries', id: 'injuries' });
+  const now = Date.now();
   for (const inj of [...injuries].reverse()) {
+    const blocks = [];
+    if (!inj.cleared_at) {
+      for (const p of protocols.filter((x) => x.protocol.area === inj.area)) {
+        // eslint-disable-next-line no-await-in-loop
+        const b = await injuryBlock(p.protocol, [{ at: inj.at, note: null }], now);
+        if (b) blocks.push(el('p', { class: 'blocks' }, `Blocks ${p.protocol.title} until `, timeEl(b.allowed_at), '.'));
+      }
+    }
     list.append(el('li', { class: inj.cleared_at ? 'cleared' : '' },
       el('p', {}, el('strong', {}, inj.area), ` · ${localTime(inj.at)}`),
       inj.note ? el('p', {}, inj.note) : null,
-      (inj.blocks || []).map((b) => el('p', { class: 'blocks' },
-        `Blocks ${titles.get(b.protocol) || b.protocol} until `, timeEl(b.allowed_at), '.')),
+      blocks,
+      inj.refused ? el('p', { class: 'error' }, `The computer refused this injury: ${inj.refused}`) : null,
       inj.cleared_at
         ? el('p', {}, `Cleared ${localTime(inj.cleared_at)}`)
         : el('button', { class: 'big calm', type: 'button', 'aria-label': `Clear the ${inj.area} injury of ${localTime(inj.at)}`,
           onclick: async () => {
             try {
-              await api(`/api/injuries/${inj.id}`, { method: 'DELETE' });
-              announce('Injury cleared.');
-              await renderInjuries(root);
-              root.querySelector('h1').focus();
+              await local.putInjury({ ...inj, cleared_at: Date.now(), clear_synced: false });
+              await again('Injury cleared.');
             } catch (err) {
               error.textContent = err.message;
               error.hidden = false;
@@ -317,7 +335,16 @@ async function route() {
   view.replaceChildren(root);
   try {
     if (parts[0] === 'session' && parts[1]) {
-      current = new SessionView(root, parts[1], { announce, alert });
+      const chosen = draft;
+      draft = null;
+      current = new SessionView(root, parts.slice(1).join('/'), {
+        announce, alert, speed: await speedKnown, draft: chosen,
+        // The new session's own address, without a new history entry.
+        onStarted: (uid) => {
+          shownHash = `#/session/${uid}`;
+          history.replaceState(null, '', shownHash);
+        },
+      });
       document.title = 'Session · rollcoach';
       await current.start();
     } else if (parts[0] === 'history') {
@@ -357,6 +384,28 @@ window.addEventListener('hashchange', () => {
     leaveTo(target);
     return;
   }
-  route();
+  // The session clock's speed (`serve --speed`), asked once.
+const speedKnown = serverSpeed();
+
+// Sessions the page was closed in are recorded (interrupted) before anything
+// shows; then the phone syncs now and then.
+recoverUnfinished()
+  .catch((e) => { console.warn(`recovering unfinished sessions: ${e.message}`); })
+  .finally(() => {
+    route();
+    syncNow();
+    keepSyncing();
+  });
 });
-route();
+// The session clock's speed (`serve --speed`), asked once.
+const speedKnown = serverSpeed();
+
+// Sessions the page was closed in are recorded (interrupted) before anything
+// shows; then the phone syncs now and then.
+recoverUnfinished()
+  .catch((e) => { console.warn(`recovering unfinished sessions: ${e.message}`); })
+  .finally(() => {
+    route();
+    syncNow();
+    keepSyncing();
+  });

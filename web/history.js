@@ -1,6 +1,8 @@
 // History: every session, and a chart of each rating over time, before and after.
 
-import { api, el, localTime } from './api.js';
+import { el, localTime } from './api.js';
+import * as local from './local.js';
+import { syncNow } from './sync.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -68,25 +70,55 @@ function chart(label, points, higherIsBetter) {
     el('p', { class: 'legend' }, el('span', { class: 'key before' }, 'before'), ' ', el('span', { class: 'key after' }, 'after')));
 }
 
-// Sessions per page of the list.
-const PAGE = 50;
+// Sessions per page of the list (50; `rollcoach.history-page` in
+// localStorage sets fewer, as the browser tests do to see paging).
+const page = () => {
+  const n = Number(localStorage.getItem('rollcoach.history-page'));
+  return Number.isInteger(n) && n > 0 ? n : 50;
+};
+// Sessions each rating's chart shows, the most recent (as the server's).
+const CHART_SESSIONS = 60;
+
+// One series per rating id (sorted by id), each with its most recent
+// sessions, oldest first (as crates/store's rating_series).
+function ratingSeries(sessions) {
+  const byId = new Map();
+  for (const s of sessions) {
+    for (const r of s.ratings || []) {
+      if (!byId.has(r.id)) byId.set(r.id, []);
+      byId.get(r.id).push({ at: s.started_at, before: r.before ?? null, after: r.after ?? null });
+    }
+  }
+  return [...byId.keys()].sort().map((id) => {
+    const points = byId.get(id).sort((a, b) => a.at - b.at);
+    return { id, points: points.slice(Math.max(0, points.length - CHART_SESSIONS)) };
+  });
+}
+
+const SYNC = {
+  pending: 'not yet on the computer',
+  refused: 'refused by the computer',
+};
 
 export async function renderHistory(root) {
   root.replaceChildren(el('h1', { tabindex: '-1' }, 'History'));
-  const [first, protocols] = await Promise.all([api(`/api/history?limit=${PAGE}`), api('/api/protocols')]);
+  // The computer's sessions too (the terminal's), when it can be reached.
+  await Promise.race([syncNow(), new Promise((ok) => { setTimeout(ok, 2500); })]);
+  const [all, protocols] = await Promise.all([local.sessions(), local.protocols()]);
   const ratingInfo = new Map();
-  const titles = new Map(protocols.map((p) => [p.id, p.title]));
+  const titles = new Map(protocols.map((p) => [p.id, p.protocol.title]));
   const windows = new Map(protocols.map((p) => [p.id, p.rules.injury_window_hours]));
-  for (const brief of protocols) {
-    const { protocol } = await api(`/api/protocols/${encodeURIComponent(brief.id)}`);
+  for (const { protocol } of protocols) {
     for (const ind of protocol.indications) ratingInfo.set(ind.rating.id, ind.rating);
   }
-  if (first.sessions.length === 0) {
+  // Newest first; a session still running in this page is not history yet.
+  const sessions = all.filter((s) => !s.live).sort((a, b) => b.started_at - a.started_at || (a.uid < b.uid ? 1 : -1));
+  if (sessions.length === 0) {
     root.append(el('p', {}, 'No sessions yet. Start one from the home page.'));
     return;
   }
-  // Charts: each rating's most recent sessions, oldest first (from the server).
-  const charts = first.charts.filter((c) => c.points.some((p) => p.before !== null || p.after !== null));
+  const charts = ratingSeries([...sessions].reverse())
+    .filter((c) => c.points.some((p) => p.before !== null || p.after !== null));
   if (charts.length) {
     const section = el('section', { class: 'charts', 'aria-labelledby': 'charts-h' }, el('h2', { id: 'charts-h' }, 'Ratings'));
     for (const c of charts) {
@@ -97,38 +129,49 @@ export async function renderHistory(root) {
   }
   const list = el('ol', { class: 'sessions', id: 'sessions' });
   const item = (s) => {
-    const outcome = s.live ? 'In progress' : s.outcome ? OUTCOMES[s.outcome.outcome] || s.outcome.outcome : 'Unfinished';
+    const outcome = s.outcome ? OUTCOMES[s.outcome.outcome] || s.outcome.outcome : 'Unfinished';
     const reason = reasonText(s.reason, s.protocol_id, windows);
-    const dur = s.duration_ms ? `${Math.round(s.duration_ms / 1000)} s` : '';
+    const durMs = s.ended_at ? s.ended_at - s.started_at : null;
+    const dur = durMs ? `${Math.round(durMs / 1000)} s` : '';
     const ratings = (s.ratings || []).map((r) => `${(ratingInfo.get(r.id) || {}).label || r.id}: ${r.before ?? '-'} → ${r.after ?? '-'}`);
-    return el('li', { class: 'session-item', 'data-id': String(s.id) },
+    const where = s.origin === 'server' ? 'from the computer' : SYNC[s.sync] || null;
+    return el('li', { class: 'session-item', 'data-id': s.uid, 'data-started': String(s.started_at), 'data-sync': s.sync || '' },
       el('p', { class: 'when' }, localTime(s.started_at)),
       el('p', {}, el('strong', {}, outcome), reason ? ` (${reason})` : '', ` · ${titles.get(s.protocol_id) || s.protocol_id}`),
       el('p', {}, `Reps ${s.reps_done ?? 0} of ${s.reps_target}${dur ? ` · ${dur}` : ''}`),
       ratings.length ? el('p', { class: 'ratings-line' }, ratings.join(' · ')) : null,
-      s.live ? el('a', { href: `#/session/${s.id}`, class: 'link' }, 'Return to this session') : null);
+      where ? el('p', { class: 'meta' }, where) : null,
+      s.sync === 'refused' ? el('p', { class: 'error' }, s.sync_error) : null,
+      s.origin === 'phone' ? el('a', { href: `#/session/${encodeURIComponent(s.uid)}`, class: 'link' }, 'Open') : null);
   };
-  for (const s of first.sessions) list.append(item(s));
+  const size = page();
+  let shownCount = 0;
+  const showMore = () => {
+    for (const s of sessions.slice(shownCount, shownCount + size)) list.append(item(s));
+    shownCount = Math.min(sessions.length, shownCount + size);
+  };
+  showMore();
   const shown = el('p', { id: 'sessions-shown', 'aria-live': 'polite' });
   const more = el('button', { type: 'button', id: 'older', class: 'big calm' }, 'Show older sessions');
-  let next = first.next;
   const update = () => {
-    const n = list.children.length;
-    shown.textContent = n < first.total ? `Showing the newest ${n} of ${first.total}.` : '';
-    more.hidden = next === null;
+    shown.textContent = shownCount < sessions.length ? `Showing the newest ${shownCount} of ${sessions.length}.` : '';
+    more.hidden = shownCount >= sessions.length;
   };
-  more.addEventListener('click', async () => {
-    more.disabled = true;
-    try {
-      const page = await api(`/api/history?limit=${PAGE}&before=${next}`);
-      for (const s of page.sessions) list.append(item(s));
-      next = page.next;
-    } finally {
-      more.disabled = false;
-      update();
-    }
+  more.addEventListener('click', () => {
+    showMore();
+    update();
   });
   update();
-  root.append(el('section', { 'aria-labelledby': 'list-h' }, el('h2', { id: 'list-h' }, `Sessions (${first.total})`), list, shown, more));
-  root.append(el('p', {}, el('a', { href: '/api/export', download: 'rollcoach-export.json', class: 'link' }, 'Export everything (JSON)')));
+  root.append(el('section', { 'aria-labelledby': 'list-h' }, el('h2', { id: 'list-h' }, `Sessions (${sessions.length})`), list, shown, more));
+  const exportButton = el('button', { type: 'button', class: 'big calm', id: 'export', onclick: async () => {
+    // The phone's data as the document `rollcoach import` reads.
+    const doc = await local.exportDocument();
+    const url = URL.createObjectURL(new Blob([JSON.stringify(doc, null, 2)], { type: 'application/json' }));
+    const a = el('a', { href: url, download: 'rollcoach-phone-export.json' });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  } }, 'Export this phone\'s data (JSON)');
+  root.append(el('p', {}, exportButton));
 }

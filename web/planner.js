@@ -6,8 +6,8 @@
 
 let loading = null;
 
-// The module's exports, loaded once.
-function load() {
+// The module's exports, loaded once (the session runner, runner.js, shares them).
+export function load() {
   if (!loading) {
     loading = (async () => {
       const resp = fetch('rollcoach.wasm');

@@ -1,42 +1,242 @@
 // The session screen: a phone lying on the floor beside the roller.
 //
-// The server runs the engine and sends its outputs over the WebSocket; this
-// page shows them and sends back what the person presses. What is spoken
-// and when is the speech planner's choice (planner.js: the engine's planner
-// in WebAssembly), fed every output with its session time; speech.js says
-// it. Each turn also sounds a tone and buzzes (turns.js). The pacer moves
-// smoothly on its own from each phase's duration (Web Animations), so it
-// never steps with the network.
+// The session runs here, on the phone: the engine's session runner in
+// WebAssembly (runner.js) on the phone's own clock, every input written to
+// IndexedDB (local.js) before it applies. The phone owns the clock, so phase
+// changes, speech, tones and vibrations are all scheduled here: nothing waits
+// for the network. What is spoken and when is the speech planner's choice
+// (planner.js), fed every output with its session time; speech.js says it.
+// Each turn also sounds a tone and buzzes (turns.js). The pacer moves
+// smoothly on its own from each phase's duration (Web Animations).
 
-import { api, el, localTime } from './api.js';
+import { el, localTime } from './api.js';
 import { speaker } from './speech.js';
 import { turns } from './turns.js';
 import { Planner } from './planner.js';
-
-// The live session's id, kept until it ends: Home offers to return to it.
-const KEY_LIVE = 'rollcoach.live-session';
-
-export function liveSessionId() {
-  return localStorage.getItem(KEY_LIVE);
-}
-
-export function forgetLiveSession(id) {
-  if (localStorage.getItem(KEY_LIVE) === String(id)) localStorage.removeItem(KEY_LIVE);
-}
+import { Rejected, Runner, injuryBlock, injuryTime } from './runner.js';
+import * as local from './local.js';
+import { syncNow } from './sync.js';
 
 const reducedMotion = () => window.matchMedia('(prefers-reduced-motion: reduce)').matches;
 
+// A new session uid: the start time and 64 random bits, in hex, as the
+// computer's store makes them (crypto.randomUUID is missing on plain http).
+export function newUid(startedAt) {
+  const r = new Uint32Array(2);
+  crypto.getRandomValues(r);
+  const hex = (n, w) => n.toString(16).padStart(w, '0');
+  return `${hex(startedAt, 12)}-${hex(r[0], 8)}${hex(r[1], 8)}`;
+}
+
+// ----- the session itself ---------------------------------------------------
+
+// Real ms before a deadline that its timeout is written (an IndexedDB write
+// takes a few ms, up to about 15 on a busy machine), and the last ms before
+// it that the page waits out exactly.
+const PREPARE_MS = 60;
+const SPIN_MS = 4;
+
+// The session running in this page, if any (the person may leave its
+// screen: it pauses and Home offers it).
+let active = null;
+
+export function activeSession() {
+  return active && !active.over ? active : null;
+}
+
+// One session run by the page: the runner, its log in IndexedDB, the
+// session clock, and the timer of its next deadline. Outputs go to the
+// screen attached (`view`), with their session times.
+export class LiveSession {
+  // Starts a session now on `clock` ({ t0, p0, speed }: session time t0 at
+  // performance.now() p0, running `speed` times real time): writes its
+  // record, starts the runner and gives it the screening answers the page
+  // asked before (as its first inputs, at the start). Attach a view after.
+  static async begin({ protocol, rules, options, answers = [], clock }) {
+    const facts = await local.facts(protocol);
+    const { t0, p0, speed } = clock;
+    const startedAt = Math.floor(t0 + (performance.now() - p0) * speed);
+    const runner = await Runner.start(protocol, options, facts, startedAt);
+    const uid = newUid(startedAt);
+    const record = {
+      uid, protocol_id: protocol.id, protocol_version: protocol.version, area: protocol.area, protocol, rules,
+      options, facts, started_at: startedAt, live: true, origin: 'phone', speed,
+    };
+    try {
+      await local.putSession(record);
+    } catch (e) {
+      runner.free();
+      throw e;
+    }
+    const s = new LiveSession({ uid, protocol, rules, runner, t0, p0, speed });
+    active = s;
+    s.drain();
+    for (const answer of answers) {
+      // eslint-disable-next-line no-await-in-loop
+      await s.input({ type: 'answer', answer }, startedAt).catch((e) => { if (!(e instanceof Rejected)) throw e; });
+    }
+    return s;
+  }
+
+  constructor({ uid, protocol, rules, runner, t0, p0, speed, view }) {
+    Object.assign(this, { uid, protocol, rules, runner, t0, p0, speed, view: view || null });
+    this.over = false;
+    this.timer = null;
+    this.queue = Promise.resolve();
+    this.end = null;
+    this.prepared = null; // the deadline whose timeouts are written, not yet applied
+  }
+
+  // Session time now (ms): the start plus real time elapsed times `speed`.
+  now() {
+    return this.t0 + (performance.now() - this.p0) * this.speed;
+  }
+
+  // The performance.now() at which session time `at` falls.
+  due(at) {
+    return this.p0 + (at - this.t0) / this.speed;
+  }
+
+  // One step at a time, in order: an input and a deadline never interleave.
+  enqueue(step) {
+    const run = this.queue.then(step);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  // Gives the session an input now (or at `at`): offered, written, then
+  // applied. Rejects with Rejected when it does not fit (nothing written).
+  input(input, at = null) {
+    return this.enqueue(async () => {
+      if (this.over) throw new Rejected('the session has ended');
+      // A deadline's timeout written ahead is replaced by this input's
+      // entries (the same numbers), or comes first in them if it is due.
+      this.prepared = null;
+      const entries = this.runner.offer(input, at ?? this.now());
+      await local.putEvents(this.uid, entries);
+      this.runner.commit();
+      this.drain();
+    });
+  }
+
+  // A deadline, in two steps so that the phase changes on time: a little
+  // ahead (PREPARE_MS) its timeouts are offered and written; at the deadline
+  // the batch is applied and its outputs shown, with no write in between.
+  // (Written ahead, a timeout may outlive a page killed in those last
+  // milliseconds: its log then ends at the deadline, as if it had lived to it.)
+  prepare(d) {
+    this.timer = null;
+    return this.enqueue(async () => {
+      if (this.over || this.runner.nextDeadline() !== d) return;
+      const entries = this.runner.advance(d);
+      await local.putEvents(this.uid, entries);
+      this.prepared = d;
+      // Woken just before the deadline, then waits it out exactly (setTimeout
+      // alone fires up to a few ms late).
+      const wait = this.due(d) - performance.now() - SPIN_MS;
+      this.timer = setTimeout(() => this.fire(d), Math.max(0, wait));
+    });
+  }
+
+  fire(d) {
+    this.timer = null;
+    return this.enqueue(async () => {
+      if (this.over || this.prepared !== d) return;
+      this.prepared = null;
+      // Applied now, a few ms early (its entries are written; nothing else
+      // runs before the deadline: this waits it out), shown at the deadline.
+      this.runner.commit();
+      const outputs = this.runner.poll();
+      const due = this.due(d);
+      while (performance.now() < due) { /* at most SPIN_MS */ }
+      this.drain(outputs);
+    });
+  }
+
+  // Hands the pending outputs to the screen, then sets the next deadline's timer.
+  drain(outputs = this.runner.poll()) {
+    for (const { at, output } of outputs) {
+      // For whoever watches the session (the browser tests, a benchmark).
+      window.dispatchEvent(new CustomEvent('rollcoach-output', { detail: { at, due: this.due(at), output } }));
+      if (this.view) this.view.onOutput(at, output);
+      if (output.type === 'end') this.end = output;
+    }
+    clearTimeout(this.timer);
+    this.timer = null;
+    this.prepared = null;
+    const d = this.runner.nextDeadline();
+    if (d !== null && !this.over) {
+      this.timer = setTimeout(() => this.prepare(d), Math.max(0, this.due(d) - PREPARE_MS - performance.now()));
+    }
+    if (this.end && !this.over) this.finish();
+  }
+
+  // Records the end (the record a store would write) and syncs it.
+  async finish() {
+    this.over = true;
+    clearTimeout(this.timer);
+    if (active === this) active = null;
+    try {
+      await local.finishSession(this.runner.record(this.uid), { rules: this.rules, speed: this.speed });
+      syncNow();
+    } catch (e) {
+      if (this.view) this.view.showError(`This session could not be saved on the phone: ${e.message}`, { stay: true });
+    } finally {
+      this.runner.free();
+    }
+  }
+
+  attach(view) {
+    this.view = view;
+  }
+
+  detach(view) {
+    if (this.view === view) this.view = null;
+  }
+}
+
+// Sessions this page left unfinished (it was closed, reloaded or killed
+// mid-session): each is rebuilt from its log and recorded as interrupted at
+// its last input, with what that log did (the engine's own end if the log
+// reached it). Returns how many.
+export async function recoverUnfinished() {
+  let n = 0;
+  for (const s of await local.sessions()) {
+    if (!s.live || (active && active.uid === s.uid)) continue;
+    let runner = null;
+    try {
+      const log = await local.events(s.uid);
+      runner = await Runner.recover(s.protocol, s.options, s.facts, s.started_at, log);
+      if (!runner.endRecord()) runner.interrupt(s.started_at + (log.length ? log[log.length - 1].at_ms : 0));
+      // eslint-disable-next-line no-await-in-loop
+      await local.finishSession(runner.record(s.uid), { rules: s.rules, speed: s.speed });
+      n += 1;
+    } catch (e) {
+      // A log that cannot be rebuilt is kept, marked, never dropped.
+      await local.putSession({ ...s, live: false, outcome: { outcome: 'interrupted' }, sync: 'refused',
+        sync_error: `the phone could not rebuild this session from its log: ${e.message}` });
+    } finally {
+      if (runner) runner.free();
+    }
+  }
+  return n;
+}
+
+const OUTCOME_TITLES = { completed: 'Well done', refused: 'Not now', stopped: 'Stopped', interrupted: 'Interrupted' };
+
 export class SessionView {
-  constructor(root, id, { announce, alert }) {
+  // `id`: a session's uid, or `new/<protocol id>` to start one.
+  constructor(root, id, { announce, alert, speed = 1, draft = null, onStarted = () => {} }) {
+    this.draft = draft; // the options chosen on Home, for a new session
     this.root = root;
     this.id = id;
     this.announce = announce;
     this.alert = alert;
-    this.ws = null;
+    this.speed = speed;
+    this.onStarted = onStarted;
+    this.session = null; // the LiveSession shown
     this.closed = false;
     this.ended = false;
-    this.retry = 0;
-    this.clock = { now: 0, at: performance.now(), speed: 1 };
     this.phase = null; // { direction, duration, from, to }
     this.anim = null;
     this.paused = false;
@@ -46,8 +246,7 @@ export class SessionView {
     this.wakeLock = null;
     this.pending = null; // 'pain' | 'discomfort' while the chooser is open
     this.pausedForChooser = false;
-    this.planner = null; // the speech planner of the current connection
-    this.batchAt = 0; // session time of the outputs arriving (the last sync)
+    this.planner = null;
     this.pollTimer = null;
     this.wakeTimer = null;
     this.build();
@@ -56,6 +255,7 @@ export class SessionView {
     };
     document.addEventListener('visibilitychange', this.onVisibility);
   }
+
 
   // ----- layout -----------------------------------------------------------
 
@@ -82,7 +282,7 @@ export class SessionView {
     this.chooser = el('div', { class: 'chooser', id: 'chooser', hidden: true });
     this.endEl = el('div', { class: 'end-panel', id: 'end', hidden: true });
     this.errorEl = el('p', { class: 'error', id: 'session-error', role: 'alert', hidden: true });
-    this.status = el('p', { class: 'conn', id: 'conn' }, 'Connecting...');
+    this.status = el('p', { class: 'conn', id: 'conn' });
     // Browsers speak only after a tap on the page; after a reload there was none.
     this.voiceHint = el('button', { class: 'big calm', type: 'button', id: 'voice-on', hidden: true,
       onclick: () => { speaker.unlock(); turns.unlock(); this.voiceHint.hidden = true; } }, 'Tap to turn the voice on');
@@ -126,98 +326,157 @@ export class SessionView {
     );
   }
 
-  // ----- connection -------------------------------------------------------
+  // ----- starting, attaching ----------------------------------------------
 
   async start() {
-    try {
-      const info = await api(`/api/sessions/${this.id}`);
-      const pid = info.protocol_id || info.protocol;
-      if (pid) {
-        const p = await api(`/api/protocols/${encodeURIComponent(pid)}`);
-        this.protocol = p.protocol;
-        this.rules = p.rules; // the safety rules as the server serves them
-        this.heading.textContent = this.protocol.title;
-      }
-      if (!info.live) {
-        forgetLiveSession(this.id);
-        this.showRecorded(info);
-        return;
-      }
-      localStorage.setItem(KEY_LIVE, String(this.id));
-      // The planner's module, loaded before the first frame needs it.
-      if (this.protocol) await Planner.create(this.protocol, 1).then((p) => p.free()).catch(() => {});
-    } catch (e) {
-      this.showError(e.message, { stay: true });
+    const parts = this.id.split('/');
+    this.status.textContent = '';
+    if (parts[0] === 'new') {
+      // Runs on: the screen is ready at the first question.
+      this.begin(decodeURIComponent(parts[1] || '')).catch((e) => this.showError(e.message, { stay: true }));
       return;
     }
-    this.connect();
+    const running = activeSession();
+    if (running && running.uid === this.id) {
+      this.protocol = running.protocol;
+      this.rules = running.rules;
+      this.speed = running.speed;
+      this.heading.textContent = this.protocol.title;
+      await this.makePlanner();
+      this.show(running);
+      return;
+    }
+    const rec = await local.getSession(this.id);
+    if (!rec) {
+      this.showError('There is no such session on this phone.', { stay: true });
+      return;
+    }
+    if (rec.protocol) {
+      this.protocol = rec.protocol;
+      this.heading.textContent = this.protocol.title;
+    }
+    this.showRecorded(rec);
   }
 
-  connect() {
-    if (this.closed) return;
-    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const ws = new WebSocket(`${proto}//${location.host}/api/sessions/${this.id}/ws`);
-    this.ws = ws;
-    // Each connection replays what it needs: a fresh planner for it.
-    this.dropPlanner();
-    ws.onopen = () => {
-      this.retry = 0;
-      this.status.textContent = 'Connected';
-      this.root.dataset.connected = 'true';
-    };
-    ws.onmessage = (ev) => {
-      if (ws !== this.ws) return;
-      let msg;
-      try { msg = JSON.parse(ev.data); } catch { return; }
-      this.onFrame(msg);
-      this.plan(msg, ev.data);
-    };
-    ws.onclose = () => {
-      this.root.dataset.connected = 'false';
-      if (this.closed || this.ended) return;
-      this.status.textContent = 'Reconnecting...';
-      const delay = Math.min(4000, 300 * 2 ** this.retry++);
-      setTimeout(() => this.reconnect(), delay);
-    };
-  }
-
-  // Reconnects while the session is live; shows its record once it is not.
-  async reconnect() {
-    if (this.closed || this.ended) return;
+  // A new session of protocol `pid`: the safety questions first, asked by
+  // the page from the protocol, then the reasons; then the session starts
+  // and gets the answers as its first inputs (as the terminal does). A
+  // protocol blocked by a logged injury starts at once, to be refused.
+  async begin(pid) {
+    const cached = (await local.protocols()).find((p) => p.id === pid);
+    if (!cached) {
+      this.showError(`No protocol "${pid}" on this phone. Open Home while the computer is reachable.`, { stay: true });
+      return;
+    }
+    this.protocol = cached.protocol;
+    this.rules = cached.rules;
+    this.heading.textContent = this.protocol.title;
+    const options = { ...(this.draft || {}), reasons: [] };
+    // The session clock starts now: the questions the page asks are timed
+    // on it too, and the session starts on it.
+    this.clock = { t0: Date.now(), p0: performance.now(), speed: this.speed };
+    await this.makePlanner();
+    const facts = await local.facts(this.protocol);
+    const blocked = await injuryBlock(this.protocol, facts.injuries, Date.now());
+    const answers = [];
+    if (!blocked) {
+      this.setStage('screening');
+      const qs = this.protocol.screening.questions;
+      for (const [i, q] of qs.entries()) {
+        // eslint-disable-next-line no-await-in-loop
+        const answer = await this.askScreening(q, i + 1, qs.length);
+        if (this.closed) return;
+        answers.push(answer);
+        if (answer === q.refuse_on) break;
+      }
+      const refused = answers.some((a, i) => a === qs[i].refuse_on);
+      if (!refused && this.protocol.indications.length) {
+        options.reasons = await this.askReasons();
+        if (this.closed) return;
+      }
+    }
+    this.promptEl.replaceChildren();
+    let s;
     try {
-      const info = await api(`/api/sessions/${this.id}`);
-      if (!info.live) {
-        forgetLiveSession(this.id);
-        this.showRecorded(info);
-        return;
-      }
+      s = await LiveSession.begin({ protocol: this.protocol, rules: this.rules, options: this.optionsFor(options),
+        answers, clock: this.clock });
     } catch (e) {
-      if (e.status && e.status !== 0 && e.status < 500) {
-        this.showError(e.message);
-        return;
-      }
+      this.showError(`The session could not start: ${e.message}`, { stay: true });
+      return;
     }
-    this.connect();
+    this.id = s.uid;
+    this.onStarted(s.uid);
+    if (!this.closed) this.show(s);
   }
 
-  // `input` is one ClientFrame: an engine input such as { type: 'pause' }.
+  // Shows session `s` as it stands now, and what it does from now on.
+  show(s) {
+    this.session = s;
+    this.root.dataset.session = s.uid;
+    s.attach(this);
+    const now = s.now();
+    for (const o of s.runner.current(now)) this.onOutput(now, o);
+  }
+
+  optionsFor(o) {
+    return { instrument: o.instrument ?? null, reps: o.reps ?? null, tempo_seconds: o.tempo_seconds ?? null,
+      reasons: o.reasons || [], pairing: null };
+  }
+
+  // One safety question, as the engine's prompt shows it; resolves with 'yes' or 'no'.
+  askScreening(q, index, of) {
+    return new Promise((resolve) => {
+      const prompt = { type: 'prompt', kind: 'screening', id: q.id, text: q.text, index, of };
+      this.resolvePending = () => resolve(null);
+      this.showPrompt(prompt, (input) => { this.resolvePending = null; resolve(input.answer); });
+      // Said as the engine says its questions: the prompt, then its cue.
+      this.plan(this.now(), prompt);
+      this.plan(this.now(), { type: 'cue', text: q.text, say: q.text });
+    });
+  }
+
+  // The reasons (rated before and after): resolves with the chosen ids.
+  askReasons() {
+    return new Promise((resolve) => {
+      const box = this.promptEl;
+      const id = this.protocol.id;
+      const set = el('fieldset', {}, el('legend', { class: 'question', id: 'question' }, 'What brings you here? (rated before and after)'));
+      for (const ind of this.protocol.indications) {
+        const cid = `r-${id}-${ind.id}`;
+        set.append(el('div', { class: 'check' },
+          el('input', { type: 'checkbox', id: cid, name: 'reason', value: ind.id }),
+          el('label', { for: cid }, ind.text)));
+      }
+      this.resolvePending = () => resolve([]);
+      const go = el('button', { class: 'big go', type: 'button', id: 'reasons-go', onclick: () => {
+        go.disabled = true;
+        this.resolvePending = null;
+        resolve([...set.querySelectorAll('input:checked')].map((c) => c.value));
+      } }, 'Continue');
+      this.stageEl.textContent = 'Before you start';
+      box.replaceChildren(el('p', { class: 'count' }, 'Reasons'), set, go);
+      const first = set.querySelector('input');
+      if (first) first.focus({ preventScroll: true });
+    });
+  }
+
+  // `input` is an engine input such as { type: 'pause' }: written, then applied.
   send(input) {
-    if (this.ws && this.ws.readyState === WebSocket.OPEN) {
-      this.ws.send(JSON.stringify(input));
-      return true;
-    }
-    this.showError('Not connected to rollcoach; reconnecting. If you are in pain, stop rolling now.');
-    return false;
+    const s = this.session;
+    if (!s || s.over) return false;
+    s.input(input).catch((e) => this.showError(e.message));
+    return true;
   }
 
   close() {
     this.closed = true;
     document.removeEventListener('visibilitychange', this.onVisibility);
-    if (this.ws) this.ws.close();
+    if (this.session) this.session.detach(this);
     this.stopPacer();
     this.dropPlanner();
     speaker.cancel();
     this.releaseWakeLock();
+    if (this.resolvePending) this.resolvePending();
   }
 
   // The person leaves the view mid-session (they confirmed): a rolling
@@ -229,53 +488,43 @@ export class SessionView {
 
   // Whether leaving this view would leave a session that is still going.
   get live() {
-    return !this.ended && !this.closed && this.stage !== null;
+    return Boolean(this.session) && !this.ended && !this.closed && !this.session.over;
   }
 
   // ----- speech -----------------------------------------------------------
 
-  // Feeds one frame to the speech planner: outputs at the session time of
-  // their batch (the last `sync`, or `hello` on a reattach), then polls.
-  plan(msg, text) {
-    if (msg.type === 'hello' || msg.type === 'sync') {
-      this.batchAt = msg.now;
-      if (!this.planner && !this.plannerPending && this.protocol) {
-        // The voice's rate, refined by how fast it was measured to speak;
-        // session time runs `speed` times real time, so an utterance lasts
-        // `speed` times longer in it, as if the voice were that much slower.
-        this.plannerPace = speaker.pace;
-        const rate = (speaker.rate * this.plannerPace) / (msg.speed || 1);
-        this.plannerPending = true;
-        this.backlog = [];
-        const ws = this.ws;
-        Planner.create(this.protocol, rate).then((p) => {
-          this.plannerPending = false;
-          if (ws !== this.ws || this.closed) { p.free(); return; }
-          this.planner = p;
-          for (const [at, t] of this.backlog) p.output(at, t);
-          this.backlog = [];
-          this.pump();
-        }).catch((e) => {
-          this.plannerPending = false;
-          this.showError(`Cues are shown but not spoken: ${e.message}`, { stay: true });
-        });
-      }
-      return;
-    }
-    if (msg.type === 'error') return;
-    if (!this.planner) {
-      if (this.plannerPending) this.backlog.push([this.batchAt, text]);
-      return;
-    }
+  async makePlanner() {
+    // The voice's rate, refined by how fast it was measured to speak;
+    // session time runs `speed` times real time, so an utterance lasts
+    // `speed` times longer in it, as if the voice were that much slower.
+    this.plannerPace = speaker.pace;
+    const rate = (speaker.rate * this.plannerPace) / (this.speed || 1);
     try {
-      this.planner.output(this.batchAt, text);
+      this.planner = await Planner.create(this.protocol, rate);
+    } catch (e) {
+      this.showError(`Cues are shown but not spoken: ${e.message}`, { stay: true });
+    }
+  }
+
+  // Feeds one output to the speech planner at its session time, then polls.
+  plan(at, output) {
+    if (!this.planner) return;
+    try {
+      this.planner.output(at, JSON.stringify(output));
     } catch (e) {
       this.showError(e.message);
       return;
     }
     // A turn or a stop is said at once; the rest after its whole batch.
-    if (['phase', 'end', 'paused', 'resumed'].includes(msg.type)) this.pump();
+    if (['phase', 'end', 'paused', 'resumed'].includes(output.type)) this.pump();
     else if (this.pollTimer === null) this.pollTimer = setTimeout(() => this.pump(), 0);
+  }
+
+  // Session time now (before the session starts: its clock, already running).
+  now() {
+    if (this.session) return this.session.now();
+    if (this.clock) return this.clock.t0 + (performance.now() - this.clock.p0) * this.clock.speed;
+    return Date.now();
   }
 
   // Carries out what the planner wants done now, and wakes at its next time.
@@ -286,12 +535,13 @@ export class SessionView {
     this.wakeTimer = null;
     const planner = this.planner;
     if (!planner || this.closed) return;
-    for (const s of planner.poll(this.serverNow())) {
+    const speed = this.speed || 1;
+    for (const s of planner.poll(this.now())) {
       if (s.type === 'say') {
-        const realMs = s.expected_ms / this.clock.speed;
+        const realMs = s.expected_ms / speed;
         speaker.say(s.id, s.text, realMs, (id) => {
           if (this.planner !== planner) return;
-          planner.finished(id, this.serverNow());
+          planner.finished(id, this.now());
           if (this.pollTimer === null) this.pollTimer = setTimeout(() => this.pump(), 0);
         }, realMs * (this.plannerPace || 1));
       } else if (s.type === 'cut') {
@@ -301,7 +551,7 @@ export class SessionView {
     }
     const wake = planner.nextWake();
     if (wake !== null) {
-      const inMs = Math.max(0, (wake - this.serverNow()) / this.clock.speed);
+      const inMs = Math.max(0, (wake - this.now()) / speed);
       this.wakeTimer = setTimeout(() => this.pump(), inMs);
     }
   }
@@ -319,31 +569,20 @@ export class SessionView {
     this.wakeTimer = null;
     if (this.planner) this.planner.free();
     this.planner = null;
-    this.plannerPending = false;
-    this.backlog = [];
-  }
-
-  // Engine time now, extrapolated from the last sync.
-  serverNow() {
-    return this.clock.now + (performance.now() - this.clock.at) * this.clock.speed;
   }
 
   // ----- outputs ----------------------------------------------------------
 
-  // One ServerFrame (crates/server/src/wire.rs; its JSON Schema is in
-  // /api/openapi.json): hello, sync, error, or an engine output by its type.
+  // One engine output (crates/engine/src/api.rs, its serde form) at session
+  // time `at`: shown, then handed to the speech planner.
+  onOutput(at, output) {
+    if (this.closed) return;
+    this.onFrame(output);
+    this.plan(at, output);
+  }
+
   onFrame(msg) {
     switch (msg.type) {
-      case 'hello':
-        this.clock = { now: msg.now, at: performance.now(), speed: msg.speed || 1 };
-        this.root.dataset.session = String(msg.session);
-        break;
-      case 'sync':
-        this.clock = { now: msg.now, at: performance.now(), speed: msg.speed || 1 };
-        break;
-      case 'error':
-        this.showError(msg.error);
-        break;
       case 'stage':
         this.setStage(msg.stage);
         break;
@@ -371,7 +610,7 @@ export class SessionView {
         this.announce('Breathing switches at the next turn.');
         this.switchPending = true;
         if (this.phase && !this.paused) {
-          this.scheduleNextTurn(Math.max(0, this.phaseDeadline - this.serverNow()));
+          this.scheduleNextTurn(Math.max(0, this.phaseDeadline - this.now()));
         }
         break;
       case 'acknowledged':
@@ -406,12 +645,15 @@ export class SessionView {
     this.updateWakeLock();
   }
 
-  showPrompt(p) {
+  // Shows a prompt; the answer goes to the session, or to `onAnswer` (the
+  // safety questions the page asks before the session starts).
+  showPrompt(p, onAnswer = null) {
     const box = this.promptEl;
     box.replaceChildren();
     const answer = (input) => () => {
       box.querySelectorAll('button').forEach((b) => { b.disabled = true; });
-      this.send(input);
+      if (onAnswer) onAnswer(input);
+      else this.send(input);
     };
     if (p.kind === 'screening') {
       box.append(
@@ -464,7 +706,7 @@ export class SessionView {
     this.pacer.setAttribute('aria-label', `Roll toward your ${p.toward}`);
     this.pacer.dataset.toward = p.toward;
     this.phaseDeadline = p.deadline;
-    const remaining = Math.max(0, Math.min(p.duration_ms, p.deadline - this.serverNow()));
+    const remaining = Math.max(0, Math.min(p.duration_ms, p.deadline - this.now()));
     this.animate(remaining);
     this.turnAt(p, remaining);
   }
@@ -484,7 +726,7 @@ export class SessionView {
       && next.handle && next.handle.breath === p.breath;
     if (!scheduled) {
       if (next && next.handle) next.handle.cancel();
-      if (p.duration_ms - remaining < 1000 * this.clock.speed) turns.turn(p.breath);
+      if (p.duration_ms - remaining < 1000 * this.speed) turns.turn(p.breath);
     }
     this.scheduleNextTurn(remaining);
   }
@@ -503,7 +745,7 @@ export class SessionView {
       // Switching the pairing keeps the breath over the next turn.
       breath: this.switchPending ? ph.breath : other,
     };
-    next.handle = turns.turn(next.breath, Math.max(0, remaining / this.clock.speed));
+    next.handle = turns.turn(next.breath, Math.max(0, remaining / this.speed));
     this.nextTurn = next;
   }
 
@@ -518,7 +760,7 @@ export class SessionView {
     if (!ph) return;
     const done = ph.duration > 0 ? 1 - remaining / ph.duration : 1;
     const fracAt = (d) => ph.from + (ph.to - ph.from) * d;
-    const realMs = remaining / this.clock.speed;
+    const realMs = remaining / this.speed;
     if (this.anim) this.anim.cancel();
     const seconds = Math.max(1, Math.round(realMs / 1000));
     this.anim = this.runner.animate(
@@ -543,7 +785,7 @@ export class SessionView {
 
   resumePacer(remaining) {
     this.paused = false;
-    this.phaseDeadline = this.serverNow() + remaining;
+    this.phaseDeadline = this.now() + remaining;
     this.scheduleNextTurn(remaining);
     this.pauseBtn.textContent = 'Pause';
     if (this.phase) {
@@ -690,13 +932,17 @@ export class SessionView {
     this.controls.hidden = true;
     this.setupControls.hidden = true;
     this.promptEl.hidden = false;
-    forgetLiveSession(this.id);
     const o = end.outcome;
     const stopped = o.outcome !== 'completed';
+    // A refusal is not a session that finished: no stage label.
+    if (o.outcome === 'refused') {
+      this.stageEl.textContent = '';
+      this.stageEl.hidden = true;
+    }
     // The message is spoken by the planner (a stop pre-empts everything).
     this.alert(end.message);
     this.cueEl.textContent = '';
-    const title = o.outcome === 'completed' ? 'Well done' : o.outcome === 'refused' ? 'Not now' : 'Stopped';
+    const title = OUTCOME_TITLES[o.outcome] || 'Stopped';
     const s = end.summary;
     const rows = (s.ratings || []).map((r) => el('li', {},
       `${this.ratingLabel(r.id)}: ${r.before ?? '-'} before, ${r.after ?? '-'} after`));
@@ -731,8 +977,8 @@ export class SessionView {
   }
 
   // After a "yes" to the recent-injury question: offers to log the injury
-  // (POST /api/injuries, the same rules as the injury page), then says when
-  // rolling is allowed again, as the server computes it. Declining still
+  // (on the phone, the same rules as the injury page), then says when
+  // rolling is allowed again, as the engine's rule computes it. Declining still
   // refuses, for the protocol's window.
   injuryOffer() {
     const p = this.protocol;
@@ -746,12 +992,15 @@ export class SessionView {
       box.querySelectorAll('button, input').forEach((b) => { b.disabled = true; });
       error.hidden = true;
       try {
-        const injury = await api('/api/injuries', { method: 'POST', body: { area: p.area, at: time } });
-        const briefs = await api('/api/protocols');
-        const brief = briefs.find((b) => b.id === p.id);
-        const logged = `Logged the injury of ${localTime(injury.at)}.`;
-        status.textContent = brief && brief.blocked
-          ? `${logged} You can roll again from ${localTime(brief.blocked.allowed_at)} (${hours} hours after it).`
+        // Logged on the phone (the engine's rule for its time), synced later.
+        const now = Date.now();
+        const at = await injuryTime(time, now);
+        await local.putInjury({ area: p.area, at, note: null, created_at: now, cleared_at: null, synced: false });
+        syncNow();
+        const block = await injuryBlock(p, await local.injuryFacts(p.area), Date.now());
+        const logged = `Logged the injury of ${localTime(at)}.`;
+        status.textContent = block
+          ? `${logged} You can roll again from ${localTime(block.allowed_at)} (${hours} hours after it).`
           : `${logged} That is more than ${hours} hours ago, so this rule no longer holds it back.`;
         choices.hidden = true;
       } catch (err) {
@@ -786,15 +1035,28 @@ export class SessionView {
     return ind ? ind.rating.label : id;
   }
 
+  // A session recorded on the phone (ended, or recovered after the page
+  // was closed mid-session), as its end screen shows it.
   showRecorded(rec) {
     this.ended = true;
     this.setStage('ended');
-    const outcome = rec.outcome ? rec.outcome.outcome : 'unknown';
-    this.endEl.replaceChildren(
-      el('h2', { class: 'end-title' }, `This session has ended (${outcome})`),
-      el('p', { class: 'message', id: 'end-message' }, rec.message || ''),
-      el('a', { class: 'big link', href: '#/history' }, 'History'),
-    );
+    const kind = rec.outcome ? rec.outcome.outcome : 'interrupted';
+    if (kind === 'refused') this.stageEl.hidden = true;
+    const sync = rec.sync === 'refused'
+      ? el('p', { class: 'error', id: 'sync-state' }, `The computer refused this session: ${rec.sync_error}. It stays on this phone.`)
+      : el('p', { class: 'meta', id: 'sync-state' }, rec.sync === 'synced' ? 'Saved on the computer too.' : 'Saved on this phone; it goes to the computer when it can be reached.');
+    this.endEl.replaceChildren(...[
+      el('h2', { class: kind === 'completed' ? 'end-title' : 'end-title stopped', tabindex: '-1' }, OUTCOME_TITLES[kind] || kind),
+      el('p', { class: 'message', id: 'end-message' }, rec.message
+        || (kind === 'interrupted' ? 'The page was closed before the session ended: it is recorded as interrupted.' : '')),
+      kind === 'refused' ? null : el('p', { id: 'end-reps' }, `Reps: ${rec.reps_done ?? 0} of ${rec.reps_target}`),
+      (rec.ratings || []).length ? el('ul', { class: 'ratings' }, rec.ratings.map((r) => el('li', {},
+        `${this.ratingLabel(r.id)}: ${r.before ?? '-'} before, ${r.after ?? '-'} after`))) : null,
+      sync,
+      el('div', { class: 'row' },
+        el('a', { class: 'big link', href: '#/history' }, 'History'),
+        el('a', { class: 'big link', href: '#/' }, 'Home')),
+    ].filter(Boolean));
     this.endEl.hidden = false;
     this.status.textContent = '';
   }

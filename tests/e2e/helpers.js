@@ -17,7 +17,8 @@ const BINARY = process.env.ROLLCOACH_BIN
   || join(process.env.CARGO_TARGET_DIR ? resolve(root, process.env.CARGO_TARGET_DIR) : join(root, 'target'), 'debug', 'rollcoach');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
-// Starts `rollcoach serve` on a free loopback port; resolves with its URL.
+// Starts `rollcoach serve` on a free loopback port; resolves with its URL
+// (and the database path, for `rollcoach --db DB ...`).
 // `protocols`: user protocol files to serve beside the built-ins, as
 // { 'file-name.toml': text } (the directory ROLLCOACH_PROTOCOLS names).
 export async function startServer({ speed = 20, grace = 20, protocols = {} } = {}) {
@@ -69,6 +70,16 @@ const SPEECH_STANDIN = () => {
   window.__tones = [];
   window.__clicks = [];
   window.__phasesShown = [];
+  // Every output of the session the page runs, in order, as the engine
+  // gives it (the page announces each on window: 'rollcoach-output', with
+  // its session time `at` and `due`, the performance.now() that time falls
+  // on); and when each arrived.
+  window.__outputs = [];
+  window.__outputTimes = [];
+  window.addEventListener('rollcoach-output', (e) => {
+    window.__outputs.push(e.detail.output);
+    window.__outputTimes.push({ type: e.detail.output.type, at: e.detail.at, due: e.detail.due, seen: performance.now() });
+  });
   document.addEventListener('click', (e) => {
     const t = e.target instanceof Element ? e.target.closest('button, a') : null;
     window.__clicks.push({ text: t ? t.textContent : '', at: performance.now() });
@@ -152,8 +163,9 @@ const SPEECH_STANDIN = () => {
   };
 };
 
-// A fresh Chromium profile at 360 x 740, with the speech stand-in and every
-// WebSocket frame the server sends collected in `frames`.
+// A fresh Chromium profile at 360 x 740, with the speech stand-in, the
+// session's outputs collected in the page (`outputs`), and the page's
+// script errors and failed requests in `errors` (each with its address).
 export async function launch() {
   const profile = mkdtempSync(join(tmpdir(), 'rollcoach-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -167,17 +179,16 @@ export async function launch() {
   });
   await context.addInitScript(SPEECH_STANDIN);
   const page = context.pages()[0] || await context.newPage();
-  const frames = [];
   const errors = [];
-  page.on('websocket', (ws) => {
-    ws.on('framereceived', (f) => { try { frames.push(JSON.parse(f.payload)); } catch { /* not JSON */ } });
-  });
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  const watch = (p) => {
+    p.on('pageerror', (e) => errors.push(String(e)));
+    p.on('console', (m) => { if (m.type() === 'error') errors.push(`${m.text()} (${m.location().url})`); });
+  };
+  watch(page);
+  context.on('page', watch);
   return {
     context,
     page,
-    frames,
     errors,
     close: async () => {
       await context.close();
@@ -204,7 +215,52 @@ export async function screenshot(page, name) {
   await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: false });
 }
 
-// The cues the server sent for speaking, in order: what the page must say.
+// The outputs of the session the page runs, so far (since the page loaded).
+export async function outputs(page) {
+  return page.evaluate(() => window.__outputs.slice());
+}
+
+// Forgets the outputs collected so far.
+export async function clearOutputs(page) {
+  await page.evaluate(() => { window.__outputs.length = 0; window.__outputTimes.length = 0; });
+}
+
+// Waits until the session has given an output matching `pred`.
+export async function waitOutput(page, pred, timeout = 20000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const f = (await outputs(page)).find(pred);
+    if (f) return f;
+    if (Date.now() > deadline) throw new Error('no such output within the timeout');
+    await new Promise((ok) => { setTimeout(ok, 5); });
+  }
+}
+
+// The phone's own store (web/local.js), read in the page.
+export async function phoneSessions(page) {
+  return page.evaluate(async () => (await import('/local.js')).sessions());
+}
+
+export async function phoneInjuries(page) {
+  return page.evaluate(async () => (await import('/local.js')).injuries());
+}
+
+// Runs `rollcoach ARGS...` (e.g. --db DB history --json); resolves with stdout.
+export async function rollcoach(args) {
+  const proc = spawn(BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  proc.stdout.on('data', (d) => { out += d; });
+  proc.stderr.on('data', (d) => { err += d; });
+  const code = await new Promise((ok) => { proc.on('exit', ok); });
+  if (code !== 0) throw new Error(`rollcoach ${args.join(' ')} exited with ${code}: ${err}`);
+  return out;
+}
+
+// A session's uid in the page's address.
+export const UID = /#\/session\/([0-9a-f]{12}-[0-9a-f]{16})$/;
+
+// The cues the session gave for speaking, in order: what the page must say.
 export function expectedSpeech(frames) {
   const out = [];
   for (const f of frames) {

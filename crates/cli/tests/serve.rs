@@ -111,16 +111,17 @@ fn session_run_on_a_page(uid: &str, rating: u8) -> String {
         log.extend_from_slice(batch.entries());
         runner.commit(batch).unwrap();
     };
-    let session = ExportedSession::from_run(FinishedRun {
-        uid: uid.to_owned(),
+    let events: Vec<rollcoach_store::Event> = log.iter().map(Into::into).collect();
+    let session = ExportedSession::finished(FinishedRun {
+        uid,
         protocol: &protocol,
-        options,
-        facts: Facts::default(),
+        protocol_json: &serde_json::to_value(&protocol).unwrap(),
+        options: &options,
+        facts: &Facts::default(),
         started_at: start,
-        log: &log,
-        end,
-    })
-    .unwrap();
+        events: &events,
+        end: &end,
+    });
     serde_json::to_string(&session).unwrap()
 }
 

@@ -20,7 +20,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use rollcoach_engine::{Facts, Input, Options, Output, PainKind, Prompt, Runner, Time};
 use rollcoach_protocol::{Answer, Protocol};
-use rollcoach_store::{ExportedSession, FinishedRun, SessionOutcome};
+use rollcoach_store::{Event, ExportedSession, FinishedRun, SessionOutcome};
 
 use crate::http::{self, Conn};
 use crate::server::{self, ServeOptions, Server};
@@ -133,15 +133,17 @@ fn run_session(
         log.extend_from_slice(batch.entries());
         runner.commit(batch)?;
     };
-    Ok(ExportedSession::from_run(FinishedRun {
-        uid,
+    let events: Vec<Event> = log.iter().map(Event::from).collect();
+    Ok(ExportedSession::finished(FinishedRun {
+        uid: &uid,
         protocol,
-        options,
-        facts: Facts::default(),
+        protocol_json: &serde_json::to_value(&**protocol)?,
+        options: &options,
+        facts: &Facts::default(),
         started_at: start,
-        log: &log,
-        end,
-    })?)
+        events: &events,
+        end: &end,
+    }))
 }
 
 /// `count` sessions as JSON bodies, uids `{prefix}-{n}`, started a minute

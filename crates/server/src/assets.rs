@@ -62,6 +62,21 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../../web/handout.js"),
     ),
     (
+        "runner.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../web/runner.js"),
+    ),
+    (
+        "local.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../web/local.js"),
+    ),
+    (
+        "sync.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../web/sync.js"),
+    ),
+    (
         "icon.svg",
         "image/svg+xml",
         include_str!("../../../web/icon.svg"),

@@ -15,6 +15,7 @@
 
 mod api;
 mod assets;
+mod config;
 mod error;
 pub mod lan;
 mod openapi;
@@ -185,6 +186,7 @@ pub fn app(state: AppState) -> Router {
     let router = Router::new()
         .merge(api::routes())
         .merge(sync::routes())
+        .merge(config::routes())
         .merge(lan::routes())
         .merge(assets::routes())
         .fallback(api::not_found)

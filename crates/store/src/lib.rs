@@ -57,6 +57,7 @@
 pub mod codec;
 mod error;
 mod export;
+mod finished;
 mod model;
 mod owner;
 mod recovery;
@@ -70,6 +71,7 @@ pub use export::{
     EXPORT_FORMAT, EXPORT_VERSION, ExportDocument, ExportedInjury, ExportedSession, ImportReport,
     export,
 };
+pub use finished::{FinishedRun, stored_ratings};
 pub use model::{
     Event, Injury, InjuryId, LiveSession, NewSession, Recovered, SessionEnd, SessionId,
     SessionOutcome, SessionRecord, new_uid,
@@ -81,7 +83,7 @@ pub use stats::{
     rating_series, summarize, timestamp,
 };
 pub use store::Store;
-pub use sync::{FinishedRun, SyncCatalog, SyncRefusal, verify_session};
+pub use sync::{SyncCatalog, SyncRefusal, verify_session};
 
 /// Result of store operations.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

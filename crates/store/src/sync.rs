@@ -14,14 +14,11 @@
 
 use std::sync::Arc;
 
-use rollcoach_engine::{
-    EndRecord, Facts, INJURY_CLOCK_SKEW_MS, Input, LogEntry, Options, RatingResult, Summary, Time,
-    input_name,
-};
+use rollcoach_engine::{INJURY_CLOCK_SKEW_MS, Input, RatingResult, Summary, Time, input_name};
 use rollcoach_protocol::Protocol;
 
 use crate::replay::{self, Start};
-use crate::{DisplayTime, Event, ExportedSession, SessionOutcome};
+use crate::{DisplayTime, ExportedSession, SessionOutcome};
 
 /// The longest session uid accepted.
 pub const MAX_UID_LEN: usize = 128;
@@ -165,68 +162,6 @@ pub enum SyncRefusal {
         /// The replay's value.
         replayed: String,
     },
-}
-
-/// A session a driver ran with the engine's runner, as it pushes it.
-#[derive(Debug, Clone)]
-pub struct FinishedRun<'a> {
-    /// The session's uid, made by the driver (e.g. [`crate::new_uid`]).
-    pub uid: String,
-    /// The protocol it ran.
-    pub protocol: &'a Protocol,
-    /// Its options.
-    pub options: Options,
-    /// Its facts at the start.
-    pub facts: Facts,
-    /// When it started (the runner's start).
-    pub started_at: Time,
-    /// Its whole log, as the runner handed it out.
-    pub log: &'a [LogEntry],
-    /// Its end: [`rollcoach_engine::Runner::end_record`], or what
-    /// [`rollcoach_engine::Runner::interrupt`] returned.
-    pub end: EndRecord,
-}
-
-impl ExportedSession {
-    /// The session as an [`ExportedSession`] with every claim taken from the
-    /// runner's end record, as [`verify_session`] expects it: what a driver
-    /// that runs sessions elsewhere (the page) pushes to a server.
-    pub fn from_run(run: FinishedRun<'_>) -> Result<ExportedSession, serde_json::Error> {
-        let summary = run.end.summary;
-        let outcome = run
-            .end
-            .outcome
-            .map_or(SessionOutcome::Interrupted, SessionOutcome::from);
-        Ok(ExportedSession {
-            uid: run.uid,
-            protocol_id: run.protocol.id.clone(),
-            protocol_version: run.protocol.version,
-            area: run.protocol.area.clone(),
-            protocol: serde_json::to_value(run.protocol)?,
-            pairing: summary.pairings.first().copied().or(run.options.pairing),
-            options: run.options,
-            facts: run.facts,
-            started_at: run.started_at,
-            ended_at: Some(run.end.ended_at),
-            reason: outcome.reason_id(),
-            outcome: Some(outcome),
-            message: run.end.message,
-            reps_done: Some(summary.reps_done),
-            reps_target: summary.reps_target,
-            active_ms: Some(summary.active_ms),
-            ratings: kept_ratings(&summary.ratings),
-            summary: Some(summary),
-            events: run
-                .log
-                .iter()
-                .map(|e| Event {
-                    seq: e.seq,
-                    at_ms: e.at_ms,
-                    input: e.input,
-                })
-                .collect(),
-        })
-    }
 }
 
 /// The protocols a server verifies pushed sessions against, each with its
@@ -497,17 +432,6 @@ fn outcome_words(o: Option<&SessionOutcome>) -> String {
     }
 }
 
-/// Ratings with a value, by id: what a store keeps of them.
-fn kept_ratings(ratings: &[RatingResult]) -> Vec<RatingResult> {
-    let mut kept: Vec<RatingResult> = ratings
-        .iter()
-        .filter(|r| r.before.is_some() || r.after.is_some())
-        .cloned()
-        .collect();
-    kept.sort_by(|a, b| a.id.cmp(&b.id));
-    kept
-}
-
 fn check_replay(session: &ExportedSession, protocol: Arc<Protocol>) -> Result<(), SyncRefusal> {
     let start = Start {
         protocol,
@@ -559,8 +483,8 @@ fn check_replay(session: &ExportedSession, protocol: Arc<Protocol>) -> Result<()
             Some(summary.active_ms),
         ));
     }
-    let ratings = kept_ratings(&summary.ratings);
-    if kept_ratings(&session.ratings) != ratings {
+    let ratings = crate::stored_ratings(&summary.ratings);
+    if crate::stored_ratings(&session.ratings) != ratings {
         return Err(SyncRefusal::Mismatch {
             field: "ratings".into(),
             claimed: ratings_words(&session.ratings),
@@ -597,7 +521,7 @@ fn check_replay(session: &ExportedSession, protocol: Arc<Protocol>) -> Result<()
 
 /// Ratings as `id before->after`, for a message.
 fn ratings_words(ratings: &[RatingResult]) -> String {
-    let words: Vec<String> = kept_ratings(ratings)
+    let words: Vec<String> = crate::stored_ratings(ratings)
         .iter()
         .map(|r| {
             let v = |x: Option<u8>| x.map_or("-".to_owned(), |x| x.to_string());
@@ -613,7 +537,7 @@ fn ratings_words(ratings: &[RatingResult]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use rollcoach_engine::{Output, PainKind, Prompt, Runner};
+    use rollcoach_engine::{Facts, Options, Output, PainKind, Prompt, Runner};
     use rollcoach_protocol::Answer;
 
     use super::*;
@@ -693,16 +617,17 @@ mod tests {
                 break end;
             }
         };
-        ExportedSession::from_run(FinishedRun {
-            uid: "phone-1".into(),
+        let events: Vec<crate::Event> = log.iter().map(Into::into).collect();
+        ExportedSession::finished(crate::FinishedRun {
+            uid: "phone-1",
             protocol: &protocol,
-            options,
-            facts: Facts::default(),
+            protocol_json: &serde_json::to_value(&*protocol).expect("json"),
+            options: &options,
+            facts: &Facts::default(),
             started_at: T0,
-            log: &log,
-            end,
+            events: &events,
+            end: &end,
         })
-        .expect("json")
     }
 
     fn verify(s: &ExportedSession) -> Result<(), SyncRefusal> {

@@ -1,4 +1,5 @@
-//! The engine's speech planner for the phone page, as a WebAssembly module.
+//! The engine's session runner and speech planner for the phone page, as a
+//! WebAssembly module.
 //!
 //! Built for `wasm32-unknown-unknown` by `web/build-wasm.sh` into
 //! `web/rollcoach.wasm`, which the server embeds and serves. The bindings are
@@ -25,6 +26,30 @@
 //!   happens, or -1.
 //! - `planner_free(handle)`.
 //!
+//!
+//! The session runner (module [`session`]; a result is JSON in the result
+//! buffer, and a status of -1 means the result is an error message):
+//!
+//! - `runner_start(len, now) -> handle`: a session started at `now` from
+//!   `{"protocol", "options", "facts"}` in the input buffer; 0 on error.
+//! - `runner_recover(len) -> handle`: a session rebuilt from
+//!   `{"protocol", "options", "facts", "started_at", "log"}`; 0 on error.
+//! - `runner_offer(handle, now, len) -> status`: offers the engine input in
+//!   the input buffer; the result is the log entries to write, and the batch
+//!   waits in the module until `runner_commit(handle)` applies it. An input
+//!   that does not fit is -1 with the engine's reason.
+//! - `runner_advance(handle, now) -> status`: the same for the deadlines up
+//!   to `now` (`[]` when none has passed).
+//! - `runner_poll(handle)`: the pending outputs, `[{"at", "output"}]`.
+//! - `runner_next_deadline(handle) -> time` (or -1), `runner_current(handle,
+//!   now)`, `runner_end_record(handle)` (`null` while it runs),
+//!   `runner_interrupt(handle, now)`, `runner_record(handle, len)` (the
+//!   finished session as an export document's session, for the uid in the
+//!   input buffer), `runner_free(handle)`.
+//! - `injury_block(len, now)`: `{"protocol", "injuries"}` -> the block or
+//!   `null`; `injury_time(at, now) -> time`: an injury's recorded time, or
+//!   -1 with the reason it is refused.
+//!
 //! Times are milliseconds since the Unix epoch (session time) as `f64`,
 //! which a JavaScript number holds exactly.
 //!
@@ -34,6 +59,8 @@
 
 use std::cell::RefCell;
 use std::sync::Arc;
+
+pub mod session;
 
 use rollcoach_engine::Output;
 use rollcoach_engine::Time;
@@ -141,6 +168,21 @@ fn set_result(text: String) {
     STATE.with_borrow_mut(|s| s.result = text.into_bytes());
 }
 
+/// Sets the result to `value` as JSON; returns `ok`, or `err` (with the
+/// message as the result) when it is an error.
+fn set_json<T: serde::Serialize, R>(value: Result<T, String>, ok: R, err: R) -> R {
+    match value.and_then(|v| serde_json::to_string(&v).map_err(|e| e.to_string())) {
+        Ok(json) => {
+            set_result(json);
+            ok
+        }
+        Err(e) => {
+            set_result(e);
+            err
+        }
+    }
+}
+
 fn result_ptr() -> *const u8 {
     STATE.with_borrow(|s| s.result.as_ptr())
 }
@@ -233,6 +275,119 @@ mod exports {
     #[unsafe(no_mangle)]
     pub extern "C" fn planner_free(handle: u32) {
         free(handle);
+    }
+
+    // ----- the session runner (module `session`) ---------------------------
+
+    // SAFETY: a unique symbol name; the function is safe Rust.
+    #[unsafe(no_mangle)]
+    pub extern "C" fn runner_start(len: usize, now: f64) -> u32 {
+        match input_text(len).and_then(|t| session::start(&t, time(now))) {
+            Ok(h) => h,
+            Err(e) => {
+                set_result(e);
+                0
+            }
+        }
+    }
+
+    // SAFETY: a unique symbol name; the function is safe Rust.
+    #[unsafe(no_mangle)]
+    pub extern "C" fn runner_recover(len: usize) -> u32 {
+        match input_text(len).and_then(|t| session::recover(&t)) {
+            Ok((h, rejected)) => {
+                set_result(format!("{{\"rejected\":{rejected}}}"));
+                h
+            }
+            Err(e) => {
+                set_result(e);
+                0
+            }
+        }
+    }
+
+    // SAFETY: a unique symbol name; the function is safe Rust.
+    #[unsafe(no_mangle)]
+    pub extern "C" fn runner_offer(handle: u32, now: f64, len: usize) -> i32 {
+        let entries = input_text(len).and_then(|t| session::offer(handle, &t, time(now)));
+        set_json(entries, 0, -1)
+    }
+
+    // SAFETY: a unique symbol name; the function is safe Rust.
+    #[unsafe(no_mangle)]
+    pub extern "C" fn runner_advance(handle: u32, now: f64) -> i32 {
+        set_json(session::advance(handle, time(now)), 0, -1)
+    }
+
+    // SAFETY: a unique symbol name; the function is safe Rust.
+    #[unsafe(no_mangle)]
+    pub extern "C" fn runner_commit(handle: u32) -> i32 {
+        set_json(session::commit(handle), 0, -1)
+    }
+
+    // SAFETY: a unique symbol name; the function is safe Rust.
+    #[unsafe(no_mangle)]
+    pub extern "C" fn runner_poll(handle: u32) -> i32 {
+        set_json(session::poll(handle), 0, -1)
+    }
+
+    // SAFETY: a unique symbol name; the function is safe Rust.
+    #[unsafe(no_mangle)]
+    pub extern "C" fn runner_next_deadline(handle: u32) -> f64 {
+        match session::next_deadline(handle) {
+            Ok(Some(t)) => t.0 as f64,
+            _ => -1.0,
+        }
+    }
+
+    // SAFETY: a unique symbol name; the function is safe Rust.
+    #[unsafe(no_mangle)]
+    pub extern "C" fn runner_current(handle: u32, now: f64) -> i32 {
+        set_json(session::current(handle, time(now)), 0, -1)
+    }
+
+    // SAFETY: a unique symbol name; the function is safe Rust.
+    #[unsafe(no_mangle)]
+    pub extern "C" fn runner_end_record(handle: u32) -> i32 {
+        set_json(session::end_record(handle), 0, -1)
+    }
+
+    // SAFETY: a unique symbol name; the function is safe Rust.
+    #[unsafe(no_mangle)]
+    pub extern "C" fn runner_interrupt(handle: u32, now: f64) -> i32 {
+        set_json(session::interrupt(handle, time(now)), 0, -1)
+    }
+
+    // SAFETY: a unique symbol name; the function is safe Rust.
+    #[unsafe(no_mangle)]
+    pub extern "C" fn runner_record(handle: u32, len: usize) -> i32 {
+        let record = input_text(len).and_then(|uid| session::record(handle, &uid));
+        set_json(record, 0, -1)
+    }
+
+    // SAFETY: a unique symbol name; the function is safe Rust.
+    #[unsafe(no_mangle)]
+    pub extern "C" fn runner_free(handle: u32) {
+        session::free(handle);
+    }
+
+    // SAFETY: a unique symbol name; the function is safe Rust.
+    #[unsafe(no_mangle)]
+    pub extern "C" fn injury_block(len: usize, now: f64) -> i32 {
+        let block = input_text(len).and_then(|t| session::block(&t, time(now)));
+        set_json(block, 0, -1)
+    }
+
+    // SAFETY: a unique symbol name; the function is safe Rust.
+    #[unsafe(no_mangle)]
+    pub extern "C" fn injury_time(at: f64, now: f64) -> f64 {
+        match session::injury_time(time(at), time(now)) {
+            Ok(t) => t.0 as f64,
+            Err(e) => {
+                set_result(e);
+                -1.0
+            }
+        }
     }
 }
 

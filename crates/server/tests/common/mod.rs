@@ -176,7 +176,7 @@ pub fn wall_now() -> rollcoach_engine::Time {
 
 /// A session of the built-in `upper-back` as a page pushes it: run by the
 /// engine's runner on a virtual clock that started an hour ago, its log and
-/// its claims taken from the runner ([`rollcoach_store::ExportedSession::from_run`]).
+/// its claims taken from the runner ([`rollcoach_store::ExportedSession::finished`]).
 pub fn pushed_session(plan: &Plan) -> rollcoach_store::ExportedSession {
     use rollcoach_engine::{Facts, Input, Options, Output, PainKind, Prompt, Runner};
     use rollcoach_protocol::Answer;
@@ -240,16 +240,17 @@ pub fn pushed_session(plan: &Plan) -> rollcoach_store::ExportedSession {
         log.extend_from_slice(batch.entries());
         runner.commit(batch).expect("commits");
     };
-    rollcoach_store::ExportedSession::from_run(rollcoach_store::FinishedRun {
-        uid: plan.uid.clone(),
+    let events: Vec<rollcoach_store::Event> = log.iter().map(Into::into).collect();
+    rollcoach_store::ExportedSession::finished(rollcoach_store::FinishedRun {
+        uid: &plan.uid,
         protocol: &protocol,
-        options,
-        facts,
+        protocol_json: &serde_json::to_value(&protocol).expect("json"),
+        options: &options,
+        facts: &facts,
         started_at: start,
-        log: &log,
-        end,
+        events: &events,
+        end: &end,
     })
-    .expect("json")
 }
 
 /// `pushed_session` as the JSON body a page sends.

@@ -1,0 +1,47 @@
+//! `GET /api/config`: what the page needs to know of how the server runs.
+//! The page runs sessions itself on its own clock, scaled by `speed` (the
+//! `serve --speed` factor: 1 is real time; the browser tests run 20).
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+use crate::AppState;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new().route("/api/config", get(config))
+}
+
+async fn config(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({ "speed": state.inner.config.speed }))
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    use crate::{AppState, Config, app};
+
+    #[tokio::test]
+    async fn the_config_gives_the_speed() {
+        let store = rollcoach_store_sqlite::SqliteStore::open_in_memory().unwrap();
+        let config = Config {
+            speed: 20.0,
+            ..Config::default()
+        };
+        let state = AppState::new(rollcoach_protocol::builtin(), Box::new(store), config).unwrap();
+        let resp = app(state)
+            .oneshot(Request::get("/api/config").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        let body = axum::body::to_bytes(resp.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v, serde_json::json!({ "speed": 20.0 }));
+    }
+}

@@ -1,0 +1,230 @@
+// The phone's own store, in IndexedDB: sessions with their event logs,
+// injuries, and the protocols as last served (so the page works with no
+// server). Every input of a session is written here before the session
+// applies it (LiveSession in session.js), as the computer's store does.
+//
+// Object stores:
+// - sessions (key uid): an export document's session (ExportedSession,
+//   crates/store/src/export.rs) without its events, plus `live` (true while
+//   it runs here), `origin` ('phone' or 'server': pulled from the server's
+//   history, no log), `sync` ('pending', 'synced' or 'refused') and
+//   `sync_error` (the server's message when it refused it), `rules`.
+// - events (key [uid, seq]): { uid, seq, at_ms, input }.
+// - injuries (key `area|at|created_at`): an export document's injury, plus
+//   `synced`, `server_id` (its id on the server, once known) and
+//   `clear_synced`.
+// - protocols (key id): { id, brief, protocol, rules } as last served.
+
+const DB = 'rollcoach';
+const VERSION = 1;
+
+let opening = null;
+
+export function open() {
+  if (!opening) {
+    opening = new Promise((resolve, reject) => {
+      const req = indexedDB.open(DB, VERSION);
+      req.onupgradeneeded = () => {
+        const db = req.result;
+        db.createObjectStore('sessions', { keyPath: 'uid' });
+        db.createObjectStore('events', { keyPath: ['uid', 'seq'] });
+        db.createObjectStore('injuries', { keyPath: 'key' });
+        db.createObjectStore('protocols', { keyPath: 'id' });
+      };
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(new Error(`cannot open the phone's store (IndexedDB): ${req.error && req.error.message}`));
+      req.onblocked = () => reject(new Error('the phone\'s store is held by another tab of rollcoach: close it and reload'));
+    });
+    opening.catch(() => { opening = null; });
+  }
+  return opening;
+}
+
+// Runs `fn(stores)` in one transaction over `names`; resolves with what fn
+// returned once the transaction has committed.
+async function tx(names, mode, fn) {
+  const db = await open();
+  return new Promise((resolve, reject) => {
+    // 'relaxed': committed once the browser has the data, without waiting
+    // for the disk to flush (the OS still writes it if the tab dies; a
+    // power cut may lose the last moments, as with the computer's WAL).
+    const t = db.transaction(names, mode, { durability: 'relaxed' });
+    const stores = Object.fromEntries(names.map((n) => [n, t.objectStore(n)]));
+    let value;
+    try {
+      value = fn(stores);
+    } catch (e) {
+      t.abort();
+      reject(e);
+      return;
+    }
+    t.oncomplete = () => resolve(value);
+    t.onerror = () => reject(new Error(`the phone's store: ${t.error && t.error.message}`));
+    t.onabort = () => reject(new Error(`the phone's store: ${(t.error && t.error.message) || 'aborted'}`));
+  });
+}
+
+function all(store, query) {
+  return new Promise((resolve, reject) => {
+    const req = store.getAll(query);
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+function get(store, key) {
+  return new Promise((resolve, reject) => {
+    const req = store.get(key);
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+async function read(name, fn) {
+  const db = await open();
+  const t = db.transaction([name], 'readonly');
+  return fn(t.objectStore(name));
+}
+
+// ----- sessions -------------------------------------------------------------
+
+export function putSession(record) {
+  return tx(['sessions'], 'readwrite', (s) => { s.sessions.put(record); });
+}
+
+export function getSession(uid) {
+  return read('sessions', (s) => get(s, uid));
+}
+
+export function sessions() {
+  return read('sessions', (s) => all(s));
+}
+
+// Writes log entries (one transaction); resolves once they are committed.
+export function putEvents(uid, entries) {
+  if (!entries.length) return Promise.resolve();
+  return tx(['events'], 'readwrite', (s) => {
+    for (const e of entries) s.events.put({ uid, seq: e.seq, at_ms: e.at_ms, input: e.input });
+  });
+}
+
+export async function events(uid) {
+  const rows = await read('events', (s) => all(s, IDBKeyRange.bound([uid, 0], [uid, Infinity])));
+  return rows.map(({ seq, at_ms, input }) => ({ seq, at_ms, input }));
+}
+
+// Stores a finished session's record (its events are already written).
+export function finishSession(record, extra = {}) {
+  const { events: _log, ...rest } = record;
+  return tx(['sessions'], 'readwrite', (s) => {
+    s.sessions.put({ ...rest, live: false, origin: 'phone', sync: 'pending', sync_error: null, ...extra });
+  });
+}
+
+// Merges sessions pulled from the server (its history rows): a uid the
+// phone already has is kept as the phone's.
+export async function mergeServerSessions(rows) {
+  const have = new Set((await sessions()).map((s) => s.uid));
+  const fresh = rows.filter((r) => r.uid && !have.has(r.uid) && !r.live);
+  if (!fresh.length) return 0;
+  await tx(['sessions'], 'readwrite', (s) => {
+    for (const r of fresh) {
+      s.sessions.put({
+        uid: r.uid, protocol_id: r.protocol_id, protocol_version: r.protocol_version, area: r.area,
+        options: r.options, facts: r.facts, started_at: r.started_at, ended_at: r.ended_at,
+        outcome: r.outcome, reason: r.reason, message: r.message, reps_done: r.reps_done,
+        reps_target: r.reps_target, active_ms: r.active_ms, pairing: r.pairing, ratings: r.ratings || [],
+        summary: r.summary, live: false, origin: 'server', sync: 'synced', sync_error: null,
+      });
+    }
+  });
+  return fresh.length;
+}
+
+// ----- injuries -------------------------------------------------------------
+
+export const injuryKey = (i) => `${i.area}|${i.at}|${i.created_at}`;
+
+export function injuries() {
+  return read('injuries', (s) => all(s));
+}
+
+export function putInjury(injury) {
+  return tx(['injuries'], 'readwrite', (s) => { s.injuries.put({ ...injury, key: injuryKey(injury) }); });
+}
+
+// Merges injuries pulled from the server (GET /api/injuries): new ones are
+// added; a clear on either side is kept (never undone).
+export async function mergeServerInjuries(list) {
+  const mine = new Map((await injuries()).map((i) => [i.key, i]));
+  await tx(['injuries'], 'readwrite', (s) => {
+    for (const r of list) {
+      const key = injuryKey(r);
+      const have = mine.get(key);
+      if (!have) {
+        s.injuries.put({ key, area: r.area, at: r.at, note: r.note ?? null, created_at: r.created_at,
+          cleared_at: r.cleared_at ?? null, synced: true, server_id: r.id, clear_synced: Boolean(r.cleared_at) });
+      } else {
+        const cleared = have.cleared_at ?? r.cleared_at ?? null;
+        s.injuries.put({ ...have, server_id: r.id, synced: true, cleared_at: cleared,
+          clear_synced: have.clear_synced || (have.cleared_at === null && Boolean(r.cleared_at)) || Boolean(r.cleared_at && have.cleared_at) });
+      }
+    }
+  });
+}
+
+// The injuries of `area` that still count, as the engine's facts hold them.
+export async function injuryFacts(area) {
+  return (await injuries())
+    .filter((i) => i.area === area && !i.cleared_at)
+    .sort((a, b) => a.at - b.at)
+    .map((i) => ({ at: i.at, note: i.note ?? null }));
+}
+
+// ----- protocols ------------------------------------------------------------
+
+export function putProtocols(list) {
+  return tx(['protocols'], 'readwrite', (s) => {
+    s.protocols.clear();
+    for (const p of list) s.protocols.put(p);
+  });
+}
+
+export function protocols() {
+  return read('protocols', (s) => all(s));
+}
+
+// ----- facts and the export document ----------------------------------------
+
+// What the engine knows at a session's start, from the phone's store: the
+// area's injuries that count, and the pairing the last session of this
+// protocol started with (as the computer's store gives them).
+export async function facts(protocol) {
+  const mine = (await sessions())
+    .filter((s) => s.protocol_id === protocol.id && s.pairing)
+    .sort((a, b) => b.started_at - a.started_at);
+  return { injuries: await injuryFacts(protocol.area), last_pairing: mine.length ? mine[0].pairing : null };
+}
+
+// One session as an export document's session, log included.
+export async function exported(record) {
+  const keep = ['uid', 'protocol_id', 'protocol_version', 'area', 'protocol', 'options', 'facts', 'started_at',
+    'ended_at', 'outcome', 'reason', 'message', 'reps_done', 'reps_target', 'active_ms', 'pairing', 'ratings', 'summary'];
+  const out = Object.fromEntries(keep.map((k) => [k, record[k] ?? null]));
+  out.ratings = record.ratings || [];
+  out.events = await events(record.uid);
+  return out;
+}
+
+// Everything on the phone as the document `rollcoach import` reads
+// (format "rollcoach-export", version 1): the phone's own finished sessions
+// (those pulled from the server are the server's to export) and every injury.
+export async function exportDocument(now = Date.now()) {
+  const mine = (await sessions()).filter((s) => s.origin === 'phone' && !s.live)
+    .sort((a, b) => a.started_at - b.started_at);
+  const list = [];
+  for (const s of mine) list.push(await exported(s));
+  const inj = (await injuries()).sort((a, b) => a.at - b.at)
+    .map(({ area, at, note, created_at, cleared_at }) => ({ area, at, note: note ?? null, created_at, cleared_at: cleared_at ?? null }));
+  return { format: 'rollcoach-export', version: 1, exported_at: now, sessions: list, injuries: inj };
+}

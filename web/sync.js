@@ -1,0 +1,133 @@
+// Sync with the server that served the page, when it is reachable: push the
+// phone's finished sessions (POST /api/sync/sessions, one export-document
+// session each, idempotent by uid; the server replays the log and stores it
+// only if it gives the same outcome, reps and ratings) and its injuries
+// (POST /api/sync/injuries), then pull the server's history and injuries
+// (GET /api/history, GET /api/injuries) so the phone shows the terminal's
+// sessions too. A 4xx refusal leaves the session on the phone, marked
+// refused with the server's message; a network failure is retried later.
+
+import * as local from './local.js';
+
+const KEY_SPEED = 'rollcoach.speed';
+// A server that does not answer within this is taken as unreachable for now.
+const TIMEOUT_MS = 4000;
+
+// The session clock's speed: `serve --speed` (GET /api/config), remembered
+// for when the server cannot be reached; 1 (real time) until known.
+export async function speed() {
+  try {
+    const c = await request('GET', '/api/config');
+    if (c.ok && Number.isFinite(c.data.speed) && c.data.speed > 0) {
+      localStorage.setItem(KEY_SPEED, String(c.data.speed));
+      return c.data.speed;
+    }
+  } catch { /* unreachable: the last known */ }
+  const s = Number(localStorage.getItem(KEY_SPEED));
+  return Number.isFinite(s) && s > 0 ? s : 1;
+}
+
+// A request: { ok, status, data }; throws only when the server cannot be
+// reached (no answer, or none in time).
+async function request(method, path, body) {
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(), TIMEOUT_MS);
+  const init = { method, headers: {}, signal: ctl.signal };
+  if (body !== undefined) {
+    init.headers['content-type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  try {
+    const resp = await fetch(path, init);
+    const text = await resp.text();
+    let data = null;
+    try { data = text ? JSON.parse(text) : null; } catch { data = null; }
+    return { ok: resp.ok, status: resp.status, data, text };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const message = (r) => (r.data && r.data.error) || `${r.status}: ${r.text.slice(0, 200)}`;
+
+// Pushes every finished session not yet synced. Returns how many were stored.
+export async function pushSessions() {
+  let stored = 0;
+  const pending = (await local.sessions()).filter((s) => s.origin === 'phone' && !s.live && s.sync === 'pending');
+  for (const s of pending) {
+    const r = await request('POST', '/api/sync/sessions', await local.exported(s));
+    if (r.ok) {
+      await local.putSession({ ...s, sync: 'synced', sync_error: null });
+      stored += 1;
+    } else if (r.status >= 400 && r.status < 500 && r.status !== 404 && r.status !== 408 && r.status !== 429) {
+      // Refused: kept here, marked, with the server's reason. (404: a server
+      // without sync yet; 408/429: try again later.)
+      await local.putSession({ ...s, sync: 'refused', sync_error: message(r) });
+    }
+  }
+  return stored;
+}
+
+// Pushes the injuries not yet on the server, and the clears.
+export async function pushInjuries() {
+  for (const i of await local.injuries()) {
+    if (!i.synced && !i.refused) {
+      const { area, at, note, created_at, cleared_at } = i;
+      const r = await request('POST', '/api/sync/injuries', { area, at, note: note ?? null, created_at, cleared_at: cleared_at ?? null });
+      if (r.ok) {
+        // Stored new with its clear, or already there (the pull then tells
+        // whether the server has the clear).
+        await local.putInjury({ ...i, synced: true, clear_synced: r.status === 201 && Boolean(i.cleared_at) });
+      } else if (r.status >= 400 && r.status < 500 && r.status !== 404 && r.status !== 408 && r.status !== 429) {
+        await local.putInjury({ ...i, refused: message(r) });
+      }
+    } else if (i.cleared_at && !i.clear_synced && i.server_id !== undefined && i.server_id !== null) {
+      const r = await request('DELETE', `/api/injuries/${i.server_id}`);
+      if (r.ok || r.status === 404 || r.status === 409) await local.putInjury({ ...i, clear_synced: true });
+    }
+  }
+}
+
+// Pulls the server's injuries and history into the phone's store.
+export async function pull() {
+  const inj = await request('GET', '/api/injuries');
+  if (inj.ok && inj.data && Array.isArray(inj.data.injuries)) await local.mergeServerInjuries(inj.data.injuries);
+  let before = null;
+  for (let page = 0; page < 50; page += 1) {
+    const r = await request('GET', `/api/history?limit=200${before === null ? '' : `&before=${before}`}`);
+    if (!r.ok || !r.data) break;
+    await local.mergeServerSessions(r.data.sessions || []);
+    if (r.data.next === null || r.data.next === undefined) break;
+    before = r.data.next;
+  }
+}
+
+let running = null;
+
+// One round: push, then pull (a pushed clear needs the server's id, which a
+// pull brings: a second push round sends it). Resolves with
+// { reachable, stored }; never throws.
+export function syncNow() {
+  if (!running) {
+    running = (async () => {
+      try {
+        const stored = await pushSessions();
+        await pushInjuries();
+        await pull();
+        await pushInjuries();
+        return { reachable: true, stored };
+      } catch {
+        return { reachable: false, stored: 0 };
+      } finally {
+        running = null;
+      }
+    })();
+  }
+  return running;
+}
+
+// Syncs now and then: at start, when the browser goes online, and every minute.
+export function keepSyncing() {
+  window.addEventListener('online', () => { syncNow(); });
+  setInterval(() => { syncNow(); }, 60000);
+}
