@@ -103,6 +103,9 @@ export async function pull() {
 }
 
 let running = null;
+// Why the last round could not reach the server (for diagnostics).
+let lastError = null;
+export const syncError = () => lastError;
 
 // One round: push, then pull (a pushed clear needs the server's id, which a
 // pull brings: a second push round sends it). Resolves with
@@ -111,12 +114,20 @@ export function syncNow() {
   if (!running) {
     running = (async () => {
       try {
+        // A static host with no rollcoach server (`rollcoach web export`
+        // writes `"sync": false`): nothing to sync with.
+        const c = await request('GET', '/api/config');
+        if (!c.ok || !c.data || c.data.sync !== true) {
+          lastError = c.ok ? 'no rollcoach server to sync with here' : `GET /api/config: ${message(c)}`;
+          return { reachable: false, stored: 0 };
+        }
         const stored = await pushSessions();
         await pushInjuries();
         await pull();
         await pushInjuries();
         return { reachable: true, stored };
-      } catch {
+      } catch (e) {
+        lastError = String(e);
         return { reachable: false, stored: 0 };
       } finally {
         running = null;

@@ -211,38 +211,37 @@ describe('installable and offline, from rollcoach serve on localhost', () => {
     t.diagnostic(`offline start, navigation to home usable (ms, ${times.length} reloads): median ${median(times).toFixed(1)}, min ${Math.min(...times).toFixed(1)}, max ${Math.max(...times).toFixed(1)}`);
   });
 
-  // Needs the page-run session (the engine in the page, IndexedDB and sync:
-  // issue 12 items 1, 2 and 4, branch `page`, and the server's sync
-  // endpoints, branch `sync`). Until they are merged the page still runs
-  // sessions over the server's WebSocket, so this fails here: marked todo.
-  // Remove `todo` once both have landed.
-  test('offline, a whole session runs in the page; with the server back it syncs and history shows it', {
-    todo: 'needs the page-run session and sync (branches page and sync)',
-  }, async () => {
+  // The engine runs in the page (its wasm module), the session is kept in
+  // IndexedDB, and it syncs to the server once the server is back.
+  test('offline, a whole session runs in the page; with the server back it syncs and history shows it', async () => {
     await browser.context.setOffline(true);
     await page.goto(`${origin}/#/`);
     await page.waitForSelector('body[data-ready=true][data-route=home]');
     await page.evaluate(() => { window.__spoken.length = 0; });
-    await page.check('#r-upper-back-soreness');
     await page.click('[data-protocol=upper-back] button[type=submit]');
+    // The safety questions first, then the reasons.
     for (let i = 1; i <= 3; i += 1) {
       await page.waitForSelector(`.prompt .count:text-is("Question ${i} of 3")`);
       await page.click('button.no:not([disabled])');
     }
+    await page.check('#r-upper-back-soreness');
+    await page.click('#reasons-go');
     await page.waitForSelector('.prompt .scale');
     await page.click('.prompt .scale button:text-is("6")');
-    for (;;) {
-      const step = page.locator('.prompt .count', { hasText: /^Step \d+ of \d+$/ });
-      const moving = page.locator('#pacer[data-state=moving]');
-      await Promise.race([step.first().waitFor(), moving.waitFor()]);
-      if (await moving.count()) break;
+    await page.locator('.prompt .count', { hasText: /^Step 1 of \d+$/ }).waitFor();
+    const steps = Number((await page.textContent('.prompt .count')).match(/of (\d+)/)[1]);
+    for (let i = 1; i <= steps; i += 1) {
+      await page.waitForSelector(`.prompt .count:text-is("Step ${i} of ${steps}")`);
       await page.click('button.go:not([disabled])');
     }
+    await page.waitForSelector('#pacer[data-state=moving]');
     await page.waitForSelector('.prompt .count:text-is("After rolling")', { timeout: 30000 });
     await page.click('.prompt .scale button:text-is("3")');
     await page.waitForSelector('#end-message');
-    const said = await page.evaluate(() => window.__spoken.slice());
     const end = await page.textContent('#end-message');
+    // Said a moment after it is shown (the voice is driven by its own timer).
+    await page.waitForFunction((m) => window.__spoken.includes(m), end.trim(), { timeout: 5000 }).catch(() => {});
+    const said = await page.evaluate(() => window.__spoken.slice());
     assert.ok(said.length > 12, `every cue spoken: ${said.join(' | ')}`);
     assert.equal(said[said.length - 1], end.trim(), 'the end message is said last');
 
@@ -362,7 +361,7 @@ describe('the static app from rollcoach web export, on a plain static file serve
     await page.goto(`${url}/#/`);
     await page.waitForSelector('body[data-ready=true][data-route=home]');
     assert.match(await page.textContent('[data-protocol=upper-back] h2'), /Foam rolling the upper back/);
-    assert.deepEqual(await page.evaluate(async () => (await fetch('api/config')).json()), { speed: 20 });
+    assert.deepEqual(await page.evaluate(async () => (await fetch('api/config')).json()), { speed: 20, sync: false });
     await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 20000 });
     await browser.context.setOffline(true);
     await page.reload();

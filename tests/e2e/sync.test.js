@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UID, launch, phoneInjuries, phoneSessions, rollcoach, startServer, waitOutput } from './helpers.js';
+import { UID, clearOutputs, launch, phoneInjuries, phoneSessions, rollcoach, startServer, waitOutput } from './helpers.js';
 
 let server;
 let browser;
@@ -40,6 +40,8 @@ async function home() {
 // A session in the page up to rolling: reasons "soreness", rated `rating` before.
 async function toRolling({ rating = 6, long = false } = {}) {
   await home();
+  // Outputs of the sessions before this one are not this one's.
+  await clearOutputs(page);
   if (long) {
     await page.selectOption('#reps-upper-back', String(protocol.movement.reps.max));
     await page.selectOption('#tempo-upper-back', String(protocol.movement.tempo.max_seconds));
@@ -149,20 +151,23 @@ describe('sync between the phone and the computer', () => {
     await page.click('#controls button.stop');
     await page.waitForSelector('#end-message');
     await phoneRecord(uid, (r) => r.sync !== undefined);
-    // Forged on the phone before it syncs: the stop claimed as completed.
-    await page.evaluate(async (u) => {
+    // Forged on the phone: a copy of the stop (the stop itself may have
+    // synced already), under a uid of its own, claimed as completed.
+    const forged = `${uid}-forged`;
+    await page.evaluate(async ([u, f]) => {
       const local = await import('/local.js');
       const rec = (await local.sessions()).find((s) => s.uid === u);
-      await local.putSession({ ...rec, outcome: { outcome: 'completed' }, reason: null, sync: 'pending' });
-    }, uid);
+      await local.putEvents(f, await local.events(u));
+      await local.putSession({ ...rec, uid: f, outcome: { outcome: 'completed' }, reason: null, sync: 'pending' });
+    }, [uid, forged]);
     await syncNow();
-    const rec = await phoneRecord(uid, (r) => r.sync !== 'pending');
+    const rec = await phoneRecord(forged, (r) => r.sync !== 'pending');
     assert.equal(rec.sync, 'refused');
     assert.match(rec.sync_error, /outcome|replay/i);
-    assert.equal((await terminalHistory()).sessions.filter((s) => s.uid === uid).length, 0, 'nothing stored');
+    assert.equal((await terminalHistory()).sessions.filter((s) => s.uid === forged).length, 0, 'nothing stored');
     await page.goto(`${server.url}/#/history`);
     await page.waitForSelector('body[data-ready=true][data-route=history]');
-    const item = page.locator(`#sessions li[data-id="${uid}"]`);
+    const item = page.locator(`#sessions li[data-id="${forged}"]`);
     assert.match(await item.textContent(), /refused by the computer/);
   });
 

@@ -67,6 +67,11 @@ fn export_writes_the_app_and_the_protocols_as_static_files() {
         serde_json::from_str(&text).unwrap()
     };
     assert_eq!(json("api/config")["speed"], 20.0);
+    assert_eq!(
+        json("api/config")["sync"],
+        false,
+        "the static app has no server to sync with"
+    );
     let list = json("api/protocols");
     let served: Value = serde_json::from_slice(&http_get(serve.addr(), "/api/protocols")).unwrap();
     assert_eq!(list, served, "the same list as serve (no injuries logged)");

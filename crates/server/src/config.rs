@@ -1,6 +1,8 @@
 //! `GET /api/config`: what the page needs to know of how the server runs.
 //! The page runs sessions itself on its own clock, scaled by `speed` (the
-//! `serve --speed` factor: 1 is real time; the browser tests run 20).
+//! `serve --speed` factor: 1 is real time; the browser tests run 20), and
+//! syncs with this server (`sync`: true; the static app that `rollcoach web
+//! export` writes says false, and its page then never tries).
 
 use axum::extract::State;
 use axum::routing::get;
@@ -14,7 +16,7 @@ pub(crate) fn routes() -> Router<AppState> {
 }
 
 async fn config(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({ "speed": state.inner.config.speed }))
+    Json(json!({ "speed": state.inner.config.speed, "sync": true }))
 }
 
 #[cfg(test)]
@@ -42,6 +44,6 @@ mod tests {
             .await
             .unwrap();
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
-        assert_eq!(v, serde_json::json!({ "speed": 20.0 }));
+        assert_eq!(v, serde_json::json!({ "speed": 20.0, "sync": true }));
     }
 }

@@ -65,7 +65,10 @@ pub fn static_app(protocols: &[Protocol], speed: f64) -> Result<Vec<StaticFile>,
         path: api_file(path),
         bytes: value.to_string().into_bytes(),
     };
-    files.push(json_file("api/config", json!({ "speed": speed })));
+    files.push(json_file(
+        "api/config",
+        json!({ "speed": speed, "sync": false }),
+    ));
     files.push(json_file(
         "api/protocols",
         protocols
