@@ -112,4 +112,25 @@ mod tests {
             "{full}"
         );
     }
+
+    #[test]
+    fn a_read_only_place_is_not_writable_and_sqlites_message_is_said_once() {
+        let path = Path::new("/ro/rollcoach.db");
+        for c in [ErrorCode::ReadOnly, ErrorCode::CannotOpen] {
+            let e = from_sqlite(path, code(c));
+            assert!(
+                matches!(e, StoreError::Backend(Backend::NotWritable { .. })),
+                "{e:?}"
+            );
+            assert!(e.to_string().contains("--db PATH"), "{e}");
+        }
+        // The backend's message is kept as text: no chain that says it again.
+        let damaged = from_sqlite(path, code(ErrorCode::DatabaseCorrupt));
+        let source = std::error::Error::source(&damaged).expect("the SQLite message");
+        assert!(std::error::Error::source(source).is_none());
+        assert!(
+            damaged.to_string().contains("rollcoach export"),
+            "{damaged}"
+        );
+    }
 }
