@@ -10,7 +10,8 @@ export async function renderHandout(root, id) {
     root.append(el('h1', { tabindex: '-1' }, 'Handout'), el('p', {}, 'No protocols.'));
     return;
   }
-  const { protocol: p } = await api(`/api/protocols/${encodeURIComponent(pid)}`);
+  // `warnings`: where this protocol weakens the handout's safety rules (the server's lint).
+  const { protocol: p, warnings = [] } = await api(`/api/protocols/${encodeURIComponent(pid)}`);
   const list = (items) => el('ul', {}, items.map((t) => el('li', {}, t)));
   const m = p.movement;
   const rules = p.stop_rules.map((r) => r.message);
@@ -19,6 +20,10 @@ export async function renderHandout(root, id) {
       el('h1', { tabindex: '-1' }, p.title),
       el('p', { class: 'credit' }, p.credit.text),
       el('p', {}, p.summary),
+      warnings.length ? el('section', { class: 'handout-warnings', role: 'note', 'aria-labelledby': 'handout-warnings-title' },
+        el('h2', { id: 'handout-warnings-title' }, 'Weaker than the handout'),
+        el('p', {}, 'This protocol loosens the safety rules of the handout it adapts:'),
+        list(warnings.map((w) => `${w.message}. To follow the handout: ${w.hint}.`))) : null,
       el('h2', {}, 'Reasons to consider it'),
       list(p.indications.map((i) => i.text)),
       el('h2', {}, 'What you can use'),

@@ -184,6 +184,7 @@ fn print_table(
                     .map_or_else(|| "–".to_owned(), duration_text),
                 ratings_text(&r.ratings, label),
             ]
+            .map(|cell| crate::term::one_line(&cell).into_owned())
         })
         .collect();
     let mut widths = header.clone().map(|h| h.chars().count());

@@ -164,6 +164,7 @@ fn list(global: &Global, json: bool, now: Time) -> anyhow::Result<u8> {
                 status(i, now, catalog.all()),
                 i.note.clone().unwrap_or_default(),
             ]
+            .map(|cell| crate::term::one_line(&cell).into_owned())
         })
         .collect();
     let header = ["ID", "AREA", "WHEN", "STATUS", "NOTE"].map(str::to_owned);

@@ -4,11 +4,16 @@
 #![allow(rustdoc::invalid_html_tags)]
 
 /// `println!` for command output: a closed pipe (`rollcoach history | head`)
-/// ends the program quietly instead of panicking.
+/// ends the program quietly instead of panicking, and control characters
+/// from data are escaped ([`term::escape`]).
 macro_rules! outln {
+    () => {
+        outln!("")
+    };
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        if let Err(err) = writeln!(std::io::stdout().lock(), $($arg)*) {
+        let text = format!($($arg)*);
+        if let Err(err) = writeln!(std::io::stdout().lock(), "{}", $crate::term::escape(&text)) {
             $crate::stdout_failed(err)
         }
     }};
@@ -18,10 +23,24 @@ macro_rules! outln {
 macro_rules! out {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
+        let text = format!($($arg)*);
         let mut stdout = std::io::stdout().lock();
-        if let Err(err) = write!(stdout, $($arg)*).and_then(|()| stdout.flush()) {
+        if let Err(err) = write!(stdout, "{}", $crate::term::escape(&text)).and_then(|()| stdout.flush()) {
             $crate::stdout_failed(err)
         }
+    }};
+}
+
+/// Shadows the standard `eprintln!` in the whole crate (macros defined here
+/// come before every module): std's panics when standard error is a closed
+/// pipe (`rollcoach run ... 2>&1 | head -1`); this one ignores a failed write
+/// (there is nowhere left to report it) and escapes control characters from
+/// data ([`term::escape`]).
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let text = format!($($arg)*);
+        let _ = writeln!(std::io::stderr().lock(), "{}", $crate::term::escape(&text));
     }};
 }
 
@@ -40,6 +59,7 @@ mod injury;
 mod protocols;
 mod run;
 mod serve;
+mod term;
 mod transfer;
 mod web;
 
@@ -148,7 +168,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", report(&err));
             if err.downcast_ref::<UsageError>().is_some() {
                 ExitCode::from(exit::USAGE)
             } else {
@@ -156,4 +176,19 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// An error and its causes, each said once: a cause whose text the message
+/// already holds (a store error that quotes SQLite's, an I/O error quoted by
+/// its context) is not repeated.
+fn report(err: &anyhow::Error) -> String {
+    let mut text = err.to_string();
+    for cause in err.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
 }

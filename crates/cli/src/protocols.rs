@@ -1,6 +1,5 @@
 //! `rollcoach protocols ...`: list, show, lint, render, schema.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -51,6 +50,11 @@ Examples:
   rollcoach --protocols-dir ./my-protocols protocols list";
 
 const SHOW_HELP: &str = "\
+Ends with a warning for each way the protocol weakens the handout's safety
+rules (no screening questions, a recent-injury question that refuses on
+\"no\", an injury window under 48 hours for the upper back, no discomfort
+rule); --json has them as `warnings` [{path, message, hint}].
+
 Examples:
   rollcoach protocols show upper-back
   rollcoach protocols show ./my-protocol.toml
@@ -187,10 +191,9 @@ fn write_out(path: Option<&Path>, text: &str) -> anyhow::Result<()> {
             std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
         }
         None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes())
-                .and_then(|()| out.flush())
-                .context("cannot write to stdout")
+            // Escaped for the terminal; a closed pipe ends quietly.
+            out!("{text}");
+            Ok(())
         }
     }
 }
@@ -253,6 +256,7 @@ fn list(global: &Global, json: bool) -> anyhow::Result<u8> {
                 duration(p.estimated_rolling_seconds()),
                 origin_text(&catalog, &p.id),
             ]
+            .map(|cell| crate::term::one_line(&cell).into_owned())
         })
         .collect();
     let mut widths = header.map(|h| h.chars().count());
@@ -282,11 +286,13 @@ fn list(global: &Global, json: bool) -> anyhow::Result<u8> {
 fn show(global: &Global, id_or_path: &str, json: bool) -> anyhow::Result<u8> {
     let catalog = catalog(global);
     let p = resolve_in(&catalog, id_or_path)?;
+    let warnings = p.safety_warnings();
     if json {
-        outln!(
-            "{}",
-            serde_json::to_string_pretty(&rollcoach_protocol::json_view(&p))?
-        );
+        let mut view = rollcoach_protocol::json_view(&p);
+        if let Some(object) = view.as_object_mut() {
+            object.insert("warnings".into(), serde_json::to_value(&warnings)?);
+        }
+        outln!("{}", serde_json::to_string_pretty(&view)?);
         return Ok(crate::exit::OK);
     }
     let r = p.movement.reps;
@@ -340,6 +346,12 @@ fn show(global: &Global, id_or_path: &str, json: bool) -> anyhow::Result<u8> {
         out.push_str(&format!("  - {}\n", rule.id));
     }
     out.push_str(&format!("\n{}\n", p.credit.text));
+    if !warnings.is_empty() {
+        out.push_str("\nwarning: this protocol is weaker than the handout's safety rules:\n");
+        for w in &warnings {
+            out.push_str(&format!("  - {}\n    hint: {}\n", w.message, w.hint));
+        }
+    }
     out!("{out}");
     Ok(crate::exit::OK)
 }

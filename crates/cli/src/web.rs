@@ -69,14 +69,14 @@ fn export(args: ExportArgs, global: &Global) -> anyhow::Result<u8> {
             .with_context(|| format!("cannot write {}", path.display()))?;
         bytes += file.bytes.len();
     }
-    println!(
+    outln!(
         "wrote the rollcoach app to {} ({} files, {} KB, {} protocols)",
         dir.display(),
         files.len(),
         bytes.div_ceil(1024),
         catalog.all().len()
     );
-    println!(
+    outln!(
         "Put the folder on any https host (offline and install need https); sessions run on the phone, sync needs `rollcoach serve`."
     );
     Ok(crate::exit::OK)

@@ -405,6 +405,35 @@ pub enum OptionsError {
         /// Maximum.
         max: f64,
     },
+    /// The reps to run are above [`rollcoach_protocol::MAX_REPS`]: the
+    /// protocol allows more than rollcoach runs (a file that did not pass
+    /// `rollcoach protocols lint`). Checked again here so that no protocol
+    /// can make a session take unbounded time or memory.
+    #[error(
+        "{got} reps is more than rollcoach runs in one session (at most {max}); \
+         the protocol allows too many: fix `movement.reps` (`rollcoach protocols lint` checks it)"
+    )]
+    RepsLimit {
+        /// The reps the session would run.
+        got: u32,
+        /// [`rollcoach_protocol::MAX_REPS`].
+        max: u32,
+    },
+    /// The tempo to run is outside [`rollcoach_protocol::MIN_TEMPO_SECONDS`]
+    /// to [`rollcoach_protocol::MAX_TEMPO_SECONDS`]: the protocol allows a
+    /// tempo rollcoach does not run (a file that did not pass `lint`).
+    #[error(
+        "a tempo of {got} s per direction is outside what rollcoach runs ({min} to {max} s); \
+         fix `movement.tempo` in the protocol (`rollcoach protocols lint` checks it)"
+    )]
+    TempoLimit {
+        /// The tempo the session would run.
+        got: f64,
+        /// [`rollcoach_protocol::MIN_TEMPO_SECONDS`].
+        min: f64,
+        /// [`rollcoach_protocol::MAX_TEMPO_SECONDS`].
+        max: f64,
+    },
     /// Unknown instrument.
     #[error("unknown instrument `{got}`; this protocol has: {known}")]
     Instrument {

@@ -7,7 +7,9 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use rollcoach_protocol::{NoteMoment, Pairing, Protocol, StopTrigger};
+use rollcoach_protocol::{
+    MAX_REPS, MAX_TEMPO_SECONDS, MIN_TEMPO_SECONDS, NoteMoment, Pairing, Protocol, StopTrigger,
+};
 
 use crate::api::*;
 
@@ -161,7 +163,22 @@ impl Session {
                 max: mv.tempo.max_seconds,
             });
         }
-        // In range, so finite and non-negative: the cast cannot misbehave.
+        // Defence in depth: a protocol that skipped `lint` cannot make a
+        // session run unbounded reps or a tempo that loops without time passing.
+        if reps_target > MAX_REPS {
+            return Err(OptionsError::RepsLimit {
+                got: reps_target,
+                max: MAX_REPS,
+            });
+        }
+        if !(MIN_TEMPO_SECONDS..=MAX_TEMPO_SECONDS).contains(&tempo) {
+            return Err(OptionsError::TempoLimit {
+                got: tempo,
+                min: MIN_TEMPO_SECONDS,
+                max: MAX_TEMPO_SECONDS,
+            });
+        }
+        // In range, so finite and at least a second: the cast cannot misbehave.
         let tempo_ms = (tempo * 1000.0).round() as u64;
 
         let instrument = match &options.instrument {

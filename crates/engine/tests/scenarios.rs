@@ -700,6 +700,66 @@ fn inputs_that_do_not_fit_are_typed_errors_and_change_nothing() {
     assert_snapshot!(messages.join("\n"));
 }
 
+/// Defence in depth (issue 13, finding 1): a protocol that never went
+/// through `lint` (built in code, or JSON from a client) cannot make a session
+/// run unbounded reps or a tempo too short for time to pass.
+#[test]
+fn a_protocol_beyond_the_limits_does_not_start_a_session() {
+    let mut p = upper_back();
+    p.movement.reps.max = u32::MAX;
+    p.movement.reps.default = u32::MAX;
+    let err = Session::new(&p, Options::default(), Facts::default(), T0).unwrap_err();
+    assert_eq!(
+        err,
+        OptionsError::RepsLimit {
+            got: u32::MAX,
+            max: rollcoach_protocol::MAX_REPS
+        }
+    );
+    assert!(err.to_string().contains("movement.reps"), "{err}");
+    let runner_err = Runner::start(
+        std::sync::Arc::new(p.clone()),
+        Options::default(),
+        Facts::default(),
+        T0,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(runner_err, OptionsError::RepsLimit { .. }),
+        "{runner_err}"
+    );
+
+    let mut p = upper_back();
+    p.movement.tempo.min_seconds = 0.0001;
+    p.movement.tempo.default_seconds = 0.0001;
+    let err = Session::new(&p, Options::default(), Facts::default(), T0).unwrap_err();
+    assert!(
+        matches!(err, OptionsError::TempoLimit { got, .. } if got == 0.0001),
+        "{err}"
+    );
+    let mut p = upper_back();
+    p.movement.tempo.max_seconds = 600.0;
+    let long = Options {
+        tempo_seconds: Some(31.0),
+        ..Options::default()
+    };
+    let err = Session::new(&p, long, Facts::default(), T0).unwrap_err();
+    assert!(matches!(err, OptionsError::TempoLimit { .. }), "{err}");
+    // The limits themselves run.
+    let mut p = upper_back();
+    p.movement.reps.max = rollcoach_protocol::MAX_REPS;
+    p.movement.tempo.min_seconds = rollcoach_protocol::MIN_TEMPO_SECONDS;
+    p.movement.tempo.max_seconds = rollcoach_protocol::MAX_TEMPO_SECONDS;
+    for (reps, tempo) in [(rollcoach_protocol::MAX_REPS, 1.0), (5, 30.0)] {
+        let ok = Options {
+            reps: Some(reps),
+            tempo_seconds: Some(tempo),
+            ..Options::default()
+        };
+        assert!(Session::new(&p, ok, Facts::default(), T0).is_ok());
+    }
+}
+
 #[test]
 fn options_outside_the_protocol_are_typed_errors_that_name_the_range() {
     let p = upper_back();

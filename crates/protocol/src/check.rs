@@ -17,13 +17,9 @@ use toml::de::{DeTable, DeValue};
 
 use crate::diagnostic::{Diagnostic, line_column, suggest};
 use crate::raw::RawProtocol;
-use crate::{MAX_FILE_BYTES, Protocol};
+use crate::{MAX_FILE_BYTES, MAX_TEMPO_SECONDS, MIN_TEMPO_SECONDS, Protocol};
 
 type Node<'i> = Spanned<DeValue<'i>>;
-
-/// Longest a tempo may be, in seconds per direction: a guard against typos
-/// (40 for 4.0), far above the 2-6 s that the evidence supports (docs/evidence.md).
-const TEMPO_CEILING_SECONDS: f64 = 60.0;
 
 pub(crate) fn parse(source: &str) -> Result<Protocol, Vec<Diagnostic>> {
     if source.len() > MAX_FILE_BYTES {
@@ -604,16 +600,6 @@ impl Checker<'_> {
             "no stop rules",
             "add `[[stop_rules]]`, at least for pain",
         );
-        if let Some(rule) = screening.and_then(|s| get(s, "injury_rule"))
-            && let Some(w) = get(rule, "window_hours")
-            && int_of(w.get_ref()) == Some(0)
-        {
-            self.error(
-                w.span(),
-                "the injury rule's window is 0 hours, so it would never refuse",
-                Some("the handout's window is 48 hours".into()),
-            );
-        }
         self.instrument_refs(root);
         let max_reps = self.movement(root);
         self.notes(root, max_reps);
@@ -814,13 +800,13 @@ impl Checker<'_> {
                 ("default_seconds", &default),
             ] {
                 if let Some((x, span)) = f
-                    && !(x.is_finite() && *x > 0.0 && *x <= TEMPO_CEILING_SECONDS)
+                    && !(x.is_finite() && (MIN_TEMPO_SECONDS..=MAX_TEMPO_SECONDS).contains(x))
                 {
                     sane = false;
                     self.error(
                         span.clone(),
                         format!(
-                            "`movement.tempo.{name}` is {x} s; a tempo must be above 0 and at most {TEMPO_CEILING_SECONDS} seconds per direction"
+                            "`movement.tempo.{name}` is {x} s; a tempo must be from {MIN_TEMPO_SECONDS} to {MAX_TEMPO_SECONDS} seconds per direction"
                         ),
                         Some("Behm et al. 2020, Foam Rolling Prescription, J Strength Cond Res 34(11): 2-4 s per one-direction pass; rollcoach's default is 4 s, adjustable from 2 to 6 s".into()),
                     );
@@ -947,9 +933,32 @@ impl Checker<'_> {
     }
 }
 
-/// Pass 4, on a valid file: what works but will not work well. Today: a phase
-/// cue with no wording that fits the shortest allowed tempo at the default
-/// speech rate (see [`crate::speech`]).
+/// The span of the value at a dotted `path` with indexes
+/// (`screening.questions[0].refuse_on`), or of the deepest part of it that the
+/// file has (a missing `screening.questions` points at `[screening]`).
+fn span_at(root: &Node<'_>, path: &str) -> Range<usize> {
+    let mut node = root;
+    for part in path.split('.') {
+        let (key, index) = match part.split_once('[') {
+            Some((k, i)) => (k, i.trim_end_matches(']').parse::<usize>().ok()),
+            None => (part, None),
+        };
+        let Some(next) = get(node, key) else { break };
+        node = next;
+        if let Some(i) = index {
+            match items(Some(node)).get(i) {
+                Some(item) => node = item,
+                None => break,
+            }
+        }
+    }
+    node.span()
+}
+
+/// Pass 4, on a valid file: what works but will not work well, or less safely
+/// than the handout: a phase cue with no wording that fits the shortest
+/// allowed tempo at the default speech rate (see [`crate::speech`]), and the
+/// handout's safety rules weakened ([`Protocol::safety_warnings`]).
 pub(crate) fn warnings(source: &str, protocol: &Protocol) -> Vec<Diagnostic> {
     use crate::speech::{PHASE_MARGIN_MS, estimate_ms};
     let (doc, _) = DeTable::parse_recoverable(source);
@@ -986,6 +995,15 @@ pub(crate) fn warnings(source: &str, protocol: &Protocol) -> Vec<Diagnostic> {
             .with_hint(format!(
                 "add a `short_cue` to `[movement.{key}]` and `inhale_short`/`exhale_short` to `[movement.breathing]` (e.g. \"in, to your neck\"), or raise `movement.tempo.min_seconds`"
             )),
+        );
+    }
+    for w in protocol.safety_warnings() {
+        out.push(
+            Diagnostic::warning(
+                span_at(&root, &w.path),
+                format!("weaker than the handout: {}", w.message),
+            )
+            .with_hint(w.hint),
         );
     }
     out

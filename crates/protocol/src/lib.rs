@@ -65,7 +65,9 @@ pub const BUILTIN_SOURCES: &[(&str, &str)] = &[
 ///
 /// Returns every problem found, not only the first: TOML syntax errors,
 /// unknown keys (with a suggestion), wrong types, missing fields, duplicate
-/// ids, reps and tempo out of order, references to undefined instruments or
+/// ids, reps and tempo out of order or out of bounds (reps 1 to [`MAX_REPS`],
+/// tempo [`MIN_TEMPO_SECONDS`] to [`MAX_TEMPO_SECONDS`] per direction), a
+/// zero injury window, references to undefined instruments or
 /// reps, no setup steps, an indication with nothing to rate, no injury rule.
 /// Text over [`MAX_FILE_BYTES`] or holding a NUL byte is refused up front.
 #[cfg(feature = "full")]
@@ -75,10 +77,11 @@ pub fn parse(source: &str) -> Result<Protocol, Vec<Diagnostic>> {
 
 /// Warnings about a valid protocol file (`source`, parsed as `protocol`):
 /// what works but will not work well, located like errors and rendered by
-/// [`diagnostic::render`] as `warning:`. Today: a phase cue with no wording
+/// [`diagnostic::render`] as `warning:`: a phase cue with no wording
 /// that fits the shortest allowed tempo at the default speech rate
 /// ([`speech::estimate_ms`] plus [`speech::PHASE_MARGIN_MS`] above
-/// `movement.tempo.min_seconds`).
+/// `movement.tempo.min_seconds`), and each way the protocol weakens the
+/// handout's safety rules ([`Protocol::safety_warnings`]).
 #[cfg(feature = "full")]
 pub fn warnings(source: &str, protocol: &Protocol) -> Vec<Diagnostic> {
     check::warnings(source, protocol)

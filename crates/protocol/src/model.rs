@@ -7,6 +7,26 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Most reps a protocol may allow, and a session may run: a bound on the
+/// time and memory any protocol file can make rollcoach use (at most 50
+/// reps of 30 s each way: under an hour). Far above the handout's 5 to 8.
+pub const MAX_REPS: u32 = 50;
+
+/// Fewest seconds per direction a protocol may allow, and a session may run.
+pub const MIN_TEMPO_SECONDS: f64 = 1.0;
+
+/// Most seconds per direction a protocol may allow, and a session may run:
+/// also a guard against typos (40 for 4.0), far above the 2-6 s that the
+/// evidence supports (docs/evidence.md).
+pub const MAX_TEMPO_SECONDS: f64 = 30.0;
+
+/// The handout's injury window, in hours.
+pub const HANDOUT_INJURY_WINDOW_HOURS: u32 = 48;
+
+/// The body areas the handout covers: a shorter injury window there than
+/// [`HANDOUT_INJURY_WINDOW_HOURS`] weakens the handout's rule.
+pub const HANDOUT_AREAS: &[&str] = &["upper-back"];
+
 /// One guided mobility protocol: both the printable handout and the session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Protocol {
@@ -385,6 +405,68 @@ impl Protocol {
         f64::from(self.movement.reps.default) * 2.0 * self.movement.tempo.default_seconds
     }
 
+    /// Where this protocol weakens the handout's safety rules: no screening
+    /// questions, a recent-injury question that refuses on "no", an injury
+    /// window shorter than the handout's 48 hours in an area the handout
+    /// covers ([`HANDOUT_AREAS`]), no discomfort stop rule. A coach's content,
+    /// so these are warnings (shown by `protocols lint` and `protocols show`,
+    /// in the server's protocol JSON and on the page's handout), not errors.
+    pub fn safety_warnings(&self) -> Vec<SafetyWarning> {
+        let mut out = Vec::new();
+        let questions = &self.screening.questions;
+        if questions.is_empty() {
+            out.push(SafetyWarning {
+                path: "screening.questions".into(),
+                message: "no screening questions: nothing is asked before the session starts, \
+                          while the handout asks about a recent injury in the area first"
+                    .into(),
+                hint: "add `[[screening.questions]]`, at least the recent-injury question \
+                       (`injury_window = true`, `refuse_on = \"yes\"`) as in protocols/upper-back.toml"
+                    .into(),
+            });
+        }
+        for (i, q) in questions.iter().enumerate() {
+            if (q.injury_window || q.id == "recent-injury") && q.refuse_on == Answer::No {
+                out.push(SafetyWarning {
+                    path: format!("screening.questions[{i}].refuse_on"),
+                    message: format!(
+                        "the recent-injury question `{}` refuses on \"no\": a person who answers \
+                         \"yes\" (injured) is let through",
+                        q.id
+                    ),
+                    hint: "ask it as the handout does (\"Have you injured ... in the last 48 hours?\") \
+                           with `refuse_on = \"yes\"`"
+                        .into(),
+                });
+            }
+        }
+        let window = self.screening.injury_rule.window_hours;
+        if window < HANDOUT_INJURY_WINDOW_HOURS && HANDOUT_AREAS.contains(&self.area.as_str()) {
+            out.push(SafetyWarning {
+                path: "screening.injury_rule.window_hours".into(),
+                message: format!(
+                    "the injury window is {window} hours, shorter than the handout's \
+                     {HANDOUT_INJURY_WINDOW_HOURS} hours for the {} area",
+                    self.area
+                ),
+                hint: format!(
+                    "use `window_hours = {HANDOUT_INJURY_WINDOW_HOURS}` or more, as the handout says"
+                ),
+            });
+        }
+        if self.discomfort_threshold().is_none() {
+            out.push(SafetyWarning {
+                path: "stop_rules".into(),
+                message: "no discomfort rule: the session never stops for rising discomfort".into(),
+                hint:
+                    "add a `[[stop_rules]]` with `trigger = { kind = \"discomfort\", above = 7 }` \
+                       as in protocols/upper-back.toml"
+                        .into(),
+            });
+        }
+        out
+    }
+
     /// All ratings of the indications, without duplicates, in order.
     pub fn ratings(&self) -> Vec<&Rating> {
         let mut out: Vec<&Rating> = Vec::new();
@@ -395,6 +477,19 @@ impl Protocol {
         }
         out
     }
+}
+
+/// A way a protocol weakens the handout's safety rules (see
+/// [`Protocol::safety_warnings`]). Serialized as `{"path", "message", "hint"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SafetyWarning {
+    /// Where in the protocol file, as a dotted path with indexes, e.g.
+    /// `screening.questions[0].refuse_on`.
+    pub path: String,
+    /// What is weakened.
+    pub message: String,
+    /// How to follow the handout.
+    pub hint: String,
 }
 
 /// The body areas `protocols` cover, sorted, without duplicates: the areas an

@@ -123,7 +123,8 @@ pub struct RawScreening {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawInjuryRule {
-    /// Window in hours (48 in the handout).
+    /// Window in hours, at least 1 (48 in the handout).
+    #[schemars(range(min = 1))]
     pub window_hours: u32,
     /// Message given when the rule refuses a session.
     pub message: String,
@@ -221,18 +222,18 @@ pub struct RawDirection {
     pub short_cue: Option<String>,
 }
 
-/// Rep count: minimum, maximum and default (at least 1, min <= default <= max).
+/// Rep count: minimum, maximum and default (1 to 50, min <= default <= max).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawReps {
     /// Fewest reps (at least 1; the handout says about 5).
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 50))]
     pub min: u32,
-    /// Most reps (the handout says about 8).
-    #[schemars(range(min = 1))]
+    /// Most reps, at most 50 (the handout says about 8).
+    #[schemars(range(min = 1, max = 50))]
     pub max: u32,
     /// Default, from `min` to `max`.
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 50))]
     pub default: u32,
 }
 

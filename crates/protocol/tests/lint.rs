@@ -317,3 +317,110 @@ fn a_phase_cue_with_no_wording_that_fits_the_shortest_tempo_is_warned_about() {
     let src = edit(upper_back(), "min_seconds = 2.0", "min_seconds = 1.0");
     assert_eq!(warnings(&src), "");
 }
+
+/// Issue 13, finding 1: a protocol that cannot run (billions of reps at a
+/// tempo of a tenth of a millisecond) used to lint clean.
+#[test]
+fn unbounded_reps_and_tempo_are_refused() {
+    let src = edit(
+        upper_back(),
+        "min = 5\nmax = 8\ndefault = 6",
+        "min = 5\nmax = 4294967295\ndefault = 4294967295",
+    );
+    let src = edit(&src, "default_seconds = 4.0", "default_seconds = 0.0001");
+    let src = edit(&src, "min_seconds = 2.0", "min_seconds = 0.0001");
+    let out = lint(&src);
+    assert!(
+        out.contains("`movement.reps.max` must be a whole number from 1 to 50")
+            && out.contains("`movement.reps.default` must be a whole number from 1 to 50"),
+        "{out}"
+    );
+    assert!(
+        out.contains("`movement.tempo.min_seconds` is 0.0001 s; a tempo must be from 1 to 30 seconds per direction")
+            && out.contains("`movement.tempo.default_seconds` is 0.0001 s"),
+        "{out}"
+    );
+    let slow = edit(upper_back(), "max_seconds = 6.0", "max_seconds = 31");
+    assert!(
+        lint(&slow).contains("from 1 to 30 seconds"),
+        "{}",
+        lint(&slow)
+    );
+    // The bounds themselves are allowed.
+    let edge = edit(upper_back(), "max = 8", "max = 50");
+    let edge = edit(&edge, "max_seconds = 6.0", "max_seconds = 30");
+    let edge = edit(&edge, "min_seconds = 2.0", "min_seconds = 1");
+    assert_eq!(lint(&edge), "valid");
+}
+
+/// Issue 13, finding 10: `window_hours = -48` said "at least 0", though 0 is
+/// refused too.
+#[test]
+fn a_negative_injury_window_says_what_is_allowed() {
+    for bad in ["-48", "0"] {
+        let src = edit(
+            upper_back(),
+            "window_hours = 48",
+            &format!("window_hours = {bad}"),
+        );
+        let out = lint(&src);
+        assert!(
+            out.contains(
+                "`screening.injury_rule.window_hours` must be a whole number of at least 1"
+            ),
+            "{out}"
+        );
+        assert!(!out.contains("at least 0"), "{out}");
+    }
+}
+
+/// Issue 13, finding 2: a protocol that weakens the handout's safety rules
+/// is valid (a coach's content) but warned about, each weakening located.
+#[test]
+fn weakening_the_handouts_safety_rules_is_warned_about() {
+    let no_questions = cut(upper_back(), "[[screening.questions]]", "[[setup]]");
+    let out = warnings(&no_questions);
+    assert!(
+        out.contains("warning: weaker than the handout: no screening questions"),
+        "{out}"
+    );
+
+    let refuses_on_no = edit(upper_back(), "refuse_on = \"yes\"", "refuse_on = \"no\"");
+    let out = warnings(&refuses_on_no);
+    assert!(
+        out.contains("the recent-injury question `recent-injury` refuses on \"no\""),
+        "{out}"
+    );
+
+    let short = edit(upper_back(), "window_hours = 48", "window_hours = 24");
+    let out = warnings(&short);
+    assert!(
+        out.contains("the injury window is 24 hours, shorter than the handout's 48 hours for the upper-back area"),
+        "{out}"
+    );
+    // A longer window, or a short one in an area the handout does not cover, is fine.
+    assert_eq!(
+        warnings(&edit(
+            upper_back(),
+            "window_hours = 48",
+            "window_hours = 72"
+        )),
+        ""
+    );
+    let knee = edit(&short, "area = \"upper-back\"", "area = \"knee\"");
+    assert_eq!(warnings(&knee), "");
+
+    let no_discomfort = cut(
+        upper_back(),
+        "[[stop_rules]]\nid = \"too-much-discomfort\"",
+        "[[stop_rules]]\nid = \"sharp-or-radiating\"",
+    );
+    let out = warnings(&no_discomfort);
+    assert!(out.contains("no discomfort rule"), "{out}");
+
+    // Warnings never make the file invalid.
+    for src in [&no_questions, &refuses_on_no, &short, &no_discomfort] {
+        assert!(parse(src).is_ok());
+    }
+    insta::assert_snapshot!("safety_warnings", warnings(&short));
+}

@@ -114,6 +114,8 @@ async fn get_protocol(
         "rules": rules_of(p),
         "blocked": block,
         "now": wall_now(),
+        // Where the protocol weakens the handout's safety rules: [{path, message, hint}].
+        "warnings": p.safety_warnings(),
     })))
 }
 

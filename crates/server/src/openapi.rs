@@ -119,7 +119,8 @@ fn api() -> Value {
                     "protocol": obj.clone(),
                     "rules": {"$ref": "#/components/schemas/Rules"},
                     "blocked": {"$ref": "#/components/schemas/Block"},
-                    "now": {"type": "integer"}
+                    "now": {"type": "integer"},
+                    "warnings": {"type": "array", "description": "Where the protocol weakens the handout's safety rules (a coach's content: warned, not refused).", "items": {"type": "object", "properties": {"path": {"type": "string"}, "message": {"type": "string"}, "hint": {"type": "string"}}}}
                 }})), &["404"])
             }},
             "/api/protocols/{id}/handout": {"get": {

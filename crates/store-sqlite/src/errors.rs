@@ -1,8 +1,10 @@
 //! SQLite's errors as the store's: busy or locked is [`Backend::Busy`], a
 //! damaged file [`Corrupt::Damaged`], a file that is not SQLite
-//! [`Corrupt::NotADatabase`], a broken unique or foreign key
-//! [`Conflict::Constraint`], anything else [`Backend::Failed`]. Each names
-//! the file.
+//! [`Corrupt::NotADatabase`], a read-only file or a place SQLite cannot
+//! create its files in [`Backend::NotWritable`], a broken unique or foreign
+//! key [`Conflict::Constraint`], anything else [`Backend::Failed`]. Each
+//! names the file. SQLite's message is kept as text only (not its chain of
+//! causes), so a message that quotes it does not say it twice more.
 
 use std::path::Path;
 
@@ -14,26 +16,41 @@ use crate::SqliteStore;
 /// `e`, which happened on the database at `path`, as a store error.
 pub(crate) fn from_sqlite(path: &Path, e: rusqlite::Error) -> StoreError {
     let location = path.display().to_string();
-    match e.sqlite_error_code() {
+    let code = e.sqlite_error_code();
+    let e: rollcoach_store::BoxError = e.to_string().into();
+    match code {
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Backend::Busy {
             location,
-            source: Box::new(e),
+            source: e,
         }
         .into(),
         Some(ErrorCode::DatabaseCorrupt) => Corrupt::Damaged {
             location,
-            source: Box::new(e),
+            source: e,
         }
         .into(),
         Some(ErrorCode::NotADatabase) => Corrupt::NotADatabase { location }.into(),
+        Some(ErrorCode::ReadOnly) => Backend::NotWritable {
+            location,
+            reason: format!("{e} (the file, its directory or its disk is read-only)"),
+        }
+        .into(),
+        Some(ErrorCode::CannotOpen) => Backend::NotWritable {
+            location,
+            reason: format!(
+                "{e} (SQLite cannot open it, or create its -wal and -shm files beside it: \
+                 a read-only place, or no permission)"
+            ),
+        }
+        .into(),
         Some(ErrorCode::ConstraintViolation) => Conflict::Constraint {
             location,
-            source: Box::new(e),
+            source: e,
         }
         .into(),
         _ => Backend::Failed {
             location,
-            source: Box::new(e),
+            source: e,
         }
         .into(),
     }
@@ -93,6 +110,27 @@ mod tests {
             full.to_string()
                 .starts_with("database /data/rollcoach.db: "),
             "{full}"
+        );
+    }
+
+    #[test]
+    fn a_read_only_place_is_not_writable_and_sqlites_message_is_said_once() {
+        let path = Path::new("/ro/rollcoach.db");
+        for c in [ErrorCode::ReadOnly, ErrorCode::CannotOpen] {
+            let e = from_sqlite(path, code(c));
+            assert!(
+                matches!(e, StoreError::Backend(Backend::NotWritable { .. })),
+                "{e:?}"
+            );
+            assert!(e.to_string().contains("--db PATH"), "{e}");
+        }
+        // The backend's message is kept as text: no chain that says it again.
+        let damaged = from_sqlite(path, code(ErrorCode::DatabaseCorrupt));
+        let source = std::error::Error::source(&damaged).expect("the SQLite message");
+        assert!(std::error::Error::source(source).is_none());
+        assert!(
+            damaged.to_string().contains("rollcoach export"),
+            "{damaged}"
         );
     }
 }

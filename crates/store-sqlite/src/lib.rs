@@ -89,13 +89,21 @@ impl SqliteStore {
     /// Refuses, without modifying it, a file written by a newer rollcoach
     /// ([`rollcoach_store::Conflict::TooNew`]), a file that is not SQLite
     /// ([`rollcoach_store::Corrupt::NotADatabase`]) and an SQLite file of
-    /// another program ([`rollcoach_store::Corrupt::NotRollcoach`]).
+    /// another program ([`rollcoach_store::Corrupt::NotRollcoach`]), and a
+    /// database it cannot write ([`rollcoach_store::Backend::NotWritable`]: a
+    /// read-only file, directory or mount, or no permission), so a long-running
+    /// writer never starts on a file that fails at its first write.
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore> {
         let path = path.as_ref().to_path_buf();
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|source| Backend::CreateDir {
-                path: parent.to_path_buf(),
-                source,
+            std::fs::create_dir_all(parent).map_err(|source| {
+                match not_writable(&path, &source, "cannot create its directory", parent) {
+                    Some(e) => e,
+                    None => Backend::CreateDir {
+                        path: parent.to_path_buf(),
+                        source,
+                    },
+                }
             })?;
         }
         if path.is_dir() {
@@ -105,6 +113,17 @@ impl SqliteStore {
             SqliteStore::create_private(&path)?;
         }
         let conn = Connection::open(&path).map_err(|e| errors::from_sqlite(&path, e))?;
+        // SQLite opens a file it may not write read-only, without an error.
+        if conn
+            .is_readonly(rusqlite::MAIN_DB)
+            .map_err(|e| errors::from_sqlite(&path, e))?
+        {
+            return Err(Backend::NotWritable {
+                location: path.display().to_string(),
+                reason: "the file is read-only here (its permissions, or a read-only disk)".into(),
+            }
+            .into());
+        }
         SqliteStore::setup(conn, path)
     }
 
@@ -120,11 +139,18 @@ impl SqliteStore {
             Ok(_) => Ok(()),
             // Another process created it meanwhile: use theirs.
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-            Err(source) => Err(Backend::Create {
-                path: path.to_path_buf(),
-                source,
+            Err(source) => {
+                Err(
+                    match not_writable(path, &source, "cannot create it in", parent_of(path)) {
+                        Some(e) => e,
+                        None => Backend::Create {
+                            path: path.to_path_buf(),
+                            source,
+                        },
+                    }
+                    .into(),
+                )
             }
-            .into()),
         }
     }
 
@@ -175,4 +201,27 @@ impl SqliteStore {
         store.migrate()?;
         Ok(store)
     }
+}
+
+/// The directory a database file is in (`.` for a bare file name).
+fn parent_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// An I/O error that means "this place cannot be written" (no permission, a
+/// read-only file system) as [`Backend::NotWritable`], saying what failed on
+/// which directory; other errors are left to the caller.
+fn not_writable(path: &Path, e: &std::io::Error, what: &str, dir: &Path) -> Option<Backend> {
+    use std::io::ErrorKind;
+    let why = match e.kind() {
+        ErrorKind::PermissionDenied => "permission denied",
+        ErrorKind::ReadOnlyFilesystem => "a read-only file system",
+        _ => return None,
+    };
+    Some(Backend::NotWritable {
+        location: path.display().to_string(),
+        reason: format!("{what} {}: {why}", dir.display()),
+    })
 }

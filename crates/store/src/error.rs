@@ -138,7 +138,9 @@ pub enum Corrupt {
     },
     /// The backend found its own data damaged.
     #[error(
-        "database {location} is damaged: {source}. Export what still reads, or restore a backup"
+        "database {location} is damaged ({source}); rollcoach did not modify it. To restore: move \
+         it away, then `rollcoach --db {location} import EXPORT.json` with your last export (a file \
+         written by `rollcoach export`); `rollcoach export -o FILE` may first save what still reads"
     )]
     Damaged {
         /// Where the store is.
@@ -190,6 +192,20 @@ pub enum Backend {
         version: u32,
         /// The backend's error.
         source: BoxError,
+    },
+    /// The store cannot be written where it is (a read-only file, directory
+    /// or mount, or no permission). rollcoach writes even to read (it records
+    /// interrupted sessions), so it refuses to start rather than fail at the
+    /// first write.
+    #[error(
+        "cannot write the database {location}: {reason}. rollcoach needs a database it can write; \
+         give a file in a writable place with --db PATH (or ROLLCOACH_DB), or make this one writable"
+    )]
+    NotWritable {
+        /// Where the store is.
+        location: String,
+        /// Why it cannot be written, in words.
+        reason: String,
     },
     /// Another process holds the store for longer than the backend waits.
     #[error(

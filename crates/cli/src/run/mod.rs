@@ -252,8 +252,13 @@ fn run_script(
         for (at, out) in &outs {
             let at_ms = at.since(start);
             let phase = std::mem::take(&mut last_phase);
+            // Protocol text and notes are data: escaped for the terminal.
             let r = if json {
-                writeln!(w, "{}", render::json(out, at_ms))
+                writeln!(
+                    w,
+                    "{}",
+                    crate::term::escape(&render::json(out, at_ms).to_string())
+                )
             } else {
                 let line = match (out, phase) {
                     (Output::Cue { .. }, Some((breath, direction, ms))) => {
@@ -261,7 +266,12 @@ fn run_script(
                     }
                     _ => render::text(protocol, out),
                 };
-                writeln!(w, "[{}] {line}", render::clock(at_ms))
+                writeln!(
+                    w,
+                    "[{}] {}",
+                    render::clock(at_ms),
+                    crate::term::escape(&line)
+                )
             };
             if let Output::Phase {
                 breath,
@@ -304,7 +314,11 @@ fn run_script(
     if let Some(v) = voice {
         v.finish();
     }
-    if let Some(e) = print_err {
+    // A closed pipe (`run ... | head -1`) is whoever reads the output going
+    // away: the session was still recorded, and ends as it ended.
+    if let Some(e) = print_err
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
         return Err(e).context("could not write the session's output");
     }
     if let Some(Output::End {

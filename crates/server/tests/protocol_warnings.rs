@@ -1,0 +1,53 @@
+//! Issue 13, finding 2: `GET /api/protocols/{id}` carries the ways a protocol
+//! weakens the handout's safety rules, for the page's handout view.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::*;
+use rollcoach_server::app;
+
+fn state_with_a_weak_protocol() -> rollcoach_server::AppState {
+    let mut protocols = rollcoach_protocol::builtin();
+    let mut weak = protocols[0].clone();
+    weak.id = "upper-back-weak".into();
+    weak.screening.injury_rule.window_hours = 24;
+    weak.stop_rules.retain(|r| {
+        !matches!(
+            r.trigger,
+            rollcoach_protocol::StopTrigger::Discomfort { .. }
+        )
+    });
+    protocols.push(weak);
+    let store = rollcoach_store_sqlite::SqliteStore::open_in_memory().expect("in-memory store");
+    rollcoach_server::AppState::new(
+        protocols,
+        Box::new(store),
+        rollcoach_server::Config::default(),
+    )
+    .expect("state")
+}
+
+#[tokio::test]
+async fn a_protocol_that_weakens_the_handout_is_served_with_its_warnings() {
+    let app = app(state_with_a_weak_protocol());
+    let r = get(&app, "/api/protocols/upper-back-weak").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let warnings = r.json["warnings"].as_array().expect("a warnings array");
+    let paths: Vec<&str> = warnings
+        .iter()
+        .map(|w| w["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["screening.injury_rule.window_hours", "stop_rules"]);
+    assert!(
+        warnings[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("shorter than the handout's 48 hours"),
+        "{warnings:?}"
+    );
+    assert!(warnings.iter().all(|w| w["hint"].is_string()));
+
+    let r = get(&app, "/api/protocols/upper-back").await;
+    assert_eq!(r.json["warnings"], serde_json::json!([]));
+}
