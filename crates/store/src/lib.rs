@@ -63,11 +63,12 @@ mod recovery;
 mod replay;
 mod stats;
 mod store;
+mod stream;
 
 pub use error::{Backend, BoxError, Conflict, Corrupt, DisplayTime, NotFound, StoreError};
 pub use export::{
-    EXPORT_FORMAT, EXPORT_VERSION, ExportDocument, ExportedInjury, ExportedSession, ImportReport,
-    export,
+    EXPORT_FORMAT, EXPORT_VERSION, ExportCursor, ExportDocument, ExportedInjury, ExportedSession,
+    ImportReport, export, exported_session,
 };
 pub use model::{
     Event, Injury, InjuryId, LiveSession, NewSession, Recovered, SessionEnd, SessionId,
@@ -80,6 +81,10 @@ pub use stats::{
     rating_series, summarize, timestamp,
 };
 pub use store::Store;
+pub use stream::{
+    ExportCounts, ExportHeader, HISTORY_COLUMNS, HistoryRow, ImportStep, ImportedBatch, ImportedInjuries, TransferError,
+    import_stream, read_export, write_export_csv, write_export_json, write_history_rows,
+};
 
 /// Result of store operations.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
