@@ -492,7 +492,7 @@ pub fn read_export(
     }
     if let Err(e) = read {
         // serde_json gives the line and column; the session's number helps too.
-        let in_session = if inside.get() {
+        let in_session = if inside.get() && !e.is_eof() {
             format!("session {}: ", index.get() + 1)
         } else {
             String::new()
