@@ -401,11 +401,19 @@ fn import_reads_standard_input_and_nothing_but_the_report_reaches_a_pipe() {
     env.fill();
     let export = env.cmd(&["export", "--format", "json"]);
     assert_eq!(export.code(), Some(0), "{}", export.all());
-    assert!(export.stderr.is_empty(), "no progress on a pipe: {}", export.stderr);
+    assert!(
+        export.stderr.is_empty(),
+        "no progress on a pipe: {}",
+        export.stderr
+    );
     let other = env.path("other.db");
     let import = env.run_with(&other, NOW, &["import", "-"], &export.stdout);
     assert_eq!(import.code(), Some(0), "{}", import.all());
-    assert!(import.stderr.is_empty(), "no progress on a pipe: {}", import.stderr);
+    assert!(
+        import.stderr.is_empty(),
+        "no progress on a pipe: {}",
+        import.stderr
+    );
     assert!(
         import
             .stdout
@@ -421,11 +429,15 @@ fn import_reads_standard_input_and_nothing_but_the_report_reaches_a_pipe() {
     let import = env.run_with(&third, NOW, &["import", "-"], cut);
     assert_eq!(import.code(), Some(2), "{}", import.all());
     assert!(
-        import.stderr.contains("standard input: ") && import.stderr.contains("nothing was imported"),
+        import.stderr.contains("standard input: ")
+            && import.stderr.contains("nothing was imported"),
         "{}",
         import.stderr
     );
-    assert_eq!(SqliteStore::open(&third).unwrap().session_count().unwrap(), 0);
+    assert_eq!(
+        SqliteStore::open(&third).unwrap().session_count().unwrap(),
+        0
+    );
 }
 
 #[test]

@@ -21,6 +21,7 @@ pub mod lan;
 mod live;
 mod openapi;
 mod store;
+mod streamed;
 mod timer;
 pub mod wire;
 mod ws;

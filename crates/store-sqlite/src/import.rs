@@ -50,7 +50,11 @@ impl SqliteStore {
 
     /// Removes what an import added; the sessions' events and ratings go
     /// with them (`ON DELETE CASCADE`).
-    pub(crate) fn remove_imported(&self, sessions: &[SessionId], injuries: &[InjuryId]) -> Result<()> {
+    pub(crate) fn remove_imported(
+        &self,
+        sessions: &[SessionId],
+        injuries: &[InjuryId],
+    ) -> Result<()> {
         self.write(|conn| {
             let mut stmt = conn.prepare_cached("DELETE FROM sessions WHERE id = ?1")?;
             for id in sessions {

@@ -4,8 +4,8 @@ use rollcoach_engine::{Facts, Input, Time};
 use rollcoach_protocol::{Pairing, Protocol};
 use rollcoach_store::{
     Event, ExportCursor, ExportDocument, ExportedInjury, ExportedSession, HistoryPoint, HistoryRow,
-    ImportReport, ImportedBatch, ImportedInjuries, Injury, InjuryId, LiveSession, NewSession, Result,
-    SessionEnd, SessionId, SessionRecord, Store,
+    ImportReport, ImportedBatch, ImportedInjuries, Injury, InjuryId, LiveSession, NewSession,
+    Result, SessionEnd, SessionId, SessionRecord, Store,
 };
 
 use crate::SqliteStore;

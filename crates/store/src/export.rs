@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::codec::pairing_id;
 use crate::{
-    Corrupt, DisplayTime, Event, Result, SessionId, SessionOutcome, SessionRecord, Store, StoreError,
-    timestamp,
+    Corrupt, DisplayTime, Event, Result, SessionId, SessionOutcome, SessionRecord, Store,
+    StoreError, timestamp,
 };
 
 fn bad(why: String) -> StoreError {

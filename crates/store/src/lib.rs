@@ -82,8 +82,9 @@ pub use stats::{
 };
 pub use store::Store;
 pub use stream::{
-    ExportCounts, ExportHeader, HISTORY_COLUMNS, HistoryRow, ImportStep, ImportedBatch, ImportedInjuries, TransferError,
-    import_stream, read_export, write_export_csv, write_export_json, write_history_rows,
+    ExportCounts, ExportHeader, HISTORY_COLUMNS, HistoryRow, ImportStep, ImportedBatch,
+    ImportedInjuries, TransferError, import_stream, read_export, write_export_csv,
+    write_export_json, write_history_rows,
 };
 
 /// Result of store operations.

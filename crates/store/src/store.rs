@@ -7,8 +7,8 @@ use crate::codec::from_json;
 use crate::export::exported_session;
 use crate::{
     Event, ExportCursor, ExportDocument, ExportedInjury, ExportedSession, HistoryPoint, HistoryRow,
-    ImportReport, ImportedBatch, ImportedInjuries, Injury, InjuryId, LiveSession, NewSession, Result,
-    SessionEnd, SessionId, SessionOutcome, SessionRecord,
+    ImportReport, ImportedBatch, ImportedInjuries, Injury, InjuryId, LiveSession, NewSession,
+    Result, SessionEnd, SessionId, SessionOutcome, SessionRecord,
 };
 
 /// A place that keeps sessions, their append-only event logs, ratings and
@@ -206,8 +206,7 @@ pub trait Store: Send {
                 continue;
             }
             let record = self.session(p.id)?;
-            let session =
-                exported_session(record, &self.protocol_json(p.id)?, self.events(p.id)?)?;
+            let session = exported_session(record, &self.protocol_json(p.id)?, self.events(p.id)?)?;
             out.push((p.id, session));
         }
         Ok(out)

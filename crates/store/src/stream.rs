@@ -474,10 +474,8 @@ pub fn read_export(
     let failed = RefCell::new(None);
     let index = Cell::new(0);
     let inside = Cell::new(false);
-    let mut de = serde_json::Deserializer::from_reader(io::BufReader::with_capacity(
-        64 * 1024,
-        input,
-    ));
+    let mut de =
+        serde_json::Deserializer::from_reader(io::BufReader::with_capacity(64 * 1024, input));
     let read = DocVisitor {
         header: &mut header,
         on_session: &mut on_session,
@@ -498,10 +496,9 @@ pub fn read_export(
             String::new()
         };
         return Err(match e.classify() {
-            serde_json::error::Category::Io => io_error(
-                "cannot read the export",
-                io::Error::other(e.to_string()),
-            ),
+            serde_json::error::Category::Io => {
+                io_error("cannot read the export", io::Error::other(e.to_string()))
+            }
             serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
                 bad(format!("{in_session}not valid JSON: {e}"))
             }
@@ -592,22 +589,23 @@ fn write_pass<S: Store + ?Sized, R: Read>(
     let mut batch: Vec<ExportedSession> = Vec::with_capacity(IMPORT_BATCH_SESSIONS);
     let mut events = 0usize;
     let mut done = 0u64;
-    let mut flush = |batch: &mut Vec<ExportedSession>, done: &mut u64| -> Result<(), TransferError> {
-        if batch.is_empty() {
-            return Ok(());
-        }
-        let held = Instant::now();
-        let b = store.import_sessions(batch)?;
-        let held = held.elapsed();
-        added.extend(b.added.iter().copied());
-        report.imported += u32::try_from(b.added.len()).unwrap_or(u32::MAX);
-        report.skipped.extend(b.skipped);
-        *done += batch.len() as u64;
-        batch.clear();
-        progress(ImportStep::Written { done: *done, total });
-        pause(held);
-        Ok(())
-    };
+    let mut flush =
+        |batch: &mut Vec<ExportedSession>, done: &mut u64| -> Result<(), TransferError> {
+            if batch.is_empty() {
+                return Ok(());
+            }
+            let held = Instant::now();
+            let b = store.import_sessions(batch)?;
+            let held = held.elapsed();
+            added.extend(b.added.iter().copied());
+            report.imported += u32::try_from(b.added.len()).unwrap_or(u32::MAX);
+            report.skipped.extend(b.skipped);
+            *done += batch.len() as u64;
+            batch.clear();
+            progress(ImportStep::Written { done: *done, total });
+            pause(held);
+            Ok(())
+        };
     let second = read_export(input, &mut |s| {
         check_session(&s)?;
         events += s.events.len();

@@ -46,7 +46,11 @@ fn the_streamed_export_is_the_document_byte_for_byte() {
     let counts = write_export_json(&a, now, &mut out, &mut |n| seen.push(n)).unwrap();
     assert_eq!(String::from_utf8(out).unwrap(), doc.to_json() + "\n");
     assert_eq!((counts.sessions, counts.injuries), (150, 2));
-    assert_eq!(seen.last(), Some(&150), "progress after each page: {seen:?}");
+    assert_eq!(
+        seen.last(),
+        Some(&150),
+        "progress after each page: {seen:?}"
+    );
 
     let mut csv = Vec::new();
     write_export_csv(&a, &mut csv, &mut |_| {}).unwrap();
@@ -96,7 +100,10 @@ fn a_refused_streamed_import_names_the_problem_and_writes_nothing() {
     let dup = doc.sessions[20].events[1].clone();
     doc.sessions[20].events.push(dup);
     let err = import_text(&b, &doc.to_json()).unwrap_err().to_string();
-    assert!(err.contains("uid-000020") && err.contains("appears twice"), "{err}");
+    assert!(
+        err.contains("uid-000020") && err.contains("appears twice"),
+        "{err}"
+    );
     assert_eq!(b.session_count().unwrap(), 0);
 
     let mut text = big_doc(30).to_json();
