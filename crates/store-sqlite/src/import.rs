@@ -12,6 +12,14 @@ use rusqlite::{Connection, params};
 use crate::SqliteStore;
 use crate::rows::{insert_ratings, ms, snapshot_id};
 
+/// A streamed import checkpoints the WAL itself every this many batches
+/// (a few hundred pages), outside its transactions: the WAL then never
+/// reaches SQLite's automatic checkpoint (1,000 pages), which would
+/// otherwise fall to whichever connection commits next, often a session
+/// logging an input, and hold that input up while it copies and syncs the
+/// import's pages.
+const CHECKPOINT_EVERY: u32 = 4;
+
 impl SqliteStore {
     pub(crate) fn import_checked(&self, doc: &ExportDocument) -> Result<ImportReport> {
         self.write_with(|conn| {
@@ -29,9 +37,10 @@ impl SqliteStore {
         })
     }
 
-    /// A few sessions of a streamed import, in one transaction.
+    /// A few sessions of a streamed import, in one transaction; every
+    /// [`CHECKPOINT_EVERY`] batches, a passive checkpoint.
     pub(crate) fn import_sessions(&self, sessions: &[ExportedSession]) -> Result<ImportedBatch> {
-        self.write_with(|conn| {
+        let batch = self.write_with(|conn| {
             let mut batch = ImportedBatch::default();
             for s in sessions {
                 match self.insert_session(conn, s)? {
@@ -40,7 +49,16 @@ impl SqliteStore {
                 }
             }
             Ok(batch)
-        })
+        })?;
+        let n = self.import_batches.get().wrapping_add(1);
+        self.import_batches.set(n);
+        if n % CHECKPOINT_EVERY == 0 && !self.in_batch.get() && self.checkpointer.is_none() {
+            // A failed checkpoint is only a larger WAL for a while.
+            let _ = self
+                .conn
+                .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+        }
+        Ok(batch)
     }
 
     /// The injuries of a streamed import, in one transaction.
