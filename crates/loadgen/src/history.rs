@@ -595,7 +595,14 @@ fn write_big_document(
     mb: u64,
     path: &std::path::Path,
 ) -> anyhow::Result<(u64, u64)> {
-    let one = serde_json::to_vec_pretty(doc)?.len() as u64;
+    // The copies are written with less indentation than the export's: count
+    // one, as written, to know how many make `mb`.
+    let mut one = Vec::new();
+    for session in &doc.sessions {
+        serde_json::to_writer_pretty(&mut one, session)?;
+        one.extend_from_slice(b",\n");
+    }
+    let one = one.len() as u64;
     let copies = (mb * 1_000_000).div_ceil(one.max(1)).max(1);
     let file = std::fs::File::create(path)?;
     let mut w = std::io::BufWriter::new(file);

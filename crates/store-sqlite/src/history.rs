@@ -28,6 +28,12 @@ pub(crate) const HISTORY_POINTS_SQL: &str =
     "SELECT id, started_at, outcome IS NULL OR outcome <> 'refused' FROM sessions
      ORDER BY started_at DESC, id DESC";
 
+/// The compact history's columns, served by the covering index
+/// `sessions_history` (schema 4; a query-plan test checks it).
+pub(crate) const HISTORY_ROWS_SQL: &str =
+    "SELECT id, uid, protocol_id, started_at, ended_at, outcome, reason, reps_done, reps_target
+     FROM sessions INDEXED BY sessions_history";
+
 impl SqliteStore {
     pub(crate) fn history(&self, limit: Option<usize>) -> Result<Vec<SessionRecord>> {
         let limit = limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
@@ -149,8 +155,9 @@ impl SqliteStore {
         rows.collect::<Result<_, _>>().map_err(self.err())
     }
 
-    /// A page of compact history rows: the few columns a list shows, without
-    /// parsing any of the session's JSON.
+    /// A page of compact history rows: the few columns a list shows, read
+    /// from the covering index `sessions_history` (schema 4) without reading
+    /// the session rows; the ratings from their table's key order.
     pub(crate) fn history_rows(
         &self,
         limit: usize,
@@ -164,10 +171,7 @@ impl SqliteStore {
                  ORDER BY started_at DESC, id DESC LIMIT ?1"
             }
         };
-        let sql = format!(
-            "SELECT id, uid, protocol_id, started_at, ended_at, outcome, reason, reps_done,
-                    reps_target FROM sessions {tail}"
-        );
+        let sql = format!("{HISTORY_ROWS_SQL} {tail}");
         let mut stmt = self.conn.prepare_cached(&sql).map_err(self.err())?;
         let map = |r: &rusqlite::Row<'_>| {
             let started: i64 = r.get(3)?;
@@ -197,17 +201,18 @@ impl SqliteStore {
         }
         let mut at: Vec<(i64, usize)> = rows.iter().map(|r| r.id.0).zip(0..).collect();
         at.sort_unstable();
-        let sql = format!(
-            "SELECT session_id, rating_id, moment = 'before', value FROM ratings
-             WHERE session_id IN (SELECT id FROM sessions {tail})
-             ORDER BY session_id, rating_id"
-        );
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(self.err())?;
-        let mut q = match before {
-            None => stmt.query([limit]),
-            Some(b) => stmt.query(rusqlite::params![limit, b.0]),
-        }
-        .map_err(self.err())?;
+        // The ratings of the page's id range, in the table's key order (a
+        // range scan, as `history_points` reads them): a page's sessions are
+        // usually a run of ids; the rows of any other session are skipped.
+        let (lo, hi) = (at[0].0, at[at.len() - 1].0);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT session_id, rating_id, moment = 'before', value FROM ratings
+                 WHERE session_id BETWEEN ?1 AND ?2 ORDER BY session_id, rating_id",
+            )
+            .map_err(self.err())?;
+        let mut q = stmt.query([lo, hi]).map_err(self.err())?;
         while let Some(r) = q.next().map_err(self.err())? {
             let session: i64 = r.get(0).map_err(self.err())?;
             let Ok(i) = at.binary_search_by_key(&session, |&(id, _)| id) else {
