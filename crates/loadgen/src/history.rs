@@ -363,8 +363,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             i.input_ms.len(),
             i.failed
         );
-        println!("    pain -> stop (logged and shown) (ms): {}", stats::line(&i.pain_ms));
-        println!("    every input logged (ms):              {}", stats::line(&i.input_ms));
+        println!(
+            "    pain -> stop (logged and shown) (ms): {}",
+            stats::line(&i.pain_ms)
+        );
+        println!(
+            "    every input logged (ms):              {}",
+            stats::line(&i.input_ms)
+        );
     }
     if args.json {
         let summary = |v: &[f64]| Summary::of(v).map(Summary::to_json);
@@ -477,7 +483,9 @@ struct ApiExport {
 
 fn api_export_memory(rt: &tokio::runtime::Runtime, server: &Server) -> anyhow::Result<ApiExport> {
     std::thread::sleep(Duration::from_secs(1));
-    let idle_kib = server.rss_kib().context("cannot read the server's memory")?;
+    let idle_kib = server
+        .rss_kib()
+        .context("cannot read the server's memory")?;
     let done = std::sync::atomic::AtomicBool::new(false);
     let pid = server.pid();
     let (result, peak_kib) = std::thread::scope(|scope| {
@@ -563,7 +571,10 @@ fn cli_export_memory(
 ) -> anyhow::Result<CliExport> {
     let out = dir.join("export.json");
     let mut cmd = Command::new(bin);
-    cmd.arg("--db").arg(db).args(["export", "--format", "json", "-o"]).arg(&out);
+    cmd.arg("--db")
+        .arg(db)
+        .args(["export", "--format", "json", "-o"])
+        .arg(&out);
     let m = measure(cmd)?;
     let bytes = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
     let _ = std::fs::remove_file(&out);
@@ -629,7 +640,11 @@ fn write_big_document(
             serde_json::to_writer_pretty(&mut w, &session)?;
         }
     }
-    write!(w, "\n],\"injuries\":{}}}\n", serde_json::to_string(&doc.injuries)?)?;
+    write!(
+        w,
+        "\n],\"injuries\":{}}}\n",
+        serde_json::to_string(&doc.injuries)?
+    )?;
     w.flush()?;
     Ok((
         std::fs::metadata(path)?.len(),
@@ -664,9 +679,11 @@ fn timed_session(
                 Output::Prompt(Prompt::Screening { .. }) => {
                     reply = Some(Input::Answer { answer: Answer::No })
                 }
-                Output::Prompt(Prompt::Rating { .. }) => reply = Some(Input::Rating { value: None }),
+                Output::Prompt(Prompt::Rating { .. }) => {
+                    reply = Some(Input::Rating { value: None })
+                }
                 Output::Prompt(Prompt::Ready { .. }) => reply = Some(Input::Ready),
-                Output::Phase { rep, .. } if rep == 3 => {
+                Output::Phase { rep: 3, .. } => {
                     reply = Some(Input::Pain {
                         kind: PainKind::Sharp,
                     });
@@ -725,7 +742,10 @@ fn import_figures(
     let mut cmd = Command::new(bin);
     cmd.arg("--db").arg(&fresh).arg("import").arg(&big);
     let m = measure(cmd)?;
-    if !m.stdout.contains(&format!("Imported {sessions} of {sessions} sessions")) {
+    if !m
+        .stdout
+        .contains(&format!("Imported {sessions} of {sessions} sessions"))
+    {
         bail!("the import did not import every session: {}", m.stdout);
     }
     // And export it again: peak memory of the export of a big file.

@@ -52,7 +52,8 @@ impl SqliteStore {
         })?;
         let n = self.import_batches.get().wrapping_add(1);
         self.import_batches.set(n);
-        if n % CHECKPOINT_EVERY == 0 && !self.in_batch.get() && self.checkpointer.is_none() {
+        if n.is_multiple_of(CHECKPOINT_EVERY) && !self.in_batch.get() && self.checkpointer.is_none()
+        {
             // A failed checkpoint is only a larger WAL for a while.
             let _ = self
                 .conn

@@ -536,7 +536,7 @@ pub fn import_stream<S: Store + ?Sized, R: Read>(
     let header = read_export(input, &mut |s| {
         check_session(&s)?;
         checked += 1;
-        if checked % 64 == 0 {
+        if checked.is_multiple_of(64) {
             progress(ImportStep::Checked { sessions: checked });
         }
         Ok(())
