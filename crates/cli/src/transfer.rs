@@ -96,12 +96,16 @@ pub(crate) fn progress_bar(total: u64, what: &'static str, show: bool) -> Progre
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template("{msg} {wide_bar} {pos}/{len} ({eta} left)")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    bar.set_style(style(COUNT_TEMPLATE));
     bar.set_message(what);
     bar
+}
+
+/// A bar counting sessions.
+const COUNT_TEMPLATE: &str = "{msg} {wide_bar} {pos}/{len} sessions ({eta} left)";
+
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar())
 }
 
 /// Writes through a temporary file beside `path`, so a failed export never
@@ -161,6 +165,7 @@ pub fn import(args: ImportArgs, global: &Global) -> anyhow::Result<u8> {
     let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
     let store = db::open_store(global)?;
     let bar = progress_bar(bytes, "checking", true);
+    bar.set_style(style("{msg} {wide_bar} {bytes}/{total_bytes} ({eta} left)"));
     let mut pass = 0;
     let open = || -> std::io::Result<Box<dyn Read>> {
         pass += 1;
@@ -176,6 +181,7 @@ pub fn import(args: ImportArgs, global: &Global) -> anyhow::Result<u8> {
         ImportStep::Checked { .. } => {}
         ImportStep::Written { done, total } => {
             if bar.message() != "importing" {
+                bar.set_style(style(COUNT_TEMPLATE));
                 bar.set_message("importing");
                 bar.set_length(total);
                 bar.set_position(0);
