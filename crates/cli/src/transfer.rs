@@ -3,13 +3,16 @@
 //! JSON is the lossless form: every session with its protocol snapshot,
 //! ratings and event log, and the injury log, in a versioned document that
 //! `import` reads back. CSV is one row per session for spreadsheets (columns
-//! documented on [`rollcoach_store::ExportDocument::to_csv`]).
+//! documented on [`rollcoach_store::ExportDocument::to_csv`]). Both stream: see
+//! [`rollcoach_store::write_export_json`] and [`rollcoach_store::import_stream`];
+//! on a terminal, both show their progress on standard error.
 
-use std::io::{Read, Write};
+use std::io::{IsTerminal, Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 
 use anyhow::Context;
-use rollcoach_store::{Corrupt, ExportDocument, StoreError};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rollcoach_store::{Corrupt, ExportCounts, ImportStep, StoreError, TransferError};
 
 use crate::{Global, UsageError, db};
 
@@ -41,31 +44,44 @@ pub struct ImportArgs {
     file: PathBuf,
 }
 
-/// Runs `rollcoach export`.
+/// Runs `rollcoach export`: sessions are written as they are read, a page
+/// at a time, so memory stays flat whatever the history's size.
 pub fn export(args: ExportArgs, global: &Global) -> anyhow::Result<u8> {
     let now = db::now(global)?;
     let store = db::open_store(global)?;
-    let doc = store.export(now)?;
-    let mut text = match args.format {
-        Format::Json => doc.to_json(),
-        Format::Csv => doc.to_csv(),
+    let total = store.session_count()?;
+    // Progress only on a terminal, and not over the export itself.
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let bar = progress_bar(total, "exporting", !to_terminal);
+    let mut write = |out: &mut dyn Write| -> Result<ExportCounts, TransferError> {
+        let mut tick = |n: u64| bar.set_position(n);
+        match args.format {
+            Format::Json => rollcoach_store::write_export_json(store.as_ref(), now, out, &mut tick),
+            Format::Csv => rollcoach_store::write_export_csv(store.as_ref(), out, &mut tick),
+        }
     };
-    if !text.ends_with('\n') {
-        text.push('\n');
-    }
     match &args.output {
         None => {
-            std::io::stdout()
-                .lock()
-                .write_all(text.as_bytes())
-                .context("cannot write to standard output")?;
+            let stdout = std::io::stdout();
+            let mut lock = stdout.lock();
+            match write(&mut lock) {
+                Ok(_) => {}
+                Err(TransferError::Io { source, .. })
+                    if source.kind() == std::io::ErrorKind::BrokenPipe =>
+                {
+                    return Ok(crate::exit::OK);
+                }
+                Err(e) => return Err(e).context("cannot export to standard output"),
+            }
+            bar.finish_and_clear();
         }
         Some(path) => {
-            write_atomically(path, text.as_bytes())?;
+            let counts = write_atomically(path, &mut write)?;
+            bar.finish_and_clear();
             eprintln!(
                 "Exported {} and {} to {}.",
-                count(doc.sessions.len(), "session", "sessions"),
-                count(doc.injuries.len(), "injury", "injuries"),
+                count(counts.sessions, "session", "sessions"),
+                count(counts.injuries, "injury", "injuries"),
                 path.display()
             );
         }
@@ -73,74 +89,143 @@ pub fn export(args: ExportArgs, global: &Global) -> anyhow::Result<u8> {
     Ok(crate::exit::OK)
 }
 
+/// A bar of `total` steps on standard error when it is a terminal (and
+/// `show`); hidden otherwise, so nothing reaches a pipe or a log.
+pub(crate) fn progress_bar(total: u64, what: &'static str, show: bool) -> ProgressBar {
+    if !show || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    bar.set_style(style(COUNT_TEMPLATE));
+    bar.set_message(what);
+    bar
+}
+
+/// A bar counting sessions.
+const COUNT_TEMPLATE: &str = "{msg} {wide_bar} {pos}/{len} sessions ({eta} left)";
+
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar())
+}
+
 /// Writes through a temporary file beside `path`, so a failed export never
 /// leaves half a file where a good one was.
-fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+fn write_atomically(
+    path: &std::path::Path,
+    write: &mut dyn FnMut(&mut dyn Write) -> Result<ExportCounts, TransferError>,
+) -> anyhow::Result<ExportCounts> {
     let file_name = path
         .file_name()
         .with_context(|| format!("{} is not a file path", path.display()))?;
     let tmp = path.with_file_name(format!(".{}.tmp", file_name.to_string_lossy()));
-    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    let written = std::fs::File::create(&tmp)
+        .map_err(|e| TransferError::Io {
+            what: "cannot create the export file",
+            source: e,
+        })
+        .and_then(|mut file| {
+            let counts = write(&mut file)?;
+            file.sync_all().map_err(|e| TransferError::Io {
+                what: "cannot write the export",
+                source: e,
+            })?;
+            Ok(counts)
+        });
+    let counts = match written {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e).with_context(|| format!("cannot write {}", path.display()));
+        }
+    };
     std::fs::rename(&tmp, path).with_context(|| {
         let _ = std::fs::remove_file(&tmp);
         format!("cannot write {}", path.display())
-    })
+    })?;
+    Ok(counts)
 }
 
-/// Runs `rollcoach import`.
+/// Runs `rollcoach import`: the document is read as a stream, twice (a
+/// pass that checks everything, then one that writes a few sessions a
+/// transaction), so memory stays flat whatever the file's size, and a
+/// session running meanwhile never waits long to log an input. Standard
+/// input is first copied to a temporary file to be read twice.
 pub fn import(args: ImportArgs, global: &Global) -> anyhow::Result<u8> {
-    let (name, text) = if args.file.as_os_str() == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
+    let (name, file) = if args.file.as_os_str() == "-" {
+        let mut spool = tempfile::tempfile().context("cannot create a temporary file")?;
+        std::io::copy(&mut std::io::stdin().lock(), &mut spool)
             .context("cannot read standard input")?;
-        ("standard input".to_owned(), text)
+        ("standard input".to_owned(), spool)
     } else {
         let name = args.file.display().to_string();
-        let text = std::fs::read_to_string(&args.file)
+        let file = std::fs::File::open(&args.file)
             .map_err(|e| UsageError(format!("cannot read {name}: {e}")))?;
-        (name, text)
+        (name, file)
     };
-    let doc = match ExportDocument::from_json(&text) {
-        Ok(doc) => doc,
-        Err(StoreError::Corrupt(Corrupt::Export(why))) => {
-            return Err(UsageError(format!("{name}: {why}; nothing was imported")).into());
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
     let store = db::open_store(global)?;
-    let report = store.import(&doc).map_err(|e| match e {
-        StoreError::Corrupt(Corrupt::Export(why)) => {
+    let bar = progress_bar(bytes, "checking", true);
+    bar.set_style(style("{msg} {wide_bar} {bytes}/{total_bytes} ({eta} left)"));
+    let mut pass = 0;
+    let open = || -> std::io::Result<Box<dyn Read>> {
+        pass += 1;
+        let mut f = file.try_clone()?;
+        f.seek(SeekFrom::Start(0))?;
+        if pass == 1 {
+            Ok(Box::new(bar.wrap_read(f)))
+        } else {
+            Ok(Box::new(f))
+        }
+    };
+    let mut step = |s: ImportStep| match s {
+        ImportStep::Checked { .. } => {}
+        ImportStep::Written { done, total } => {
+            if bar.message() != "importing" {
+                bar.set_style(style(COUNT_TEMPLATE));
+                bar.set_message("importing");
+                bar.set_length(total);
+                bar.set_position(0);
+            }
+            bar.set_position(done);
+        }
+        ImportStep::Undoing => bar.set_message("undoing"),
+    };
+    let report = rollcoach_store::import_stream(store.as_ref(), open, &mut step);
+    bar.finish_and_clear();
+    let report = report.map_err(|e| match e {
+        TransferError::Store(StoreError::Corrupt(Corrupt::Export(why))) => {
             anyhow::Error::new(UsageError(format!("{name}: {why}; nothing was imported")))
         }
         e => {
             anyhow::Error::new(e).context(format!("importing {name} failed; nothing was imported"))
         }
     })?;
+    let sessions = report.imported as usize + report.skipped.len();
+    let injuries = report.injuries_imported + report.injuries_skipped;
     outln!(
         "Imported {} of {} and {} of {} from {name}.",
         report.imported,
-        count(doc.sessions.len(), "session", "sessions"),
+        count(sessions as u64, "session", "sessions"),
         report.injuries_imported,
-        count(doc.injuries.len(), "injury", "injuries"),
+        count(u64::from(injuries), "injury", "injuries"),
     );
     if !report.skipped.is_empty() {
         outln!(
             "Skipped {} already in the database (same uid): {}",
-            count(report.skipped.len(), "session", "sessions"),
+            count(report.skipped.len() as u64, "session", "sessions"),
             report.skipped.join(", ")
         );
     }
     if report.injuries_skipped > 0 {
         outln!(
             "Skipped {} already in the database (same area, time and logging time).",
-            count(report.injuries_skipped as usize, "injury", "injuries")
+            count(u64::from(report.injuries_skipped), "injury", "injuries")
         );
     }
     Ok(crate::exit::OK)
 }
 
 /// `1 session`, `2 sessions`.
-fn count(n: usize, one: &str, many: &str) -> String {
+fn count(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }

@@ -396,6 +396,51 @@ fn export_then_import_round_trips_and_refuses_duplicates() {
 }
 
 #[test]
+fn import_reads_standard_input_and_nothing_but_the_report_reaches_a_pipe() {
+    let env = test_env();
+    env.fill();
+    let export = env.cmd(&["export", "--format", "json"]);
+    assert_eq!(export.code(), Some(0), "{}", export.all());
+    assert!(
+        export.stderr.is_empty(),
+        "no progress on a pipe: {}",
+        export.stderr
+    );
+    let other = env.path("other.db");
+    let import = env.run_with(&other, NOW, &["import", "-"], &export.stdout);
+    assert_eq!(import.code(), Some(0), "{}", import.all());
+    assert!(
+        import.stderr.is_empty(),
+        "no progress on a pipe: {}",
+        import.stderr
+    );
+    assert!(
+        import
+            .stdout
+            .starts_with("Imported 4 of 4 sessions and 0 of 0 injuries from standard input."),
+        "{}",
+        import.stdout
+    );
+    let again = env.run_with(&other, NOW, &["export", "--format", "json"], "");
+    assert_eq!(again.stdout, export.stdout);
+    // A document cut short on standard input imports nothing.
+    let third = env.path("third.db");
+    let cut = &export.stdout[..export.stdout.len() * 2 / 3];
+    let import = env.run_with(&third, NOW, &["import", "-"], cut);
+    assert_eq!(import.code(), Some(2), "{}", import.all());
+    assert!(
+        import.stderr.contains("standard input: ")
+            && import.stderr.contains("nothing was imported"),
+        "{}",
+        import.stderr
+    );
+    assert_eq!(
+        SqliteStore::open(&third).unwrap().session_count().unwrap(),
+        0
+    );
+}
+
+#[test]
 fn the_json_export_is_a_versioned_document_with_event_logs() {
     let env = test_env();
     env.fill();

@@ -43,6 +43,14 @@ pub struct Args {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Size of the document for the import figures, in MB (the ten years'
+    /// sessions repeated, new uids); 0 skips the import figures.
+    #[arg(long, default_value_t = 200)]
+    pub import_mb: u64,
+    /// Milliseconds between two inputs of the session that runs during the
+    /// import (pain -> stop latency).
+    #[arg(long, default_value_t = 10)]
+    pub input_gap_ms: u64,
 }
 
 fn upper_back() -> anyhow::Result<Protocol> {
@@ -271,7 +279,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
         anyhow::Ok((first, len, every))
     })?;
+    let whole = whole_history(&rt, &server, &args, days)?;
+    let api_export = api_export_memory(&rt, &server)?;
     drop(server);
+    let cli_export = cli_export_memory(&bin, &db, dir.path())?;
+    let import = if args.import_mb > 0 {
+        Some(import_figures(&bin, &db, &doc, dir.path(), &args)?)
+    } else {
+        None
+    };
 
     let per = bytes as f64 / f64::from(args.days);
     println!(
@@ -299,6 +315,62 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "  GET /api/history?limit=500, every page (ms): {}",
         stats::line(&all_pages)
     );
+    println!(
+        "  GET /api/history?all=1, every session in one request ({} B, {:.0} B per session) (ms): {}",
+        whole.bytes,
+        whole.bytes as f64 / f64::from(args.days),
+        stats::line(&whole.ms)
+    );
+    println!(
+        "  GET /api/history?all=1&charts=1 ({} B) (ms): {}",
+        whole.charts_bytes,
+        stats::line(&whole.charts_ms)
+    );
+    println!(
+        "  GET /api/export ({} B) (ms): {}; server memory idle {:.1} MiB, peak during {:.1} MiB (growth {:.1} MiB), 2 s after {:.1} MiB",
+        api_export.bytes,
+        stats::line(&api_export.ms),
+        mib(api_export.idle_kib),
+        mib(api_export.peak_kib),
+        mib(api_export.peak_kib.saturating_sub(api_export.idle_kib)),
+        mib(api_export.after_kib),
+    );
+    println!(
+        "  rollcoach export --format json -o FILE ({} B): {:.0} ms, peak memory {:.1} MiB",
+        cli_export.bytes,
+        cli_export.ms,
+        mib(cli_export.peak_kib)
+    );
+    if let Some(i) = &import {
+        println!(
+            "  rollcoach import of a {:.0} MB document ({} sessions) into a new file: {:.1} s, peak memory {:.1} MiB",
+            i.doc_bytes as f64 / 1e6,
+            i.sessions,
+            i.fresh_secs,
+            mib(i.fresh_peak_kib)
+        );
+        println!(
+            "  rollcoach export of that database ({} B): {:.1} s, peak memory {:.1} MiB",
+            i.big_export_bytes,
+            i.big_export_secs,
+            mib(i.big_export_peak_kib)
+        );
+        println!(
+            "  the same import into the ten-year file while sessions run on it ({:.1} s, {} sessions, {} inputs, {} failed):",
+            i.busy_secs,
+            i.pain_ms.len(),
+            i.input_ms.len(),
+            i.failed
+        );
+        println!(
+            "    pain -> stop (logged and shown) (ms): {}",
+            stats::line(&i.pain_ms)
+        );
+        println!(
+            "    every input logged (ms):              {}",
+            stats::line(&i.input_ms)
+        );
+    }
     if args.json {
         let summary = |v: &[f64]| Summary::of(v).map(Summary::to_json);
         println!(
@@ -308,8 +380,444 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 "cli_history_ms": summary(&text), "cli_history_json_ms": summary(&all_json),
                 "api_history_ms": summary(&api), "api_body_bytes": body_len,
                 "api_history_all_pages_ms": summary(&all_pages),
+                "api_history_all_ms": summary(&whole.ms), "api_history_all_bytes": whole.bytes,
+                "api_history_all_charts_ms": summary(&whole.charts_ms),
+                "api_history_all_charts_bytes": whole.charts_bytes,
+                "api_export_ms": summary(&api_export.ms), "api_export_bytes": api_export.bytes,
+                "api_export_idle_kib": api_export.idle_kib, "api_export_peak_kib": api_export.peak_kib,
+                "api_export_after_kib": api_export.after_kib,
+                "cli_export_ms": cli_export.ms, "cli_export_peak_kib": cli_export.peak_kib,
+                "cli_export_bytes": cli_export.bytes,
+                "import": import.as_ref().map(|i| json!({
+                    "doc_bytes": i.doc_bytes, "sessions": i.sessions,
+                    "fresh_secs": i.fresh_secs, "fresh_peak_kib": i.fresh_peak_kib,
+                    "big_export_secs": i.big_export_secs, "big_export_peak_kib": i.big_export_peak_kib,
+                    "busy_secs": i.busy_secs, "pain_stop_ms": summary(&i.pain_ms),
+                    "input_ms": summary(&i.input_ms), "failed": i.failed,
+                })),
             }))?
         );
     }
     Ok(())
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+/// `GET /api/history?all=1`, with and without charts.
+struct Whole {
+    ms: Vec<f64>,
+    bytes: usize,
+    charts_ms: Vec<f64>,
+    charts_bytes: usize,
+}
+
+fn whole_history(
+    rt: &tokio::runtime::Runtime,
+    server: &Server,
+    args: &Args,
+    days: usize,
+) -> anyhow::Result<Whole> {
+    rt.block_on(async {
+        let mut conn = crate::http::Conn::connect(server.addr).await?;
+        let mut w = Whole {
+            ms: Vec::new(),
+            bytes: 0,
+            charts_ms: Vec::new(),
+            charts_bytes: 0,
+        };
+        for charts in [false, true] {
+            let path = if charts {
+                "/api/history?all=1&charts=1"
+            } else {
+                "/api/history?all=1"
+            };
+            for _ in 0..args.runs {
+                let t = Instant::now();
+                let resp = conn.request("GET", path, None).await?;
+                let took = ms(t.elapsed());
+                if resp.status != 200 {
+                    bail!("GET {path} answered {}: {}", resp.status, resp.body);
+                }
+                let doc: serde_json::Value = serde_json::from_str(&resp.body)?;
+                if doc["sessions"].as_array().map_or(0, Vec::len) != days {
+                    bail!("GET {path} did not list {days} sessions");
+                }
+                if charts {
+                    w.charts_ms.push(took);
+                    w.charts_bytes = resp.body.len();
+                } else {
+                    w.ms.push(took);
+                    w.bytes = resp.body.len();
+                }
+            }
+        }
+        Ok(w)
+    })
+}
+
+/// The peak of a process's resident memory, polled every 2 ms until
+/// `done` says the work is over (KiB).
+fn poll_peak(pid: u32, done: &std::sync::atomic::AtomicBool) -> u64 {
+    let mut peak = 0;
+    while !done.load(std::sync::atomic::Ordering::Relaxed) {
+        if let Some(kib) = server::rss_kib(pid) {
+            peak = peak.max(kib);
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    peak
+}
+
+/// `GET /api/export` three times: time, and the server's memory before,
+/// at its peak during, and 2 s after.
+struct ApiExport {
+    ms: Vec<f64>,
+    bytes: usize,
+    idle_kib: u64,
+    peak_kib: u64,
+    after_kib: u64,
+}
+
+fn api_export_memory(rt: &tokio::runtime::Runtime, server: &Server) -> anyhow::Result<ApiExport> {
+    std::thread::sleep(Duration::from_secs(1));
+    let idle_kib = server
+        .rss_kib()
+        .context("cannot read the server's memory")?;
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let pid = server.pid();
+    let (result, peak_kib) = std::thread::scope(|scope| {
+        let poller = scope.spawn(|| poll_peak(pid, &done));
+        let result = rt.block_on(async {
+            let mut conn = crate::http::Conn::connect(server.addr).await?;
+            let (mut v, mut bytes) = (Vec::new(), 0);
+            for _ in 0..3 {
+                let t = Instant::now();
+                let resp = conn.request("GET", "/api/export", None).await?;
+                v.push(ms(t.elapsed()));
+                if resp.status != 200 {
+                    bail!("GET /api/export answered {}", resp.status);
+                }
+                bytes = resp.body.len();
+            }
+            anyhow::Ok((v, bytes))
+        });
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        (result, poller.join().unwrap_or(0))
+    });
+    let (ms, bytes) = result?;
+    std::thread::sleep(Duration::from_secs(2));
+    let after_kib = server.rss_kib().unwrap_or(0);
+    Ok(ApiExport {
+        ms,
+        bytes,
+        idle_kib,
+        peak_kib,
+        after_kib,
+    })
+}
+
+/// A command run to its end: how long it took and its peak memory.
+struct Measured {
+    secs: f64,
+    peak_kib: u64,
+    stdout: String,
+}
+
+fn measure(mut cmd: Command) -> anyhow::Result<Measured> {
+    let t = Instant::now();
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("cannot start rollcoach")?;
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let pid = child.id();
+    let (out, peak_kib) = std::thread::scope(|scope| {
+        let poller = scope.spawn(|| poll_peak(pid, &done));
+        let out = child.wait_with_output();
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        (out, poller.join().unwrap_or(0))
+    });
+    let secs = t.elapsed().as_secs_f64();
+    let out = out?;
+    if !out.status.success() {
+        bail!(
+            "{:?} failed: {}",
+            cmd.get_args().collect::<Vec<_>>(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(Measured {
+        secs,
+        peak_kib,
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+    })
+}
+
+struct CliExport {
+    ms: f64,
+    peak_kib: u64,
+    bytes: u64,
+}
+
+fn cli_export_memory(
+    bin: &std::path::Path,
+    db: &std::path::Path,
+    dir: &std::path::Path,
+) -> anyhow::Result<CliExport> {
+    let out = dir.join("export.json");
+    let mut cmd = Command::new(bin);
+    cmd.arg("--db")
+        .arg(db)
+        .args(["export", "--format", "json", "-o"])
+        .arg(&out);
+    let m = measure(cmd)?;
+    let bytes = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
+    let _ = std::fs::remove_file(&out);
+    Ok(CliExport {
+        ms: m.secs * 1000.0,
+        peak_kib: m.peak_kib,
+        bytes,
+    })
+}
+
+struct ImportFigures {
+    doc_bytes: u64,
+    sessions: u64,
+    fresh_secs: f64,
+    fresh_peak_kib: u64,
+    big_export_secs: f64,
+    big_export_peak_kib: u64,
+    big_export_bytes: u64,
+    busy_secs: f64,
+    pain_ms: Vec<f64>,
+    input_ms: Vec<f64>,
+    failed: u32,
+}
+
+/// Writes an export document of at least `mb` MB: the sessions of `doc`
+/// again and again, each copy with new uids and a day later than the last.
+fn write_big_document(
+    doc: &rollcoach_store::ExportDocument,
+    mb: u64,
+    path: &std::path::Path,
+) -> anyhow::Result<(u64, u64)> {
+    // The copies are written with less indentation than the export's: count
+    // one, as written, to know how many make `mb`.
+    let mut one = Vec::new();
+    for session in &doc.sessions {
+        serde_json::to_writer_pretty(&mut one, session)?;
+        one.extend_from_slice(b",\n");
+    }
+    let one = one.len() as u64;
+    let copies = (mb * 1_000_000).div_ceil(one.max(1)).max(1);
+    let file = std::fs::File::create(path)?;
+    let mut w = std::io::BufWriter::new(file);
+    use std::io::Write as _;
+    write!(
+        w,
+        "{{\"format\":{},\"version\":{},\"exported_at\":{},\"sessions\":[",
+        serde_json::to_string(&doc.format)?,
+        doc.version,
+        doc.exported_at.0
+    )?;
+    let n = doc.sessions.len() as u64;
+    let mut first = true;
+    for copy in 0..copies {
+        for session in &doc.sessions {
+            let mut session = session.clone();
+            session.uid = format!("{}-{copy}", session.uid);
+            // Older copies first, each before the ten years.
+            let back = (copies - copy) * n * DAY_MS;
+            session.started_at = Time(session.started_at.0.saturating_sub(back));
+            session.ended_at = session.ended_at.map(|t| Time(t.0.saturating_sub(back)));
+            w.write_all(if first { b"\n" } else { b",\n" })?;
+            first = false;
+            serde_json::to_writer_pretty(&mut w, &session)?;
+        }
+    }
+    write!(
+        w,
+        "\n],\"injuries\":{}}}\n",
+        serde_json::to_string(&doc.injuries)?
+    )?;
+    w.flush()?;
+    Ok((
+        std::fs::metadata(path)?.len(),
+        copies * doc.sessions.len() as u64,
+    ))
+}
+
+/// One session driven as the terminal drives it (each input logged, then
+/// applied), with `gap` between inputs, stopped by pain in its third rep:
+/// how long each input took to log, and pain until the stop is shown.
+fn timed_session(
+    store: &dyn Store,
+    protocol: &Protocol,
+    start: Time,
+    gap: Duration,
+    inputs: &mut Vec<f64>,
+) -> anyhow::Result<f64> {
+    let options = Options::default();
+    let facts = store.facts_for(protocol)?;
+    let id = store.begin_session(&NewSession {
+        protocol,
+        options: &options,
+        facts: &facts,
+        started_at: start,
+    })?;
+    let mut session = Session::new(protocol, options, facts, start)?;
+    let (mut now, mut seq) = (start, 0u32);
+    loop {
+        let mut reply = None;
+        while let Some(out) = session.poll_output() {
+            match out {
+                Output::Prompt(Prompt::Screening { .. }) => {
+                    reply = Some(Input::Answer { answer: Answer::No })
+                }
+                Output::Prompt(Prompt::Rating { .. }) => {
+                    reply = Some(Input::Rating { value: None })
+                }
+                Output::Prompt(Prompt::Ready { .. }) => reply = Some(Input::Ready),
+                Output::Phase { rep: 3, .. } => {
+                    reply = Some(Input::Pain {
+                        kind: PainKind::Sharp,
+                    });
+                }
+                _ => {}
+            }
+        }
+        let input = match reply {
+            Some(i) => i,
+            None if session.stage() == Stage::Ended => bail!("the session ended without a stop"),
+            None => Input::Timeout,
+        };
+        now = match input {
+            Input::Timeout => session.next_deadline().context("no deadline")?,
+            _ => now.plus_ms(1000),
+        };
+        std::thread::sleep(gap);
+        let pain = matches!(input, Input::Pain { .. });
+        let t = Instant::now();
+        store.append_event(id, seq, now.since(start), &input)?;
+        inputs.push(ms(t.elapsed()));
+        seq += 1;
+        session.handle(input, now)?;
+        if pain {
+            while let Some(out) = session.poll_output() {
+                if let Output::End {
+                    outcome,
+                    message,
+                    summary,
+                } = out
+                {
+                    // The stop is shown: that is the latency.
+                    let shown = ms(t.elapsed());
+                    store.finish_session(id, now, &outcome, &message, &summary)?;
+                    return Ok(shown);
+                }
+            }
+            bail!("pain did not stop the session");
+        }
+    }
+}
+
+fn import_figures(
+    bin: &std::path::Path,
+    db: &std::path::Path,
+    doc: &rollcoach_store::ExportDocument,
+    dir: &std::path::Path,
+    args: &Args,
+) -> anyhow::Result<ImportFigures> {
+    let big = dir.join("big.json");
+    let (doc_bytes, sessions) = write_big_document(doc, args.import_mb, &big)?;
+    eprintln!("wrote a {doc_bytes}-byte document of {sessions} sessions");
+
+    // Into a new file: time and peak memory.
+    let fresh = dir.join("fresh.db");
+    let mut cmd = Command::new(bin);
+    cmd.arg("--db").arg(&fresh).arg("import").arg(&big);
+    let m = measure(cmd)?;
+    if !m
+        .stdout
+        .contains(&format!("Imported {sessions} of {sessions} sessions"))
+    {
+        bail!("the import did not import every session: {}", m.stdout);
+    }
+    // And export it again: peak memory of the export of a big file.
+    let out = dir.join("big-again.json");
+    let mut cmd = Command::new(bin);
+    cmd.arg("--db").arg(&fresh).args(["export", "-o"]).arg(&out);
+    let e = measure(cmd)?;
+    let big_export_bytes = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
+    let _ = std::fs::remove_file(&out);
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = fresh.clone().into_os_string();
+        p.push(suffix);
+        let _ = std::fs::remove_file(p);
+    }
+
+    // Into a copy of the ten-year file while sessions run on it.
+    let busy = dir.join("busy.db");
+    std::fs::copy(db, &busy)?;
+    let protocol = upper_back()?;
+    let session_store = SqliteStore::open(&busy)?;
+    let t = Instant::now();
+    let mut child = Command::new(bin)
+        .arg("--db")
+        .arg(&busy)
+        .arg("import")
+        .arg(&big)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let (mut pain_ms, mut input_ms, mut failed) = (Vec::new(), Vec::new(), 0u32);
+    let gap = Duration::from_millis(args.input_gap_ms);
+    let start = Time(crate::wall_ms() as u64);
+    let mut n = 0u64;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        match timed_session(
+            &session_store,
+            &protocol,
+            start.plus_ms(n * 3_600_000),
+            gap,
+            &mut input_ms,
+        ) {
+            Ok(v) => pain_ms.push(v),
+            Err(e) => {
+                failed += 1;
+                eprintln!("a session failed during the import: {e:#}");
+            }
+        }
+        n += 1;
+    };
+    let busy_secs = t.elapsed().as_secs_f64();
+    if !status.success() {
+        let mut err = String::new();
+        if let Some(mut e) = child.stderr.take() {
+            let _ = std::io::Read::read_to_string(&mut e, &mut err);
+        }
+        bail!("the import during sessions failed: {err}");
+    }
+    let _ = std::fs::remove_file(&big);
+    Ok(ImportFigures {
+        doc_bytes,
+        sessions,
+        fresh_secs: m.secs,
+        fresh_peak_kib: m.peak_kib,
+        big_export_secs: e.secs,
+        big_export_peak_kib: e.peak_kib,
+        big_export_bytes,
+        busy_secs,
+        pain_ms,
+        input_ms,
+        failed,
+    })
 }

@@ -143,13 +143,52 @@ struct HistoryQuery {
     limit: Option<usize>,
     /// The page after this session (the previous page's `next`).
     before: Option<i64>,
+    /// `1`: every session in one compact document instead of a page.
+    all: Option<String>,
+    /// With `all=1`, `1` adds the rating charts.
+    charts: Option<String>,
+}
+
+/// A `1`/`0` (or `true`/`false`) flag of a query.
+fn flag(name: &str, value: Option<&str>) -> ApiResult<bool> {
+    match value {
+        None | Some("0" | "false") => Ok(false),
+        Some("1" | "true") => Ok(true),
+        Some(v) => Err(ApiError::bad_request(format!(
+            "`{name}` is 1 or 0 (got {v:?})"
+        ))),
+    }
 }
 
 async fn history(
     State(state): State<AppState>,
     query: Result<Query<HistoryQuery>, QueryRejection>,
-) -> ApiResult<Json<HistoryPage>> {
+) -> ApiResult<Response> {
     let Query(query) = query?;
+    let all = flag("all", query.all.as_deref())?;
+    let charts = flag("charts", query.charts.as_deref())?;
+    if all {
+        if query.limit.is_some() || query.before.is_some() {
+            return Err(ApiError::bad_request(
+                "`all=1` gives every session: leave out `limit` and `before`",
+            ));
+        }
+        // Every session's summary in one compact document, streamed.
+        let charts = charts.then_some(CHART_SESSIONS);
+        return crate::streamed::json_stream(
+            &state,
+            None,
+            Box::new(move |store, out| {
+                rollcoach_store::write_history_rows(store, out, charts).map(|_| ())
+            }),
+        )
+        .await;
+    }
+    if query.charts.is_some() {
+        return Err(ApiError::bad_request(
+            "`charts` goes with `all=1`; the first page of the paged history always has the charts",
+        ));
+    }
     let limit = query.limit.unwrap_or(HISTORY_PAGE);
     if !(1..=HISTORY_PAGE_MAX).contains(&limit) {
         return Err(ApiError::bad_request(format!(
@@ -197,7 +236,8 @@ async fn history(
         total,
         next,
         charts,
-    }))
+    })
+    .into_response())
 }
 
 /// `GET /api/history`'s answer, serialized straight to JSON.
@@ -327,14 +367,19 @@ async fn clear_injury(
     Ok(Json(json!(cleared)))
 }
 
+/// `GET /api/export`: the export document, written as the sessions are
+/// read (a page at a time, on a store handle of its own), so the server's
+/// memory does not grow with the history.
 async fn export(State(state): State<AppState>) -> ApiResult<Response> {
-    let doc = stored(state.inner.store.read(|s| s.export(wall_now())).await)?;
-    let mut resp = Json(doc).into_response();
-    resp.headers_mut().insert(
-        axum::http::header::CONTENT_DISPOSITION,
-        axum::http::HeaderValue::from_static("attachment; filename=\"rollcoach-export.json\""),
-    );
-    Ok(resp)
+    let now = wall_now();
+    crate::streamed::json_stream(
+        &state,
+        Some("attachment; filename=\"rollcoach-export.json\""),
+        Box::new(move |store, out| {
+            rollcoach_store::write_export_json(store, now, out, &mut |_| {}).map(|_| ())
+        }),
+    )
+    .await
 }
 
 async fn openapi() -> Json<Value> {

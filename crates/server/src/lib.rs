@@ -20,6 +20,7 @@ mod error;
 pub mod lan;
 mod openapi;
 mod store;
+mod streamed;
 mod sync;
 pub mod tls;
 pub mod web;

@@ -132,7 +132,9 @@ fn api() -> Value {
                 "summary": "A page of the history, newest first, each session with its `uid` (the key the page syncs by) and its ratings before and after; `total` counts every session, `next` is the `before` of the next page (null on the last), `charts` holds each rating's most recent 60 sessions, oldest first (on the first page; empty on the others).",
                 "parameters": [
                     {"name": "limit", "in": "query", "required": false, "description": "Sessions in the page, 1 to 500 (default 50).", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
-                    {"name": "before", "in": "query", "required": false, "description": "The page after this session id (the previous page's `next`).", "schema": {"type": "integer"}}
+                    {"name": "before", "in": "query", "required": false, "description": "The page after this session id (the previous page's `next`).", "schema": {"type": "integer"}},
+                    {"name": "all", "in": "query", "required": false, "description": "1: every session in one compact, streamed document instead of a page: `{columns, rating_ids, sessions: [[id, uid, protocol, started_at, duration_ms, outcome, reason, reps_done, reps_target, [before, after, ...]], ...], total}`, newest first; each row's ratings are `before, after` for each of `rating_ids`. Not with `limit` or `before`.", "schema": {"type": "integer", "enum": [0, 1]}},
+                    {"name": "charts", "in": "query", "required": false, "description": "With `all=1`: 1 adds `charts` (as on the first page).", "schema": {"type": "integer", "enum": [0, 1]}}
                 ],
                 "responses": with_errors(ok_json("200", "History", json!({"type": "object", "properties": {
                     "sessions": {"type": "array", "items": obj.clone()},

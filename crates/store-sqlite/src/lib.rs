@@ -79,6 +79,9 @@ pub struct SqliteStore {
     in_batch: Cell<bool>,
     /// The checkpointer thread, once started.
     checkpointer: Option<checkpoint::Checkpointer>,
+    /// Batches of a streamed import written on this connection (see
+    /// `import::CHECKPOINT_EVERY`).
+    import_batches: Cell<u32>,
 }
 
 impl SqliteStore {
@@ -177,6 +180,7 @@ impl SqliteStore {
             path,
             in_batch: Cell::new(false),
             checkpointer: None,
+            import_batches: Cell::new(0),
         };
         store.conn.busy_timeout(BUSY_TIMEOUT).map_err(store.err())?;
         // Check the file before changing anything (WAL mode rewrites the

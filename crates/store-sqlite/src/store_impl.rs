@@ -3,7 +3,8 @@
 use rollcoach_engine::{Facts, Input, Time};
 use rollcoach_protocol::{Pairing, Protocol};
 use rollcoach_store::{
-    Event, ExportDocument, HistoryPoint, ImportReport, Injury, InjuryId, LiveSession, NewSession,
+    Event, ExportCursor, ExportDocument, ExportedInjury, ExportedSession, HistoryPoint, HistoryRow,
+    ImportReport, ImportedBatch, ImportedInjuries, Injury, InjuryId, LiveSession, NewSession,
     Result, SessionEnd, SessionId, SessionRecord, Store,
 };
 
@@ -94,6 +95,34 @@ impl Store for SqliteStore {
 
     fn import_checked(&self, doc: &ExportDocument) -> Result<ImportReport> {
         SqliteStore::import_checked(self, doc)
+    }
+
+    fn export_sessions(
+        &self,
+        after: Option<ExportCursor>,
+        limit: usize,
+    ) -> Result<Vec<(SessionId, ExportedSession)>> {
+        SqliteStore::export_sessions(self, after, limit)
+    }
+
+    fn rating_ids(&self) -> Result<Vec<String>> {
+        SqliteStore::rating_ids(self)
+    }
+
+    fn import_sessions(&self, sessions: &[ExportedSession]) -> Result<ImportedBatch> {
+        SqliteStore::import_sessions(self, sessions)
+    }
+
+    fn import_injuries(&self, injuries: &[ExportedInjury]) -> Result<ImportedInjuries> {
+        SqliteStore::import_injuries(self, injuries)
+    }
+
+    fn remove_imported(&self, sessions: &[SessionId], injuries: &[InjuryId]) -> Result<()> {
+        SqliteStore::remove_imported(self, sessions, injuries)
+    }
+
+    fn history_rows(&self, limit: usize, before: Option<SessionId>) -> Result<Vec<HistoryRow>> {
+        SqliteStore::history_rows(self, limit, before)
     }
 
     /// `BEGIN IMMEDIATE` ... `COMMIT`, each write inside a savepoint.

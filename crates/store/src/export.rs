@@ -8,7 +8,10 @@ use rollcoach_protocol::Pairing;
 use serde::{Deserialize, Serialize};
 
 use crate::codec::pairing_id;
-use crate::{Corrupt, DisplayTime, Event, Result, SessionOutcome, Store, StoreError, timestamp};
+use crate::{
+    Corrupt, DisplayTime, Event, Result, SessionId, SessionOutcome, SessionRecord, Store,
+    StoreError, timestamp,
+};
 
 fn bad(why: String) -> StoreError {
     Corrupt::Export(why).into()
@@ -163,76 +166,87 @@ impl ExportDocument {
             .collect();
         rating_ids.sort_unstable();
         rating_ids.dedup();
-        let mut header: Vec<String> = [
-            "uid",
-            "protocol_id",
-            "protocol_version",
-            "area",
-            "started_at",
-            "ended_at",
-            "outcome",
-            "reason",
-            "reps_done",
-            "reps_target",
-            "active_ms",
-            "duration_ms",
-            "pairing",
-            "instrument",
-            "reasons",
-            "noises",
-            "discomfort",
-            "events",
-        ]
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect();
-        for id in &rating_ids {
-            header.push(format!("{id}_before"));
-            header.push(format!("{id}_after"));
-        }
         let mut out = String::new();
-        push_row(&mut out, &header);
-        let opt = |v: Option<String>| v.unwrap_or_default();
-        let time = |t: Time| timestamp(t).map_or_else(|| t.0.to_string(), |ts| ts.to_string());
+        push_row(&mut out, &csv_header(&rating_ids));
         for s in &self.sessions {
-            let mut row = vec![
-                s.uid.clone(),
-                s.protocol_id.clone(),
-                s.protocol_version.to_string(),
-                s.area.clone(),
-                time(s.started_at),
-                opt(s.ended_at.map(time)),
-                opt(s.outcome.as_ref().map(|o| o.kind().to_owned())),
-                opt(s.reason.clone()),
-                opt(s.reps_done.map(|v| v.to_string())),
-                s.reps_target.to_string(),
-                opt(s.active_ms.map(|v| v.to_string())),
-                opt(s.ended_at.map(|e| e.since(s.started_at).to_string())),
-                opt(s.pairing.map(|p| pairing_id(p).to_owned())),
-                opt(s.options.instrument.clone()),
-                s.options.reasons.join(";"),
-                opt(s.summary.as_ref().map(|x| x.noises.to_string())),
-                opt(s.summary.as_ref().map(|x| {
-                    x.discomfort
-                        .iter()
-                        .map(u8::to_string)
-                        .collect::<Vec<_>>()
-                        .join(";")
-                })),
-                s.events.len().to_string(),
-            ];
-            for id in &rating_ids {
-                let r = s.ratings.iter().find(|r| r.id == *id);
-                row.push(opt(r.and_then(|r| r.before).map(|v| v.to_string())));
-                row.push(opt(r.and_then(|r| r.after).map(|v| v.to_string())));
-            }
-            push_row(&mut out, &row);
+            push_row(&mut out, &csv_row(s, &rating_ids));
         }
         out
     }
 }
 
-fn push_row(out: &mut String, cells: &[String]) {
+/// The CSV header row for sessions with these rating ids (sorted), as
+/// [`ExportDocument::to_csv`] writes it.
+pub(crate) fn csv_header<S: AsRef<str>>(rating_ids: &[S]) -> Vec<String> {
+    let mut header: Vec<String> = [
+        "uid",
+        "protocol_id",
+        "protocol_version",
+        "area",
+        "started_at",
+        "ended_at",
+        "outcome",
+        "reason",
+        "reps_done",
+        "reps_target",
+        "active_ms",
+        "duration_ms",
+        "pairing",
+        "instrument",
+        "reasons",
+        "noises",
+        "discomfort",
+        "events",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    for id in rating_ids {
+        header.push(format!("{}_before", id.as_ref()));
+        header.push(format!("{}_after", id.as_ref()));
+    }
+    header
+}
+
+/// One session's CSV row, with rating columns for `rating_ids`.
+pub(crate) fn csv_row<S: AsRef<str>>(s: &ExportedSession, rating_ids: &[S]) -> Vec<String> {
+    let opt = |v: Option<String>| v.unwrap_or_default();
+    let time = |t: Time| timestamp(t).map_or_else(|| t.0.to_string(), |ts| ts.to_string());
+    let mut row = vec![
+        s.uid.clone(),
+        s.protocol_id.clone(),
+        s.protocol_version.to_string(),
+        s.area.clone(),
+        time(s.started_at),
+        opt(s.ended_at.map(time)),
+        opt(s.outcome.as_ref().map(|o| o.kind().to_owned())),
+        opt(s.reason.clone()),
+        opt(s.reps_done.map(|v| v.to_string())),
+        s.reps_target.to_string(),
+        opt(s.active_ms.map(|v| v.to_string())),
+        opt(s.ended_at.map(|e| e.since(s.started_at).to_string())),
+        opt(s.pairing.map(|p| pairing_id(p).to_owned())),
+        opt(s.options.instrument.clone()),
+        s.options.reasons.join(";"),
+        opt(s.summary.as_ref().map(|x| x.noises.to_string())),
+        opt(s.summary.as_ref().map(|x| {
+            x.discomfort
+                .iter()
+                .map(u8::to_string)
+                .collect::<Vec<_>>()
+                .join(";")
+        })),
+        s.events.len().to_string(),
+    ];
+    for id in rating_ids {
+        let r = s.ratings.iter().find(|r| r.id == id.as_ref());
+        row.push(opt(r.and_then(|r| r.before).map(|v| v.to_string())));
+        row.push(opt(r.and_then(|r| r.after).map(|v| v.to_string())));
+    }
+    row
+}
+
+pub(crate) fn push_row(out: &mut String, cells: &[String]) {
     for (i, cell) in cells.iter().enumerate() {
         if i > 0 {
             out.push(',');
@@ -260,75 +274,104 @@ impl ExportDocument {
                 self.format, self.version
             )));
         }
-        // The rule every input of an injury follows (rollcoach_engine::check_injury_time):
-        // an injury dated after it was logged, or after the document was
-        // written, was dated in the future.
-        for (n, injury) in self.injuries.iter().enumerate() {
-            let logged = injury.created_at.min(self.exported_at);
-            if let Err(e) = rollcoach_engine::check_injury_time(injury.at, logged) {
-                return Err(bad(format!(
-                    "injury {} ({}, logged at {}): {e}",
-                    n + 1,
-                    injury.area,
-                    DisplayTime(logged)
-                )));
-            }
-        }
+        check_injuries(&self.injuries, self.exported_at)?;
         for s in &self.sessions {
-            if !s.protocol.is_object() {
-                return Err(bad(format!(
-                    "session {}: its \"protocol\" is not a protocol object",
-                    s.uid
-                )));
-            }
-            let mut seqs: Vec<u32> = s.events.iter().map(|e| e.seq).collect();
-            seqs.sort_unstable();
-            if let Some(w) = seqs.windows(2).find(|w| w[0] == w[1]) {
-                return Err(bad(format!(
-                    "session {}: event {} appears twice in its log",
-                    s.uid, w[0]
-                )));
-            }
+            check_session(s)?;
         }
         Ok(())
     }
 }
 
+/// The injuries of a document written at `exported_at` follow the rule every
+/// input of an injury follows (rollcoach_engine::check_injury_time): an
+/// injury dated after it was logged, or after the document was written, was
+/// dated in the future.
+pub(crate) fn check_injuries(injuries: &[ExportedInjury], exported_at: Time) -> Result<()> {
+    for (n, injury) in injuries.iter().enumerate() {
+        let logged = injury.created_at.min(exported_at);
+        if let Err(e) = rollcoach_engine::check_injury_time(injury.at, logged) {
+            return Err(bad(format!(
+                "injury {} ({}, logged at {}): {e}",
+                n + 1,
+                injury.area,
+                DisplayTime(logged)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// What a backend must not have to check of one session: its protocol is a
+/// protocol object and its log holds no event twice.
+pub(crate) fn check_session(s: &ExportedSession) -> Result<()> {
+    if !s.protocol.is_object() {
+        return Err(bad(format!(
+            "session {}: its \"protocol\" is not a protocol object",
+            s.uid
+        )));
+    }
+    let mut seqs: Vec<u32> = s.events.iter().map(|e| e.seq).collect();
+    seqs.sort_unstable();
+    if let Some(w) = seqs.windows(2).find(|w| w[0] == w[1]) {
+        return Err(bad(format!(
+            "session {}: event {} appears twice in its log",
+            s.uid, w[0]
+        )));
+    }
+    Ok(())
+}
+
 /// Everything in `store` as an export document, `exported_at` `now`.
 pub fn export<S: Store + ?Sized>(store: &S, now: Time) -> Result<ExportDocument> {
-    let mut records = store.history(None)?;
-    records.reverse();
-    let mut sessions = Vec::with_capacity(records.len());
-    for r in records {
-        let protocol_json = store.protocol_json(r.id)?;
-        let protocol = serde_json::from_str(&protocol_json).map_err(|source| Corrupt::Record {
-            session: r.id,
-            what: "protocol snapshot",
-            source,
-        })?;
-        sessions.push(ExportedSession {
-            events: store.events(r.id)?,
-            uid: r.uid,
-            protocol_id: r.protocol_id,
-            protocol_version: r.protocol_version,
-            area: r.area,
-            protocol,
-            options: r.options,
-            facts: r.facts,
-            started_at: r.started_at,
-            ended_at: r.ended_at,
-            outcome: r.outcome,
-            reason: r.reason,
-            message: r.message,
-            reps_done: r.reps_done,
-            reps_target: r.reps_target,
-            active_ms: r.active_ms,
-            pairing: r.pairing,
-            ratings: r.ratings,
-            summary: r.summary,
-        });
+    let mut sessions = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.export_sessions(after, EXPORT_PAGE)?;
+        let Some((id, last)) = page.last() else {
+            break;
+        };
+        after = Some(ExportCursor::after(*id, last));
+        let full = page.len() == EXPORT_PAGE;
+        sessions.extend(page.into_iter().map(|(_, s)| s));
+        if !full {
+            break;
+        }
     }
-    let injuries = store
+    Ok(ExportDocument {
+        format: EXPORT_FORMAT.to_owned(),
+        version: EXPORT_VERSION,
+        exported_at: now,
+        sessions,
+        injuries: exported_injuries(store)?,
+    })
+}
+
+/// Sessions an export reads at a time.
+pub(crate) const EXPORT_PAGE: usize = 64;
+
+/// Where a page of [`Store::export_sessions`] ends: the last session's start
+/// and id (sessions are in that order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ExportCursor {
+    /// The session's start.
+    pub started_at: Time,
+    /// Its id in this store.
+    pub id: SessionId,
+}
+
+impl ExportCursor {
+    /// The cursor right after session `id`, `session`.
+    pub fn after(id: SessionId, session: &ExportedSession) -> ExportCursor {
+        ExportCursor {
+            started_at: session.started_at,
+            id,
+        }
+    }
+}
+
+/// The injury log as an export document holds it.
+pub(crate) fn exported_injuries<S: Store + ?Sized>(store: &S) -> Result<Vec<ExportedInjury>> {
+    Ok(store
         .list_injuries()?
         .into_iter()
         .map(|i| ExportedInjury {
@@ -338,13 +381,42 @@ pub fn export<S: Store + ?Sized>(store: &S, now: Time) -> Result<ExportDocument>
             created_at: i.created_at,
             cleared_at: i.cleared_at,
         })
-        .collect();
-    Ok(ExportDocument {
-        format: EXPORT_FORMAT.to_owned(),
-        version: EXPORT_VERSION,
-        exported_at: now,
-        sessions,
-        injuries,
+        .collect())
+}
+
+/// A stored session as an export document holds it: `record` with its
+/// protocol snapshot (`protocol_json`, as stored) and log.
+pub fn exported_session(
+    record: SessionRecord,
+    protocol_json: &str,
+    events: Vec<Event>,
+) -> Result<ExportedSession> {
+    let protocol = serde_json::from_str(protocol_json).map_err(|source| Corrupt::Record {
+        session: record.id,
+        what: "protocol snapshot",
+        source,
+    })?;
+    let r = record;
+    Ok(ExportedSession {
+        events,
+        uid: r.uid,
+        protocol_id: r.protocol_id,
+        protocol_version: r.protocol_version,
+        area: r.area,
+        protocol,
+        options: r.options,
+        facts: r.facts,
+        started_at: r.started_at,
+        ended_at: r.ended_at,
+        outcome: r.outcome,
+        reason: r.reason,
+        message: r.message,
+        reps_done: r.reps_done,
+        reps_target: r.reps_target,
+        active_ms: r.active_ms,
+        pairing: r.pairing,
+        ratings: r.ratings,
+        summary: r.summary,
     })
 }
 

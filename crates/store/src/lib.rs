@@ -64,12 +64,13 @@ mod recovery;
 mod replay;
 mod stats;
 mod store;
+mod stream;
 pub mod sync;
 
 pub use error::{Backend, BoxError, Conflict, Corrupt, DisplayTime, NotFound, StoreError};
 pub use export::{
-    EXPORT_FORMAT, EXPORT_VERSION, ExportDocument, ExportedInjury, ExportedSession, ImportReport,
-    export,
+    EXPORT_FORMAT, EXPORT_VERSION, ExportCursor, ExportDocument, ExportedInjury, ExportedSession,
+    ImportReport, export, exported_session,
 };
 pub use finished::{FinishedRun, stored_ratings};
 pub use model::{
@@ -83,6 +84,11 @@ pub use stats::{
     rating_series, summarize, timestamp,
 };
 pub use store::Store;
+pub use stream::{
+    ExportCounts, ExportHeader, HISTORY_COLUMNS, HistoryRow, ImportStep, ImportedBatch,
+    ImportedInjuries, TransferError, import_stream, read_export, write_export_csv,
+    write_export_json, write_history_rows,
+};
 pub use sync::{SyncCatalog, SyncRefusal, verify_session};
 
 /// Result of store operations.

@@ -4,8 +4,10 @@ use rollcoach_engine::{Facts, Input, Outcome, Summary, Time};
 use rollcoach_protocol::{Pairing, Protocol};
 
 use crate::codec::from_json;
+use crate::export::exported_session;
 use crate::{
-    Event, ExportDocument, HistoryPoint, ImportReport, Injury, InjuryId, LiveSession, NewSession,
+    Event, ExportCursor, ExportDocument, ExportedInjury, ExportedSession, HistoryPoint, HistoryRow,
+    ImportReport, ImportedBatch, ImportedInjuries, Injury, InjuryId, LiveSession, NewSession,
     Result, SessionEnd, SessionId, SessionOutcome, SessionRecord,
 };
 
@@ -180,6 +182,76 @@ pub trait Store: Send {
     /// the backend's part. Injuries are skipped when the store has one with
     /// the same area, time and logging time.
     fn import_checked(&self, doc: &ExportDocument) -> Result<ImportReport>;
+
+    // ----- streaming export and import (issue 14) -------------------------
+
+    /// A page of sessions for an export, oldest first (by start, then id):
+    /// at most `limit` that come after `after` in that order (from the
+    /// oldest if `None`), each with its id here. An export reads the whole
+    /// history a page at a time ([`crate::write_export_json`]), so its memory
+    /// does not grow with the history.
+    fn export_sessions(
+        &self,
+        after: Option<ExportCursor>,
+        limit: usize,
+    ) -> Result<Vec<(SessionId, ExportedSession)>> {
+        let mut points = self.history_points()?;
+        points.reverse();
+        let mut out = Vec::new();
+        for p in points {
+            if out.len() >= limit {
+                break;
+            }
+            if after.is_some_and(|a| (p.started_at, p.id) <= (a.started_at, a.id)) {
+                continue;
+            }
+            let record = self.session(p.id)?;
+            let session = exported_session(record, &self.protocol_json(p.id)?, self.events(p.id)?)?;
+            out.push((p.id, session));
+        }
+        Ok(out)
+    }
+
+    /// Every rating id that has a value in some session, sorted (the CSV
+    /// export's rating columns).
+    fn rating_ids(&self) -> Result<Vec<String>> {
+        let mut ids: Vec<String> = self
+            .history_points()?
+            .into_iter()
+            .flat_map(|p| p.ratings.into_iter().map(|r| r.id))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(ids)
+    }
+
+    /// Writes a few sessions of an import, checked by
+    /// [`ExportDocument::check`]'s rules, in one short transaction: each is
+    /// added, or skipped when its uid is already here. A streamed import
+    /// ([`crate::import_stream`]) calls it batch after batch, so no write
+    /// lock is held for long, and undoes what it added with
+    /// [`Store::remove_imported`] if a later batch fails.
+    fn import_sessions(&self, sessions: &[ExportedSession]) -> Result<ImportedBatch>;
+
+    /// Writes the injuries of an import in one transaction, skipping one
+    /// when the store has one with the same area, time and logging time.
+    fn import_injuries(&self, injuries: &[ExportedInjury]) -> Result<ImportedInjuries>;
+
+    /// Removes what an import added (sessions with their logs and ratings,
+    /// injuries), in one transaction: the undo of an import that failed
+    /// part-way.
+    fn remove_imported(&self, sessions: &[SessionId], injuries: &[InjuryId]) -> Result<()>;
+
+    /// A page of the history in its compact form, newest first (the order of
+    /// [`Store::history_page`]): at most `limit` sessions that come before
+    /// session `before` (from the newest if `None`).
+    fn history_rows(&self, limit: usize, before: Option<SessionId>) -> Result<Vec<HistoryRow>> {
+        Ok(self
+            .history_page(limit, before)?
+            .into_iter()
+            .map(HistoryRow::from)
+            .collect())
+    }
 
     // ----- running a server ----------------------------------------------
 

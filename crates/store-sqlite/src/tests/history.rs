@@ -22,6 +22,24 @@ fn history_points_read_an_index_and_no_session_row() {
 }
 
 #[test]
+fn history_rows_read_an_index_and_no_session_row() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let sql = format!(
+        "{} ORDER BY started_at DESC, id DESC LIMIT 500",
+        crate::history::HISTORY_ROWS_SQL
+    );
+    assert_eq!(
+        query_plan(&store, &sql, []),
+        vec!["SCAN sessions USING COVERING INDEX sessions_history"]
+    );
+    // History points keep their smaller index.
+    assert_eq!(
+        query_plan(&store, crate::history::HISTORY_POINTS_SQL, []),
+        vec!["SCAN sessions USING COVERING INDEX sessions_by_start_outcome"]
+    );
+}
+
+#[test]
 fn the_last_pairing_reads_only_sessions_that_have_one() {
     let store = SqliteStore::open_in_memory().unwrap();
     assert_eq!(

@@ -15,6 +15,7 @@ mod injuries;
 mod open;
 mod recovery;
 mod sessions;
+mod stream;
 mod transfer;
 mod wal;
 
