@@ -6,9 +6,10 @@
 // by ear would. For each phase the page shows (the breath line changing
 // while rolling, as the browser tests see it), the breath cue is the first
 // utterance in a cue wording ("breathe in, ...", "in, ...", "out, ...")
-// that starts within the phase; lateness is its start minus the phase
-// shown. Dropped: no breath cue started in the phase. Cut: the cue was
-// cancelled before its end.
+// that starts within the phase (or up to 50 ms before it is shown);
+// lateness is its start minus the phase shown (negative: the voice started
+// in the same task, just before the page drew the phase). Dropped: no
+// breath cue started in the phase. Cut: the cue was cancelled before its end.
 //
 //   cargo build -p rollcoach && cd tests/e2e && npm ci && \
 //     node cue-lateness.mjs [--bin PATH] [--tempo 2,4,6] [--reps 5]
@@ -64,8 +65,15 @@ async function oneSession(tempo) {
     await page.click('[data-protocol=upper-back] button[type=submit]');
     // Answer whatever is asked, 300 ms after it is shown, until rolling.
     let last = '';
-    for (let i = 0; i < 40; i += 1) {
+    for (let i = 0; i < 400; i += 1) {
       if (await page.$('#pacer[data-state=moving]')) break;
+      // The reasons, asked after the safety questions (the page since issue 11).
+      const reasons = await page.$('#reasons-go');
+      if (reasons && await reasons.isVisible()) {
+        await page.check('#r-upper-back-soreness');
+        await reasons.click();
+        continue;
+      }
       const prompt = await page.$eval('.prompt', (p) => p.textContent).catch(() => '');
       if (!prompt || prompt === last) { await sleep(20); continue; }
       last = prompt;
@@ -96,7 +104,7 @@ async function oneSession(tempo) {
       const end = k + 1 < shown.length ? shown[k + 1].at : ph.at + tempo * 1000;
       const cue = said.find((u) => u.start >= ph.at - 50 && u.start < end && BREATH.test(u.text));
       if (!cue) { dropped += 1; late.push(null); return; }
-      late.push(Math.max(0, cue.start - ph.at));
+      late.push(cue.start - ph.at);
       if (cue.cut) cut += 1;
     });
     if (process.env.LATENESS_DUMP) console.log(JSON.stringify({ shown, said: said.map((u) => ({ t: u.text.slice(0, 40), s: Math.round(u.start), e: u.end && Math.round(u.end), cut: u.cut })) }, null, 0));
@@ -111,9 +119,9 @@ const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100
 for (const tempo of tempos) {
   const r = await oneSession(tempo);
   const ms = r.late.filter((x) => x !== null).sort((a, b) => a - b);
-  const f = (x) => (x === undefined ? '-' : x.toFixed(0));
+  const f = (x) => (x === undefined ? "-" : x.toFixed(1));
   console.log(`tempo ${tempo} s: ${r.phases} phases shown, breath-cue start lateness median ${f(pct(ms, 50))} / p99 ${f(pct(ms, 99))} / max ${f(ms[ms.length - 1])} ms; `
     + `started ${ms.length} of ${r.phases}, dropped ${r.dropped}, cut ${r.cut}`);
-  console.log(`  per phase (ms late): ${r.late.map((x) => (x === null ? '-' : x.toFixed(0))).join(' ')}`);
+  console.log(`  per phase (ms late): ${r.late.map((x) => (x === null ? '-' : x.toFixed(1))).join(' ')}`);
   console.log(`  first cues: ${r.first.join(' | ')}`);
 }
