@@ -161,6 +161,11 @@ function voiceSettings() {
     onchange: () => { turns.enabled = tones.checked; if (tones.checked) turns.unlock(); } });
   const tonesRow = el('div', { class: 'check' }, tones,
     el('label', { for: 'turns-on' }, 'A tone and a buzz at each turn (one for in, two for out)'));
+  // iPhone and iPad browsers cannot vibrate: say so, the tones still mark each turn.
+  if (!navigator.vibrate) {
+    tonesRow.append(el('p', { class: 'hint', id: 'no-vibrate' },
+      'This browser cannot vibrate (iPhone and iPad browsers cannot): the tone marks each turn.'));
+  }
   if (!speaker.supported) {
     box.append(el('p', {}, 'This browser cannot speak; cues are shown on screen only.'), tonesRow);
     return box;

@@ -623,6 +623,24 @@ describe('the phone page in Chromium, sessions run in the page', () => {
     await accessible('home: voice settings');
   });
 
+  test('where the browser cannot vibrate (iPhone, iPad), the voice settings say so', async () => {
+    // The browser tests' stand-in gives every page a vibrate: this one has none.
+    const bare = await browser.context.newPage();
+    await bare.addInitScript(() => { delete navigator.vibrate; delete Navigator.prototype.vibrate; });
+    try {
+      await bare.goto(`${server.url}/#/`);
+      await bare.waitForSelector('body[data-ready=true][data-route=home]');
+      await bare.click('details.voice summary');
+      assert.match(await bare.textContent('#no-vibrate'), /cannot vibrate/);
+    } finally {
+      await bare.close();
+    }
+    // Where it can, no such note.
+    await home();
+    await page.click('details.voice summary');
+    assert.equal(await page.$('#no-vibrate'), null);
+  });
+
   test('the page raised no script errors', () => {
     assert.deepEqual(browser.errors.filter(untilSyncMerged), []);
   });
