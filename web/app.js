@@ -389,18 +389,7 @@ window.addEventListener('hashchange', () => {
     leaveTo(target);
     return;
   }
-  // The session clock's speed (`serve --speed`), asked once.
-const speedKnown = serverSpeed();
-
-// Sessions the page was closed in are recorded (interrupted) before anything
-// shows; then the phone syncs now and then.
-recoverUnfinished()
-  .catch((e) => { console.warn(`recovering unfinished sessions: ${e.message}`); })
-  .finally(() => {
-    route();
-    syncNow();
-    keepSyncing();
-  });
+  route();
 });
 // The session clock's speed (`serve --speed`), asked once.
 const speedKnown = serverSpeed();
@@ -411,6 +400,5 @@ recoverUnfinished()
   .catch((e) => { console.warn(`recovering unfinished sessions: ${e.message}`); })
   .finally(() => {
     route();
-    syncNow();
     keepSyncing();
   });

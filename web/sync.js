@@ -137,8 +137,23 @@ export function syncNow() {
   return running;
 }
 
-// Syncs now and then: at start, when the browser goes online, and every minute.
+// Syncs now and then: at start, when the browser goes online, and every
+// minute; a round that could not reach the server is tried again sooner
+// (after 5 s, then 10, 20, 40, up to the minute).
 export function keepSyncing() {
-  window.addEventListener('online', () => { syncNow(); });
-  setInterval(() => { syncNow(); }, 60000);
+  let retry = null;
+  let backoff = 5000;
+  const round = async () => {
+    clearTimeout(retry);
+    const r = await syncNow();
+    if (r.reachable) {
+      backoff = 5000;
+    } else {
+      retry = setTimeout(round, backoff);
+      backoff = Math.min(backoff * 2, 60000);
+    }
+  };
+  window.addEventListener('online', () => { backoff = 5000; round(); });
+  setInterval(round, 60000);
+  round();
 }

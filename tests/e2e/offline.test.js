@@ -213,12 +213,21 @@ describe('installable and offline, from rollcoach serve on localhost', () => {
 
   // The engine runs in the page (its wasm module), the session is kept in
   // IndexedDB, and it syncs to the server once the server is back.
-  test('offline, a whole session runs in the page; with the server back it syncs and history shows it', async () => {
+  test('offline, a whole session runs in the page; with the server back it syncs and history shows it', async (t) => {
     await browser.context.setOffline(true);
     await page.goto(`${origin}/#/`);
     await page.waitForSelector('body[data-ready=true][data-route=home]');
-    await page.evaluate(() => { window.__spoken.length = 0; });
+    const usable = await page.evaluate(() => performance.now());
+    await page.evaluate(() => { window.__spoken.length = 0; window.__utterances.length = 0; window.__clicks.length = 0; });
     await page.click('[data-protocol=upper-back] button[type=submit]');
+    // Offline start (a figure, not an assertion): from navigation to the
+    // home screen usable, and from the Start tap to the first spoken cue.
+    await page.waitForFunction(() => window.__utterances.length > 0);
+    const first = await page.evaluate(() => ({
+      tap: window.__clicks[0].at, cue: window.__utterances[0].start, text: window.__utterances[0].text,
+    }));
+    t.diagnostic(`offline: home usable ${usable.toFixed(1)} ms after navigation; first cue ("${first.text.slice(0, 30)}...") `
+      + `${(first.cue - first.tap).toFixed(1)} ms after the Start tap`);
     // The safety questions first, then the reasons.
     for (let i = 1; i <= 3; i += 1) {
       await page.waitForSelector(`.prompt .count:text-is("Question ${i} of 3")`);
