@@ -246,11 +246,23 @@ pub(crate) fn csv_row<S: AsRef<str>>(s: &ExportedSession, rating_ids: &[S]) -> V
     row
 }
 
+/// Writes one CSV row. A cell a spreadsheet would run as a formula (one that
+/// begins with `=`, `+`, `-`, `@`, a tab or a carriage return: an id or a
+/// reason from an imported file) is written with a leading `'`, which
+/// spreadsheets show as text (OWASP, "CSV Injection"). rollcoach's own
+/// numbers never begin with one of them.
 pub(crate) fn push_row(out: &mut String, cells: &[String]) {
     for (i, cell) in cells.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
+        let text;
+        let cell = if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            text = format!("'{cell}");
+            &text
+        } else {
+            cell
+        };
         if cell.contains([',', '"', '\n', '\r']) {
             out.push('"');
             out.push_str(&cell.replace('"', "\"\""));
@@ -423,6 +435,30 @@ pub fn exported_session(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 13, finding 6: cells from imported data that a spreadsheet
+    /// would run as formulas are written as text.
+    #[test]
+    fn csv_cells_that_would_be_formulas_are_written_as_text() {
+        let mut out = String::new();
+        let cells: Vec<String> = [
+            "=HYPERLINK(\"http://x\")",
+            "+1",
+            "-2+3",
+            "@SUM(A1)",
+            "\tx",
+            "upper-back",
+            "12",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        push_row(&mut out, &cells);
+        assert_eq!(
+            out,
+            "\"'=HYPERLINK(\"\"http://x\"\")\",'+1,'-2+3,'@SUM(A1),'\tx,upper-back,12\n"
+        );
+    }
 
     #[test]
     fn a_wrong_or_newer_export_document_is_refused_with_a_clear_message() {
