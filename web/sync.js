@@ -103,37 +103,44 @@ export async function pull() {
 }
 
 let running = null;
+let again = null;
 // Why the last round could not reach the server (for diagnostics).
 let lastError = null;
 export const syncError = () => lastError;
 
 // One round: push, then pull (a pushed clear needs the server's id, which a
 // pull brings: a second push round sends it). Resolves with
-// { reachable, stored }; never throws.
+// { reachable, stored }; never throws. Called while a round runs, it
+// resolves with the round after that one (so what was written meanwhile,
+// such as a session that just ended, is in it).
 export function syncNow() {
-  if (!running) {
-    running = (async () => {
-      try {
-        // A static host with no rollcoach server (`rollcoach web export`
-        // writes `"sync": false`): nothing to sync with.
-        const c = await request('GET', '/api/config');
-        if (!c.ok || !c.data || c.data.sync !== true) {
-          lastError = c.ok ? 'no rollcoach server to sync with here' : `GET /api/config: ${message(c)}`;
-          return { reachable: false, stored: 0 };
-        }
-        const stored = await pushSessions();
-        await pushInjuries();
-        await pull();
-        await pushInjuries();
-        return { reachable: true, stored };
-      } catch (e) {
-        lastError = String(e);
-        return { reachable: false, stored: 0 };
-      } finally {
-        running = null;
-      }
-    })();
+  if (running) {
+    // A round is under way and may have read the phone's records already:
+    // one more round after it, for what changed meanwhile.
+    if (!again) again = running.then(() => { again = null; return syncNow(); });
+    return again;
   }
+  running = (async () => {
+    try {
+      // A static host with no rollcoach server (`rollcoach web export`
+      // writes `"sync": false`): nothing to sync with.
+      const c = await request('GET', '/api/config');
+      if (!c.ok || !c.data || c.data.sync !== true) {
+        lastError = c.ok ? 'no rollcoach server to sync with here' : `GET /api/config: ${message(c)}`;
+        return { reachable: false, stored: 0 };
+      }
+      const stored = await pushSessions();
+      await pushInjuries();
+      await pull();
+      await pushInjuries();
+      return { reachable: true, stored };
+    } catch (e) {
+      lastError = String(e);
+      return { reachable: false, stored: 0 };
+    } finally {
+      running = null;
+    }
+  })();
   return running;
 }
 
