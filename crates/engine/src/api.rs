@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 
 /// A point in time: milliseconds since the Unix epoch, as the driver's clock
 /// (real or virtual) says. The engine never reads a clock itself.
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
 )]
@@ -59,7 +58,6 @@ pub struct InjuryFact {
 }
 
 /// The kind of pain the person reports.
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PainKind {
@@ -74,14 +72,12 @@ pub enum PainKind {
 }
 
 /// Something that happened: a person's event, or a deadline reached.
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "type")]
 pub enum Input {
     /// Answer to the current screening question.
     Answer {
         /// Yes or no.
-        #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::answer"))]
         answer: Answer,
     },
     /// The person is ready (for the current setup step).
@@ -116,7 +112,6 @@ pub enum Input {
 }
 
 /// Which direction of the movement.
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Direction {
@@ -127,7 +122,6 @@ pub enum Direction {
 }
 
 /// Which breath goes with a phase.
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Breath {
@@ -138,7 +132,6 @@ pub enum Breath {
 }
 
 /// Before or after the rolling.
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum When {
@@ -149,7 +142,6 @@ pub enum When {
 }
 
 /// The stage of the session.
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Stage {
@@ -168,7 +160,6 @@ pub enum Stage {
 }
 
 /// What the person is asked for.
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
 pub enum Prompt {
@@ -212,7 +203,6 @@ pub enum Prompt {
 }
 
 /// Why a session stopped.
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum StopReason {
@@ -231,7 +221,6 @@ pub enum StopReason {
 }
 
 /// Why a session was refused.
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
 pub enum RefusalReason {
@@ -250,7 +239,6 @@ pub enum RefusalReason {
 }
 
 /// How a session ended: exactly one per session.
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "outcome")]
 pub enum Outcome {
@@ -269,7 +257,6 @@ pub enum Outcome {
 }
 
 /// A rating before and after.
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RatingResult {
     /// Rating id.
@@ -281,7 +268,6 @@ pub struct RatingResult {
 }
 
 /// What a session did.
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// Full reps done (out and back).
@@ -291,7 +277,6 @@ pub struct Summary {
     /// Milliseconds spent rolling, pauses excluded.
     pub active_ms: u64,
     /// Pairings used, in order of first use.
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::pairings"))]
     pub pairings: Vec<Pairing>,
     /// Ratings before and after.
     pub ratings: Vec<RatingResult>,
@@ -302,7 +287,6 @@ pub struct Summary {
 }
 
 /// Something for the driver to show, say or act on.
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "type")]
 pub enum Output {
@@ -352,7 +336,6 @@ pub enum Output {
     /// The breathing pairing changes from the next phase.
     PairingSwitched {
         /// The new pairing.
-        #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::pairing"))]
         pairing: Pairing,
     },
     /// A note from the protocol.

@@ -94,8 +94,6 @@
 mod api;
 mod rules;
 pub mod runner;
-#[cfg(feature = "schema")]
-pub mod schema;
 mod session;
 pub mod speech;
 
