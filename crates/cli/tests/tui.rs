@@ -757,3 +757,36 @@ fn the_reasons_come_after_the_safety_questions() {
     pty.keys(b"q");
     pty.wait(Duration::from_secs(10));
 }
+
+/// Protocol text on the full-screen view is shown with control and bidi
+/// characters escaped, as everywhere else rollcoach prints: a title holding
+/// a terminal title-setting sequence and a right-to-left override shows
+/// them as `\u...` text, and neither reaches the terminal raw.
+#[test]
+fn protocol_text_on_the_full_screen_view_is_escaped() {
+    let env = TestEnvironment::new();
+    let source = include_str!("../../../protocols/upper-back.toml");
+    let hostile = source
+        .replacen("id = \"upper-back\"\n", "id = \"noisy\"\n", 1)
+        .replacen(
+            "title = \"Foam rolling",
+            "title = \"\\u001b]0;owned\\u0007\\u202eFoam rolling",
+            1,
+        );
+    assert_ne!(hostile, source, "the fixture no longer holds the title");
+    env.write_protocol("noisy.toml", &hostile);
+    let mut pty = Pty::start(&env, ("", ""), &["run", "noisy", "--voice", "off"], None);
+    wait_for("the escaped title", Duration::from_secs(20), || {
+        pty.screen_from(0)
+            .contains("\\u001b]0;owned\\u0007\\u202eFoam")
+            .then_some(())
+    });
+    pty.keys(b"q");
+    pty.wait(Duration::from_secs(10));
+    let screen = pty.screen_from(0);
+    assert!(!screen.contains('\u{202e}'), "a raw override: {screen:?}");
+    assert!(
+        !screen.contains("\u{1b}]0;owned"),
+        "a raw title sequence: {screen:?}"
+    );
+}

@@ -10,6 +10,21 @@ use rollcoach_engine::{Breath, Direction, Outcome, Prompt, Time};
 use super::super::render;
 use super::font::{big_text, big_width};
 use super::view::{Offer, PAIN_KEYS, Pending, View};
+use crate::term::escape;
+
+/// `text` with control and bidi characters shown escaped, as everything
+/// else rollcoach prints ([`escape`]): protocol files and the database are
+/// data, and ratatui, which drops control characters, would still draw a
+/// right-to-left override and reorder what the person reads.
+fn safe<'a>(text: impl Into<Text<'a>>) -> Text<'a> {
+    let mut text = text.into();
+    for span in text.lines.iter_mut().flat_map(|l| l.spans.iter_mut()) {
+        if let std::borrow::Cow::Owned(shown) = escape(&span.content) {
+            span.content = shown.into();
+        }
+    }
+    text
+}
 
 /// The headline in large type when it fits, otherwise in bold.
 fn headline(text: &str, width: u16, style: Style) -> Text<'static> {
@@ -274,7 +289,7 @@ fn body(view: &View, now: Time) -> Text<'static> {
 
 pub(super) fn draw(f: &mut Frame, view: &View, now: Time, elapsed_ms: u64) {
     let area = f.area();
-    let outer = Block::bordered().title(format!(" {} ", view.title).bold());
+    let outer = Block::bordered().title(format!(" {} ", escape(&view.title)).bold());
     let inner = outer.inner(area);
     f.render_widget(outer, area);
 
@@ -305,8 +320,8 @@ pub(super) fn draw(f: &mut Frame, view: &View, now: Time, elapsed_ms: u64) {
                 if i == view.cursor { l.reversed() } else { l }
             })
             .collect();
-        f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), list);
-        f.render_widget(Paragraph::new(keys_help(view)), keys);
+        f.render_widget(Paragraph::new(safe(lines)).wrap(Wrap { trim: true }), list);
+        f.render_widget(Paragraph::new(safe(keys_help(view))), keys);
         return;
     }
 
@@ -351,32 +366,32 @@ pub(super) fn draw(f: &mut Frame, view: &View, now: Time, elapsed_ms: u64) {
         big,
     );
     f.render_widget(
-        Paragraph::new(body(view, now))
+        Paragraph::new(safe(body(view, now)))
             .wrap(Wrap { trim: true })
             .alignment(Alignment::Center),
         text,
     );
     if view.phase.is_some() {
         f.render_widget(
-            Paragraph::new(pacer_line(view, now, pacer.width)).alignment(Alignment::Center),
+            Paragraph::new(safe(pacer_line(view, now, pacer.width))).alignment(Alignment::Center),
             pacer,
         );
     }
     f.render_widget(
-        Paragraph::new(
+        Paragraph::new(safe(
             view.log
                 .iter()
                 .map(|l| Line::from(l.clone()).dim())
                 .collect::<Vec<_>>(),
-        )
+        ))
         .wrap(Wrap { trim: true }),
         log,
     );
     if let Some(msg) = view.flash.as_ref().or(view.notice.as_ref()) {
-        f.render_widget(Paragraph::new(msg.clone()).yellow(), flash);
+        f.render_widget(Paragraph::new(safe(msg.clone())).yellow(), flash);
     }
     f.render_widget(
-        Paragraph::new(keys_help(view)).wrap(Wrap { trim: true }),
+        Paragraph::new(safe(keys_help(view))).wrap(Wrap { trim: true }),
         keys,
     );
 }
