@@ -18,6 +18,7 @@ mod assets;
 mod config;
 mod error;
 pub mod lan;
+mod memory;
 mod openapi;
 mod store;
 mod streamed;

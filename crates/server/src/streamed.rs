@@ -3,7 +3,9 @@
 //! own ([`rollcoach_store::Store::reader`]), writes into a small bounded
 //! channel, and the body sends each chunk as it comes. The server holds a
 //! few chunks of the answer at a time, not the answer; a client that reads
-//! slowly slows the producer, and one that goes away stops it.
+//! slowly slows the producer, and one that goes away stops it. After a long
+//! answer the allocator's free pages go back to the system
+//! ([`crate::memory`]), so the server returns to its idle size.
 
 use std::io::{self, Write};
 
@@ -13,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use rollcoach_store::{Store, TransferError};
 use tokio::sync::mpsc;
 
+use crate::memory::TrimAfter;
 use crate::{ApiError, AppState};
 
 /// Bytes gathered before a chunk goes to the body.
@@ -109,8 +112,17 @@ pub(crate) async fn json_stream(
         Some(Err(e)) => return Err(ApiError::internal(e.to_string())),
         None => return Err(ApiError::internal("the answer could not be produced")),
     };
-    let rest = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|chunk| (chunk, rx))
+    // The trim runs when the body is dropped: every chunk sent and freed,
+    // or the client gone.
+    let trim = TrimAfter {
+        bytes: first.len() as u64,
+    };
+    let rest = futures_util::stream::unfold((rx, trim), |(mut rx, mut trim)| async move {
+        let chunk = rx.recv().await?;
+        if let Ok(bytes) = &chunk {
+            trim.bytes += bytes.len() as u64;
+        }
+        Some((chunk, (rx, trim)))
     });
     let body = futures_util::stream::StreamExt::chain(
         futures_util::stream::once(async move { Ok::<_, io::Error>(first) }),
