@@ -9,7 +9,7 @@
 
 /// Answers at least this long are followed by a trim; shorter ones free too
 /// little to be worth walking the arenas.
-pub(crate) const TRIM_AFTER_BYTES: u64 = 1 << 20;
+pub(crate) const TRIM_AFTER_BYTES: u64 = 256 << 10;
 
 /// Asks the C allocator to give its free pages back to the system (glibc's
 /// `malloc_trim`; elsewhere nothing). Whether it gave anything back.

@@ -76,7 +76,7 @@ pub(crate) async fn json_stream(
     tokio::spawn(async move {
         let _ = store
             .read(move |s: &dyn Store| {
-                let run = move |store: &dyn Store, tx: mpsc::Sender<Chunk>| {
+                let run = move |store: &dyn Store, tx: &mpsc::Sender<Chunk>| {
                     let mut out = ChannelWriter {
                         tx: tx.clone(),
                         buf: Vec::with_capacity(CHUNK),
@@ -97,12 +97,19 @@ pub(crate) async fn json_stream(
                         let tx2 = tx.clone();
                         let spawned = std::thread::Builder::new()
                             .name("rollcoach-stream".into())
-                            .spawn(move || run(own.as_ref(), tx2));
+                            .spawn(move || {
+                                run(own.as_ref(), &tx2);
+                                // The connection (and its page cache) goes
+                                // before the channel closes, so the trim
+                                // when the body ends finds its memory free.
+                                drop(own);
+                                drop(tx2);
+                            });
                         if let Err(e) = spawned {
                             let _ = tx.blocking_send(Err(e));
                         }
                     }
-                    _ => run(s, tx),
+                    _ => run(s, &tx),
                 }
             })
             .await;
