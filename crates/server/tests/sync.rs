@@ -341,7 +341,12 @@ async fn pushed_injuries_are_identified_by_uid_and_carry_their_clear() {
     let cleared = injury("phone-a", "the old one", Some(now - 60_000));
     let active = injury("phone-b", "the new one", None);
     let r = post_json(&app, "/api/sync/injuries", &cleared).await;
-    assert_eq!(r.json, json!({"status": "stored", "uid": "phone-a"}), "{}", r.text);
+    assert_eq!(
+        r.json,
+        json!({"status": "stored", "uid": "phone-a"}),
+        "{}",
+        r.text
+    );
     let r = post_json(&app, "/api/sync/injuries", &active).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     assert_eq!(r.json, json!({"status": "stored", "uid": "phone-b"}));
@@ -355,7 +360,10 @@ async fn pushed_injuries_are_identified_by_uid_and_carry_their_clear() {
     assert_eq!(injuries.len(), 2, "{}", list.text);
     let b = injuries.iter().find(|i| i["uid"] == "phone-b").unwrap();
     assert!(b["cleared_at"].is_null());
-    assert!(!b["blocks"].as_array().unwrap().is_empty(), "the active one blocks");
+    assert!(
+        !b["blocks"].as_array().unwrap().is_empty(),
+        "the active one blocks"
+    );
     let p = get(&app, "/api/protocols/upper-back").await;
     assert_eq!(p.json["blocked"]["injured_at"], json!(at), "{}", p.text);
 

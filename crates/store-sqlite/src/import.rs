@@ -4,8 +4,8 @@
 
 use rollcoach_store::codec::{pairing_id, to_json};
 use rollcoach_store::{
-    Conflict, Corrupt, ExportDocument, ExportedInjury, ExportedSession, ImportReport, ImportedBatch,
-    ImportedInjuries, InjuryId, Result, SessionId, SessionOutcome,
+    Conflict, Corrupt, ExportDocument, ExportedInjury, ExportedSession, ImportReport,
+    ImportedBatch, ImportedInjuries, InjuryId, Result, SessionId, SessionOutcome,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 

@@ -143,7 +143,9 @@ impl ExportedInjury {
                 uids.push(None);
                 continue;
             }
-            let n = seen.entry((i.area.as_str(), i.at, i.created_at)).or_insert(0);
+            let n = seen
+                .entry((i.area.as_str(), i.at, i.created_at))
+                .or_insert(0);
             *n = n.saturating_add(1);
             uids.push(Some(legacy_injury_uid(&i.area, i.at, i.created_at, *n)));
         }
