@@ -213,20 +213,24 @@ describe('sync between the phone and the computer', () => {
     let there = (await computer()).filter((i) => i.note && i.note.startsWith('twin'));
     assert.deepEqual(there.map((i) => [i.uid, i.note, Boolean(i.cleared_at)]).sort(),
       [[twins.a.uid, 'twin cleared', true], [twins.b.uid, 'twin active', false]].sort());
+    const blocks = (i) => i.blocks.map((x) => x.protocol);
+    assert.ok(blocks(there.find((i) => i.uid === twins.b.uid)).includes('upper-back'), 'the active twin blocks on the computer');
+    assert.deepEqual(blocks(there.find((i) => i.uid === twins.a.uid)), []);
     const blocked = async () => (await (await fetch(`${server.url}/api/protocols/upper-back`)).json()).blocked;
-    assert.equal((await blocked()).injured_at, twins.b.at, 'the active twin blocks on the computer');
     const terminal = JSON.parse(await rollcoach(['--db', server.db, 'injury', 'list', '--json']));
     assert.equal(terminal.filter((i) => i.created_at === twins.a.created_at && i.at === twins.a.at).length, 2);
 
     // Clear every active injury on the phone's page: the clears sync.
     await page.goto(`${server.url}/#/injuries`);
     await page.waitForSelector('body[data-ready=true][data-route=injuries]');
-    for (;;) {
-      const button = await page.$('#injuries li button');
-      if (!button) break;
-      const left = await page.$$eval('#injuries li button', (b) => b.length);
-      await button.click();
-      await page.waitForFunction((n) => document.querySelectorAll('#injuries li button').length < n, left);
+    await page.waitForSelector('#injuries');
+    const active = await page.$$eval('#injuries li button', (b) => b.length);
+    assert.equal(active, 2, 'the twin and the injury of the test before');
+    for (let cleared = await page.$$eval('#injuries li.cleared', (l) => l.length), n = 0; n < active; n += 1) {
+      await page.click('#injuries li button');
+      cleared += 1;
+      // The list is drawn again: wait for it to show one more cleared.
+      await page.waitForFunction((c) => document.querySelectorAll('#injuries li.cleared').length === c, cleared);
     }
     await syncNow();
     const phone = (await phoneInjuries(page)).filter((i) => i.note === 'twin active');
@@ -298,7 +302,8 @@ describe('sync between the phone and the computer', () => {
       const sent = there.filter((i) => i.note === 'never pushed');
       assert.equal(sent.length, 1);
       assert.equal(sent[0].uid, second.uid);
-      assert.deepEqual(old.errors, []);
+      // (The JSON page the store was made from has no icon: its 404 is no error of the app.)
+      assert.deepEqual(old.errors.filter((e) => !e.includes('/favicon.ico')), []);
     } finally {
       await old.close();
     }
