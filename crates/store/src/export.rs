@@ -528,6 +528,43 @@ mod tests {
         );
     }
 
+    /// Issue 13, finding 4: a version 1 document's injuries (no uid) get
+    /// their legacy uids, twins ranked in the document's order; a uid given
+    /// is kept; a uid twice is refused.
+    #[test]
+    fn injuries_without_a_uid_get_their_legacy_uid_and_a_uid_twice_is_refused() {
+        let doc = ExportDocument::from_json(
+            r#"{"format":"rollcoach-export","version":1,"exported_at":100,"sessions":[],"injuries":[
+                {"area":"neck","at":10,"note":"first","created_at":20,"cleared_at":30},
+                {"area":"neck","at":10,"note":"second","created_at":20,"cleared_at":null},
+                {"uid":"given","area":"neck","at":10,"note":null,"created_at":20,"cleared_at":null},
+                {"uid":"","area":"neck","at":11,"note":null,"created_at":20,"cleared_at":null}]}"#,
+        )
+        .unwrap();
+        let uids: Vec<&str> = doc.injuries.iter().map(|i| i.uid.as_str()).collect();
+        assert_eq!(
+            uids,
+            [
+                "000000000014-00000000000a-1-neck",
+                "000000000014-00000000000a-2-neck",
+                "given",
+                "000000000014-00000000000b-1-neck",
+            ]
+        );
+        doc.check().unwrap();
+        let mut twice = doc.clone();
+        twice.injuries[3].uid = "given".into();
+        let err = twice.check().unwrap_err().to_string();
+        assert!(
+            err.contains("injuries 3 and 4 have the same uid \"given\""),
+            "{err}"
+        );
+        let mut none = doc;
+        none.injuries[0].uid.clear();
+        let err = none.check().unwrap_err().to_string();
+        assert!(err.contains("injury 1 (neck"), "{err}");
+    }
+
     #[test]
     fn a_wrong_or_newer_export_document_is_refused_with_a_clear_message() {
         let err = ExportDocument::from_json("{\"hello\": 1}")
