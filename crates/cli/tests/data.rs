@@ -166,7 +166,7 @@ fn injuries_are_added_listed_and_cleared() {
     }
     // Each injury has its own uid (random): the time it was logged, then 64
     // random bits.
-    let injuries = SqliteStore::open(&env.db())
+    let injuries = SqliteStore::open(env.db())
         .unwrap()
         .list_injuries()
         .unwrap();
@@ -317,7 +317,7 @@ fn an_old_export_s_twin_injuries_both_arrive_and_the_active_one_refuses() {
         again.all()
     );
     assert_eq!(
-        SqliteStore::open(&env.db())
+        SqliteStore::open(env.db())
             .unwrap()
             .list_injuries()
             .unwrap()
