@@ -229,7 +229,7 @@ async function renderInjuries(root) {
       // Kept on the phone (the engine's rule for its time) and synced.
       const now = Date.now();
       const at = await injuryTime(when.value ? new Date(when.value).getTime() : now, now);
-      await local.putInjury({ area: area.value, at, note: note.value.trim() || null, created_at: now, cleared_at: null, synced: false });
+      await local.putInjury({ uid: local.newInjuryUid(now), area: area.value, at, note: note.value.trim() || null, created_at: now, cleared_at: null, synced: false });
       await again('Injury logged.');
     } catch (err) {
       error.textContent = err.message;
@@ -258,7 +258,7 @@ async function renderInjuries(root) {
         : el('button', { class: 'big calm', type: 'button', 'aria-label': `Clear the ${inj.area} injury of ${localTime(inj.at)}`,
           onclick: async () => {
             try {
-              await local.putInjury({ ...inj, cleared_at: Date.now(), clear_synced: false });
+              await local.putInjury({ ...inj, cleared_at: Date.now(), synced: false });
               await again('Injury cleared.');
             } catch (err) {
               error.textContent = err.message;

@@ -10,13 +10,17 @@
 //   history, no log), `sync` ('pending', 'synced' or 'refused') and
 //   `sync_error` (the server's message when it refused it), `rules`.
 // - events (key [uid, seq]): { uid, seq, at_ms, input }.
-// - injuries (key `area|at|created_at`): an export document's injury, plus
-//   `synced`, `server_id` (its id on the server, once known) and
-//   `clear_synced`.
+// - injuries (key uid): an export document's injury (ExportedInjury, its
+//   `uid` made by newInjuryUid), plus `synced` (false while the server may
+//   not have it as it is here: new, or cleared here since) and `refused`
+//   (the server's message when it refused it). Version 1 keyed them by
+//   `area|at|created_at`; the upgrade to version 2 gives each its legacy uid
+//   (legacyInjuryUid), the one the server's database and an old export give
+//   the same injury.
 // - protocols (key id): { id, brief, protocol, rules } as last served.
 
 const DB = 'rollcoach';
-const VERSION = 1;
+const VERSION = 2;
 
 let opening = null;
 
@@ -24,12 +28,16 @@ export function open() {
   if (!opening) {
     opening = new Promise((resolve, reject) => {
       const req = indexedDB.open(DB, VERSION);
-      req.onupgradeneeded = () => {
+      req.onupgradeneeded = (event) => {
         const db = req.result;
-        db.createObjectStore('sessions', { keyPath: 'uid' });
-        db.createObjectStore('events', { keyPath: ['uid', 'seq'] });
-        db.createObjectStore('injuries', { keyPath: 'key' });
-        db.createObjectStore('protocols', { keyPath: 'id' });
+        if (event.oldVersion < 1) {
+          db.createObjectStore('sessions', { keyPath: 'uid' });
+          db.createObjectStore('events', { keyPath: ['uid', 'seq'] });
+          db.createObjectStore('injuries', { keyPath: 'uid' });
+          db.createObjectStore('protocols', { keyPath: 'id' });
+        } else if (event.oldVersion < 2) {
+          upgradeInjuries(db, req.transaction);
+        }
       };
       req.onsuccess = () => resolve(req.result);
       req.onerror = () => reject(new Error(`cannot open the phone's store (IndexedDB): ${req.error && req.error.message}`));
@@ -38,6 +46,24 @@ export function open() {
     opening.catch(() => { opening = null; });
   }
   return opening;
+}
+
+// Version 1 -> 2: the injuries, keyed by `area|at|created_at`, are keyed by
+// uid. Read, then the store is made again with each injury and its legacy
+// uid, all in the upgrade's transaction: if any step fails the upgrade is
+// undone and the phone keeps its version 1 data.
+function upgradeInjuries(db, t) {
+  const old = t.objectStore('injuries').getAll();
+  old.onsuccess = () => {
+    db.deleteObjectStore('injuries');
+    const store = db.createObjectStore('injuries', { keyPath: 'uid' });
+    for (const i of old.result) {
+      const { key: _key, server_id: _id, clear_synced: clearSynced, ...rest } = i;
+      // Synced with its clear: version 1 pushed a clear apart (clear_synced).
+      const synced = Boolean(i.synced) && (!i.cleared_at || Boolean(clearSynced));
+      store.put({ ...rest, uid: i.uid || legacyInjuryUid(i), synced });
+    }
+  };
 }
 
 // Runs `fn(stores)` in one transaction over `names`; resolves with what fn
@@ -143,33 +169,74 @@ export async function mergeServerSessions(rows) {
 
 // ----- injuries -------------------------------------------------------------
 
-export const injuryKey = (i) => `${i.area}|${i.at}|${i.created_at}`;
+const hex = (n, width) => Math.max(0, Math.floor(Number(n) || 0)).toString(16).padStart(width, '0');
+
+// A new injury's uid, as the computer's store makes one
+// (rollcoach_store::new_uid): when it was logged, in 12 hex digits, then 64
+// random bits in hex. (crypto.getRandomValues: crypto.randomUUID is only
+// there on https, and the phone may use the computer over plain http.)
+export function newInjuryUid(createdAt) {
+  const r = new Uint32Array(2);
+  crypto.getRandomValues(r);
+  return `${hex(createdAt, 12)}-${hex(r[0], 8)}${hex(r[1], 8)}`;
+}
+
+// The uid of an injury logged before injuries had uids
+// (rollcoach_store::legacy_injury_uid): `<created_at>-<at>-<n>-<area>`, the
+// times in 12 hex digits, n its rank among those of the same area and times:
+// 1 here, where version 1 kept one injury per area and times.
+export const legacyInjuryUid = (i) => `${hex(i.created_at, 12)}-${hex(i.at, 12)}-1-${i.area}`;
 
 export function injuries() {
   return read('injuries', (s) => all(s));
 }
 
 export function putInjury(injury) {
-  return tx(['injuries'], 'readwrite', (s) => { s.injuries.put({ ...injury, key: injuryKey(injury) }); });
+  return tx(['injuries'], 'readwrite', (s) => { s.injuries.put(injury); });
 }
 
-// Merges injuries pulled from the server (GET /api/injuries): new ones are
-// added; a clear on either side is kept (never undone).
-export async function mergeServerInjuries(list) {
-  const mine = new Map((await injuries()).map((i) => [i.key, i]));
-  await tx(['injuries'], 'readwrite', (s) => {
-    for (const r of list) {
-      const key = injuryKey(r);
-      const have = mine.get(key);
-      if (!have) {
-        s.injuries.put({ key, area: r.area, at: r.at, note: r.note ?? null, created_at: r.created_at,
-          cleared_at: r.cleared_at ?? null, synced: true, server_id: r.id, clear_synced: Boolean(r.cleared_at) });
-      } else {
-        const cleared = have.cleared_at ?? r.cleared_at ?? null;
-        s.injuries.put({ ...have, server_id: r.id, synced: true, cleared_at: cleared,
-          clear_synced: have.clear_synced || (have.cleared_at === null && Boolean(r.cleared_at)) || Boolean(r.cleared_at && have.cleared_at) });
+// After a push of the injury `uid` as `sent` was: marks it synced if it is
+// still as sent (not cleared meanwhile), or marks it refused with the
+// server's message. Read and written in one transaction, so a clear made
+// during the push is kept (and pushed next time).
+export function injuryPushed(uid, sent, refused = null) {
+  return tx(['injuries'], 'readwrite', (s) => {
+    const req = s.injuries.get(uid);
+    req.onsuccess = () => {
+      const cur = req.result;
+      if (!cur) return;
+      if (refused) {
+        s.injuries.put({ ...cur, refused });
+      } else if ((cur.cleared_at ?? null) === (sent.cleared_at ?? null)) {
+        s.injuries.put({ ...cur, synced: true });
       }
-    }
+    };
+  });
+}
+
+// Merges injuries pulled from the server (GET /api/injuries) by uid: new ones
+// are added; a clear on either side is kept (never undone), and one made
+// here that the server has not got yet stays to be pushed.
+export async function mergeServerInjuries(list) {
+  await tx(['injuries'], 'readwrite', (s) => {
+    const req = s.injuries.getAll();
+    req.onsuccess = () => {
+      const mine = new Map(req.result.map((i) => [i.uid, i]));
+      for (const r of list) {
+        const uid = r.uid || legacyInjuryUid(r);
+        const have = mine.get(uid);
+        if (!have) {
+          s.injuries.put({ uid, area: r.area, at: r.at, note: r.note ?? null, created_at: r.created_at,
+            cleared_at: r.cleared_at ?? null, synced: true });
+        } else if (have.cleared_at && !r.cleared_at) {
+          s.injuries.put({ ...have, synced: false });
+        } else if (!have.cleared_at && r.cleared_at) {
+          s.injuries.put({ ...have, cleared_at: r.cleared_at, synced: true, refused: null });
+        } else if (!have.synced) {
+          s.injuries.put({ ...have, synced: true });
+        }
+      }
+    };
   });
 }
 
@@ -217,14 +284,14 @@ export async function exported(record) {
 }
 
 // Everything on the phone as the document `rollcoach import` reads
-// (format "rollcoach-export", version 1): the phone's own finished sessions
+// (format "rollcoach-export", version 2: injuries with their uids): the phone's own finished sessions
 // (those pulled from the server are the server's to export) and every injury.
 export async function exportDocument(now = Date.now()) {
   const mine = (await sessions()).filter((s) => s.origin === 'phone' && !s.live)
     .sort((a, b) => a.started_at - b.started_at);
   const list = [];
   for (const s of mine) list.push(await exported(s));
-  const inj = (await injuries()).sort((a, b) => a.at - b.at)
-    .map(({ area, at, note, created_at, cleared_at }) => ({ area, at, note: note ?? null, created_at, cleared_at: cleared_at ?? null }));
-  return { format: 'rollcoach-export', version: 1, exported_at: now, sessions: list, injuries: inj };
+  const inj = (await injuries()).sort((a, b) => a.at - b.at || a.created_at - b.created_at)
+    .map(({ uid, area, at, note, created_at, cleared_at }) => ({ uid, area, at, note: note ?? null, created_at, cleared_at: cleared_at ?? null }));
+  return { format: 'rollcoach-export', version: 2, exported_at: now, sessions: list, injuries: inj };
 }

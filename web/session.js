@@ -995,7 +995,7 @@ export class SessionView {
         // Logged on the phone (the engine's rule for its time), synced later.
         const now = Date.now();
         const at = await injuryTime(time, now);
-        await local.putInjury({ area: p.area, at, note: null, created_at: now, cleared_at: null, synced: false });
+        await local.putInjury({ uid: local.newInjuryUid(now), area: p.area, at, note: null, created_at: now, cleared_at: null, synced: false });
         syncNow();
         const block = await injuryBlock(p, await local.injuryFacts(p.area), Date.now());
         const logged = `Logged the injury of ${localTime(at)}.`;

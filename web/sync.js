@@ -2,9 +2,9 @@
 // phone's finished sessions (POST /api/sync/sessions, one export-document
 // session each, idempotent by uid; the server replays the log and stores it
 // only if it gives the same outcome, reps and ratings) and its injuries
-// (POST /api/sync/injuries), then pull the server's history and injuries
-// (GET /api/history, GET /api/injuries) so the phone shows the terminal's
-// sessions too. A 4xx refusal leaves the session on the phone, marked
+// (POST /api/sync/injuries, idempotent by uid, clears included), then pull
+// the server's history and injuries (GET /api/history, GET /api/injuries) so
+// the phone shows the terminal's sessions and injuries too. A 4xx refusal leaves the session on the phone, marked
 // refused with the server's message; a network failure is retried later.
 
 import * as local from './local.js';
@@ -68,22 +68,20 @@ export async function pushSessions() {
   return stored;
 }
 
-// Pushes the injuries not yet on the server, and the clears.
+// Pushes the injuries the server may not have as they are here: new ones,
+// and clears (POST /api/sync/injuries, idempotent by uid; a pushed clear is
+// applied there, and nothing is ever un-cleared).
 export async function pushInjuries() {
   for (const i of await local.injuries()) {
-    if (!i.synced && !i.refused) {
-      const { area, at, note, created_at, cleared_at } = i;
-      const r = await request('POST', '/api/sync/injuries', { area, at, note: note ?? null, created_at, cleared_at: cleared_at ?? null });
-      if (r.ok) {
-        // Stored new with its clear, or already there (the pull then tells
-        // whether the server has the clear).
-        await local.putInjury({ ...i, synced: true, clear_synced: r.status === 201 && Boolean(i.cleared_at) });
-      } else if (r.status >= 400 && r.status < 500 && r.status !== 404 && r.status !== 408 && r.status !== 429) {
-        await local.putInjury({ ...i, refused: message(r) });
-      }
-    } else if (i.cleared_at && !i.clear_synced && i.server_id !== undefined && i.server_id !== null) {
-      const r = await request('DELETE', `/api/injuries/${i.server_id}`);
-      if (r.ok || r.status === 404 || r.status === 409) await local.putInjury({ ...i, clear_synced: true });
+    if (i.synced || i.refused) continue;
+    const { uid, area, at, note, created_at, cleared_at } = i;
+    const sent = { uid, area, at, note: note ?? null, created_at, cleared_at: cleared_at ?? null };
+    const r = await request('POST', '/api/sync/injuries', sent);
+    if (r.ok) {
+      // Stored, already there, or cleared there by this push.
+      await local.injuryPushed(uid, sent);
+    } else if (r.status >= 400 && r.status < 500 && r.status !== 404 && r.status !== 408 && r.status !== 429) {
+      await local.injuryPushed(uid, sent, message(r));
     }
   }
 }
@@ -108,8 +106,8 @@ let again = null;
 let lastError = null;
 export const syncError = () => lastError;
 
-// One round: push, then pull (a pushed clear needs the server's id, which a
-// pull brings: a second push round sends it). Resolves with
+// One round: push, pull, and push what the pull found the server lacks (a
+// clear made here meanwhile). Resolves with
 // { reachable, stored }; never throws. Called while a round runs, it
 // resolves with the round after that one (so what was written meanwhile,
 // such as a session that just ended, is in it).

@@ -88,7 +88,7 @@ describe('sync between the phone and the computer', () => {
     await page.waitForSelector('#end-message');
     const doc = await page.evaluate(async () => (await import('/local.js')).exportDocument());
     assert.equal(doc.format, 'rollcoach-export');
-    assert.equal(doc.version, 1);
+    assert.equal(doc.version, 2, 'version 2: injuries carry their uids');
     const mine = doc.sessions.find((s) => s.uid === uid);
     assert.ok(mine, 'the session is in the export');
     assert.deepEqual(mine.outcome, { outcome: 'completed' });
@@ -185,5 +185,127 @@ describe('sync between the phone and the computer', () => {
     assert.ok(there, 'the computer has it');
     assert.equal(there.at, mine.at);
     assert.equal(there.created_at, mine.created_at);
+    // Its uid, made on the phone as the computer's store makes one.
+    assert.match(mine.uid, /^[0-9a-f]{12}-[0-9a-f]{16}$/);
+    assert.equal(mine.uid.slice(0, 12), mine.created_at.toString(16).padStart(12, '0'));
+    assert.equal(there.uid, mine.uid);
+  });
+
+  // Issue 13, finding 4: two injuries logged in the same millisecond, the
+  // first cleared, stay two on the computer (merged by area and times, the
+  // computer kept the cleared one and let the area's sessions run), and a
+  // clear made on the phone reaches the computer by uid.
+  test('twin injuries stay two on the computer, and a clear on the phone reaches it', async () => {
+    await home();
+    const twins = await page.evaluate(async () => {
+      const local = await import('/local.js');
+      const now = Date.now();
+      const at = now - 3600e3;
+      const a = { uid: local.newInjuryUid(now), area: 'upper-back', at, note: 'twin cleared', created_at: now, cleared_at: now + 1, synced: false };
+      const b = { uid: local.newInjuryUid(now), area: 'upper-back', at, note: 'twin active', created_at: now, cleared_at: null, synced: false };
+      await local.putInjury(a);
+      await local.putInjury(b);
+      return { a, b };
+    });
+    assert.notEqual(twins.a.uid, twins.b.uid);
+    await syncNow();
+    const computer = async () => (await (await fetch(`${server.url}/api/injuries`)).json()).injuries;
+    let there = (await computer()).filter((i) => i.note && i.note.startsWith('twin'));
+    assert.deepEqual(there.map((i) => [i.uid, i.note, Boolean(i.cleared_at)]).sort(),
+      [[twins.a.uid, 'twin cleared', true], [twins.b.uid, 'twin active', false]].sort());
+    const blocks = (i) => i.blocks.map((x) => x.protocol);
+    assert.ok(blocks(there.find((i) => i.uid === twins.b.uid)).includes('upper-back'), 'the active twin blocks on the computer');
+    assert.deepEqual(blocks(there.find((i) => i.uid === twins.a.uid)), []);
+    const blocked = async () => (await (await fetch(`${server.url}/api/protocols/upper-back`)).json()).blocked;
+    const terminal = JSON.parse(await rollcoach(['--db', server.db, 'injury', 'list', '--json']));
+    assert.equal(terminal.filter((i) => i.created_at === twins.a.created_at && i.at === twins.a.at).length, 2);
+
+    // Clear every active injury on the phone's page: the clears sync.
+    await page.goto(`${server.url}/#/injuries`);
+    await page.waitForSelector('body[data-ready=true][data-route=injuries]');
+    await page.waitForSelector('#injuries');
+    const active = await page.$$eval('#injuries li button', (b) => b.length);
+    assert.equal(active, 2, 'the twin and the injury of the test before');
+    for (let cleared = await page.$$eval('#injuries li.cleared', (l) => l.length), n = 0; n < active; n += 1) {
+      await page.click('#injuries li button');
+      cleared += 1;
+      // The list is drawn again: wait for it to show one more cleared.
+      await page.waitForFunction((c) => document.querySelectorAll('#injuries li.cleared').length === c, cleared);
+    }
+    await syncNow();
+    const phone = (await phoneInjuries(page)).filter((i) => i.note === 'twin active');
+    assert.equal(phone[0].synced, true, `not synced: ${phone[0].refused || ''}`);
+    there = (await computer()).find((i) => i.uid === twins.b.uid);
+    assert.equal(there.cleared_at, phone[0].cleared_at, 'cleared on the computer at the phone\'s time');
+    assert.equal(await blocked(), null, 'nothing blocks once every injury is cleared');
+  });
+
+  // A phone whose store is of before injuries had uids (IndexedDB version 1,
+  // injuries keyed by area and times): the upgrade gives each injury the
+  // uid the computer gave the same injury, so nothing is pushed twice, and
+  // a clear the old page had not pushed yet still reaches the computer.
+  test('an old phone store gets uids on upgrade and loses nothing', async () => {
+    const old = await launch();
+    try {
+      const now = Date.now();
+      const pushed = { area: 'upper-back', at: now - 7200e3, note: 'pushed by the old page', created_at: now - 7000e3, cleared_at: null };
+      // What the old page pushed (no uid): the computer gives it its legacy uid.
+      const r = await fetch(`${server.url}/api/sync/injuries`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(pushed),
+      });
+      const legacy = (await r.json()).uid;
+      assert.equal(r.status, 201);
+      const unsent = { area: 'upper-back', at: now - 5000e3, note: 'never pushed', created_at: now - 4000e3, cleared_at: null };
+      // A page of the server's origin that does not open the store yet.
+      await old.page.goto(`${server.url}/api/config`);
+      await old.page.evaluate(async ({ pushed: p, unsent: u, clearedAt }) => {
+        const key = (i) => `${i.area}|${i.at}|${i.created_at}`;
+        await new Promise((resolve, reject) => {
+          const req = indexedDB.open('rollcoach', 1);
+          req.onupgradeneeded = () => {
+            const db = req.result;
+            db.createObjectStore('sessions', { keyPath: 'uid' });
+            db.createObjectStore('events', { keyPath: ['uid', 'seq'] });
+            db.createObjectStore('injuries', { keyPath: 'key' });
+            db.createObjectStore('protocols', { keyPath: 'id' });
+          };
+          req.onsuccess = () => {
+            const db = req.result;
+            const t = db.transaction(['injuries'], 'readwrite');
+            // Synced, then cleared on the phone: the clear not pushed yet.
+            t.objectStore('injuries').put({ ...p, key: key(p), cleared_at: clearedAt, synced: true, server_id: 1, clear_synced: false });
+            t.objectStore('injuries').put({ ...u, key: key(u), synced: false });
+            t.oncomplete = () => { db.close(); resolve(); };
+            t.onerror = () => reject(t.error);
+          };
+          req.onerror = () => reject(req.error);
+        });
+      }, { pushed, unsent, clearedAt: now - 60e3 });
+
+      await old.page.goto(`${server.url}/#/injuries`);
+      await old.page.waitForSelector('body[data-ready=true][data-route=injuries]');
+      const mine = await phoneInjuries(old.page);
+      assert.equal(mine.length >= 2, true, JSON.stringify(mine));
+      const upgraded = mine.find((i) => i.note === 'pushed by the old page');
+      assert.equal(upgraded.uid, legacy, 'the uid the computer gave it');
+      assert.equal(upgraded.cleared_at, now - 60e3, 'the clear is kept');
+      assert.equal(upgraded.key, undefined);
+      const hex = (n) => n.toString(16).padStart(12, '0');
+      const second = mine.find((i) => i.note === 'never pushed');
+      assert.equal(second.uid, `${hex(unsent.created_at)}-${hex(unsent.at)}-1-upper-back`);
+
+      await old.page.evaluate(async () => (await import('/sync.js')).syncNow());
+      const there = (await (await fetch(`${server.url}/api/injuries`)).json()).injuries;
+      const copies = there.filter((i) => i.note === 'pushed by the old page');
+      assert.equal(copies.length, 1, 'not pushed twice');
+      assert.equal(copies[0].cleared_at, now - 60e3, 'the old page\'s clear reached the computer');
+      const sent = there.filter((i) => i.note === 'never pushed');
+      assert.equal(sent.length, 1);
+      assert.equal(sent[0].uid, second.uid);
+      // (The JSON page the store was made from has no icon: its 404 is no error of the app.)
+      assert.deepEqual(old.errors.filter((e) => !e.includes('/favicon.ico')), []);
+    } finally {
+      await old.close();
+    }
   });
 });

@@ -201,7 +201,7 @@ pub fn import(args: ImportArgs, global: &Global) -> anyhow::Result<u8> {
         }
     })?;
     let sessions = report.imported as usize + report.skipped.len();
-    let injuries = report.injuries_imported + report.injuries_skipped;
+    let injuries = report.injuries_imported + report.injuries_skipped + report.injuries_cleared;
     outln!(
         "Imported {} of {} and {} of {} from {name}.",
         report.imported,
@@ -218,8 +218,14 @@ pub fn import(args: ImportArgs, global: &Global) -> anyhow::Result<u8> {
     }
     if report.injuries_skipped > 0 {
         outln!(
-            "Skipped {} already in the database (same area, time and logging time).",
+            "Skipped {} already in the database (same uid).",
             count(u64::from(report.injuries_skipped), "injury", "injuries")
+        );
+    }
+    if report.injuries_cleared > 0 {
+        outln!(
+            "Cleared {} already in the database that the file has cleared.",
+            count(u64::from(report.injuries_cleared), "injury", "injuries")
         );
     }
     Ok(crate::exit::OK)

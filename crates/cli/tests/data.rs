@@ -164,6 +164,17 @@ fn injuries_are_added_listed_and_cleared() {
             env.cmd(args).all()
         ));
     }
+    // Each injury has its own uid (random): the time it was logged, then 64
+    // random bits.
+    let injuries = SqliteStore::open(env.db())
+        .unwrap()
+        .list_injuries()
+        .unwrap();
+    for (n, i) in injuries.iter().enumerate() {
+        assert!(out.contains(&format!("\"uid\": \"{}\"", i.uid)), "{out}");
+        assert_eq!(i.uid.split('-').count(), 2, "{}", i.uid);
+        out = out.replace(&i.uid, &format!("[injury uid {}]", n + 1));
+    }
     insta::assert_snapshot!("injuries_are_added_listed_and_cleared", out);
 }
 
@@ -265,6 +276,54 @@ fn import_refuses_the_same_future_dated_injury_with_the_same_words() {
     assert!(run.stderr.contains(FUTURE_INJURY), "{}", run.all());
     assert!(run.stderr.contains("nothing was imported"), "{}", run.all());
     assert_eq!(env.cmd(&["injury", "list", "--json"]).stdout.trim(), "[]");
+}
+
+/// Issue 13, finding 4: an export of before injuries had uids, with two
+/// injuries logged in the same millisecond (the first cleared): both are
+/// imported, the active one still refuses the session, and importing the
+/// file again adds nothing.
+#[test]
+fn an_old_export_s_twin_injuries_both_arrive_and_the_active_one_refuses() {
+    let env = test_env();
+    // Logged two hours before NOW (2026-11-25T15:00Z).
+    let doc = r#"{"format":"rollcoach-export","version":1,"exported_at":1795705200000,
+        "sessions":[],
+        "injuries":[
+          {"area":"upper-back","at":1795698000000,"note":"cleared one","created_at":1795698000000,"cleared_at":1795698000001},
+          {"area":"upper-back","at":1795698000000,"note":"active one","created_at":1795698000000,"cleared_at":null}]}"#;
+    let file = env.write_file("old.json", doc);
+    let run = env.cmd(&["import", file.to_str().unwrap()]);
+    assert_eq!(run.code(), Some(0), "{}", run.all());
+    assert!(
+        run.stdout
+            .contains("Imported 0 of 0 sessions and 2 of 2 injuries"),
+        "{}",
+        run.all()
+    );
+    let list: serde_json::Value =
+        serde_json::from_str(&env.cmd(&["injury", "list", "--json"]).stdout).unwrap();
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 2, "{list:?}");
+    assert_eq!(list[1]["note"], "active one");
+    assert!(list[1]["cleared_at"].is_null());
+    assert_ne!(list[0]["uid"], list[1]["uid"]);
+    env.session(NOW, &[], SCREENING_OK, 4);
+    let again = env.cmd(&["import", file.to_str().unwrap()]);
+    assert!(
+        again
+            .stdout
+            .contains("Skipped 2 injuries already in the database (same uid)."),
+        "{}",
+        again.all()
+    );
+    assert_eq!(
+        SqliteStore::open(env.db())
+            .unwrap()
+            .list_injuries()
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 #[test]
@@ -447,7 +506,7 @@ fn the_json_export_is_a_versioned_document_with_event_logs() {
     let run = env.cmd(&["export"]);
     let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(v["format"], "rollcoach-export");
-    assert_eq!(v["version"], 1);
+    assert_eq!(v["version"], 2, "version 2: injuries have uids");
     let sessions = v["sessions"].as_array().unwrap();
     assert_eq!(sessions.len(), 4);
     assert_eq!(sessions[0]["protocol"]["id"], "upper-back");

@@ -57,12 +57,12 @@ fn sync_paths() -> Value {
                 }), &["400", "413", "415", "422"])
             }},
             "/api/sync/injuries": {"post": {
-                "summary": "Push one injury the page logged (an element of the export document's `injuries`). Idempotent by area, `at` and `created_at`. An area no protocol covers or a time in the future is refused (422).",
+                "summary": "Push one injury the page logged, or its clear (an element of the export document's `injuries`, with its `uid`). Idempotent by `uid`: an injury without one (a page of before uids) gets its legacy uid, `<created_at>-<at>-1-<area>` (times in 12 hex digits). When the uid is stored not cleared and the push has `cleared_at`, the clear is applied (200 `cleared`); a clear is never undone. The uid stored with another area, time, note or logging time is refused (409). An area no protocol covers or a time in the future is refused (422).",
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ExportedInjury"}}}},
                 "responses": with_errors(json!({
                     "201": {"description": "Stored", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SyncStatus"}}}},
-                    "200": {"description": "Stored already; nothing changed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SyncStatus"}}}}
-                }), &["400", "413", "415", "422"])
+                    "200": {"description": "Stored already: `already` (nothing changed) or `cleared` (the push's clear was applied)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SyncStatus"}}}}
+                }), &["400", "409", "413", "415", "422"])
             }}
     })
 }
@@ -72,8 +72,8 @@ fn sync_schemas() -> Value {
     let obj = json!({"type": "object"});
     json!({
             "SyncStatus": {"type": "object", "required": ["status"], "properties": {
-                "status": {"type": "string", "enum": ["stored", "already"]},
-                "uid": {"type": "string", "description": "The session's uid (sessions only)."}
+                "status": {"type": "string", "enum": ["stored", "already", "cleared"]},
+                "uid": {"type": "string", "description": "The session's or injury's uid."}
             }},
             "ExportedSession": {"type": "object", "description": "One session of the export document (`rollcoach export --format json`), with every field; `ended_at` and `outcome` set.",
                 "required": ["uid", "protocol_id", "protocol_version", "area", "protocol", "options", "facts", "started_at", "reps_target", "ratings", "events"],
@@ -91,6 +91,7 @@ fn sync_schemas() -> Value {
                     "events": {"type": "array", "description": "The whole log: `seq` 0, 1, 2, ... in order, `at_ms` after the start and never going back, `input` an engine input.", "items": {"type": "object", "properties": {"seq": {"type": "integer"}, "at_ms": {"type": "integer"}, "input": obj.clone()}}}
                 }},
             "ExportedInjury": {"type": "object", "required": ["area", "at", "created_at"], "properties": {
+                "uid": {"type": "string", "maxLength": 200, "description": "Globally unique: the logging time and 64 random bits, in hex (`019b7a0a0c00-9f3c2e7a1b4d5c6e`). Missing: the legacy uid."},
                 "area": {"type": "string"}, "at": {"type": "integer"}, "note": {"type": "string", "nullable": true, "maxLength": 500},
                 "created_at": {"type": "integer"}, "cleared_at": {"type": "integer", "nullable": true}
             }}
@@ -199,7 +200,7 @@ fn api() -> Value {
                 "note": {"type": "string", "maxLength": 500}
             }},
             "Injury": {"type": "object", "properties": {
-                "id": {"type": "integer"}, "area": {"type": "string"}, "at": {"type": "integer"},
+                "id": {"type": "integer"}, "uid": {"type": "string"}, "area": {"type": "string"}, "at": {"type": "integer"},
                 "note": {"type": "string", "nullable": true}, "created_at": {"type": "integer"},
                 "cleared_at": {"type": "integer", "nullable": true}
             }},

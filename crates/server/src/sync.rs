@@ -10,8 +10,14 @@
 //!   400 for malformed JSON or a body that is not a session; 413 too big;
 //!   415 unless sent as `application/json`.
 //! - `POST /api/sync/injuries`: one [`ExportedInjury`], idempotent by its
-//!   area, time and logging time: 201 stored, 200 already; 422 for an area
-//!   no protocol covers or a time in the future.
+//!   `uid` (one without a uid, from a page of before uids, gets its legacy
+//!   uid, [`rollcoach_store::legacy_injury_uid`], as the page gives its old
+//!   injuries): 201 `{"status":"stored","uid":..}`; 200 `"already"` when
+//!   that uid is stored; 200 `"cleared"` when it is stored not cleared and
+//!   the push has it cleared (the clear is applied: a push carries the
+//!   clearing, and never un-clears); 409 when that uid is stored with
+//!   another area, time, note or logging time; 422 for an area no protocol
+//!   covers or a time in the future.
 //!
 //! Both store through [`rollcoach_store::Store::import_checked`] with a
 //! one-item document, the path `rollcoach import` takes.
@@ -116,29 +122,45 @@ async fn push_injury(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Answer {
-    let injury: ExportedInjury = parse(
+    let mut injury: ExportedInjury = parse(
         &headers,
         body,
         "one injury as `rollcoach export --format json` writes the elements of `injuries`",
     )?;
+    ExportedInjury::fill_missing_uids(std::slice::from_mut(&mut injury));
     check_injury(&state, &injury, wall_now())?;
+    let uid = injury.uid.clone();
     let doc = document(Vec::new(), vec![injury]);
     let report = state
         .inner
         .store
         .call(move |s| s.import_checked(&doc))
         .await??;
-    Ok(if report.injuries_imported == 1 {
-        (StatusCode::CREATED, Json(json!({ "status": "stored" })))
+    let (status, word) = if report.injuries_imported == 1 {
+        (StatusCode::CREATED, "stored")
+    } else if report.injuries_cleared == 1 {
+        (StatusCode::OK, "cleared")
     } else {
-        (StatusCode::OK, Json(json!({ "status": "already" })))
-    })
+        (StatusCode::OK, "already")
+    };
+    Ok((status, Json(json!({ "status": word, "uid": uid }))))
 }
+
+/// The longest injury uid accepted, in bytes (a new one is 29; a legacy one
+/// holds the area too).
+const UID_MAX: usize = 200;
 
 /// The rules every input of an injury follows (the terminal's, `POST
 /// /api/injuries`, import): an area some protocol covers, no time in the
-/// future. It is stored with its own times: they identify it.
+/// future. It is stored with its own uid and times.
 fn check_injury(state: &AppState, injury: &ExportedInjury, now: Time) -> Result<(), ApiError> {
+    if injury.uid.len() > UID_MAX || injury.uid.chars().any(char::is_control) {
+        return Err(ApiError::unprocessable(format!(
+            "the injury's `uid` must be at most {UID_MAX} bytes without control characters \
+             (the page makes one like \"019b7a0a0c00-9f3c2e7a1b4d5c6e\": its logging time and 64 \
+             random bits, in hex)"
+        )));
+    }
     rollcoach_protocol::check_area(state.inner.protocols.iter().map(|p| &**p), &injury.area)
         .map_err(|e| ApiError::unprocessable(e.to_string()))?;
     let latest = now.plus_ms(INJURY_CLOCK_SKEW_MS);

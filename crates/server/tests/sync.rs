@@ -265,12 +265,19 @@ async fn pushed_injuries_are_idempotent_and_checked() {
         "cleared_at": null
     })
     .to_string();
+    // Without a uid (a page of before injuries had uids): its legacy uid.
+    let legacy = rollcoach_store::legacy_injury_uid(
+        "upper-back",
+        rollcoach_engine::Time(now - 7_200_000),
+        rollcoach_engine::Time(now - 3_600_000),
+        1,
+    );
     let r = post_json(&app, "/api/sync/injuries", &injury).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    assert_eq!(r.json, json!({"status": "stored"}));
+    assert_eq!(r.json, json!({"status": "stored", "uid": legacy}));
     let r = post_json(&app, "/api/sync/injuries", &injury).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    assert_eq!(r.json, json!({"status": "already"}));
+    assert_eq!(r.json, json!({"status": "already", "uid": legacy}));
     let list = get(&app, "/api/injuries").await;
     let injuries = list.json["injuries"].as_array().expect("injuries");
     assert_eq!(injuries.len(), 1, "{}", list.text);
@@ -317,4 +324,85 @@ async fn a_synced_session_is_in_the_database_file_the_terminal_reads() {
         store.events(history[0].id).unwrap().len(),
         pushed_session(&Plan::default()).events.len()
     );
+}
+
+/// Issue 13, finding 4: pushes are idempotent by uid, two injuries of the
+/// same millisecond stay two, a pushed clear is applied (and a push never
+/// un-clears), and a uid stored with other content is a 409, not a merge.
+#[tokio::test]
+async fn pushed_injuries_are_identified_by_uid_and_carry_their_clear() {
+    let app = app(state());
+    let now = wall_now().0;
+    let (at, logged) = (now - 7_200_000, now - 3_600_000);
+    let injury = |uid: &str, note: &str, cleared: Option<u64>| {
+        json!({"uid": uid, "area": "upper-back", "at": at, "note": note, "created_at": logged, "cleared_at": cleared})
+            .to_string()
+    };
+    let cleared = injury("phone-a", "the old one", Some(now - 60_000));
+    let active = injury("phone-b", "the new one", None);
+    let r = post_json(&app, "/api/sync/injuries", &cleared).await;
+    assert_eq!(
+        r.json,
+        json!({"status": "stored", "uid": "phone-a"}),
+        "{}",
+        r.text
+    );
+    let r = post_json(&app, "/api/sync/injuries", &active).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.json, json!({"status": "stored", "uid": "phone-b"}));
+    for body in [&cleared, &active] {
+        let r = post_json(&app, "/api/sync/injuries", body).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert_eq!(r.json["status"], "already");
+    }
+    let list = get(&app, "/api/injuries").await;
+    let injuries = list.json["injuries"].as_array().unwrap();
+    assert_eq!(injuries.len(), 2, "{}", list.text);
+    let b = injuries.iter().find(|i| i["uid"] == "phone-b").unwrap();
+    assert!(b["cleared_at"].is_null());
+    assert!(
+        !b["blocks"].as_array().unwrap().is_empty(),
+        "the active one blocks"
+    );
+    let p = get(&app, "/api/protocols/upper-back").await;
+    assert_eq!(p.json["blocked"]["injured_at"], json!(at), "{}", p.text);
+
+    // A push that says the active one is cleared clears it...
+    let clear_at = now - 1_000;
+    let r = post_json(
+        &app,
+        "/api/sync/injuries",
+        &injury("phone-b", "the new one", Some(clear_at)),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json, json!({"status": "cleared", "uid": "phone-b"}));
+    // ... and one that says it is not does not un-clear it.
+    let r = post_json(&app, "/api/sync/injuries", &active).await;
+    assert_eq!(r.json, json!({"status": "already", "uid": "phone-b"}));
+    let list = get(&app, "/api/injuries").await;
+    let b = list.json["injuries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["uid"] == "phone-b")
+        .unwrap()
+        .clone();
+    assert_eq!(b["cleared_at"], json!(clear_at));
+    let p = get(&app, "/api/protocols/upper-back").await;
+    assert!(p.json["blocked"].is_null(), "{}", p.text);
+
+    // The same uid with another note is another injury: refused.
+    let r = post_json(
+        &app,
+        "/api/sync/injuries",
+        &injury("phone-b", "edited", None),
+    )
+    .await;
+    assert_error(&r, StatusCode::CONFLICT, "note");
+    let bad = json!({"uid": "a\u{1b}[2J", "area": "upper-back", "at": at, "note": null, "created_at": logged, "cleared_at": null});
+    let r = post_json(&app, "/api/sync/injuries", &bad.to_string()).await;
+    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "uid");
+    let list = get(&app, "/api/injuries").await;
+    assert_eq!(list.json["injuries"].as_array().unwrap().len(), 2);
 }

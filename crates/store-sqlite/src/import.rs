@@ -4,10 +4,10 @@
 
 use rollcoach_store::codec::{pairing_id, to_json};
 use rollcoach_store::{
-    Corrupt, ExportDocument, ExportedInjury, ExportedSession, ImportReport, ImportedBatch,
-    ImportedInjuries, InjuryId, Result, SessionId, SessionOutcome,
+    Conflict, Corrupt, ExportDocument, ExportedInjury, ExportedSession, ImportReport,
+    ImportedBatch, ImportedInjuries, InjuryId, Result, SessionId, SessionOutcome,
 };
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::SqliteStore;
 use crate::rows::{insert_ratings, ms, snapshot_id};
@@ -33,6 +33,7 @@ impl SqliteStore {
             let injuries = self.insert_injuries(conn, &doc.injuries)?;
             report.injuries_imported = u32::try_from(injuries.added.len()).unwrap_or(u32::MAX);
             report.injuries_skipped = injuries.skipped;
+            report.injuries_cleared = injuries.cleared;
             Ok(report)
         })
     }
@@ -158,6 +159,8 @@ impl SqliteStore {
         Ok(Some(id))
     }
 
+    /// Adds the injuries whose uid is not here, and applies the clears of
+    /// those that are (see [`rollcoach_store::Store::import_injuries`]).
     fn insert_injuries(
         &self,
         conn: &Connection,
@@ -166,23 +169,72 @@ impl SqliteStore {
         let sql = self.err();
         let mut out = ImportedInjuries::default();
         for i in injuries {
-            let exists: i64 = conn
-                .query_row(
-                    "SELECT count(*) FROM injuries WHERE area = ?1 AND at = ?2 AND created_at = ?3",
-                    params![i.area, ms(i.at), ms(i.created_at)],
-                    |r| r.get(0),
+            let stored = conn
+                .prepare_cached(
+                    "SELECT id, area, at, note, created_at, cleared_at FROM injuries WHERE uid = ?1",
                 )
+                .and_then(|mut q| {
+                    q.query_row([&i.uid], |r| {
+                        Ok((
+                            r.get::<_, i64>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, i64>(2)?,
+                            r.get::<_, Option<String>>(3)?,
+                            r.get::<_, i64>(4)?,
+                            r.get::<_, Option<i64>>(5)?,
+                        ))
+                    })
+                    .optional()
+                })
                 .map_err(&sql)?;
-            if exists > 0 {
-                out.skipped += 1;
+            let Some((id, area, at, note, created_at, cleared_at)) = stored else {
+                conn.prepare_cached(
+                    "INSERT INTO injuries (uid, area, at, note, created_at, cleared_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )
+                .and_then(|mut q| {
+                    q.execute(params![
+                        i.uid,
+                        i.area,
+                        ms(i.at),
+                        i.note,
+                        ms(i.created_at),
+                        i.cleared_at.map(ms)
+                    ])
+                })
+                .map_err(&sql)?;
+                out.added.push(InjuryId(conn.last_insert_rowid()));
                 continue;
+            };
+            let differs = [
+                ("area", area != i.area),
+                ("at", at != ms(i.at)),
+                ("note", note != i.note),
+                ("created_at", created_at != ms(i.created_at)),
+            ]
+            .into_iter()
+            .find_map(|(field, differs)| differs.then_some(field));
+            if let Some(field) = differs {
+                return Err(Conflict::InjuryDiffers {
+                    uid: i.uid.clone(),
+                    field,
+                }
+                .into());
             }
-            conn.execute(
-                "INSERT INTO injuries (area, at, note, created_at, cleared_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![i.area, ms(i.at), i.note, ms(i.created_at), i.cleared_at.map(ms)],
-            )
-            .map_err(&sql)?;
-            out.added.push(InjuryId(conn.last_insert_rowid()));
+            match (cleared_at, i.cleared_at) {
+                // Cleared there, not here: clear it. Clearing only moves forward.
+                (None, Some(cleared)) => {
+                    conn.prepare_cached(
+                        "UPDATE injuries SET cleared_at = ?2 WHERE id = ?1 AND cleared_at IS NULL",
+                    )
+                    .and_then(|mut q| q.execute(params![id, ms(cleared)]))
+                    .map_err(&sql)?;
+                    out.cleared += 1;
+                }
+                // The same, or cleared here already (it stays cleared, at
+                // its own time): nothing to do.
+                _ => out.skipped += 1,
+            }
         }
         Ok(out)
     }

@@ -2,7 +2,7 @@
 
 use rollcoach_engine::{Facts, InjuryFact, Time};
 use rollcoach_protocol::Protocol;
-use rollcoach_store::{Conflict, Injury, InjuryId, NotFound, Result};
+use rollcoach_store::{Conflict, Injury, InjuryId, NotFound, Result, new_uid};
 use rusqlite::params;
 
 use crate::SqliteStore;
@@ -18,8 +18,8 @@ impl SqliteStore {
     ) -> Result<Injury> {
         let id = self.write(|conn| {
             conn.execute(
-                "INSERT INTO injuries (area, at, note, created_at) VALUES (?1, ?2, ?3, ?4)",
-                params![area, ms(at), note, ms(created_at)],
+                "INSERT INTO injuries (uid, area, at, note, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![new_uid(created_at), area, ms(at), note, ms(created_at)],
             )?;
             Ok(InjuryId(conn.last_insert_rowid()))
         })?;
@@ -73,17 +73,19 @@ impl SqliteStore {
     }
 
     fn injuries_where(&self, tail: &str, params: impl rusqlite::Params) -> Result<Vec<Injury>> {
-        let sql = format!("SELECT id, area, at, note, created_at, cleared_at FROM injuries {tail}");
+        let sql =
+            format!("SELECT id, uid, area, at, note, created_at, cleared_at FROM injuries {tail}");
         let mut stmt = self.conn.prepare_cached(&sql).map_err(self.err())?;
         let rows = stmt
             .query_map(params, |r| {
                 Ok(Injury {
                     id: InjuryId(r.get(0)?),
-                    area: r.get(1)?,
-                    at: time(r.get(2)?),
-                    note: r.get(3)?,
-                    created_at: time(r.get(4)?),
-                    cleared_at: r.get::<_, Option<i64>>(5)?.map(time),
+                    uid: r.get(1)?,
+                    area: r.get(2)?,
+                    at: time(r.get(3)?),
+                    note: r.get(4)?,
+                    created_at: time(r.get(5)?),
+                    cleared_at: r.get::<_, Option<i64>>(6)?.map(time),
                 })
             })
             .map_err(self.err())?;

@@ -72,6 +72,19 @@ pub enum Conflict {
         /// When it was cleared.
         cleared_at: DisplayTime,
     },
+    /// An imported injury has the uid of a stored one but not its content:
+    /// injuries are never edited (only cleared), so it is not the same one.
+    #[error(
+        "injury {uid:?}: the database has an injury with this uid but another {field}; an \
+         injury is never edited (only cleared), so they are not the same injury: remove this \
+         one from what is imported, or give it a new uid"
+    )]
+    InjuryDiffers {
+        /// The uid.
+        uid: String,
+        /// The first field that differs (`area`, `at`, `note`, `created_at`).
+        field: &'static str,
+    },
     /// The store was written by a newer rollcoach.
     #[error(
         "{location} was written by a newer rollcoach (schema version {found}; this rollcoach knows up \

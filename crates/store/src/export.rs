@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::codec::pairing_id;
 use crate::{
     Corrupt, DisplayTime, Event, Result, SessionId, SessionOutcome, SessionRecord, Store,
-    StoreError, timestamp,
+    StoreError, legacy_injury_uid, timestamp,
 };
 
 fn bad(why: String) -> StoreError {
@@ -20,10 +20,15 @@ fn bad(why: String) -> StoreError {
 /// The `format` field of an export document.
 pub const EXPORT_FORMAT: &str = "rollcoach-export";
 /// The newest export document version this rollcoach writes and reads.
-pub const EXPORT_VERSION: u32 = 1;
+/// Version 2 (issue 13) gave every injury a `uid`; a version 1 document
+/// still imports, its injuries identified by [`legacy_injury_uid`] (see
+/// [`ExportedInjury::fill_missing_uids`]). An older rollcoach refuses a
+/// version 2 document rather than merge distinct injuries.
+pub const EXPORT_VERSION: u32 = 2;
 
 /// Everything in a store: sessions with their ratings and event logs, and
-/// the injury log. Local ids are left out: sessions are identified by `uid`.
+/// the injury log. Local ids are left out: sessions and injuries are
+/// identified by `uid`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExportDocument {
     /// Always [`EXPORT_FORMAT`].
@@ -81,9 +86,16 @@ pub struct ExportedSession {
     pub events: Vec<Event>,
 }
 
-/// One injury in an export document.
+/// One injury in an export document: the whole record, its clearing
+/// included.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExportedInjury {
+    /// Globally unique id ([`crate::Injury::uid`]): import adds an injury
+    /// whose uid is not in the store, and applies the clearing of one that
+    /// is (see [`crate::Store::import_injuries`]). Missing (or empty) in a
+    /// version 1 document: [`ExportedInjury::fill_missing_uids`] derives it.
+    #[serde(default)]
+    pub uid: String,
     /// Body area.
     pub area: String,
     /// When it happened.
@@ -105,9 +117,44 @@ pub struct ImportReport {
     pub skipped: Vec<String>,
     /// Injuries added.
     pub injuries_imported: u32,
-    /// Injuries skipped because the store already has one with the same
-    /// area, time and logging time.
+    /// Injuries skipped because the store already has them (same uid) with
+    /// nothing to change.
     pub injuries_skipped: u32,
+    /// Injuries the store already has (same uid) not cleared, which the
+    /// document has cleared: the import cleared them (at the document's
+    /// `cleared_at`). A clear is never undone.
+    #[serde(default)]
+    pub injuries_cleared: u32,
+}
+
+impl ExportedInjury {
+    /// Gives every injury without a uid (a version 1 document's) its
+    /// [`legacy_injury_uid`]: `n` counts the injuries without a uid of the
+    /// same area, time and logging time, in the document's order (an export
+    /// lists them by id, the order the SQLite migration ranks them by), so a
+    /// stored injury, and every import of the same old file, get the same
+    /// uid: importing an old file twice adds nothing the second time.
+    pub fn fill_missing_uids(injuries: &mut [ExportedInjury]) {
+        let mut seen: std::collections::HashMap<(&str, Time, Time), u32> =
+            std::collections::HashMap::new();
+        let mut uids = Vec::with_capacity(injuries.len());
+        for i in injuries.iter() {
+            if !i.uid.is_empty() {
+                uids.push(None);
+                continue;
+            }
+            let n = seen
+                .entry((i.area.as_str(), i.at, i.created_at))
+                .or_insert(0);
+            *n = n.saturating_add(1);
+            uids.push(Some(legacy_injury_uid(&i.area, i.at, i.created_at, *n)));
+        }
+        for (i, uid) in injuries.iter_mut().zip(uids) {
+            if let Some(uid) = uid {
+                i.uid = uid;
+            }
+        }
+    }
 }
 
 impl ExportDocument {
@@ -137,11 +184,13 @@ impl ExportDocument {
                 return Err(bad("the export has no \"version\" number".to_owned()));
             }
         }
-        serde_json::from_value(value).map_err(|e| {
+        let mut doc: ExportDocument = serde_json::from_value(value).map_err(|e| {
             bad(format!(
                 "the export does not fit version {EXPORT_VERSION}: {e}"
             ))
-        })
+        })?;
+        ExportedInjury::fill_missing_uids(&mut doc.injuries);
+        Ok(doc)
     }
 
     /// The document as pretty JSON.
@@ -297,9 +346,27 @@ impl ExportDocument {
 /// The injuries of a document written at `exported_at` follow the rule every
 /// input of an injury follows (rollcoach_engine::check_injury_time): an
 /// injury dated after it was logged, or after the document was written, was
-/// dated in the future.
+/// dated in the future. Each has a uid (once [`ExportedInjury::fill_missing_uids`]
+/// ran), none twice.
 pub(crate) fn check_injuries(injuries: &[ExportedInjury], exported_at: Time) -> Result<()> {
+    let mut uids: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for (n, injury) in injuries.iter().enumerate() {
+        if injury.uid.is_empty() {
+            return Err(bad(format!(
+                "injury {} ({}, logged at {}) has no \"uid\"",
+                n + 1,
+                injury.area,
+                DisplayTime(injury.created_at)
+            )));
+        }
+        if let Some(first) = uids.insert(&injury.uid, n) {
+            return Err(bad(format!(
+                "injuries {} and {} have the same uid {:?}: an injury appears once; remove one of them",
+                first + 1,
+                n + 1,
+                injury.uid
+            )));
+        }
         let logged = injury.created_at.min(exported_at);
         if let Err(e) = rollcoach_engine::check_injury_time(injury.at, logged) {
             return Err(bad(format!(
@@ -387,6 +454,7 @@ pub(crate) fn exported_injuries<S: Store + ?Sized>(store: &S) -> Result<Vec<Expo
         .list_injuries()?
         .into_iter()
         .map(|i| ExportedInjury {
+            uid: i.uid,
             area: i.area,
             at: i.at,
             note: i.note,
@@ -458,6 +526,43 @@ mod tests {
             out,
             "\"'=HYPERLINK(\"\"http://x\"\")\",'+1,'-2+3,'@SUM(A1),'\tx,upper-back,12\n"
         );
+    }
+
+    /// Issue 13, finding 4: a version 1 document's injuries (no uid) get
+    /// their legacy uids, twins ranked in the document's order; a uid given
+    /// is kept; a uid twice is refused.
+    #[test]
+    fn injuries_without_a_uid_get_their_legacy_uid_and_a_uid_twice_is_refused() {
+        let doc = ExportDocument::from_json(
+            r#"{"format":"rollcoach-export","version":1,"exported_at":100,"sessions":[],"injuries":[
+                {"area":"neck","at":10,"note":"first","created_at":20,"cleared_at":30},
+                {"area":"neck","at":10,"note":"second","created_at":20,"cleared_at":null},
+                {"uid":"given","area":"neck","at":10,"note":null,"created_at":20,"cleared_at":null},
+                {"uid":"","area":"neck","at":11,"note":null,"created_at":20,"cleared_at":null}]}"#,
+        )
+        .unwrap();
+        let uids: Vec<&str> = doc.injuries.iter().map(|i| i.uid.as_str()).collect();
+        assert_eq!(
+            uids,
+            [
+                "000000000014-00000000000a-1-neck",
+                "000000000014-00000000000a-2-neck",
+                "given",
+                "000000000014-00000000000b-1-neck",
+            ]
+        );
+        doc.check().unwrap();
+        let mut twice = doc.clone();
+        twice.injuries[3].uid = "given".into();
+        let err = twice.check().unwrap_err().to_string();
+        assert!(
+            err.contains("injuries 3 and 4 have the same uid \"given\""),
+            "{err}"
+        );
+        let mut none = doc;
+        none.injuries[0].uid.clear();
+        let err = none.check().unwrap_err().to_string();
+        assert!(err.contains("injury 1 (neck"), "{err}");
     }
 
     #[test]

@@ -75,7 +75,7 @@ pub use export::{
 pub use finished::{FinishedRun, stored_ratings};
 pub use model::{
     Event, Injury, InjuryId, LiveSession, NewSession, Recovered, SessionEnd, SessionId,
-    SessionOutcome, SessionRecord, new_uid,
+    SessionOutcome, SessionRecord, legacy_injury_uid, new_uid,
 };
 pub use owner::Driver;
 pub use recovery::{interrupt, recover_interrupted};

@@ -177,8 +177,12 @@ pub struct Event {
 /// A logged injury.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Injury {
-    /// Id in this file.
+    /// Id in this file (not stable across export/import: see [`Injury::uid`]).
     pub id: InjuryId,
+    /// Globally unique id (kept by export and import, which deduplicates
+    /// injuries by it): [`new_uid`] of its logging time, or
+    /// [`legacy_injury_uid`] for an injury logged before injuries had one.
+    pub uid: String,
     /// Body area, e.g. `upper-back`.
     pub area: String,
     /// When it happened.
@@ -211,9 +215,10 @@ pub struct Recovered {
     pub problem: Option<String>,
 }
 
-/// A new globally unique session id ([`SessionRecord::uid`]): the start
-/// time and 64 random bits, in hex. Backends call it in
-/// [`crate::Store::begin_session`].
+/// A new globally unique id: the time and 64 random bits, in hex
+/// (`019b7a0a0c00-9f3c2e7a1b4d5c6e`). Backends call it in
+/// [`crate::Store::begin_session`] with the start ([`SessionRecord::uid`])
+/// and in [`crate::Store::add_injury`] with the logging time ([`Injury::uid`]).
 pub fn new_uid(started_at: Time) -> String {
     // std's RandomState is seeded randomly per process; mixing in a counter
     // keeps ids from one process distinct.
@@ -223,6 +228,19 @@ pub fn new_uid(started_at: Time) -> String {
     h.write_u64(n);
     h.write_u32(std::process::id());
     format!("{:012x}-{:016x}", started_at.0, h.finish())
+}
+
+/// The uid of an injury logged before injuries had one (schema 4 and older,
+/// export documents without injury uids): derived from what identified it
+/// then, so every copy of it gets the same uid wherever it is derived:
+/// `<created_at>-<at>-<n>-<area>`, the two times in 12 hex digits as in
+/// [`new_uid`], `n` (from 1) its rank among the injuries of the same area,
+/// time and logging time (by id in a database, by order in a document,
+/// which lists them by id). It cannot equal a [`new_uid`] (those have one
+/// `-`). The SQLite migration 5 backfills stored injuries with the same
+/// rule in SQL, and the page (web/local.js) its own.
+pub fn legacy_injury_uid(area: &str, at: Time, created_at: Time, n: u32) -> String {
+    format!("{:012x}-{:012x}-{n}-{area}", created_at.0, at.0)
 }
 
 /// How a session ended, for [`crate::Store::end_session`]: what the engine's

@@ -142,7 +142,8 @@ pub trait Store: Send {
 
     // ----- injuries ------------------------------------------------------
 
-    /// Logs an injury in `area` that happened `at`; `created_at` is now.
+    /// Logs an injury in `area` that happened `at`; `created_at` is now. It
+    /// gets a new uid ([`crate::new_uid`] of `created_at`).
     fn add_injury(
         &self,
         area: &str,
@@ -179,8 +180,7 @@ pub trait Store: Send {
     }
 
     /// [`Store::import`] of a document that passed [`ExportDocument::check`]:
-    /// the backend's part. Injuries are skipped when the store has one with
-    /// the same area, time and logging time.
+    /// the backend's part. Injuries as [`Store::import_injuries`] takes them.
     fn import_checked(&self, doc: &ExportDocument) -> Result<ImportReport>;
 
     // ----- streaming export and import (issue 14) -------------------------
@@ -233,8 +233,15 @@ pub trait Store: Send {
     /// [`Store::remove_imported`] if a later batch fails.
     fn import_sessions(&self, sessions: &[ExportedSession]) -> Result<ImportedBatch>;
 
-    /// Writes the injuries of an import in one transaction, skipping one
-    /// when the store has one with the same area, time and logging time.
+    /// Writes the injuries of an import in one transaction, by uid: one whose
+    /// uid the store does not have is added (with its clearing); one it has
+    /// is skipped, except that a clear is applied: an injury not cleared here
+    /// that the document has cleared is cleared at the document's
+    /// `cleared_at`. Nothing is ever un-cleared, and an injury cleared here
+    /// keeps its own `cleared_at`. One whose uid the store has with another
+    /// area, time, note or logging time (injuries are never edited, so it is
+    /// not the same injury) refuses the whole write with
+    /// [`crate::Conflict::InjuryDiffers`].
     fn import_injuries(&self, injuries: &[ExportedInjury]) -> Result<ImportedInjuries>;
 
     /// Removes what an import added (sessions with their logs and ratings,

@@ -82,8 +82,11 @@ pub struct ImportedBatch {
 pub struct ImportedInjuries {
     /// The ids of the injuries it added.
     pub added: Vec<InjuryId>,
-    /// How many it skipped (already in the store).
+    /// How many it skipped (already in the store, same uid, nothing to change).
     pub skipped: u32,
+    /// How many it cleared (already in the store, same uid, not cleared
+    /// there but cleared in the document).
+    pub cleared: u32,
 }
 
 /// Where a streamed import is, for a progress display.
@@ -318,7 +321,8 @@ pub struct ExportHeader {
     pub exported_at: Time,
     /// Sessions in it.
     pub sessions: u64,
-    /// Its injuries (few: they are kept in memory).
+    /// Its injuries (few: they are kept in memory), each with a uid
+    /// ([`ExportedInjury::fill_missing_uids`] gave one to those without).
     pub injuries: Vec<ExportedInjury>,
 }
 
@@ -515,10 +519,12 @@ pub fn read_export(
             "the export does not fit version {EXPORT_VERSION}: missing field `{field}`"
         ))
     };
+    let mut injuries = header.injuries.ok_or_else(|| missing("injuries"))?;
+    ExportedInjury::fill_missing_uids(&mut injuries);
     Ok(ExportHeader {
         exported_at: header.exported_at.ok_or_else(|| missing("exported_at"))?,
         sessions: header.sessions.ok_or_else(|| missing("sessions"))?,
-        injuries: header.injuries.ok_or_else(|| missing("injuries"))?,
+        injuries,
     })
 }
 
@@ -553,6 +559,7 @@ pub fn import_stream<S: Store + ?Sized, R: Read>(
         Ok(injuries) => {
             report.injuries_imported = u32::try_from(injuries.added.len()).unwrap_or(u32::MAX);
             report.injuries_skipped = injuries.skipped;
+            report.injuries_cleared = injuries.cleared;
             Ok(report)
         }
         Err(e) => {

@@ -11,6 +11,7 @@ use rollcoach_store::*;
 use crate::{SCHEMA_VERSION, SqliteStore, migration_sql};
 
 mod history;
+mod identity;
 mod injuries;
 mod open;
 mod recovery;
