@@ -18,7 +18,9 @@
 //!   them by uid and adds the rest.)
 
 use std::cell::{Cell, RefCell};
+use std::collections::hash_map::{DefaultHasher, RandomState};
 use std::fmt;
+use std::hash::{BuildHasher, Hasher};
 use std::io::{self, Read, Write};
 use std::time::{Duration, Instant};
 
@@ -29,11 +31,12 @@ use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 use crate::export::{
-    EXPORT_PAGE, check_injuries, check_session, csv_header, csv_row, exported_injuries, push_row,
+    EXPORT_PAGE, check_session, csv_header, csv_row, exported_injuries, push_row,
 };
 use crate::{
     Corrupt, EXPORT_FORMAT, EXPORT_VERSION, ExportCursor, ExportedInjury, ExportedSession,
-    ImportReport, InjuryId, SessionId, SessionRecord, Store, StoreError, rating_series,
+    ImportCheck, ImportReport, ImportRules, InjuryId, SessionId, SessionRecord, Store, StoreError,
+    rating_series,
 };
 
 /// What went wrong in a streamed export or import: the store, or the
@@ -528,26 +531,46 @@ pub fn read_export(
 pub fn import_stream<S: Store + ?Sized, R: Read>(
     store: &S,
     mut open: impl FnMut() -> io::Result<R>,
+    rules: ImportRules<'_>,
     progress: &mut dyn FnMut(ImportStep),
 ) -> Result<ImportReport, TransferError> {
-    // Pass 1: check everything; write nothing.
-    let input = open().map_err(|e| io_error("cannot read the export", e))?;
-    let mut checked = 0u64;
-    let header = read_export(input, &mut |s| {
+    // Pass 1: check everything, each session as it is read ([`ImportCheck`]);
+    // write nothing.
+    let keys = RandomState::new();
+    let mut input = Digest {
+        input: open().map_err(|e| io_error("cannot read the export", e))?,
+        hash: keys.build_hasher(),
+    };
+    let mut check = ImportCheck::new(rules);
+    let header = read_export(&mut input, &mut |s| {
         check_session(&s)?;
-        checked += 1;
+        check.session(&s).map_err(StoreError::from)?;
+        let checked = check.sessions();
         if checked.is_multiple_of(64) {
             progress(ImportStep::Checked { sessions: checked });
         }
         Ok(())
     })?;
-    progress(ImportStep::Checked { sessions: checked });
-    check_injuries(&header.injuries, header.exported_at)?;
+    progress(ImportStep::Checked {
+        sessions: check.sessions(),
+    });
+    check
+        .exported_at(header.exported_at)
+        .and_then(|()| check.injuries(&header.injuries, header.exported_at))
+        .map_err(StoreError::from)?;
 
     // Pass 2: write, a few sessions a transaction; undo on failure.
     let mut added: Vec<SessionId> = Vec::new();
     let mut report = ImportReport::default();
-    let written = write_pass(store, &mut open, &header, &mut added, &mut report, progress);
+    let first = input.hash.finish();
+    let written = write_pass(
+        store,
+        &mut open,
+        (&header, first, &keys),
+        &mut added,
+        &mut report,
+        progress,
+    );
     let injuries = written.and_then(|()| Ok(store.import_injuries(&header.injuries)?));
     match injuries {
         Ok(injuries) => {
@@ -576,16 +599,34 @@ fn pause(held: Duration) {
     std::thread::sleep((held * PAUSE_FACTOR).max(MIN_PAUSE));
 }
 
+/// A reader that hashes what it reads: the second pass of an import must
+/// read the very bytes the first pass checked.
+struct Digest<R> {
+    input: R,
+    hash: DefaultHasher,
+}
+
+impl<R: Read> Read for Digest<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.input.read(buf)?;
+        self.hash.write(&buf[..n]);
+        Ok(n)
+    }
+}
+
 fn write_pass<S: Store + ?Sized, R: Read>(
     store: &S,
     open: &mut impl FnMut() -> io::Result<R>,
-    header: &ExportHeader,
+    (header, first, keys): (&ExportHeader, u64, &RandomState),
     added: &mut Vec<SessionId>,
     report: &mut ImportReport,
     progress: &mut dyn FnMut(ImportStep),
 ) -> Result<(), TransferError> {
     let total = header.sessions;
-    let input = open().map_err(|e| io_error("cannot read the export again", e))?;
+    let mut input = Digest {
+        input: open().map_err(|e| io_error("cannot read the export again", e))?,
+        hash: keys.build_hasher(),
+    };
     let mut batch: Vec<ExportedSession> = Vec::with_capacity(IMPORT_BATCH_SESSIONS);
     let mut events = 0usize;
     let mut done = 0u64;
@@ -606,7 +647,7 @@ fn write_pass<S: Store + ?Sized, R: Read>(
             pause(held);
             Ok(())
         };
-    let second = read_export(input, &mut |s| {
+    let second = read_export(&mut input, &mut |s| {
         check_session(&s)?;
         events += s.events.len();
         batch.push(s);
@@ -617,7 +658,8 @@ fn write_pass<S: Store + ?Sized, R: Read>(
         Ok(())
     })?;
     flush(&mut batch, &mut done)?;
-    if second.sessions != total || second.injuries != header.injuries {
+    if second.sessions != total || second.injuries != header.injuries || input.hash.finish() != first
+    {
         return Err(bad(
             "the file changed while it was being imported; import it again".to_owned(),
         ));
