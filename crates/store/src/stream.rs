@@ -30,9 +30,7 @@ use serde::ser::{SerializeSeq, SerializeStruct};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
-use crate::export::{
-    EXPORT_PAGE, check_session, csv_header, csv_row, exported_injuries, push_row,
-};
+use crate::export::{EXPORT_PAGE, check_session, csv_header, csv_row, exported_injuries, push_row};
 use crate::{
     Corrupt, EXPORT_FORMAT, EXPORT_VERSION, ExportCursor, ExportedInjury, ExportedSession,
     ImportCheck, ImportReport, ImportRules, InjuryId, SessionId, SessionRecord, Store, StoreError,
@@ -409,6 +407,14 @@ impl<'de> Visitor<'de> for DocVisitor<'_, '_> {
                 "sessions" => {
                     // The sessions are only read once the document is known
                     // to be an export this rollcoach reads.
+                    if self.header.format.is_none() || self.header.version.is_none() {
+                        return Err(fail(bad(
+                            "the export's \"sessions\" come before its \"format\" and \"version\"; \
+                             import reads those first: put them at the top of the document, as \
+                             `rollcoach export` writes them"
+                                .to_owned(),
+                        )));
+                    }
                     if let Some(e) = self.header.refusal() {
                         return Err(fail(e));
                     }
@@ -658,7 +664,9 @@ fn write_pass<S: Store + ?Sized, R: Read>(
         Ok(())
     })?;
     flush(&mut batch, &mut done)?;
-    if second.sessions != total || second.injuries != header.injuries || input.hash.finish() != first
+    if second.sessions != total
+        || second.injuries != header.injuries
+        || input.hash.finish() != first
     {
         return Err(bad(
             "the file changed while it was being imported; import it again".to_owned(),

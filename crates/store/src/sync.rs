@@ -268,11 +268,18 @@ impl SyncCatalog {
 
     /// The catalog's protocol with this id and version whose JSON form is
     /// `json` (numbers compared by value), if there is one.
-    pub(crate) fn same_as(&self, id: &str, version: u32, json: &serde_json::Value) -> Option<Arc<Protocol>> {
+    pub(crate) fn same_as(
+        &self,
+        id: &str,
+        version: u32,
+        json: &serde_json::Value,
+    ) -> Option<Arc<Protocol>> {
         self.protocols
             .iter()
             .find(|(p, known)| {
-                p.id == id && p.version == version && first_difference("protocol", json, known).is_none()
+                p.id == id
+                    && p.version == version
+                    && first_difference("protocol", json, known).is_none()
             })
             .map(|(p, _)| p.clone())
     }
@@ -612,7 +619,11 @@ fn check_text(session: &ExportedSession) -> Result<(), SyncRefusal> {
         .injuries
         .iter()
         .enumerate()
-        .filter_map(|(i, f)| f.note.as_deref().map(|n| (format!("facts.injuries[{i}].note"), n)));
+        .filter_map(|(i, f)| {
+            f.note
+                .as_deref()
+                .map(|n| (format!("facts.injuries[{i}].note"), n))
+        });
     let texts = [
         ("message".to_owned(), session.message.as_deref()),
         ("reason".to_owned(), session.reason.as_deref()),
@@ -970,6 +981,7 @@ mod tests {
         assert_eq!(
             verify(&s),
             Err(SyncRefusal::OffScale {
+                field: format!("events[{seq}].input.value"),
                 what: format!("event {seq}'s rating"),
                 value: 11
             })

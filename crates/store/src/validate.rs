@@ -44,10 +44,7 @@ use std::sync::Arc;
 use rollcoach_engine::{INJURY_CLOCK_SKEW_MS, Time, check_injury_time};
 use rollcoach_protocol::Protocol;
 
-use crate::sync::{
-    EARLIEST, SyncCatalog, SyncRefusal, check_uid, is_unprintable,
-    verify_imported,
-};
+use crate::sync::{EARLIEST, SyncCatalog, SyncRefusal, check_uid, is_unprintable, verify_imported};
 use crate::{Corrupt, DisplayTime, ExportDocument, ExportedInjury, ExportedSession, StoreError};
 
 /// What an import checks a document against: the protocols this rollcoach
@@ -86,7 +83,10 @@ pub enum Subject {
 /// Why an import document is refused: which session or injury, which field,
 /// what is wrong and how to fix it. Nothing is imported then.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}, field `{field}`: {problem}; to fix it: {fix}", subject_words(subject))]
+#[error(
+    "{}, field `{field}`: {problem}; to fix it: {fix}",
+    subject_words(subject)
+)]
 pub struct ImportRefusal {
     /// The session or injury.
     pub subject: Subject,

@@ -36,7 +36,10 @@ fn rules() -> ImportRules<'static> {
         let mut neck = protocol();
         neck.id = "neck".into();
         neck.area = "neck".into();
-        let mut all: Vec<_> = rollcoach_protocol::builtin().into_iter().map(std::sync::Arc::new).collect();
+        let mut all: Vec<_> = rollcoach_protocol::builtin()
+            .into_iter()
+            .map(std::sync::Arc::new)
+            .collect();
         all.push(std::sync::Arc::new(neck));
         SyncCatalog::new(&all).unwrap()
     });
@@ -47,7 +50,12 @@ fn rules() -> ImportRules<'static> {
 }
 
 fn import_text(store: &SqliteStore, text: &str) -> Result<ImportReport, TransferError> {
-    import_stream(store, || Ok(Cursor::new(text.as_bytes())), rules(), &mut |_| {})
+    import_stream(
+        store,
+        || Ok(Cursor::new(text.as_bytes())),
+        rules(),
+        &mut |_| {},
+    )
 }
 
 #[test]
@@ -202,7 +210,13 @@ fn a_large_import_and_a_live_session_run_together() {
         let path = path.clone();
         std::thread::spawn(move || {
             let store = SqliteStore::open(&path).unwrap();
-            import_stream(&store, || Ok(Cursor::new(text.as_bytes())), rules(), &mut |_| {}).unwrap()
+            import_stream(
+                &store,
+                || Ok(Cursor::new(text.as_bytes())),
+                rules(),
+                &mut |_| {},
+            )
+            .unwrap()
         })
     };
     // A session on another connection, logging each input while the import
