@@ -703,7 +703,15 @@ fn check_replay(
     };
     let replayed =
         replay::replay(start, &session.events, session.ended_at).map_err(SyncRefusal::Replay)?;
-    if let Some(r) = replayed.rejected.first() {
+    // A runner never logs an input the session refuses; an imported
+    // history may hold some (drivers before the runner logged every input
+    // before applying it): they changed nothing then and change nothing in
+    // the replay.
+    if let Some(r) = replayed
+        .rejected
+        .first()
+        .filter(|_| source == Source::Pushed)
+    {
         let e = &session.events[r.index.min(session.events.len().saturating_sub(1))];
         return Err(SyncRefusal::Rejected {
             seq: e.seq,
