@@ -8,7 +8,9 @@
 //!   [`Store::export_sessions`] pages of [`EXPORT_PAGE`] sessions;
 //!   [`write_export_csv`] does the same for [`ExportDocument::to_csv`].
 //! - [`import_stream`] reads the document twice: a first pass checks every
-//!   session and injury (nothing is written), a second writes them in short
+//!   session and injury, what each field means and each session's log
+//!   replayed included ([`crate::ImportCheck`]; nothing is written), a
+//!   second reads the same bytes again (or refuses) and writes them in short
 //!   transactions ([`Store::import_sessions`], a few sessions each) with a
 //!   pause after each, so a session logging inputs into the same database
 //!   never waits long for the write lock. If the second pass fails, what it
@@ -532,8 +534,11 @@ pub fn read_export(
 }
 
 /// Imports the export document that `open` reads (it is called twice, and
-/// must give the same document both times), all or nothing, writing in
-/// short transactions: see the module docs. `progress` hears where it is.
+/// must give the same bytes both times), all or nothing, writing in short
+/// transactions: see the module docs. Every session and injury is first
+/// checked against `rules` ([`crate::ImportCheck`]: the protocols known, and
+/// now); a refusal is a [`Corrupt::Export`] naming the session or injury, the
+/// field and the fix. `progress` hears where it is.
 pub fn import_stream<S: Store + ?Sized, R: Read>(
     store: &S,
     mut open: impl FnMut() -> io::Result<R>,

@@ -20,6 +20,7 @@ use std::sync::{Arc, LazyLock};
 
 use proptest::prelude::*;
 use proptest::sample::Index;
+use proptest::test_runner::FileFailurePersistence;
 use rollcoach_engine::{Facts, Input, Options, Output, PainKind, Prompt, Runner, Time};
 use rollcoach_protocol::{Answer, Pairing, Protocol};
 use rollcoach_store::{
@@ -473,7 +474,15 @@ fn apply_bytes(text: &mut Vec<u8>, changes: &[(Index, u8, u8)]) {
 // ----- properties ------------------------------------------------------------
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: cases(),
+        // Integration tests have no lib.rs beside them, so name the file.
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/proptest-regressions/fuzz_import.txt"
+        )))),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn a_document_of_genuine_sessions_always_imports_and_round_trips(doc in document()) {
