@@ -282,7 +282,6 @@ fn a_start_past_the_end_of_time_is_refused_not_clamped() {
             "is in the future",
         ],
     );
-    let mut doc = doc;
     doc["sessions"][2]["started_at"] = json!(1_000);
     refused(&env, &doc, &["field `started_at`", "is before 2000-01-01"]);
 }
