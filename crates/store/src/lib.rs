@@ -66,7 +66,7 @@ mod stats;
 mod store;
 mod stream;
 pub mod sync;
-mod validate;
+pub mod validate;
 
 pub use error::{Backend, BoxError, Conflict, Corrupt, DisplayTime, NotFound, StoreError};
 pub use export::{
