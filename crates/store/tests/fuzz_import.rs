@@ -584,3 +584,27 @@ proptest! {
         }
     }
 }
+
+/// The generator is worth fuzzing with: its genuine sessions reach every
+/// outcome (a fixed seed, so this is deterministic).
+#[test]
+fn the_generated_sessions_reach_every_outcome() {
+    use proptest::strategy::ValueTree;
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let mut kinds = std::collections::BTreeMap::new();
+    for i in 0..200u64 {
+        let plan = plan().new_tree(&mut runner).expect("a plan").current();
+        let s = run(&plan, &format!("seed-{i}"), T0.plus_ms(i * DAY));
+        let kind = s.outcome.as_ref().map_or("none".to_owned(), |o| {
+            o.reason_id()
+                .map_or(o.kind().to_owned(), |r| format!("{} {r}", o.kind()))
+        });
+        *kinds.entry(kind).or_insert(0u32) += 1;
+    }
+    for kind in ["completed", "interrupted", "stopped", "refused"] {
+        assert!(
+            kinds.keys().any(|k| k.starts_with(kind)),
+            "no {kind} session in {kinds:?}"
+        );
+    }
+}
