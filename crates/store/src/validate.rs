@@ -366,6 +366,10 @@ impl<'a> ImportCheck<'a> {
                      from the file";
         rollcoach_protocol::check_area(self.rules.catalog.protocols(), &injury.area).map_err(
             |e| {
+                let e = rollcoach_protocol::UnknownArea {
+                    area: shown(&e.area),
+                    ..e
+                };
                 refuse(
                     "area",
                     e.to_string(),

@@ -207,6 +207,10 @@ fn run(plan: &Plan, uid: &str, start: Time) -> ExportedSession {
         let (delay, input) = match (reply, scripted.next()) {
             (Some(r), _) => (900, r),
             (None, Some((d, i))) => (u64::from(*d), *i),
+            // A cooperating person waits for the session to go on.
+            (None, None) if plan.cooperate && runner.next_deadline().is_some() => {
+                (0, Input::Timeout)
+            }
             (None, None) => break runner.interrupt(now.plus_ms(u64::from(plan.interrupt_after))),
         };
         step(&mut runner, &mut now, &mut log, input, delay);
@@ -607,4 +611,143 @@ fn the_generated_sessions_reach_every_outcome() {
             "no {kind} session in {kinds:?}"
         );
     }
+}
+
+// ----- regression cases ------------------------------------------------------
+
+/// A completed session, driven by a person who answers every prompt.
+fn completed(uid: &str) -> ExportedSession {
+    let plan = Plan {
+        protocol: 0,
+        reasons: Vec::new(),
+        reps: None,
+        pairing: None,
+        cooperate: true,
+        inputs: Vec::new(),
+        interrupt_after: 0,
+    };
+    let s = run(&plan, uid, T0);
+    assert_eq!(s.outcome.as_ref().map(|o| o.kind()), Some("completed"));
+    s
+}
+
+fn one(session: ExportedSession) -> ExportDocument {
+    ExportDocument {
+        format: EXPORT_FORMAT.into(),
+        version: EXPORT_VERSION,
+        exported_at: NOW,
+        sessions: vec![session],
+        injuries: Vec::new(),
+    }
+}
+
+#[test]
+fn a_live_session_imports_but_a_half_ended_one_is_refused() {
+    let mut live = completed("live-1");
+    live.ended_at = None;
+    live.outcome = None;
+    live.reason = None;
+    live.message = None;
+    live.reps_done = None;
+    live.active_ms = None;
+    live.summary = None;
+    live.ratings.clear();
+    one(live.clone())
+        .validate(rules())
+        .expect("a live session imports");
+    let mut half = live;
+    half.reps_done = Some(3);
+    let err = one(half).validate(rules()).unwrap_err().to_string();
+    assert!(
+        err.contains("session 1 (uid \"live-1\"), field `reps_done`")
+            && err.contains("has reps_done but no ended_at"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_session_recovery_could_not_replay_imports_as_recorded() {
+    let mut s = completed("unreplayable-1");
+    s.outcome = Some(rollcoach_store::SessionOutcome::Interrupted);
+    s.reason = None;
+    s.message = Some("recovery could not replay the event log: ...".into());
+    s.reps_done = None;
+    s.active_ms = None;
+    s.summary = None;
+    s.ratings.clear();
+    s.events.truncate(2);
+    s.events[1].input = Input::Stop; // whatever the log says
+    one(s.clone()).validate(rules()).expect("it claims nothing");
+    // But a count is a claim, and the log must bear it out.
+    s.reps_done = Some(4);
+    let err = one(s).validate(rules()).unwrap_err().to_string();
+    assert!(
+        err.contains("session 1 (uid \"unreplayable-1\"), field `outcome`")
+            && err.contains("claims outcome interrupted, but its event log replays to stopped"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_snapshot_that_is_not_the_sessions_protocol_is_refused() {
+    let mut s = completed("snap-1");
+    s.protocol["id"] = json!("lower-back");
+    let err = one(s).validate(rules()).unwrap_err().to_string();
+    assert!(
+        err.contains("field `protocol.id`")
+            && err.contains("the snapshot's id is \"lower-back\", but the session's `protocol_id` is \"upper-back\""),
+        "{err}"
+    );
+    // A snapshot edited within the bounds replays against itself: the
+    // session's claims no longer match.
+    let mut s = completed("snap-2");
+    s.protocol["movement"]["reps"]["default"] = json!(5);
+    let err = one(s).validate(rules()).unwrap_err().to_string();
+    assert!(
+        err.contains("field `reps_done`")
+            && err.contains("claims reps_done 6, but its event log replays to 5"),
+        "{err}"
+    );
+    // Beyond the engine's bounds: it does not replay.
+    let mut s = completed("snap-3");
+    s.protocol["movement"]["reps"]["max"] = json!(100);
+    s.protocol["movement"]["reps"]["default"] = json!(100);
+    let err = one(s).validate(rules()).unwrap_err().to_string();
+    assert!(
+        err.contains("field `options`") && err.contains("does not replay"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_second_pass_must_read_the_bytes_the_first_checked() {
+    let doc = one(completed("bytes-1"));
+    let good = doc.to_json();
+    // The same shape, another message: what pass 1 checked is not what
+    // pass 2 would write.
+    let mut other = doc.clone();
+    other.sessions[0].message = Some("Well done, forged.".into());
+    let forged = other.to_json();
+    let store = SqliteStore::open_in_memory().expect("store");
+    let mut reads = 0;
+    let err = import_stream(
+        &store,
+        || {
+            reads += 1;
+            Ok(Cursor::new(if reads == 1 {
+                good.clone()
+            } else {
+                forged.clone()
+            }))
+        },
+        rules(),
+        &mut |_| {},
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("the file changed while it was being imported"),
+        "{err}"
+    );
+    assert_eq!(store.session_count().expect("count"), 0);
 }
