@@ -9,10 +9,14 @@
 
 use std::io::{IsTerminal, Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use rollcoach_store::{Corrupt, ExportCounts, ImportStep, StoreError, TransferError};
+use rollcoach_protocol::Protocol;
+use rollcoach_store::{
+    Corrupt, ExportCounts, ImportRules, ImportStep, StoreError, SyncCatalog, TransferError,
+};
 
 use crate::{Global, UsageError, db};
 
@@ -146,8 +150,9 @@ fn write_atomically(
 }
 
 /// Runs `rollcoach import`: the document is read as a stream, twice (a
-/// pass that checks everything, then one that writes a few sessions a
-/// transaction), so memory stays flat whatever the file's size, and a
+/// pass that checks everything, the meaning of every field and the replay
+/// of every session's log included ([`rollcoach_store::ImportCheck`]), then
+/// one that writes a few sessions a transaction), so memory stays flat whatever the file's size, and a
 /// session running meanwhile never waits long to log an input. Standard
 /// input is first copied to a temporary file to be read twice.
 pub fn import(args: ImportArgs, global: &Global) -> anyhow::Result<u8> {
@@ -163,6 +168,20 @@ pub fn import(args: ImportArgs, global: &Global) -> anyhow::Result<u8> {
         (name, file)
     };
     let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+    // The first pass checks every field's meaning and replays every
+    // session's log against these protocols, at this time.
+    let now = db::now(global)?;
+    let protocols: Vec<Arc<Protocol>> = crate::protocols::catalog(global)
+        .all()
+        .iter()
+        .cloned()
+        .map(Arc::new)
+        .collect();
+    let catalog = SyncCatalog::new(&protocols).context("cannot prepare the protocols")?;
+    let rules = ImportRules {
+        catalog: &catalog,
+        now,
+    };
     let store = db::open_store(global)?;
     let bar = progress_bar(bytes, "checking", true);
     bar.set_style(style("{msg} {wide_bar} {bytes}/{total_bytes} ({eta} left)"));
@@ -190,7 +209,7 @@ pub fn import(args: ImportArgs, global: &Global) -> anyhow::Result<u8> {
         }
         ImportStep::Undoing => bar.set_message("undoing"),
     };
-    let report = rollcoach_store::import_stream(store.as_ref(), open, &mut step);
+    let report = rollcoach_store::import_stream(store.as_ref(), open, rules, &mut step);
     bar.finish_and_clear();
     let report = report.map_err(|e| match e {
         TransferError::Store(StoreError::Corrupt(Corrupt::Export(why))) => {

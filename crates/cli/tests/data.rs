@@ -266,10 +266,10 @@ fn a_future_dated_injury_is_refused_with_the_same_words_as_the_api_and_nothing_i
 fn import_refuses_the_same_future_dated_injury_with_the_same_words() {
     let env = test_env();
     // Logged at NOW (2026-11-25T15:00Z), dated six days later.
-    let doc = r#"{"format":"rollcoach-export","version":1,"exported_at":1795705200000,
+    let doc = r#"{"format":"rollcoach-export","version":1,"exported_at":1795618800000,
         "sessions":[],
-        "injuries":[{"area":"upper-back","at":1796223600000,"note":null,
-                     "created_at":1795705200000,"cleared_at":null}]}"#;
+        "injuries":[{"area":"upper-back","at":1796137200000,"note":null,
+                     "created_at":1795618800000,"cleared_at":null}]}"#;
     let file = env.write_file("future.json", doc);
     let run = env.cmd(&["import", file.to_str().unwrap()]);
     assert_eq!(run.code(), Some(2), "{}", run.all());

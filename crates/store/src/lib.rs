@@ -66,6 +66,7 @@ mod stats;
 mod store;
 mod stream;
 pub mod sync;
+pub mod validate;
 
 pub use error::{Backend, BoxError, Conflict, Corrupt, DisplayTime, NotFound, StoreError};
 pub use export::{
@@ -90,6 +91,7 @@ pub use stream::{
     write_export_json, write_history_rows,
 };
 pub use sync::{SyncCatalog, SyncRefusal, verify_session};
+pub use validate::{ImportCheck, ImportRefusal, ImportRules, Subject};
 
 /// Result of store operations.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

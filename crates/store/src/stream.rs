@@ -8,7 +8,9 @@
 //!   [`Store::export_sessions`] pages of [`EXPORT_PAGE`] sessions;
 //!   [`write_export_csv`] does the same for [`ExportDocument::to_csv`].
 //! - [`import_stream`] reads the document twice: a first pass checks every
-//!   session and injury (nothing is written), a second writes them in short
+//!   session and injury, what each field means and each session's log
+//!   replayed included ([`crate::ImportCheck`]; nothing is written), a
+//!   second reads the same bytes again (or refuses) and writes them in short
 //!   transactions ([`Store::import_sessions`], a few sessions each) with a
 //!   pause after each, so a session logging inputs into the same database
 //!   never waits long for the write lock. If the second pass fails, what it
@@ -18,7 +20,9 @@
 //!   them by uid and adds the rest.)
 
 use std::cell::{Cell, RefCell};
+use std::collections::hash_map::{DefaultHasher, RandomState};
 use std::fmt;
+use std::hash::{BuildHasher, Hasher};
 use std::io::{self, Read, Write};
 use std::time::{Duration, Instant};
 
@@ -28,12 +32,11 @@ use serde::ser::{SerializeSeq, SerializeStruct};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
-use crate::export::{
-    EXPORT_PAGE, check_injuries, check_session, csv_header, csv_row, exported_injuries, push_row,
-};
+use crate::export::{EXPORT_PAGE, check_session, csv_header, csv_row, exported_injuries, push_row};
 use crate::{
     Corrupt, EXPORT_FORMAT, EXPORT_VERSION, ExportCursor, ExportedInjury, ExportedSession,
-    ImportReport, InjuryId, SessionId, SessionRecord, Store, StoreError, rating_series,
+    ImportCheck, ImportReport, ImportRules, InjuryId, SessionId, SessionRecord, Store, StoreError,
+    rating_series,
 };
 
 /// What went wrong in a streamed export or import: the store, or the
@@ -410,6 +413,14 @@ impl<'de> Visitor<'de> for DocVisitor<'_, '_> {
                 "sessions" => {
                     // The sessions are only read once the document is known
                     // to be an export this rollcoach reads.
+                    if self.header.format.is_none() || self.header.version.is_none() {
+                        return Err(fail(bad(
+                            "the export's \"sessions\" come before its \"format\" and \"version\"; \
+                             import reads those first: put them at the top of the document, as \
+                             `rollcoach export` writes them"
+                                .to_owned(),
+                        )));
+                    }
                     if let Some(e) = self.header.refusal() {
                         return Err(fail(e));
                     }
@@ -529,31 +540,54 @@ pub fn read_export(
 }
 
 /// Imports the export document that `open` reads (it is called twice, and
-/// must give the same document both times), all or nothing, writing in
-/// short transactions: see the module docs. `progress` hears where it is.
+/// must give the same bytes both times), all or nothing, writing in short
+/// transactions: see the module docs. Every session and injury is first
+/// checked against `rules` ([`crate::ImportCheck`]: the protocols known, and
+/// now); a refusal is a [`Corrupt::Export`] naming the session or injury, the
+/// field and the fix. `progress` hears where it is.
 pub fn import_stream<S: Store + ?Sized, R: Read>(
     store: &S,
     mut open: impl FnMut() -> io::Result<R>,
+    rules: ImportRules<'_>,
     progress: &mut dyn FnMut(ImportStep),
 ) -> Result<ImportReport, TransferError> {
-    // Pass 1: check everything; write nothing.
-    let input = open().map_err(|e| io_error("cannot read the export", e))?;
-    let mut checked = 0u64;
-    let header = read_export(input, &mut |s| {
+    // Pass 1: check everything, each session as it is read ([`ImportCheck`]);
+    // write nothing.
+    let keys = RandomState::new();
+    let mut input = Digest {
+        input: open().map_err(|e| io_error("cannot read the export", e))?,
+        hash: keys.build_hasher(),
+    };
+    let mut check = ImportCheck::new(rules);
+    let header = read_export(&mut input, &mut |s| {
         check_session(&s)?;
-        checked += 1;
+        check.session(&s).map_err(StoreError::from)?;
+        let checked = check.sessions();
         if checked.is_multiple_of(64) {
             progress(ImportStep::Checked { sessions: checked });
         }
         Ok(())
     })?;
-    progress(ImportStep::Checked { sessions: checked });
-    check_injuries(&header.injuries, header.exported_at)?;
+    progress(ImportStep::Checked {
+        sessions: check.sessions(),
+    });
+    check
+        .exported_at(header.exported_at)
+        .and_then(|()| check.injuries(&header.injuries, header.exported_at))
+        .map_err(StoreError::from)?;
 
     // Pass 2: write, a few sessions a transaction; undo on failure.
     let mut added: Vec<SessionId> = Vec::new();
     let mut report = ImportReport::default();
-    let written = write_pass(store, &mut open, &header, &mut added, &mut report, progress);
+    let first = input.hash.finish();
+    let written = write_pass(
+        store,
+        &mut open,
+        (&header, first, &keys),
+        &mut added,
+        &mut report,
+        progress,
+    );
     let injuries = written.and_then(|()| Ok(store.import_injuries(&header.injuries)?));
     match injuries {
         Ok(injuries) => {
@@ -583,16 +617,34 @@ fn pause(held: Duration) {
     std::thread::sleep((held * PAUSE_FACTOR).max(MIN_PAUSE));
 }
 
+/// A reader that hashes what it reads: the second pass of an import must
+/// read the very bytes the first pass checked.
+struct Digest<R> {
+    input: R,
+    hash: DefaultHasher,
+}
+
+impl<R: Read> Read for Digest<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.input.read(buf)?;
+        self.hash.write(&buf[..n]);
+        Ok(n)
+    }
+}
+
 fn write_pass<S: Store + ?Sized, R: Read>(
     store: &S,
     open: &mut impl FnMut() -> io::Result<R>,
-    header: &ExportHeader,
+    (header, first, keys): (&ExportHeader, u64, &RandomState),
     added: &mut Vec<SessionId>,
     report: &mut ImportReport,
     progress: &mut dyn FnMut(ImportStep),
 ) -> Result<(), TransferError> {
     let total = header.sessions;
-    let input = open().map_err(|e| io_error("cannot read the export again", e))?;
+    let mut input = Digest {
+        input: open().map_err(|e| io_error("cannot read the export again", e))?,
+        hash: keys.build_hasher(),
+    };
     let mut batch: Vec<ExportedSession> = Vec::with_capacity(IMPORT_BATCH_SESSIONS);
     let mut events = 0usize;
     let mut done = 0u64;
@@ -613,7 +665,7 @@ fn write_pass<S: Store + ?Sized, R: Read>(
             pause(held);
             Ok(())
         };
-    let second = read_export(input, &mut |s| {
+    let second = read_export(&mut input, &mut |s| {
         check_session(&s)?;
         events += s.events.len();
         batch.push(s);
@@ -624,7 +676,10 @@ fn write_pass<S: Store + ?Sized, R: Read>(
         Ok(())
     })?;
     flush(&mut batch, &mut done)?;
-    if second.sessions != total || second.injuries != header.injuries {
+    if second.sessions != total
+        || second.injuries != header.injuries
+        || input.hash.finish() != first
+    {
         return Err(bad(
             "the file changed while it was being imported; import it again".to_owned(),
         ));

@@ -15,13 +15,17 @@
 use std::sync::Arc;
 
 use rollcoach_engine::{INJURY_CLOCK_SKEW_MS, Input, RatingResult, Summary, Time, input_name};
-use rollcoach_protocol::Protocol;
+use rollcoach_protocol::{MAX_REPS, Protocol};
 
 use crate::replay::{self, Start};
 use crate::{DisplayTime, ExportedSession, SessionOutcome};
 
 /// The longest session uid accepted.
 pub const MAX_UID_LEN: usize = 128;
+
+/// The earliest time a session or an injury may have: 2000-01-01T00:00:00Z.
+/// Anything before is a clock that was never set, or a forged record.
+pub const EARLIEST: Time = Time(946_684_800_000);
 
 /// Why a pushed session is refused. Nothing of it is stored.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -119,7 +123,9 @@ pub enum SyncRefusal {
     /// A rating or discomfort level off the 0 to 10 scale.
     #[error("{what} is {value}; ratings and discomfort are 0 to 10")]
     OffScale {
-        /// Where, e.g. `event 7's rating` or `the claimed rating \`pain\` before`.
+        /// The field, e.g. `events[7].input.value` or `ratings[0].after`.
+        field: String,
+        /// Where, in words, e.g. `event 7's rating` or `the claimed rating \`pain\` before`.
         what: String,
         /// The value.
         value: u8,
@@ -135,6 +141,42 @@ pub enum SyncRefusal {
         id: String,
         /// Its most reps.
         most: u32,
+    },
+    /// A time before [`EARLIEST`]: no session or injury is that old.
+    #[error("the session's {what} ({}) is before {}; no session is that old", DisplayTime(*at), DisplayTime(EARLIEST))]
+    TooEarly {
+        /// Which time.
+        what: &'static str,
+        /// The time.
+        at: Time,
+    },
+    /// An imported session that is neither live (no end at all) nor ended
+    /// (an end time, an outcome and its counts).
+    #[error(
+        "the session has {has} but no {missing}: a session that ended has both, a live one neither"
+    )]
+    PartlyEnded {
+        /// A field it has.
+        has: &'static str,
+        /// A field it lacks.
+        missing: &'static str,
+    },
+    /// More reps done than planned.
+    #[error("the session claims reps_done {done}, more than its reps_target {target}")]
+    RepsBeyondTarget {
+        /// The claimed reps done.
+        done: u32,
+        /// The reps planned.
+        target: u32,
+    },
+    /// Free text that holds control characters (terminal escapes, NUL) or
+    /// bidirectional overrides: rollcoach never writes them.
+    #[error(
+        "the session's {field} holds control characters or bidirectional overrides, which a terminal would act on; rollcoach never writes them"
+    )]
+    Unprintable {
+        /// The field.
+        field: String,
     },
     /// The log cannot be replayed at all (options that do not fit the protocol).
     #[error("the event log does not replay: {0}")]
@@ -164,6 +206,40 @@ pub enum SyncRefusal {
     },
 }
 
+impl SyncRefusal {
+    /// The session's field the refusal is about, as the export document
+    /// names it: `uid`, `started_at`, `ratings[0].after`, `events[7]`,
+    /// `protocol.movement.reps.max`, ...
+    pub fn field(&self) -> String {
+        match self {
+            SyncRefusal::Uid { .. } => "uid".into(),
+            SyncRefusal::UnknownProtocol { .. } => "protocol_id".into(),
+            SyncRefusal::ProtocolVersion { .. } => "protocol_version".into(),
+            SyncRefusal::ProtocolDiffers { path, .. } => path.clone(),
+            SyncRefusal::NotEnded { missing } => (*missing).into(),
+            SyncRefusal::PartlyEnded { has, .. } => (*has).into(),
+            SyncRefusal::EndsTooEarly { .. } => "ended_at".into(),
+            SyncRefusal::InTheFuture { what, .. } | SyncRefusal::TooEarly { what, .. } => {
+                match *what {
+                    "start" => "started_at".into(),
+                    "end" => "ended_at".into(),
+                    _ => "events".into(),
+                }
+            }
+            SyncRefusal::RepsBeyondTarget { .. } => "reps_done".into(),
+            SyncRefusal::Unprintable { field } => field.clone(),
+            SyncRefusal::Seq { index, .. } => format!("events[{index}].seq"),
+            SyncRefusal::TimeGoesBack { seq, .. } => format!("events[{seq}].at_ms"),
+            SyncRefusal::OffScale { field, .. } | SyncRefusal::Mismatch { field, .. } => {
+                field.clone()
+            }
+            SyncRefusal::RepsBeyondProtocol { field, .. } => (*field).into(),
+            SyncRefusal::Replay(_) => "options".into(),
+            SyncRefusal::Rejected { seq, .. } => format!("events[{seq}]"),
+        }
+    }
+}
+
 /// The protocols a server verifies pushed sessions against, each with its
 /// JSON form (made once: a pushed snapshot is compared with it).
 #[derive(Debug, Clone, Default)]
@@ -184,6 +260,41 @@ impl SyncCatalog {
     fn ids(&self) -> Vec<String> {
         self.protocols.iter().map(|(p, _)| p.id.clone()).collect()
     }
+
+    /// The protocols, in the order given.
+    pub fn protocols(&self) -> impl Iterator<Item = &Protocol> {
+        self.protocols.iter().map(|(p, _)| &**p)
+    }
+
+    /// The catalog's protocol with this id and version whose JSON form is
+    /// `json` (numbers compared by value), if there is one.
+    pub(crate) fn same_as(
+        &self,
+        id: &str,
+        version: u32,
+        json: &serde_json::Value,
+    ) -> Option<Arc<Protocol>> {
+        self.protocols
+            .iter()
+            .find(|(p, known)| {
+                p.id == id
+                    && p.version == version
+                    && first_difference("protocol", json, known).is_none()
+            })
+            .map(|(p, _)| p.clone())
+    }
+}
+
+/// Where a session being verified comes from, which says what it may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// Pushed by a device ([`verify_session`]): it has ended, and ran the
+    /// catalog's protocol.
+    Pushed,
+    /// Read from an export document ([`crate::validate`]): it may be live (no
+    /// end yet), or interrupted with its counts unknown (a log recovery could
+    /// not replay), and it is replayed against its own protocol snapshot.
+    Imported,
 }
 
 /// Verifies a pushed session against the protocols this server knows
@@ -198,17 +309,36 @@ pub fn verify_session(
 ) -> Result<(), SyncRefusal> {
     check_uid(&session.uid)?;
     let protocol = known_protocol(session, catalog)?;
-    check_shape(session, &protocol, now)?;
-    check_replay(session, protocol)
+    check_shape(session, &protocol, now, Source::Pushed)?;
+    check_replay(session, protocol, Source::Pushed)
 }
 
-fn check_uid(uid: &str) -> Result<(), SyncRefusal> {
+/// [`verify_session`] of a session read from an export document, against
+/// `protocol` (the session's own snapshot, checked by the caller to be the
+/// protocol its `protocol_id`, `protocol_version` and `area` name): see
+/// [`Source::Imported`].
+pub(crate) fn verify_imported(
+    session: &ExportedSession,
+    protocol: Arc<Protocol>,
+    now: Time,
+) -> Result<(), SyncRefusal> {
+    check_uid(&session.uid)?;
+    check_shape(session, &protocol, now, Source::Imported)?;
+    check_replay(session, protocol, Source::Imported)
+}
+
+pub(crate) fn check_uid(uid: &str) -> Result<(), SyncRefusal> {
     let why = if uid.is_empty() {
         "is empty"
     } else if uid.len() > MAX_UID_LEN {
         "is longer than 128 bytes"
     } else if uid.chars().any(char::is_control) {
         "holds control characters"
+    } else if !uid
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
+    {
+        "holds characters other than ASCII letters, digits, `-`, `_`, `.` and `:`"
     } else {
         return Ok(());
     };
@@ -258,7 +388,7 @@ fn known_protocol(
 }
 
 /// Where two JSON values first differ: the path, and each side's value there.
-fn first_difference(
+pub(crate) fn first_difference(
     path: &str,
     pushed: &serde_json::Value,
     known: &serde_json::Value,
@@ -306,22 +436,22 @@ fn check_shape(
     session: &ExportedSession,
     protocol: &Protocol,
     now: Time,
+    source: Source,
 ) -> Result<(), SyncRefusal> {
-    let Some(ended_at) = session.ended_at else {
-        return Err(SyncRefusal::NotEnded {
-            missing: "ended_at",
-        });
-    };
-    if session.outcome.is_none() {
-        return Err(SyncRefusal::NotEnded { missing: "outcome" });
-    }
+    let ended_at = check_ended(session, source)?;
     let latest = now.plus_ms(INJURY_CLOCK_SKEW_MS);
-    for (what, at) in [("start", session.started_at), ("end", ended_at)] {
+    for (what, at) in [("start", Some(session.started_at)), ("end", ended_at)] {
+        let Some(at) = at else { continue };
         if at > latest {
             return Err(SyncRefusal::InTheFuture { what, at, now });
         }
+        if at < EARLIEST {
+            return Err(SyncRefusal::TooEarly { what, at });
+        }
     }
-    if ended_at < session.started_at {
+    if let Some(ended_at) = ended_at
+        && ended_at < session.started_at
+    {
         return Err(SyncRefusal::EndsTooEarly {
             ended_at,
             what: "it starts",
@@ -344,12 +474,14 @@ fn check_shape(
         match e.input {
             Input::Rating { value: Some(v) } if v > 10 => {
                 return Err(SyncRefusal::OffScale {
+                    field: format!("events[{}].input.value", e.seq),
                     what: format!("event {}'s rating", e.seq),
                     value: v,
                 });
             }
             Input::Discomfort { level } if level > 10 => {
                 return Err(SyncRefusal::OffScale {
+                    field: format!("events[{}].input.level", e.seq),
                     what: format!("event {}'s discomfort", e.seq),
                     value: level,
                 });
@@ -358,28 +490,47 @@ fn check_shape(
         }
     }
     let last = session.started_at.plus_ms(before_ms);
-    if ended_at < last {
-        return Err(SyncRefusal::EndsTooEarly {
-            ended_at,
-            what: "its last input",
-            at: last,
-        });
+    match ended_at {
+        Some(ended_at) if ended_at < last => {
+            return Err(SyncRefusal::EndsTooEarly {
+                ended_at,
+                what: "its last input",
+                at: last,
+            });
+        }
+        None if last > latest => {
+            return Err(SyncRefusal::InTheFuture {
+                what: "last input",
+                at: last,
+                now,
+            });
+        }
+        _ => {}
     }
     let claimed_ratings = session
         .ratings
         .iter()
-        .chain(session.summary.iter().flat_map(|s| s.ratings.iter()));
-    for r in claimed_ratings {
+        .enumerate()
+        .map(|(i, r)| (format!("ratings[{i}]"), r))
+        .chain(session.summary.iter().flat_map(|s| {
+            s.ratings
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (format!("summary.ratings[{i}]"), r))
+        }));
+    for (field, r) in claimed_ratings {
         for (moment, value) in [("before", r.before), ("after", r.after)] {
             if let Some(v) = value.filter(|v| *v > 10) {
                 return Err(SyncRefusal::OffScale {
+                    field: format!("{field}.{moment}"),
                     what: format!("the claimed rating `{}` {moment}", r.id),
                     value: v,
                 });
             }
         }
     }
-    let most = protocol.movement.reps.max;
+    // The engine never runs more than MAX_REPS, whatever a snapshot says.
+    let most = protocol.movement.reps.max.min(MAX_REPS);
     let reps = [
         ("reps_done", session.reps_done),
         ("reps_target", Some(session.reps_target)),
@@ -400,6 +551,101 @@ fn check_shape(
                 id: protocol.id.clone(),
                 most,
             });
+        }
+    }
+    if let Some(done) = session.reps_done.filter(|d| *d > session.reps_target) {
+        return Err(SyncRefusal::RepsBeyondTarget {
+            done,
+            target: session.reps_target,
+        });
+    }
+    check_text(session)
+}
+
+/// That the session has ended (`Some` end), or, when imported, is live
+/// (`None`: no end and no counts at all).
+fn check_ended(session: &ExportedSession, source: Source) -> Result<Option<Time>, SyncRefusal> {
+    let ends = [
+        ("ended_at", session.ended_at.is_some()),
+        ("outcome", session.outcome.is_some()),
+    ];
+    if source == Source::Pushed {
+        if let Some((missing, _)) = ends.iter().find(|(_, has)| !has) {
+            return Err(SyncRefusal::NotEnded { missing });
+        }
+        return Ok(session.ended_at);
+    }
+    // What a store records at the end, all together (with a summary only
+    // when the log replayed: see `check_replay`).
+    let counts = [
+        ("reps_done", session.reps_done.is_some()),
+        ("active_ms", session.active_ms.is_some()),
+        ("summary", session.summary.is_some()),
+    ];
+    let has = |fields: &[(&'static str, bool)]| fields.iter().find(|(_, h)| *h).map(|(f, _)| *f);
+    let lacks = |fields: &[(&'static str, bool)]| fields.iter().find(|(_, h)| !h).map(|(f, _)| *f);
+    match (has(&ends), lacks(&ends)) {
+        // Ended: an end time and an outcome.
+        (Some(_), None) => Ok(session.ended_at),
+        (Some(has), Some(missing)) => Err(SyncRefusal::PartlyEnded { has, missing }),
+        // Live: no end, no counts, no ratings.
+        (None, _) => match has(&counts) {
+            Some(has) => Err(SyncRefusal::PartlyEnded {
+                has,
+                missing: "ended_at",
+            }),
+            None if !session.ratings.is_empty() => Err(SyncRefusal::PartlyEnded {
+                has: "ratings",
+                missing: "ended_at",
+            }),
+            None => Ok(None),
+        },
+    }
+}
+
+/// Whether `c` is a character a terminal acts on, or one that reorders
+/// what it shows (the bidirectional overrides and isolates).
+pub(crate) fn is_unprintable(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || ('\u{202a}'..='\u{202e}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
+/// The session's free text holds nothing a terminal acts on: its end
+/// message, reason and the notes of the injuries it started with.
+fn check_text(session: &ExportedSession) -> Result<(), SyncRefusal> {
+    let notes = session
+        .facts
+        .injuries
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| {
+            f.note
+                .as_deref()
+                .map(|n| (format!("facts.injuries[{i}].note"), n))
+        });
+    let texts = [
+        ("message".to_owned(), session.message.as_deref()),
+        ("reason".to_owned(), session.reason.as_deref()),
+        (
+            "options.instrument".to_owned(),
+            session.options.instrument.as_deref(),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(f, t)| t.map(|t| (f, t)))
+    .chain(notes)
+    .chain(
+        session
+            .options
+            .reasons
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (format!("options.reasons[{i}]"), r.as_str())),
+    );
+    for (field, text) in texts {
+        if text.chars().any(is_unprintable) {
+            return Err(SyncRefusal::Unprintable { field });
         }
     }
     Ok(())
@@ -432,7 +678,23 @@ fn outcome_words(o: Option<&SessionOutcome>) -> String {
     }
 }
 
-fn check_replay(session: &ExportedSession, protocol: Arc<Protocol>) -> Result<(), SyncRefusal> {
+fn check_replay(
+    session: &ExportedSession,
+    protocol: Arc<Protocol>,
+    source: Source,
+) -> Result<(), SyncRefusal> {
+    // A session recovery could not replay is recorded as interrupted with
+    // its counts unknown: it claims nothing the log could contradict.
+    let unknown_counts = session.reps_done.is_none()
+        && session.active_ms.is_none()
+        && session.summary.is_none()
+        && session.ratings.is_empty();
+    if source == Source::Imported
+        && session.outcome == Some(SessionOutcome::Interrupted)
+        && unknown_counts
+    {
+        return Ok(());
+    }
     let start = Start {
         protocol,
         options: &session.options,
@@ -441,7 +703,15 @@ fn check_replay(session: &ExportedSession, protocol: Arc<Protocol>) -> Result<()
     };
     let replayed =
         replay::replay(start, &session.events, session.ended_at).map_err(SyncRefusal::Replay)?;
-    if let Some(r) = replayed.rejected.first() {
+    // A runner never logs an input the session refuses; an imported
+    // history may hold some (drivers before the runner logged every input
+    // before applying it): they changed nothing then and change nothing in
+    // the replay.
+    if let Some(r) = replayed
+        .rejected
+        .first()
+        .filter(|_| source == Source::Pushed)
+    {
         let e = &session.events[r.index.min(session.events.len().saturating_sub(1))];
         return Err(SyncRefusal::Rejected {
             seq: e.seq,
@@ -449,6 +719,10 @@ fn check_replay(session: &ExportedSession, protocol: Arc<Protocol>) -> Result<()
             at_ms: r.at_ms,
             why: r.error.to_string(),
         });
+    }
+    if session.ended_at.is_none() {
+        // A live session (imported): its log replays, and it claims nothing yet.
+        return Ok(());
     }
     if session.outcome.as_ref() != Some(&replayed.outcome) {
         return Err(SyncRefusal::Mismatch {
@@ -715,6 +989,7 @@ mod tests {
         assert_eq!(
             verify(&s),
             Err(SyncRefusal::OffScale {
+                field: format!("events[{seq}].input.value"),
                 what: format!("event {seq}'s rating"),
                 value: 11
             })

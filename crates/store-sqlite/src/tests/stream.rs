@@ -29,8 +29,33 @@ fn big_doc(n: u32) -> ExportDocument {
     doc
 }
 
+/// What these tests' imports are checked against: the built-in protocols
+/// and one for `one_session`'s `neck` injury, thirty years after T0.
+fn rules() -> ImportRules<'static> {
+    static CATALOG: std::sync::LazyLock<SyncCatalog> = std::sync::LazyLock::new(|| {
+        let mut neck = protocol();
+        neck.id = "neck".into();
+        neck.area = "neck".into();
+        let mut all: Vec<_> = rollcoach_protocol::builtin()
+            .into_iter()
+            .map(std::sync::Arc::new)
+            .collect();
+        all.push(std::sync::Arc::new(neck));
+        SyncCatalog::new(&all).unwrap()
+    });
+    ImportRules {
+        catalog: &CATALOG,
+        now: T0.plus_ms(30 * 365 * 24 * HOUR),
+    }
+}
+
 fn import_text(store: &SqliteStore, text: &str) -> Result<ImportReport, TransferError> {
-    import_stream(store, || Ok(Cursor::new(text.as_bytes())), &mut |_| {})
+    import_stream(
+        store,
+        || Ok(Cursor::new(text.as_bytes())),
+        rules(),
+        &mut |_| {},
+    )
 }
 
 #[test]
@@ -72,7 +97,7 @@ fn a_streamed_import_round_trips_and_skips_what_is_there() {
     let text = doc.to_json();
     let b = SqliteStore::open_in_memory().unwrap();
     let mut steps = Vec::new();
-    let report = import_stream(&b, || Ok(Cursor::new(text.as_bytes())), &mut |s| {
+    let report = import_stream(&b, || Ok(Cursor::new(text.as_bytes())), rules(), &mut |s| {
         steps.push(s)
     })
     .unwrap();
@@ -154,6 +179,7 @@ fn a_streamed_import_that_fails_while_writing_removes_what_it_wrote() {
             let text = if reads == 1 { &good[..] } else { &good[..cut] };
             Ok(Cursor::new(text.as_bytes().to_vec()))
         },
+        rules(),
         &mut |_| {},
     )
     .unwrap_err()
@@ -184,7 +210,13 @@ fn a_large_import_and_a_live_session_run_together() {
         let path = path.clone();
         std::thread::spawn(move || {
             let store = SqliteStore::open(&path).unwrap();
-            import_stream(&store, || Ok(Cursor::new(text.as_bytes())), &mut |_| {}).unwrap()
+            import_stream(
+                &store,
+                || Ok(Cursor::new(text.as_bytes())),
+                rules(),
+                &mut |_| {},
+            )
+            .unwrap()
         })
     };
     // A session on another connection, logging each input while the import
