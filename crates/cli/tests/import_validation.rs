@@ -436,3 +436,20 @@ fn a_uid_given_twice_in_one_file_is_named_as_a_duplicate_in_the_file() {
     );
     assert!(!msg.contains("already in the database"), "{msg}");
 }
+
+#[test]
+fn an_injury_with_a_hostile_uid_is_refused() {
+    let env = test_env();
+    let mut doc = genuine(&env);
+    doc["injuries"][0]["uid"] = json!("x\u{1b}[2J y");
+    let msg = refused(
+        &env,
+        &doc,
+        &[
+            "injury 1 (area \"upper-back\")",
+            "field `uid`",
+            "the injury's uid",
+        ],
+    );
+    assert!(!msg.contains('\u{1b}'), "escaped: {msg:?}");
+}

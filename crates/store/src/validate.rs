@@ -378,6 +378,20 @@ impl<'a> ImportCheck<'a> {
                 )
             },
         )?;
+        // A version 1 document's injuries have had theirs derived by now
+        // ([`ExportedInjury::fill_missing_uids`]).
+        check_uid(&injury.uid).map_err(|e| {
+            let why = match e {
+                SyncRefusal::Uid { why, .. } => why,
+                _ => "is not a uid",
+            };
+            refuse(
+                "uid",
+                format!("the injury's uid \"{}\" {why}", shown(&injury.uid)),
+                "give the injury the uid rollcoach wrote for it (1 to 128 ASCII letters, \
+                 digits, `-`, `_`, `.`, `:`), or remove the `uid` field to have one derived",
+            )
+        })?;
         let now = self.rules.now;
         let latest = now.plus_ms(INJURY_CLOCK_SKEW_MS);
         let times = [
