@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_shared_snapshots.sql"),
     include_str!("../migrations/0003_pairing_index.sql"),
     include_str!("../migrations/0004_history_rows.sql"),
+    include_str!("../migrations/0005_devices.sql"),
 ];
 
 /// The newest schema version this rollcoach knows (`PRAGMA user_version`).

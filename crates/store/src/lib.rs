@@ -55,6 +55,7 @@
 #![deny(missing_docs)]
 
 pub mod codec;
+mod devices;
 mod error;
 mod export;
 mod finished;
@@ -67,6 +68,7 @@ mod store;
 mod stream;
 pub mod sync;
 
+pub use devices::{Device, NewDevice, NewPairingToken};
 pub use error::{Backend, BoxError, Conflict, Corrupt, DisplayTime, NotFound, StoreError};
 pub use export::{
     EXPORT_FORMAT, EXPORT_VERSION, ExportCursor, ExportDocument, ExportedInjury, ExportedSession,
