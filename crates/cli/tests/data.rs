@@ -511,10 +511,7 @@ fn a_database_from_a_newer_rollcoach_is_refused_and_left_alone() {
     let run = env.cmd(&["history"]);
     let db = env.db();
     // The newest version this rollcoach knows changes with each migration.
-    let known = format!(
-        "knows up to {})",
-        rollcoach_store_sqlite::SCHEMA_VERSION
-    );
+    let known = format!("knows up to {})", rollcoach_store_sqlite::SCHEMA_VERSION);
     insta::assert_snapshot!(
         "a_database_from_a_newer_rollcoach",
         run.all()
