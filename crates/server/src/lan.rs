@@ -33,7 +33,10 @@ use sha2::{Digest, Sha256};
 
 use crate::{Access, ApiError, AppState, wall_now};
 
-/// Name of the device cookie.
+/// Name of the device cookie; the port the browser reached the server at is
+/// added (`rollcoach_pair_7878`), as Jupyter does, because browsers share
+/// cookies between the ports of a host: two servers on one computer would
+/// otherwise overwrite each other's cookie.
 pub const COOKIE: &str = "rollcoach_pair";
 
 /// How long a one-time pairing link pairs: one hour.
@@ -113,10 +116,11 @@ impl Auth {
         self.local_token.as_deref()
     }
 
-    /// The `Set-Cookie` value that holds `secret`.
-    fn cookie(&self, secret: &str) -> String {
+    /// The `Set-Cookie` value that holds `secret`, for a request to `host`.
+    fn cookie(&self, host: Option<&str>, secret: &str) -> String {
         let secure = if self.secure { "; Secure" } else { "" };
-        format!("{COOKIE}={secret}; HttpOnly; SameSite=Strict; Path=/; Max-Age=31536000{secure}")
+        let name = cookie_name(host);
+        format!("{name}={secret}; HttpOnly; SameSite=Strict; Path=/; Max-Age=31536000{secure}")
     }
 }
 
@@ -148,6 +152,19 @@ pub fn new_pairing_link(
         expires_at: now.plus_ms(PAIRING_LINK_TTL_MS),
     })?;
     Ok(format!("/pair?token={token}"))
+}
+
+/// The cookie's name for a request to `host` (`rollcoach_pair_PORT`, or
+/// `rollcoach_pair` without a port).
+fn cookie_name(host: Option<&str>) -> String {
+    let port = host
+        .map(|h| &h[host_name(h).len()..])
+        .and_then(|rest| rest.strip_prefix(':'))
+        .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    match port {
+        Some(port) => format!("{COOKIE}_{port}"),
+        None => COOKIE.to_owned(),
+    }
 }
 
 /// SHA-256 of `text`, as lowercase hex: what the store keeps of a secret.
@@ -339,11 +356,12 @@ fn offered(headers: &HeaderMap) -> Vec<&str> {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|kv| kv.trim().split_once('='))
-        .filter(|(k, _)| *k == COOKIE)
+        // Every server's cookie on this host: browsers send them all.
+        .filter(|(k, _)| k.starts_with(COOKIE))
         .map(|(_, v)| v)
         .chain(bearer)
         .filter(|v| !v.is_empty())
-        .take(4)
+        .take(8)
         .collect()
 }
 
@@ -455,8 +473,9 @@ async fn open_link(state: &AppState, headers: &HeaderMap, token: Option<&str>) -
     {
         *link = None;
     }
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     let mut resp = Redirect::to("/").into_response();
-    if let Ok(v) = HeaderValue::from_str(&auth.cookie(&secret)) {
+    if let Ok(v) = HeaderValue::from_str(&auth.cookie(host, &secret)) {
         resp.headers_mut().insert(header::SET_COOKIE, v);
     }
     resp
@@ -537,6 +556,14 @@ mod tests {
             ),
         );
         assert_eq!(device_name(&h), "Chrome on Android");
+    }
+
+    #[test]
+    fn the_cookie_is_named_for_the_port() {
+        assert_eq!(cookie_name(Some("127.0.0.1:7878")), "rollcoach_pair_7878");
+        assert_eq!(cookie_name(Some("[::1]:80")), "rollcoach_pair_80");
+        assert_eq!(cookie_name(Some("rollcoach.lan")), "rollcoach_pair");
+        assert_eq!(cookie_name(None), "rollcoach_pair");
     }
 
     #[test]

@@ -64,6 +64,8 @@ async fn on_loopback_the_export_needs_the_link_serve_printed() {
     assert!(link.starts_with("/?token="), "{link}");
     let (cookie, set) = open_link(&app, LOCAL, &link).await;
     assert!(!set.contains("Secure"), "plain http: {set}");
+    // Named for the port: another server on this computer keeps its own.
+    assert!(cookie.starts_with("rollcoach_pair_7878="), "{cookie}");
     let r = get_as(&app, LOCAL, "/api/export", Some(&cookie)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.json["format"], "rollcoach-export");
