@@ -231,7 +231,7 @@ function devicesSettings() {
     const list = el('ul', { class: 'devices', id: 'devices-list' });
     for (const d of devices) {
       const revoke = d.revoked_at ? null : el('button', { class: 'big calm', type: 'button',
-        'aria-label': `Revoke ${d.name} (${d.id})${d.this_device ? ', this device' : ''}`,
+        'aria-label': d.this_device ? `Revoke this device (${d.name}, ${d.id})` : `Revoke ${d.name} (${d.id})`,
         onclick: async () => {
           status.hidden = true;
           try {
