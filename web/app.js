@@ -73,7 +73,7 @@ async function renderHome(root) {
     const block = await injuryBlock(entry.protocol, await local.injuryFacts(entry.protocol.area), now);
     root.append(protocolCard(entry.brief, entry.protocol, block));
   }
-  root.append(voiceSettings());
+  root.append(voiceSettings(), devicesSettings());
 }
 
 // The session this page left while it was still going, if it still is.
@@ -191,6 +191,78 @@ function voiceSettings() {
     el('label', { for: 'rate' }, 'Rate '), rateOut, rate,
     el('button', { class: 'big calm', type: 'button', onclick: () => speaker.try('Breathe in, roll toward your neck.') }, 'Try it'),
   );
+  return box;
+}
+
+// ----- devices ---------------------------------------------------------------
+
+// The devices `rollcoach serve` lets in (GET /api/devices): revoke one, or
+// make a one-time link (and its QR code) that pairs another.
+function devicesSettings() {
+  const box = el('details', { class: 'card devices', id: 'devices' }, el('summary', {}, 'Devices'));
+  const body = el('div', { id: 'devices-body' });
+  const status = el('p', { class: 'error', role: 'alert', id: 'devices-error', hidden: true });
+  const fail = (err) => {
+    status.textContent = err.status === 401
+      ? 'This device is not paired with the computer (or it was revoked). Open a new pairing link: `rollcoach pair` on the computer prints one.'
+      : `Devices: ${err.message}`;
+    status.hidden = false;
+  };
+  const link = el('div', { id: 'pair-link' });
+  const pairButton = el('button', { class: 'big calm', type: 'button', id: 'pair-another',
+    onclick: async () => {
+      status.hidden = true;
+      try {
+        const made = await api('/api/devices/pairing', { method: 'POST' });
+        const url = made.url || `${location.origin}${made.path}`;
+        link.replaceChildren(
+          el('p', {}, 'Open this link on the other device, or scan the code with its camera. It pairs one device, until ', timeEl(made.expires_at), '.'),
+          made.qr_svg ? el('img', { class: 'qr', id: 'pair-qr', alt: `QR code of the pairing link ${url}`,
+            src: `data:image/svg+xml,${encodeURIComponent(made.qr_svg)}` }) : null,
+          el('p', {}, el('a', { class: 'link', id: 'pair-url', href: url }, url)));
+        announce('Pairing link made.');
+        await fill();
+      } catch (err) {
+        fail(err);
+      }
+    } }, 'Pair another device');
+  const fill = async () => {
+    const { devices } = await api('/api/devices');
+    const list = el('ul', { class: 'devices', id: 'devices-list' });
+    for (const d of devices) {
+      const revoke = d.revoked_at ? null : el('button', { class: 'big calm', type: 'button',
+        'aria-label': d.this_device ? `Revoke this device (${d.name}, ${d.id})` : `Revoke ${d.name} (${d.id})`,
+        onclick: async () => {
+          status.hidden = true;
+          try {
+            await api(`/api/devices/${encodeURIComponent(d.id)}`, { method: 'DELETE' });
+            announce(`${d.name} revoked.`);
+            await fill();
+          } catch (err) {
+            fail(err);
+          }
+        } }, d.this_device ? 'Revoke this device' : 'Revoke');
+      list.append(el('li', { class: d.revoked_at ? 'revoked' : '', 'data-device': d.id },
+        el('p', {}, el('strong', {}, d.name), d.this_device ? ' · this device' : '', ` · ${d.id}`),
+        el('p', { class: 'meta' }, 'Paired ', timeEl(d.created_at),
+          d.last_seen_at ? [', last seen ', timeEl(d.last_seen_at)] : null, `, by ${d.via}.`),
+        d.revoked_at ? el('p', {}, 'Revoked ', timeEl(d.revoked_at), '.') : null,
+        revoke));
+    }
+    body.replaceChildren(devices.length ? list : el('p', {}, 'No devices.'));
+  };
+  box.addEventListener('toggle', async () => {
+    if (!box.open) return;
+    status.hidden = true;
+    try {
+      await fill();
+    } catch (err) {
+      fail(err);
+    }
+  });
+  box.append(
+    el('p', {}, 'The phones and browsers that may use this rollcoach. A revoked device is refused from its next request.'),
+    status, body, pairButton, link);
   return box;
 }
 

@@ -59,9 +59,10 @@ export async function pushSessions() {
     if (r.ok) {
       await local.putSession({ ...s, sync: 'synced', sync_error: null });
       stored += 1;
-    } else if (r.status >= 400 && r.status < 500 && r.status !== 404 && r.status !== 408 && r.status !== 429) {
-      // Refused: kept here, marked, with the server's reason. (404: a server
-      // without sync yet; 408/429: try again later.)
+    } else if (r.status >= 400 && r.status < 500 && ![401, 404, 408, 429].includes(r.status)) {
+      // Refused: kept here, marked, with the server's reason. (401: this
+      // device is not paired, or was revoked: kept for when it is; 404: a
+      // server without sync yet; 408/429: try again later.)
       await local.putSession({ ...s, sync: 'refused', sync_error: message(r) });
     }
   }
@@ -80,7 +81,7 @@ export async function pushInjuries() {
     if (r.ok) {
       // Stored, already there, or cleared there by this push.
       await local.injuryPushed(uid, sent);
-    } else if (r.status >= 400 && r.status < 500 && r.status !== 404 && r.status !== 408 && r.status !== 429) {
+    } else if (r.status >= 400 && r.status < 500 && ![401, 404, 408, 429].includes(r.status)) {
       await local.injuryPushed(uid, sent, message(r));
     }
   }
@@ -92,7 +93,8 @@ export async function pull() {
   if (inj.ok && inj.data && Array.isArray(inj.data.injuries)) await local.mergeServerInjuries(inj.data.injuries);
   let before = null;
   for (let page = 0; page < 50; page += 1) {
-    const r = await request('GET', `/api/history?limit=200${before === null ? '' : `&before=${before}`}`);
+    // Pages are named by the uid of their last session.
+    const r = await request('GET', `/api/history?limit=200${before === null ? '' : `&before=${encodeURIComponent(before)}`}`);
     if (!r.ok || !r.data) break;
     await local.mergeServerSessions(r.data.sessions || []);
     if (r.data.next === null || r.data.next === undefined) break;

@@ -20,7 +20,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launch, root } from './helpers.js';
+import { launch, root, served } from './helpers.js';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -39,8 +39,8 @@ function serve() {
     let out = '';
     const onData = (d) => {
       out += d;
-      const m = out.match(/serving on (https?:\/\/\S+?)\/?\s/);
-      if (m) ok({ url: m[1], stop: () => { proc.kill('SIGTERM'); rmSync(dir, { recursive: true, force: true }); } });
+      const m = out.match(/serving on (https?:\/\/\S+)\s/);
+      if (m) ok({ ...served(m[1]), stop: () => { proc.kill('SIGTERM'); rmSync(dir, { recursive: true, force: true }); } });
     };
     proc.stdout.on('data', onData);
     proc.stderr.on('data', onData);
@@ -53,7 +53,7 @@ const BREATH = /^(breathe (in|out)\b|in,|out,|in$|out$)/i;
 
 async function oneSession(tempo) {
   const server = await serve();
-  const browser = await launch();
+  const browser = await launch(server);
   const { page } = browser;
   try {
     await page.goto(`${server.url}/`);

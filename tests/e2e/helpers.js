@@ -18,7 +18,11 @@ const BINARY = process.env.ROLLCOACH_BIN
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
 // Starts `rollcoach serve` on a free loopback port; resolves with its URL
-// (and the database path, for `rollcoach --db DB ...`).
+// (the origin, without the token), the link it printed (`link`, with
+// `?token=...`: opening it lets a browser in), the token, `fetch(path, init)`
+// for Node's requests with the token as `Authorization: Bearer`, and the
+// database path, for `rollcoach --db DB ...`. The server refuses requests
+// without the link's cookie or the token, on loopback too.
 // `protocols`: user protocol files to serve beside the built-ins, as
 // { 'file-name.toml': text } (the directory ROLLCOACH_PROTOCOLS names).
 export async function startServer({ speed = 20, grace = 20, protocols = {} } = {}) {
@@ -35,24 +39,49 @@ export async function startServer({ speed = 20, grace = 20, protocols = {} } = {
   let out = '';
   let err = '';
   proc.stderr.on('data', (d) => { err += d; });
-  const url = await new Promise((ok, fail) => {
+  const link = await new Promise((ok, fail) => {
     const timer = setTimeout(() => fail(new Error(`serve printed no URL within 20 s; stdout: ${out} stderr: ${err}`)), 20000);
     proc.stdout.on('data', (d) => {
       out += d;
-      const m = out.match(/serving on (http:\/\/\S+?)\/?\s/);
+      const m = out.match(/serving on (https?:\/\/\S+)\s/);
       if (m) { clearTimeout(timer); ok(m[1]); }
     });
     proc.on('exit', (code) => { clearTimeout(timer); fail(new Error(`serve exited with ${code}: ${err}`)); });
   });
   return {
-    url,
+    ...served(link),
     db,
+    output: () => out,
     stop: async () => {
       proc.kill('SIGTERM');
       await new Promise((ok) => { if (proc.exitCode !== null) ok(); else proc.on('exit', ok); });
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+// What a printed link gives: `url` (the origin), `link`, `token`, and
+// `fetch(path, init)` carrying the token.
+export function served(link) {
+  const parsed = new URL(link);
+  const token = parsed.searchParams.get('token');
+  const url = parsed.origin;
+  return {
+    url,
+    link,
+    token,
+    fetch: (path, init = {}) => fetch(`${url}${path}`, {
+      ...init,
+      headers: { ...(init.headers || {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    }),
+  };
+}
+
+// Lets a browser context in to `server`, as a person opening the link
+// `serve` printed: the cookie it sets is the context's from then on.
+export async function signIn(context, server) {
+  const resp = await context.request.get(server.link, { maxRedirects: 0 });
+  if (resp.status() !== 303) throw new Error(`opening ${server.link} answered ${resp.status()}: ${await resp.text()}`);
 }
 
 // A stand-in for the browser's voice: records each utterance's text, start
@@ -166,7 +195,8 @@ const SPEECH_STANDIN = () => {
 // A fresh Chromium profile at 360 x 740, with the speech stand-in, the
 // session's outputs collected in the page (`outputs`), and the page's
 // script errors and failed requests in `errors` (each with its address).
-export async function launch() {
+// With `server`, the profile has opened the link it printed (signIn).
+export async function launch(server = null) {
   const profile = mkdtempSync(join(tmpdir(), 'rollcoach-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -186,6 +216,7 @@ export async function launch() {
   };
   watch(page);
   context.on('page', watch);
+  if (server) await signIn(context, server);
   return {
     context,
     page,

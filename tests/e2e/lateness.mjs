@@ -20,10 +20,10 @@ const text = upperBack
 if (text === upperBack) throw new Error('could not make the test protocol');
 
 const server = await startServer({ speed: 1, protocols: { 'lateness.toml': text } });
-const browser = await launch();
+const browser = await launch(server);
 const { page } = browser;
 try {
-  const protocol = (await (await fetch(`${server.url}/api/protocols/lateness`)).json()).protocol;
+  const protocol = (await (await server.fetch(`/api/protocols/lateness`)).json()).protocol;
   await page.goto(`${server.url}/#/`);
   await page.waitForSelector('body[data-ready=true][data-route=home]');
   await page.selectOption('#reps-lateness', String(reps));

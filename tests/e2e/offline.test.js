@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
-import { axeViolations, launch, root, screenshot } from './helpers.js';
+import { axeViolations, launch, root, screenshot, served } from './helpers.js';
 
 const BINARY = process.env.ROLLCOACH_BIN
   || join(process.env.CARGO_TARGET_DIR ? resolve(root, process.env.CARGO_TARGET_DIR) : join(root, 'target'), 'debug', 'rollcoach');
@@ -32,13 +32,13 @@ async function serve(db, addr = '127.0.0.1:0', extra = []) {
     const timer = setTimeout(() => fail(new Error(`serve printed no URL within 20 s: ${out} ${err}`)), 20000);
     proc.stdout.on('data', (d) => {
       out += d;
-      const m = out.match(/serving on (https?:\/\/\S+?)\/?\s/);
+      const m = out.match(/serving on (https?:\/\/\S+)\s/);
       if (m) { clearTimeout(timer); ok(m[1]); }
     });
     proc.on('exit', (code) => { clearTimeout(timer); fail(new Error(`serve exited with ${code}: ${err}`)); });
   });
   return {
-    url,
+    ...served(url),
     output: () => out,
     stop: async () => {
       if (proc.exitCode !== null || proc.signalCode !== null) return;
@@ -93,7 +93,9 @@ describe('installable and offline, from rollcoach serve on localhost', () => {
     db = join(dir, 'rollcoach.db');
     server = await serve(db);
     origin = server.url;
-    browser = await launch();
+    // The browser opens the link serve printed once; its cookie (a device in
+    // the database) still lets it in when the server comes back below.
+    browser = await launch(server);
     page = browser.page;
     await browser.context.addInitScript(HOME_READY_PROBE);
   });

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UID, axeViolations, clearOutputs, expectedSpeech, launch, outputs, overlapping, phoneInjuries, phoneSessions, root, screenshot, spoken, startServer, utterances, waitOutput } from './helpers.js';
+import { UID, axeViolations, clearOutputs, expectedSpeech, launch, outputs, overlapping, phoneInjuries, phoneSessions, root, screenshot, signIn, spoken, startServer, utterances, waitOutput } from './helpers.js';
 
 let server;
 let browser;
@@ -18,9 +18,9 @@ let protocol;
 
 before(async () => {
   server = await startServer({ speed: 20 });
-  browser = await launch();
+  browser = await launch(server);
   page = browser.page;
-  const resp = await fetch(`${server.url}/api/protocols/upper-back`);
+  const resp = await server.fetch(`/api/protocols/upper-back`);
   protocol = (await resp.json()).protocol;
 });
 
@@ -662,6 +662,8 @@ describe('a protocol with a 72-hour injury window', () => {
       .replace('kind = "discomfort", above = 7', 'kind = "discomfort", above = 5');
     assert.notEqual(text, upperBack);
     slow = await startServer({ speed: 20, protocols: { 'upper-back-72.toml': text } });
+    // Its cookie is named for its port: the first server's stays.
+    await signIn(browser.context, slow);
   });
 
   after(async () => {
@@ -683,13 +685,13 @@ describe('a protocol with a 72-hour injury window', () => {
 
   test('an injury 60 hours ago blocks it until the end the API computes, and the page says 72 hours', async () => {
     const at = Date.now() - 60 * 3600 * 1000;
-    const logged = await fetch(`${slow.url}/api/injuries`, {
+    const logged = await slow.fetch(`/api/injuries`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ area: 'upper-back', at }),
     });
     assert.equal(logged.status, 201, await logged.text());
-    const briefs = await (await fetch(`${slow.url}/api/protocols`)).json();
+    const briefs = await (await slow.fetch(`/api/protocols`)).json();
     const brief = briefs.find((p) => p.id === 'upper-back-72');
     assert.equal(brief.rules.injury_window_hours, 72);
     assert.equal(brief.blocked.allowed_at, at + 72 * 3600 * 1000);

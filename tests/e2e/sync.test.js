@@ -22,9 +22,9 @@ let protocol;
 
 before(async () => {
   server = await startServer({ speed: 20 });
-  browser = await launch();
+  browser = await launch(server);
   page = browser.page;
-  protocol = (await (await fetch(`${server.url}/api/protocols/upper-back`)).json()).protocol;
+  protocol = (await (await server.fetch(`/api/protocols/upper-back`)).json()).protocol;
 });
 
 after(async () => {
@@ -180,7 +180,7 @@ describe('sync between the phone and the computer', () => {
     await syncNow();
     const [mine] = (await phoneInjuries(page)).filter((i) => i.note === 'from the phone');
     assert.equal(mine.synced, true, `not synced: ${mine.refused || ''}`);
-    const { injuries } = await (await fetch(`${server.url}/api/injuries`)).json();
+    const { injuries } = await (await server.fetch(`/api/injuries`)).json();
     const there = injuries.find((i) => i.note === 'from the phone');
     assert.ok(there, 'the computer has it');
     assert.equal(there.at, mine.at);

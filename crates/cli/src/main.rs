@@ -54,6 +54,7 @@ fn stdout_failed(err: std::io::Error) -> ! {
 }
 
 mod db;
+mod devices;
 mod history;
 mod injury;
 mod protocols;
@@ -137,6 +138,11 @@ enum Command {
     Protocols(protocols::Command),
     /// Serve the guided session to a phone's browser (loopback by default; --lan to pair a phone).
     Serve(serve::Args),
+    /// Print a one-time link (and QR code) that pairs another device with the running `serve`.
+    Pair(devices::PairArgs),
+    /// List and revoke the devices `serve` lets in.
+    #[command(subcommand)]
+    Devices(devices::Command),
     /// Run a guided session: full screen in a terminal, a script of events otherwise.
     Run(run::Args),
     /// Log, list and clear injuries (the 48-hour rule reads this log).
@@ -158,6 +164,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Protocols(cmd) => protocols::run(cmd, &cli.global),
         Command::Serve(args) => serve::run(args, &cli.global),
+        Command::Pair(args) => devices::pair(args, &cli.global),
+        Command::Devices(cmd) => devices::run(cmd, &cli.global),
         Command::Run(args) => run::run(args, &cli.global),
         Command::Injury(cmd) => injury::run(cmd, &cli.global),
         Command::History(args) => history::run(args, &cli.global),

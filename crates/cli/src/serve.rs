@@ -15,8 +15,10 @@ const PORT: u16 = 7878;
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
-  rollcoach serve                      # http://127.0.0.1:7878/ on this machine
+  rollcoach serve                      # prints http://127.0.0.1:7878/?token=...: open it on this machine
   rollcoach serve --lan                # a phone on the same Wi-Fi scans the QR code
+  rollcoach pair                       # while it runs: a one-time link for another device
+  rollcoach devices list               # the devices it lets in; `devices revoke ID` shuts one out
   rollcoach serve --addr 127.0.0.1:0   # any free port (printed)
   rollcoach serve --speed 20           # a session clock twenty times faster, for demos and tests
   rollcoach serve --lan --tls-cert rollcoach.lan.pem --tls-key rollcoach.lan-key.pem
@@ -26,7 +28,8 @@ pub struct Args {
     #[arg(long, value_name = "ADDR")]
     addr: Option<SocketAddr>,
     /// Listen on every interface so a phone on the same network can connect. Prints a one-time
-    /// pairing link and its QR code; devices that have not opened it are refused.
+    /// pairing link and its QR code (`rollcoach pair` prints another); devices that have not
+    /// paired are refused. Paired devices are kept in the database, so they stay paired.
     #[arg(long)]
     lan: bool,
     /// Session clock speed: 1 is real time, 20 runs twenty times faster (demos, tests).
@@ -79,6 +82,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<u8> {
         eprintln!("warning: skipping an invalid protocol file:\n{problem}");
     }
     let store = crate::db::open_store(global)?;
+    let db_path = crate::db::db_path(global)?;
     let config = Config {
         speed: args.speed,
         access: if args.lan {
@@ -86,6 +90,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<u8> {
         } else {
             Access::Loopback
         },
+        tls: tls.is_some(),
     };
     let state = AppState::new(catalog.all().to_vec(), store, config)?;
 
@@ -101,7 +106,9 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<u8> {
             .local_addr()
             .context("cannot read the bound address")?;
         let scheme = if tls.is_some() { "https" } else { "http" };
-        print_banner(&state, local, args.lan, scheme);
+        let bases = print_banner(&state, local, args.lan, scheme);
+        // For `rollcoach pair`: where this server is reached.
+        let runtime = crate::devices::write_runtime(&db_path, bases);
         let served = async {
             match tls {
                 Some(tls) => rollcoach_server::serve_tls(listener, tls, state).await,
@@ -116,6 +123,9 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<u8> {
                 eprintln!("stopped");
             }
         }
+        if let Some(runtime) = runtime {
+            let _ = std::fs::remove_file(runtime);
+        }
         Ok(crate::exit::OK)
     })
 }
@@ -129,11 +139,18 @@ macro_rules! say {
     }};
 }
 
-fn print_banner(state: &AppState, local: SocketAddr, lan: bool, scheme: &str) {
+/// Prints where the server is and how to get in; returns the base
+/// addresses devices reach it at, the likeliest first.
+fn print_banner(state: &AppState, local: SocketAddr, lan: bool, scheme: &str) -> Vec<String> {
     if !lan {
-        say!("rollcoach serving on {scheme}://{local}/");
-        say!("Open it in a browser on this machine; Ctrl-C stops.");
-        return;
+        let base = format!("{scheme}://{local}");
+        let url = state.login_url(&base).unwrap_or_else(|| format!("{base}/"));
+        say!("rollcoach serving on {url}");
+        say!(
+            "Open that link in a browser on this machine: its token lets the browser in (other \
+             accounts on this computer cannot get in without it; keep it to yourself). Ctrl-C stops."
+        );
+        return vec![base];
     }
     let host = if local.ip().is_unspecified() {
         rollcoach_server::lan::lan_ipv4()
@@ -143,12 +160,17 @@ fn print_banner(state: &AppState, local: SocketAddr, lan: bool, scheme: &str) {
         local.ip()
     };
     let base = format!("{scheme}://{}", SocketAddr::new(host, local.port()));
+    let mut bases = vec![base.clone()];
     say!("rollcoach serving on {base}/ (LAN: devices must pair first)");
     if let Some(url) = state.pairing_url(&base) {
         say!("Pair your phone (one time only): {url}");
         if let Some(qr) = rollcoach_server::lan::qr_unicode(&url) {
             say!("{qr}");
         }
+        say!(
+            "The link pairs one device within an hour; `rollcoach pair` prints another while this \
+             runs. Paired devices stay paired (`rollcoach devices list`, `rollcoach devices revoke ID`)."
+        );
     }
     if local.ip().is_unspecified() {
         // The same one-time link at this machine's other addresses.
@@ -160,10 +182,12 @@ fn print_banner(state: &AppState, local: SocketAddr, lan: bool, scheme: &str) {
             if let Some(url) = state.pairing_url(&other) {
                 say!("  or, on another network of this machine: {url}");
             }
+            bases.push(other);
         }
     }
     if scheme == "https" {
         say!("https: open it by a name or address that the certificate holds.");
     }
     say!("Ctrl-C stops.");
+    bases
 }

@@ -19,7 +19,8 @@ fn serve_prints_its_url_and_answers_on_it() {
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
     write!(
         stream,
-        "GET /api/protocols HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "GET /api/protocols HTTP/1.1\r\nHost: {addr}\r\n{}Connection: close\r\n\r\n",
+        serve.auth()
     )
     .unwrap();
     let mut resp = String::new();
@@ -135,7 +136,8 @@ fn a_session_synced_from_the_page_is_in_history_json_with_its_ratings() {
     write!(
         stream,
         "POST /api/sync/sessions HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+         {}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        serve.auth(),
         body.len()
     )
     .unwrap();

@@ -31,7 +31,7 @@ fn ca_and_cert() -> (CertificateDer<'static>, String, String) {
 
 /// `GET path` over https to `addr`, as `localhost`, trusting only `ca`:
 /// the status line, headers and body of the answer.
-async fn https_get(ca: &CertificateDer<'static>, addr: &str, path: &str) -> String {
+async fn https_get(ca: &CertificateDer<'static>, addr: &str, path: &str, auth: &str) -> String {
     let mut roots = RootCertStore::empty();
     roots.add(ca.clone()).unwrap();
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -45,7 +45,8 @@ async fn https_get(ca: &CertificateDer<'static>, addr: &str, path: &str) -> Stri
     let name = ServerName::try_from("localhost").unwrap();
     let mut tls = connector.connect(name, tcp).await.expect("TLS handshake");
     let port = addr.rsplit(':').next().unwrap();
-    let req = format!("GET {path} HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\n\r\n");
+    let req =
+        format!("GET {path} HTTP/1.1\r\nHost: localhost:{port}\r\n{auth}Connection: close\r\n\r\n");
     tls.write_all(req.as_bytes()).await.unwrap();
     let mut resp = Vec::new();
     // A server may close without TLS close_notify; what arrived is the answer.
@@ -73,25 +74,46 @@ fn serve_with_a_certificate_serves_the_app_and_the_api_over_https() {
         serve.url()
     );
     let addr = serve.addr().to_owned();
+    let auth = serve.auth();
+    let auth = auth.as_str();
+    let link = serve
+        .printed_url()
+        .split_once(serve.addr())
+        .unwrap()
+        .1
+        .to_owned();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     runtime.block_on(async {
-        let page = https_get(&ca, &addr, "/").await;
+        // Without the token: refused, like any other account on the computer.
+        let refused = https_get(&ca, &addr, "/api/export", "").await;
+        assert!(refused.starts_with("HTTP/1.1 401"), "{refused}");
+        // The printed link sets a cookie that is only ever sent over https.
+        assert!(link.starts_with("/?token="), "{link}");
+        let opened = https_get(&ca, &addr, &link, "").await;
+        assert!(opened.starts_with("HTTP/1.1 303"), "{opened}");
+        let set_cookie = opened
+            .lines()
+            .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+            .unwrap_or_else(|| panic!("no cookie: {opened}"));
+        assert!(set_cookie.contains("; Secure"), "{set_cookie}");
+        assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
+        let page = https_get(&ca, &addr, "/", auth).await;
         assert!(page.starts_with("HTTP/1.1 200"), "{page}");
         assert!(page.contains("<link rel=\"manifest\""), "{page}");
-        let sw = https_get(&ca, &addr, "/sw.js").await;
+        let sw = https_get(&ca, &addr, "/sw.js", auth).await;
         assert!(sw.starts_with("HTTP/1.1 200"), "{sw}");
         assert!(sw.contains("const SHELL = {"), "{sw}");
-        let manifest = https_get(&ca, &addr, "/manifest.webmanifest").await;
+        let manifest = https_get(&ca, &addr, "/manifest.webmanifest", auth).await;
         assert!(
             manifest
                 .to_ascii_lowercase()
                 .contains("content-type: application/manifest+json"),
             "{manifest}"
         );
-        let api = https_get(&ca, &addr, "/api/protocols").await;
+        let api = https_get(&ca, &addr, "/api/protocols", auth).await;
         assert!(api.starts_with("HTTP/1.1 200"), "{api}");
         assert!(api.contains("\"upper-back\""), "{api}");
 
@@ -105,7 +127,7 @@ fn serve_with_a_certificate_serves_the_app_and_the_api_over_https() {
         let mut got = Vec::new();
         let _ = plain.read_to_end(&mut got).await;
         assert!(!String::from_utf8_lossy(&got).contains("HTTP/1.1 200"));
-        let again = https_get(&ca, &addr, "/api/protocols").await;
+        let again = https_get(&ca, &addr, "/api/protocols", auth).await;
         assert!(again.starts_with("HTTP/1.1 200"), "{again}");
     });
     serve.stop();

@@ -8,12 +8,14 @@ use std::io::{Read, Write};
 use common::TestEnvironment;
 use serde_json::Value;
 
-/// `GET path` from a running `serve`: the body.
-fn http_get(addr: &str, path: &str) -> Vec<u8> {
+/// `GET path` from a running `serve`, with its token: the body.
+fn http_get(serve: &common::Serve, path: &str) -> Vec<u8> {
+    let addr = serve.addr();
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{}Connection: close\r\n\r\n",
+        serve.auth()
     )
     .unwrap();
     let mut resp = Vec::new();
@@ -38,7 +40,7 @@ fn export_writes_the_app_and_the_protocols_as_static_files() {
     // The same shell as `serve` gives, byte for byte, the worker included.
     let serve = env.spawn_serve(&["--addr", "127.0.0.1:0"]);
     let sw = std::fs::read_to_string(dir.join("sw.js")).unwrap();
-    assert_eq!(sw.as_bytes(), http_get(serve.addr(), "/sw.js"));
+    assert_eq!(sw.as_bytes(), http_get(&serve, "/sw.js"));
     let shell_line = sw
         .lines()
         .find(|l| l.starts_with("const SHELL = "))
@@ -57,7 +59,7 @@ fn export_writes_the_app_and_the_protocols_as_static_files() {
             (f.to_owned(), format!("/{f}"))
         };
         let written = std::fs::read(dir.join(&file)).unwrap_or_else(|e| panic!("{file}: {e}"));
-        assert_eq!(written, http_get(serve.addr(), &uri), "{file}");
+        assert_eq!(written, http_get(&serve, &uri), "{file}");
     }
 
     // The API answers the page fetches, as JSON in each path's index.html.
@@ -73,14 +75,13 @@ fn export_writes_the_app_and_the_protocols_as_static_files() {
         "the static app has no server to sync with"
     );
     let list = json("api/protocols");
-    let served: Value = serde_json::from_slice(&http_get(serve.addr(), "/api/protocols")).unwrap();
+    let served: Value = serde_json::from_slice(&http_get(&serve, "/api/protocols")).unwrap();
     assert_eq!(list, served, "the same list as serve (no injuries logged)");
     for brief in list.as_array().unwrap() {
         let id = brief["id"].as_str().unwrap();
         let one = json(&format!("api/protocols/{id}"));
         let served: Value =
-            serde_json::from_slice(&http_get(serve.addr(), &format!("/api/protocols/{id}")))
-                .unwrap();
+            serde_json::from_slice(&http_get(&serve, &format!("/api/protocols/{id}"))).unwrap();
         assert_eq!(one["protocol"], served["protocol"], "{id}");
         assert_eq!(one["rules"], served["rules"], "{id}");
         let handout =

@@ -42,7 +42,9 @@ fn free_port() -> anyhow::Result<SocketAddr> {
 }
 
 /// Starts `serve` on `addr` and returns it with the time until a TCP
-/// connection to it succeeded (polled every 100 µs, at most 10 s).
+/// connection to it succeeded (polled every 100 µs, at most 10 s). Its
+/// first line (the link with its token) is left in its stdout pipe: see
+/// [`printed_token`].
 fn start_serve(bin: &Path, db: &Path, addr: SocketAddr) -> anyhow::Result<(Killed, Duration)> {
     let t0 = Instant::now();
     let child = Command::new(bin)
@@ -51,7 +53,7 @@ fn start_serve(bin: &Path, db: &Path, addr: SocketAddr) -> anyhow::Result<(Kille
         .args(["serve", "--addr", &addr.to_string()])
         .env_remove("ROLLCOACH_NOW")
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .with_context(|| format!("cannot start {}", bin.display()))?;
@@ -68,6 +70,16 @@ fn start_serve(bin: &Path, db: &Path, addr: SocketAddr) -> anyhow::Result<(Kille
         }
         std::thread::sleep(Duration::from_micros(100));
     }
+}
+
+/// The token of the link a started `serve` printed first (it prints it when
+/// it listens, before it accepts).
+fn printed_token(child: &mut Killed) -> anyhow::Result<Option<String>> {
+    use std::io::BufRead as _;
+    let stdout = child.0.stdout.take().context("no stdout from the server")?;
+    let mut line = String::new();
+    std::io::BufReader::new(stdout).read_line(&mut line)?;
+    Ok(crate::http::url_token(line.trim()))
 }
 
 fn ms(d: Duration) -> f64 {
@@ -97,7 +109,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 
     // Idle memory: a started server left alone, then after serving the page.
     let addr = free_port()?;
-    let (child, _) = start_serve(&bin, &db, addr)?;
+    let (mut child, _) = start_serve(&bin, &db, addr)?;
+    let token = printed_token(&mut child)?;
     std::thread::sleep(Duration::from_secs(1));
     let pid = child.0.id();
     let idle = rss_kib(pid);
@@ -105,7 +118,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     rt.block_on(async {
-        let mut conn = crate::http::Conn::connect(addr).await?;
+        let mut conn = crate::http::Conn::connect(addr, token.as_deref()).await?;
         for path in ["/", "/api/protocols", "/api/history", "/api/injuries"] {
             let resp = conn.request("GET", path, None).await?;
             if resp.status != 200 {

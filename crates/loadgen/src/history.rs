@@ -236,7 +236,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .build()?;
     let days = args.days as usize;
     let (api, body_len, all_pages) = rt.block_on(async {
-        let mut conn = crate::http::Conn::connect(server.addr).await?;
+        let mut conn = crate::http::Conn::connect(server.addr, server.token.as_deref()).await?;
         let mut get = async |path: &str| -> anyhow::Result<(serde_json::Value, usize)> {
             let resp = conn.request("GET", path, None).await?;
             if resp.status != 200 {
@@ -267,7 +267,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             loop {
                 let (doc, _) = get(&path).await?;
                 seen += doc["sessions"].as_array().map_or(0, Vec::len);
-                match doc["next"].as_i64() {
+                // Pages are named by the uid of their last session.
+                match doc["next"].as_str() {
                     Some(next) => path = format!("/api/history?limit=500&before={next}"),
                     None => break,
                 }
@@ -420,7 +421,7 @@ fn whole_history(
     days: usize,
 ) -> anyhow::Result<Whole> {
     rt.block_on(async {
-        let mut conn = crate::http::Conn::connect(server.addr).await?;
+        let mut conn = crate::http::Conn::connect(server.addr, server.token.as_deref()).await?;
         let mut w = Whole {
             ms: Vec::new(),
             bytes: 0,
@@ -490,7 +491,7 @@ fn api_export_memory(rt: &tokio::runtime::Runtime, server: &Server) -> anyhow::R
     let (result, peak_kib) = std::thread::scope(|scope| {
         let poller = scope.spawn(|| poll_peak(pid, &done));
         let result = rt.block_on(async {
-            let mut conn = crate::http::Conn::connect(server.addr).await?;
+            let mut conn = crate::http::Conn::connect(server.addr, server.token.as_deref()).await?;
             let (mut v, mut bytes) = (Vec::new(), 0);
             for _ in 0..3 {
                 let t = Instant::now();

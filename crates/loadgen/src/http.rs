@@ -38,6 +38,17 @@ pub fn loopback_addr(url: &str) -> anyhow::Result<SocketAddr> {
     Ok(addr)
 }
 
+/// The token of a URL's `?token=...` (the link `rollcoach serve` prints on
+/// loopback), sent as `Authorization: Bearer`.
+pub fn url_token(url: &str) -> Option<String> {
+    let query = url.split_once('?')?.1;
+    query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == "token")
+        .map(|(_, v)| v.to_owned())
+}
+
 /// A response: status and body.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Response {
@@ -51,11 +62,15 @@ pub struct Response {
 pub struct Conn {
     stream: BufReader<TcpStream>,
     addr: SocketAddr,
+    /// The server's token, sent as `Authorization: Bearer` (it refuses
+    /// requests without one).
+    token: Option<String>,
 }
 
 impl Conn {
-    /// Connects to a loopback address.
-    pub async fn connect(addr: SocketAddr) -> anyhow::Result<Conn> {
+    /// Connects to a loopback address; every request carries `token` (the
+    /// one in the link the server printed) if given.
+    pub async fn connect(addr: SocketAddr, token: Option<&str>) -> anyhow::Result<Conn> {
         if !addr.ip().is_loopback() {
             bail!("{addr} is not a loopback address");
         }
@@ -66,6 +81,7 @@ impl Conn {
         Ok(Conn {
             stream: BufReader::new(tcp),
             addr,
+            token: token.map(str::to_owned),
         })
     }
 
@@ -83,6 +99,9 @@ impl Conn {
         );
         if json_body.is_some() {
             req.push_str("Content-Type: application/json\r\n");
+        }
+        if let Some(token) = &self.token {
+            req.push_str(&format!("Authorization: Bearer {token}\r\n"));
         }
         req.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
         self.stream
@@ -212,6 +231,15 @@ mod tests {
             "127.0.0.1:9".parse().unwrap()
         );
         assert!(loopback_addr("http://[::1]:80").is_ok());
+        assert_eq!(
+            loopback_addr("http://127.0.0.1:7878/?token=abc").unwrap(),
+            "127.0.0.1:7878".parse().unwrap()
+        );
+        assert_eq!(
+            url_token("http://127.0.0.1:7878/?token=abc").as_deref(),
+            Some("abc")
+        );
+        assert_eq!(url_token("http://127.0.0.1:7878/"), None);
         let err = loopback_addr("http://192.168.1.5:7878")
             .unwrap_err()
             .to_string();

@@ -33,6 +33,8 @@ pub struct Server {
     child: Child,
     /// Where it listens.
     pub addr: SocketAddr,
+    /// The token of the link it printed, for `Authorization: Bearer`.
+    pub token: Option<String>,
 }
 
 /// How to start the server.
@@ -73,16 +75,20 @@ impl Server {
             // Keep reading after the banner so the server never blocks on a full pipe.
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(addr) = serving_addr(&line) {
-                    let _ = tx.send(addr);
+                    let _ = tx.send((addr, crate::http::url_token(&line)));
                 }
             }
         });
         let mut server = Server {
             child,
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            token: None,
         };
         match rx.recv_timeout(Duration::from_secs(20)) {
-            Ok(addr) => server.addr = addr,
+            Ok((addr, token)) => {
+                server.addr = addr;
+                server.token = token;
+            }
             Err(_) => {
                 let status = server.child.try_wait().ok().flatten();
                 bail!(
@@ -111,7 +117,7 @@ impl Drop for Server {
     }
 }
 
-/// The address in the banner line `rollcoach serving on http://127.0.0.1:PORT/`.
+/// The address in the banner line `rollcoach serving on http://127.0.0.1:PORT/?token=...`.
 pub fn serving_addr(line: &str) -> Option<SocketAddr> {
     let rest = line.strip_prefix("rollcoach serving on http://")?;
     rest.split('/').next()?.parse().ok()
@@ -173,6 +179,10 @@ mod tests {
     fn the_banner_gives_the_address() {
         assert_eq!(
             serving_addr("rollcoach serving on http://127.0.0.1:41234/"),
+            Some("127.0.0.1:41234".parse().unwrap())
+        );
+        assert_eq!(
+            serving_addr("rollcoach serving on http://127.0.0.1:41234/?token=ab12"),
             Some("127.0.0.1:41234".parse().unwrap())
         );
         assert_eq!(

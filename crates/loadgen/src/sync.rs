@@ -42,7 +42,8 @@ pub struct Args {
     /// its backlog (0: skip).
     #[arg(long, default_value_t = 1000)]
     pub one_by_one: usize,
-    /// A `rollcoach serve` already running on loopback (e.g. http://127.0.0.1:7878);
+    /// A `rollcoach serve` already running on loopback: the link it printed
+    /// (http://127.0.0.1:7878/?token=...; its token lets the tool in);
     /// by default the tool starts its own on a free port with a fresh database.
     #[arg(long)]
     pub url: Option<String>,
@@ -196,8 +197,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         None => tempfile::tempdir(),
     }
     .context("cannot create a temporary directory for the database")?;
-    let (server, addr) = match &args.url {
-        Some(url) => (None, http::loopback_addr(url)?),
+    let (server, addr, token) = match &args.url {
+        Some(url) => (None, http::loopback_addr(url)?, http::url_token(url)),
         None => {
             let bin = server::rollcoach_bin(args.rollcoach.as_deref())?;
             let db = dir.path().join("sync.db");
@@ -207,8 +208,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 speed: 1.0,
                 protocols_dir: None,
             })?;
-            let addr = s.addr;
-            (Some(s), addr)
+            let (addr, token) = (s.addr, s.token.clone());
+            (Some(s), addr, token)
         }
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -223,9 +224,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let started = Instant::now();
         let mut tasks = Vec::new();
         for _ in 0..args.concurrency {
-            let (next, bodies) = (next.clone(), concurrent.clone());
+            let (next, bodies, token) = (next.clone(), concurrent.clone(), token.clone());
             tasks.push(tokio::spawn(async move {
-                let mut conn = Conn::connect(addr).await?;
+                let mut conn = Conn::connect(addr, token.as_deref()).await?;
                 let mut lat = Vec::new();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
@@ -253,7 +254,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .map(|(a, b)| (b - a) as f64 / 100.0 / elapsed);
 
     let (one_total, one_each, again, forged, total) = runtime.block_on(async {
-        let mut conn = Conn::connect(addr).await?;
+        let mut conn = Conn::connect(addr, token.as_deref()).await?;
         let started = Instant::now();
         let mut each = Vec::new();
         for (i, body) in single.iter().enumerate() {

@@ -141,8 +141,8 @@ const CHART_SESSIONS: usize = 60;
 struct HistoryQuery {
     /// Sessions in the page, 1 to 500 (default 50).
     limit: Option<usize>,
-    /// The page after this session (the previous page's `next`).
-    before: Option<i64>,
+    /// The page after this session, by uid (the previous page's `next`).
+    before: Option<String>,
     /// `1`: every session in one compact document instead of a page.
     all: Option<String>,
     /// With `all=1`, `1` adds the rating charts.
@@ -195,14 +195,19 @@ async fn history(
             "limit must be between 1 and {HISTORY_PAGE_MAX} (got {limit})"
         )));
     }
-    let before = query.before.map(SessionId);
+    let before_uid = query.before;
     let (records, total, charts) = state
         .inner
         .store
         .read(move |s| {
-            if let Some(id) = before {
-                s.session(id)?;
-            }
+            // Pages are named by the session's uid, which cannot be guessed.
+            let before = match before_uid {
+                Some(uid) => Some(
+                    s.session_id_by_uid(&uid)?
+                        .ok_or_else(|| StoreError::NotFound(NotFound::Session(SessionId(-1))))?,
+                ),
+                None => None,
+            };
             let records = s.history_page(limit, before)?;
             // The charts come with the first page; later pages only count.
             if before.is_some() {
@@ -215,13 +220,13 @@ async fn history(
         })
         .await?
         .map_err(|e| match e {
-            StoreError::NotFound(NotFound::Session(id)) => ApiError::not_found(format!(
-                "no session with id {id} to page from (`before`): start again without it"
-            )),
+            StoreError::NotFound(NotFound::Session(_)) => ApiError::not_found(
+                "no session with that uid to page from (`before`): start again without it",
+            ),
             e => ApiError::from(e),
         })?;
     let next = (records.len() == limit)
-        .then(|| records.last().map(|r| r.id.0))
+        .then(|| records.last().map(|r| r.uid.clone()))
         .flatten();
     let sessions = records
         .into_iter()
@@ -245,7 +250,8 @@ async fn history(
 struct HistoryPage {
     sessions: Vec<HistoryItem>,
     total: usize,
-    next: Option<i64>,
+    /// The uid of the page's last session: the next page's `before`.
+    next: Option<String>,
     charts: Vec<rollcoach_store::RatingSeries>,
 }
 

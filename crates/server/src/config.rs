@@ -35,8 +35,14 @@ mod tests {
             ..Config::default()
         };
         let state = AppState::new(rollcoach_protocol::builtin(), Box::new(store), config).unwrap();
+        let bearer = format!("Bearer {}", state.access_token().unwrap());
         let resp = app(state)
-            .oneshot(Request::get("/api/config").body(Body::empty()).unwrap())
+            .oneshot(
+                Request::get("/api/config")
+                    .header("authorization", bearer)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
             .await
             .unwrap();
         assert_eq!(resp.status(), 200);

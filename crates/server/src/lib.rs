@@ -9,13 +9,17 @@
 //! itself. `/api/openapi.json` describes the API. [`app`] builds the router,
 //! so tests can call it without a socket; [`serve`] runs it on a listener.
 //!
-//! In LAN mode ([`Access::Lan`]) every request needs the pairing cookie, got
-//! by opening the one-time pairing URL ([`AppState::pairing_url`]).
+//! Every request needs a device's cookie or a token ([`lan`]): on loopback
+//! the browser gets its cookie by opening the link `serve` prints
+//! ([`AppState::login_url`]); in LAN mode ([`Access::Lan`]) by opening a
+//! one-time pairing link ([`AppState::pairing_url`], `rollcoach pair`).
+//! Devices are kept in the store, so they stay paired across restarts.
 #![deny(missing_docs)]
 
 mod api;
 mod assets;
 mod config;
+mod devices;
 mod error;
 pub mod lan;
 mod memory;
@@ -41,9 +45,10 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// Who may connect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
-    /// Loopback only: no pairing needed.
+    /// Loopback only: a `Host` of this machine, and the cookie that the
+    /// link `serve` prints gives (or its token as a bearer token).
     Loopback,
-    /// Reachable from the LAN: every request needs the pairing cookie.
+    /// Reachable from the LAN: every request needs a paired device's cookie.
     Lan,
 }
 
@@ -56,6 +61,9 @@ pub struct Config {
     pub speed: f64,
     /// Who may connect.
     pub access: Access,
+    /// Served over https (`serve --tls-cert`): cookies get the `Secure`
+    /// flag, so a browser never sends them over plain http.
+    pub tls: bool,
 }
 
 impl Default for Config {
@@ -63,6 +71,7 @@ impl Default for Config {
         Config {
             speed: 1.0,
             access: Access::Loopback,
+            tls: false,
         }
     }
 }
@@ -80,7 +89,7 @@ struct Inner {
     catalog: rollcoach_store::SyncCatalog,
     store: store::StoreHandle,
     config: Config,
-    pairing: Option<lan::Pairing>,
+    auth: lan::Auth,
 }
 
 /// Why the server could not start.
@@ -95,6 +104,9 @@ pub enum StartError {
     /// The OS gave no randomness for the pairing token.
     #[error("could not get a random pairing token from the OS: {0}")]
     Random(String),
+    /// The store could not record the pairing link.
+    #[error("could not record the pairing link in the database: {0}")]
+    Store(rollcoach_store::StoreError),
     /// A protocol could not be written as JSON (a bug in rollcoach).
     #[error("could not write protocol `{id}` as JSON: {error}")]
     Catalog {
@@ -116,10 +128,7 @@ impl AppState {
         if !(config.speed.is_finite() && config.speed > 0.0 && config.speed <= 1000.0) {
             return Err(StartError::Speed(config.speed));
         }
-        let pairing = match config.access {
-            Access::Loopback => None,
-            Access::Lan => Some(lan::Pairing::new().map_err(StartError::Random)?),
-        };
+        let auth = lan::Auth::new(store.as_ref(), config.access, config.tls)?;
         let protocols: Vec<Arc<Protocol>> = protocols.into_iter().map(Arc::new).collect();
         let catalog =
             rollcoach_store::SyncCatalog::new(&protocols).map_err(|e| StartError::Catalog {
@@ -136,7 +145,7 @@ impl AppState {
                 catalog,
                 store: store::StoreHandle::spawn(store).map_err(StartError::Thread)?,
                 config,
-                pairing,
+                auth,
             }),
         })
     }
@@ -146,10 +155,30 @@ impl AppState {
         &self.inner.config
     }
 
-    /// The one-time pairing path (`/pair?token=...`) in LAN mode, while it
-    /// has not been used.
+    /// The one-time pairing path (`/pair?token=...`) made at start in LAN
+    /// mode, while this server has not seen it used (it also expires after
+    /// [`lan::PAIRING_LINK_TTL_MS`]).
     pub fn pairing_path(&self) -> Option<String> {
-        self.inner.pairing.as_ref().and_then(|p| p.path())
+        self.inner.auth.pairing_path()
+    }
+
+    /// On loopback, the path of the link `serve` prints (`/?token=...`):
+    /// opening it lets a browser in (a cookie) for as long as it keeps it,
+    /// across restarts.
+    pub fn login_path(&self) -> Option<String> {
+        self.inner.auth.login_path()
+    }
+
+    /// The full loopback link for a base such as `http://127.0.0.1:7878`.
+    pub fn login_url(&self, base: &str) -> Option<String> {
+        self.login_path()
+            .map(|p| format!("{}{p}", base.trim_end_matches('/')))
+    }
+
+    /// On loopback, the token of that link: also accepted as
+    /// `Authorization: Bearer TOKEN`, for scripts and tests that hold it.
+    pub fn access_token(&self) -> Option<&str> {
+        self.inner.auth.local_token()
     }
 
     /// The full pairing URL for a base such as `http://192.168.1.5:7878`.
@@ -189,7 +218,7 @@ pub fn app(state: AppState) -> Router {
         .merge(api::routes())
         .merge(sync::routes())
         .merge(config::routes())
-        .merge(lan::routes())
+        .merge(devices::routes())
         .merge(assets::routes())
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)

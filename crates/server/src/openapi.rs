@@ -106,7 +106,7 @@ fn api() -> Value {
         "info": {
             "title": "rollcoach",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Guided, safe, spoken mobility sessions. Errors are JSON {\"error\": message}; bad input is a 4xx. Request bodies are limited to 64 KiB. In --lan mode every request needs the pairing cookie (401 without it). The page runs sessions itself and pushes each finished one to POST /api/sync/sessions, which stores it only if its event log replays through the engine to what it claims; it pulls GET /api/history and GET /api/injuries."
+            "description": "Guided, safe, spoken mobility sessions. Errors are JSON {\"error\": message}; bad input is a 4xx. Request bodies are limited to 64 KiB. Every request needs a device's cookie (HttpOnly, SameSite=Strict; got by opening the link serve prints on loopback, or a one-time /pair link) or Authorization: Bearer TOKEN (401 without it). The page runs sessions itself and pushes each finished one to POST /api/sync/sessions, which stores it only if its event log replays through the engine to what it claims; it pulls GET /api/history and GET /api/injuries."
         },
         "paths": {
             "/api/protocols": {"get": {
@@ -133,14 +133,14 @@ fn api() -> Value {
                 "summary": "A page of the history, newest first, each session with its `uid` (the key the page syncs by) and its ratings before and after; `total` counts every session, `next` is the `before` of the next page (null on the last), `charts` holds each rating's most recent 60 sessions, oldest first (on the first page; empty on the others).",
                 "parameters": [
                     {"name": "limit", "in": "query", "required": false, "description": "Sessions in the page, 1 to 500 (default 50).", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
-                    {"name": "before", "in": "query", "required": false, "description": "The page after this session id (the previous page's `next`).", "schema": {"type": "integer"}},
+                    {"name": "before", "in": "query", "required": false, "description": "The page after this session, by uid (the previous page's `next`).", "schema": {"type": "string"}},
                     {"name": "all", "in": "query", "required": false, "description": "1: every session in one compact, streamed document instead of a page: `{columns, rating_ids, sessions: [[id, uid, protocol, started_at, duration_ms, outcome, reason, reps_done, reps_target, [before, after, ...]], ...], total}`, newest first; each row's ratings are `before, after` for each of `rating_ids`. Not with `limit` or `before`.", "schema": {"type": "integer", "enum": [0, 1]}},
                     {"name": "charts", "in": "query", "required": false, "description": "With `all=1`: 1 adds `charts` (as on the first page).", "schema": {"type": "integer", "enum": [0, 1]}}
                 ],
                 "responses": with_errors(ok_json("200", "History", json!({"type": "object", "properties": {
                     "sessions": {"type": "array", "items": obj.clone()},
                     "total": {"type": "integer"},
-                    "next": {"type": "integer", "nullable": true},
+                    "next": {"type": "string", "nullable": true},
                     "charts": {"type": "array", "items": {"type": "object", "properties": {
                         "id": {"type": "string"},
                         "sessions": {"type": "integer"},
@@ -172,8 +172,21 @@ fn api() -> Value {
                 "summary": "This document.",
                 "responses": ok_json("200", "OpenAPI 3 document", obj.clone())
             }},
+            "/api/devices": {"get": {
+                "summary": "The devices let in (revoked ones too), each with `this_device`.",
+                "responses": with_errors(ok_json("200", "Devices", obj.clone()), &["401"])
+            }},
+            "/api/devices/pairing": {"post": {
+                "summary": "A new one-time pairing link for another device (path, url, expires_at, qr_svg); it pairs one device within an hour.",
+                "responses": with_errors(ok_json("201", "Pairing link", obj.clone()), &["401"])
+            }},
+            "/api/devices/{id}": {"delete": {
+                "summary": "Revokes a device: its next request is refused (401).",
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "responses": with_errors(ok_json("200", "The revoked device", obj.clone()), &["401", "404"])
+            }},
             "/pair": {"get": {
-                "summary": "LAN mode: redeem the one-time token; sets the HttpOnly, SameSite=Strict pairing cookie and redirects to /.",
+                "summary": "Redeem a one-time pairing link (or, as /?token=, the link serve prints on loopback); sets the HttpOnly, SameSite=Strict device cookie and redirects to /.",
                 "parameters": [{"name": "token", "in": "query", "required": true, "schema": {"type": "string"}}],
                 "responses": with_errors(json!({"303": {"description": "Paired; redirect to /"}}), &["401"])
             }}

@@ -5,7 +5,6 @@ mod common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use common::*;
-use rollcoach_server::app;
 use serde_json::Value;
 
 #[tokio::test]
@@ -566,8 +565,12 @@ async fn history_pages(state: rollcoach_server::AppState) {
         assert!(page.len() <= 2);
         seen.extend(page.iter().map(|s| s["id"].as_i64().unwrap()));
         pages += 1;
-        match h.json["next"].as_i64() {
-            Some(next) => uri = format!("/api/history?limit=2&before={next}"),
+        // Pages are named by uid (unguessable), not by the sequential id.
+        match h.json["next"].as_str() {
+            Some(next) => {
+                assert_eq!(Some(next), page.last().unwrap()["uid"].as_str());
+                uri = format!("/api/history?limit=2&before={next}");
+            }
             None => break,
         }
     }
@@ -606,7 +609,13 @@ async fn history_pages(state: rollcoach_server::AppState) {
     assert_error(
         &get(&app, "/api/history?before=4242").await,
         StatusCode::NOT_FOUND,
-        "no session with id 4242 to page from",
+        "no session with that uid to page from",
+    );
+    // A session's sequential id does not name a page.
+    assert_error(
+        &get(&app, &format!("/api/history?before={}", ids[1])).await,
+        StatusCode::NOT_FOUND,
+        "no session with that uid",
     );
 }
 

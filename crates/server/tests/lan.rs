@@ -5,7 +5,6 @@ mod common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use common::*;
-use rollcoach_server::app;
 
 fn token_path(state: &rollcoach_server::AppState) -> String {
     state

@@ -5,7 +5,6 @@ mod common;
 
 use axum::http::StatusCode;
 use common::*;
-use rollcoach_server::app;
 
 fn state_with_a_weak_protocol() -> rollcoach_server::AppState {
     let mut protocols = rollcoach_protocol::builtin();

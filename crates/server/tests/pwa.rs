@@ -7,7 +7,6 @@ use std::path::Path;
 
 use axum::http::{StatusCode, header};
 use common::*;
-use rollcoach_server::app;
 use rollcoach_server::tls::{TlsConfig, TlsError};
 use serde_json::Value;
 

@@ -87,7 +87,7 @@ async fn the_export_streams_the_whole_document_from_a_database_file() {
     let doc = doc(700);
     store.import(&doc).unwrap();
     drop(store);
-    let app = rollcoach_server::app(state_at(&path, Default::default()));
+    let app = app(state_at(&path, Default::default()));
     let (status, headers, text) = get_big(&app, "/api/export").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers[header::CONTENT_TYPE], "application/json");
@@ -109,7 +109,7 @@ async fn the_whole_history_comes_in_one_compact_request() {
     let store = store_at(&path);
     store.import(&doc(1200)).unwrap();
     drop(store);
-    let app = rollcoach_server::app(state_at(&path, Default::default()));
+    let app = app(state_at(&path, Default::default()));
     let (status, _, text) = get_big(&app, "/api/history?all=1").await;
     assert_eq!(status, StatusCode::OK, "{text}");
     let v: Value = serde_json::from_str(&text).unwrap();
@@ -168,7 +168,7 @@ async fn the_whole_history_comes_in_one_compact_request() {
 
 #[tokio::test]
 async fn history_all_and_export_work_on_a_store_in_memory() {
-    let app = rollcoach_server::app(state());
+    let app = app(state());
     let (status, _, text) = get_big(&app, "/api/history?all=1&charts=1").await;
     assert_eq!(status, StatusCode::OK, "{text}");
     let v: Value = serde_json::from_str(&text).unwrap();

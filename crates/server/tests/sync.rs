@@ -6,7 +6,6 @@ mod common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use common::*;
-use rollcoach_server::app;
 use serde_json::json;
 
 async fn history_total(app: &axum::Router) -> u64 {

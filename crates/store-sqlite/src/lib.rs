@@ -46,6 +46,7 @@
 #![deny(missing_docs)]
 
 mod checkpoint;
+mod devices;
 mod errors;
 mod history;
 mod import;

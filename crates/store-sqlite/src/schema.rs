@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_pairing_index.sql"),
     include_str!("../migrations/0004_history_rows.sql"),
     include_str!("../migrations/0005_injury_uid.sql"),
+    include_str!("../migrations/0006_devices.sql"),
 ];
 
 /// The newest schema version this rollcoach knows (`PRAGMA user_version`).

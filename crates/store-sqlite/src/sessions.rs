@@ -164,6 +164,16 @@ impl SqliteStore {
         rows.pop().ok_or(NotFound::Session(session).into())
     }
 
+    pub(crate) fn session_id_by_uid(&self, uid: &str) -> Result<Option<SessionId>> {
+        use rusqlite::OptionalExtension;
+        self.conn
+            .query_row("SELECT id FROM sessions WHERE uid = ?1", [uid], |r| {
+                r.get(0).map(SessionId)
+            })
+            .optional()
+            .map_err(self.err())
+    }
+
     pub(crate) fn unfinished(&self) -> Result<Vec<SessionRecord>> {
         self.records("WHERE outcome IS NULL ORDER BY started_at, id", &[])
     }

@@ -3,9 +3,9 @@
 use rollcoach_engine::{Facts, Input, Time};
 use rollcoach_protocol::{Pairing, Protocol};
 use rollcoach_store::{
-    Event, ExportCursor, ExportDocument, ExportedInjury, ExportedSession, HistoryPoint, HistoryRow,
-    ImportReport, ImportedBatch, ImportedInjuries, Injury, InjuryId, LiveSession, NewSession,
-    Result, SessionEnd, SessionId, SessionRecord, Store,
+    Device, Event, ExportCursor, ExportDocument, ExportedInjury, ExportedSession, HistoryPoint,
+    HistoryRow, ImportReport, ImportedBatch, ImportedInjuries, Injury, InjuryId, LiveSession,
+    NewDevice, NewPairingToken, NewSession, Result, SessionEnd, SessionId, SessionRecord, Store,
 };
 
 use crate::SqliteStore;
@@ -25,6 +25,10 @@ impl Store for SqliteStore {
 
     fn session(&self, session: SessionId) -> Result<SessionRecord> {
         SqliteStore::session(self, session)
+    }
+
+    fn session_id_by_uid(&self, uid: &str) -> Result<Option<SessionId>> {
+        SqliteStore::session_id_by_uid(self, uid)
     }
 
     fn events(&self, session: SessionId) -> Result<Vec<Event>> {
@@ -123,6 +127,39 @@ impl Store for SqliteStore {
 
     fn history_rows(&self, limit: usize, before: Option<SessionId>) -> Result<Vec<HistoryRow>> {
         SqliteStore::history_rows(self, limit, before)
+    }
+
+    fn add_device(&self, new: &NewDevice<'_>) -> Result<Device> {
+        SqliteStore::add_device(self, new)
+    }
+
+    fn device_by_secret(&self, secret_hash: &str) -> Result<Option<Device>> {
+        SqliteStore::device_by_secret(self, secret_hash)
+    }
+
+    fn devices(&self) -> Result<Vec<Device>> {
+        SqliteStore::devices(self)
+    }
+
+    fn revoke_device(&self, id: &str, now: Time) -> Result<Option<Device>> {
+        SqliteStore::revoke_device(self, id, now)
+    }
+
+    fn touch_device(&self, id: &str, now: Time) -> Result<()> {
+        SqliteStore::touch_device(self, id, now)
+    }
+
+    fn add_pairing_token(&self, token: &NewPairingToken<'_>) -> Result<()> {
+        SqliteStore::add_pairing_token(self, token)
+    }
+
+    fn redeem_pairing_token(
+        &self,
+        token_hash: &str,
+        now: Time,
+        device: &NewDevice<'_>,
+    ) -> Result<Option<Device>> {
+        SqliteStore::redeem_pairing_token(self, token_hash, now, device)
     }
 
     /// `BEGIN IMMEDIATE` ... `COMMIT`, each write inside a savepoint.

@@ -55,6 +55,7 @@
 #![deny(missing_docs)]
 
 pub mod codec;
+mod devices;
 mod error;
 mod export;
 mod finished;
@@ -68,6 +69,7 @@ mod stream;
 pub mod sync;
 pub mod validate;
 
+pub use devices::{Device, NewDevice, NewPairingToken};
 pub use error::{Backend, BoxError, Conflict, Corrupt, DisplayTime, NotFound, StoreError};
 pub use export::{
     EXPORT_FORMAT, EXPORT_VERSION, ExportCursor, ExportDocument, ExportedInjury, ExportedSession,

@@ -6,9 +6,10 @@ use rollcoach_protocol::{Pairing, Protocol};
 use crate::codec::from_json;
 use crate::export::exported_session;
 use crate::{
-    Event, ExportCursor, ExportDocument, ExportedInjury, ExportedSession, HistoryPoint, HistoryRow,
-    ImportReport, ImportedBatch, ImportedInjuries, Injury, InjuryId, LiveSession, NewSession,
-    Result, SessionEnd, SessionId, SessionOutcome, SessionRecord,
+    Device, Event, ExportCursor, ExportDocument, ExportedInjury, ExportedSession, HistoryPoint,
+    HistoryRow, ImportReport, ImportedBatch, ImportedInjuries, Injury, InjuryId, LiveSession,
+    NewDevice, NewPairingToken, NewSession, Result, SessionEnd, SessionId, SessionOutcome,
+    SessionRecord,
 };
 
 /// A place that keeps sessions, their append-only event logs, ratings and
@@ -88,6 +89,10 @@ pub trait Store: Send {
 
     /// One session.
     fn session(&self, session: SessionId) -> Result<SessionRecord>;
+
+    /// The id here of the session with this uid, if there is one: the
+    /// server's URLs name sessions by uid, which cannot be guessed.
+    fn session_id_by_uid(&self, uid: &str) -> Result<Option<SessionId>>;
 
     /// A session's event log, in order.
     fn events(&self, session: SessionId) -> Result<Vec<Event>>;
@@ -259,6 +264,42 @@ pub trait Store: Send {
             .map(HistoryRow::from)
             .collect())
     }
+
+    // ----- devices (issue 13) ---------------------------------------------
+
+    /// Records a device let in by `rollcoach serve`. Its id and secret hash
+    /// are unique ([`crate::Conflict::Constraint`] otherwise).
+    fn add_device(&self, new: &NewDevice<'_>) -> Result<Device>;
+
+    /// The device whose secret has this hash, unless it is revoked: what the
+    /// server checks on every request.
+    fn device_by_secret(&self, secret_hash: &str) -> Result<Option<Device>>;
+
+    /// Every device, revoked ones too, oldest first.
+    fn devices(&self) -> Result<Vec<Device>>;
+
+    /// Revokes a device at `now`: from then on [`Store::device_by_secret`]
+    /// does not find it. `None` if there is no such device; a device revoked
+    /// already keeps its first revocation time.
+    fn revoke_device(&self, id: &str, now: Time) -> Result<Option<Device>>;
+
+    /// Notes that a device was let in at `now`.
+    fn touch_device(&self, id: &str, now: Time) -> Result<()>;
+
+    /// Records a one-time pairing link (by its token's hash), and forgets
+    /// the links that have expired.
+    fn add_pairing_token(&self, token: &NewPairingToken<'_>) -> Result<()>;
+
+    /// Spends the pairing link whose token has this hash, if it is waiting
+    /// and has not expired at `now`, and records `device` in the same
+    /// transaction: the link pairs exactly one device. `None` (nothing
+    /// written) for a link that is unknown, spent or expired.
+    fn redeem_pairing_token(
+        &self,
+        token_hash: &str,
+        now: Time,
+        device: &NewDevice<'_>,
+    ) -> Result<Option<Device>>;
 
     // ----- running a server ----------------------------------------------
 

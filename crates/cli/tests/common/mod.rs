@@ -192,14 +192,37 @@ impl TestEnvironment {
             .unwrap();
         let stdout = child.stdout.take().unwrap();
         // Killed on every path from here, a failed assertion included.
-        let mut serve = Serve { child, url: None };
+        let mut serve = Serve {
+            child,
+            url: None,
+            printed: None,
+            output: None,
+        };
+        let mut reader = BufReader::new(stdout);
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).unwrap();
-        let url = line
+        reader.read_line(&mut line).unwrap();
+        let printed = line
             .split_whitespace()
             .find(|w| w.starts_with("http://") || w.starts_with("https://"))
-            .unwrap_or_else(|| panic!("no URL in {line:?}"));
-        serve.url = Some(url.to_owned());
+            .unwrap_or_else(|| panic!("no URL in {line:?}"))
+            .to_owned();
+        // The base, without the loopback link's `?token=...`.
+        let url = match printed.split_once('?') {
+            Some((base, _)) => base.to_owned(),
+            None => printed.clone(),
+        };
+        serve.url = Some(url);
+        serve.printed = Some(printed);
+        // The rest of what it prints, read as it comes (it never blocks on a full pipe).
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for l in reader.lines().map_while(Result::ok) {
+                if tx.send(l).is_err() {
+                    break;
+                }
+            }
+        });
+        serve.output = Some(rx);
         serve
     }
 }
@@ -252,12 +275,42 @@ impl CommandOutput {
 pub struct Serve {
     child: Child,
     url: Option<String>,
+    printed: Option<String>,
+    output: Option<std::sync::mpsc::Receiver<String>>,
 }
 
 impl Serve {
-    /// The URL it printed, e.g. `http://127.0.0.1:34567/`.
+    /// The base URL it serves at, e.g. `http://127.0.0.1:34567/` (without
+    /// the `?token=...` of the loopback link it printed).
     pub fn url(&self) -> &str {
         self.url.as_deref().unwrap()
+    }
+
+    /// The URL on its first line as printed: on loopback the link that lets
+    /// a browser in (`http://127.0.0.1:34567/?token=...`).
+    pub fn printed_url(&self) -> &str {
+        self.printed.as_deref().unwrap()
+    }
+
+    /// The token of the loopback link, if it printed one.
+    pub fn token(&self) -> Option<&str> {
+        self.printed_url().split_once("?token=").map(|(_, t)| t)
+    }
+
+    /// `Authorization: Bearer TOKEN\r\n` for a raw request, or nothing
+    /// without a token (LAN mode).
+    pub fn auth(&self) -> String {
+        self.token()
+            .map(|t| format!("Authorization: Bearer {t}\r\n"))
+            .unwrap_or_default()
+    }
+
+    /// The next line it prints after the first, waiting up to 10 s.
+    pub fn next_line(&self) -> Option<String> {
+        self.output
+            .as_ref()?
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .ok()
     }
 
     /// `host:port` of [`Self::url`].
@@ -265,7 +318,9 @@ impl Serve {
         self.url()
             .trim_start_matches("http://")
             .trim_start_matches("https://")
-            .trim_end_matches('/')
+            .split('/')
+            .next()
+            .unwrap()
     }
 
     /// Stops the server and waits for it.

@@ -14,6 +14,39 @@ use rollcoach_store_sqlite::SqliteStore;
 use serde_json::Value;
 use tower::ServiceExt;
 
+/// The server's router, as a browser that opened the link `serve` prints
+/// would reach it: on loopback every request that carries no credential of
+/// its own gets the server's token (`AppState::access_token`, the token of
+/// that link) as `Authorization: Bearer`. In LAN mode nothing is added:
+/// requests need a paired device's cookie.
+pub fn app(state: AppState) -> Router {
+    let token = state.access_token().map(str::to_owned);
+    rollcoach_server::app(state).layer(axum::middleware::map_request(
+        move |mut req: Request<Body>| {
+            let token = token.clone();
+            async move {
+                let h = req.headers();
+                if let Some(token) = token
+                    && !h.contains_key(header::AUTHORIZATION)
+                    && !h.contains_key(header::COOKIE)
+                {
+                    req.headers_mut().insert(
+                        header::AUTHORIZATION,
+                        format!("Bearer {token}").parse().expect("header"),
+                    );
+                }
+                req
+            }
+        },
+    ))
+}
+
+/// `app` without any credential added: what any other account on the
+/// computer gets.
+pub fn bare_app(state: AppState) -> Router {
+    rollcoach_server::app(state)
+}
+
 pub fn state_with(config: Config) -> AppState {
     let store = SqliteStore::open_in_memory().expect("in-memory store");
     AppState::new(rollcoach_protocol::builtin(), Box::new(store), config).expect("state")

@@ -10,6 +10,7 @@ use rollcoach_store::*;
 
 use crate::{SCHEMA_VERSION, SqliteStore, migration_sql};
 
+mod devices;
 mod history;
 mod identity;
 mod injuries;
