@@ -22,7 +22,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/protocols/{id}/handout", get(handout))
         .route("/api/history", get(history))
         .route("/api/injuries", get(list_injuries).post(add_injury))
-        .route("/api/injuries/{id}", delete(clear_injury))
+        .route("/api/injuries/{uid}", delete(clear_injury))
         .route("/api/export", get(export))
         .route("/api/openapi.json", get(openapi))
 }
@@ -352,24 +352,41 @@ async fn add_injury(
 
 async fn clear_injury(
     State(state): State<AppState>,
-    id: Result<Path<i64>, PathRejection>,
+    uid: Result<Path<String>, PathRejection>,
 ) -> ApiResult<Json<Value>> {
-    let Path(id) = id?;
+    let Path(uid) = uid?;
+    // A uid is short printable ASCII; anything else cannot name an injury.
+    if uid.is_empty()
+        || uid.len() > 200
+        || !uid
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
+    {
+        return Err(ApiError::bad_request(
+            "the path ends in an injury's uid (from GET /api/injuries: letters, digits, \
+             `-`, `_`, `.`, `:`)",
+        ));
+    }
     let now = wall_now();
+    let shown = uid.clone();
     let cleared = state
         .inner
         .store
-        .call(move |s| s.clear_injury(InjuryId(id), now))
+        .call(move |s| {
+            let found = s.list_injuries()?.into_iter().find(|i| i.uid == uid);
+            match found {
+                Some(injury) => s.clear_injury(injury.id, now).map(Some),
+                None => Ok(None),
+            }
+        })
         .await?
         .map_err(|e| match e {
-            StoreError::NotFound(NotFound::Injury(_)) => {
-                ApiError::not_found(format!("no injury with id {id}"))
-            }
             StoreError::Conflict(Conflict::InjuryAlreadyCleared { .. }) => {
-                ApiError::conflict(format!("injury {id} is already cleared"))
+                ApiError::conflict(format!("injury {shown} is already cleared"))
             }
             e => ApiError::from(e),
-        })?;
+        })?
+        .ok_or_else(|| ApiError::not_found(format!("no injury with uid {shown}")))?;
     Ok(Json(json!(cleared)))
 }
 

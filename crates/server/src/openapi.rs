@@ -159,9 +159,9 @@ fn api() -> Value {
                     "responses": with_errors(ok_json("201", "Logged", json!({"$ref": "#/components/schemas/Injury"})), &["400", "413", "415", "422"])
                 }
             },
-            "/api/injuries/{id}": {"delete": {
-                "summary": "Clear an injury: it no longer blocks sessions.",
-                "parameters": [path_id("id", "integer")],
+            "/api/injuries/{uid}": {"delete": {
+                "summary": "Clear an injury, named by its uid: it no longer blocks sessions.",
+                "parameters": [path_id("uid", "string")],
                 "responses": with_errors(ok_json("200", "Cleared", json!({"$ref": "#/components/schemas/Injury"})), &["400", "404", "409"])
             }},
             "/api/export": {"get": {

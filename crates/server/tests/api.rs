@@ -91,7 +91,7 @@ async fn a_logged_injury_blocks_the_protocol_for_48_hours_then_clearing_it_unblo
     )
     .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    let id = r.json["id"].as_i64().unwrap();
+    let uid = r.json["uid"].as_str().unwrap().to_owned();
     let at = r.json["at"].as_u64().unwrap();
 
     let p = get(&app, "/api/protocols/upper-back").await;
@@ -105,13 +105,20 @@ async fn a_logged_injury_blocks_the_protocol_for_48_hours_then_clearing_it_unblo
     let listed = get(&app, "/api/injuries").await;
     assert_eq!(listed.json["injuries"][0]["note"], "tweaked it");
 
-    let cleared = delete(&app, &format!("/api/injuries/{id}")).await;
+    // By its uid: the row id is not in the path (issue 13, finding 7).
+    assert_eq!(
+        delete(&app, &format!("/api/injuries/{}", r.json["id"]))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let cleared = delete(&app, &format!("/api/injuries/{uid}")).await;
     assert_eq!(cleared.status, StatusCode::OK, "{}", cleared.text);
     assert!(cleared.json["cleared_at"].is_u64());
     let p = get(&app, "/api/protocols/upper-back").await;
     assert!(p.json["blocked"].is_null());
 
-    let again = delete(&app, &format!("/api/injuries/{id}")).await;
+    let again = delete(&app, &format!("/api/injuries/{uid}")).await;
     assert_error(&again, StatusCode::CONFLICT, "already cleared");
 }
 
@@ -178,12 +185,12 @@ async fn bad_injuries_are_refused_with_4xx() {
     assert_error(
         &delete(&app, "/api/injuries/999").await,
         StatusCode::NOT_FOUND,
-        "no injury with id 999",
+        "no injury with uid 999",
     );
     assert_error(
-        &delete(&app, "/api/injuries/abc").await,
+        &delete(&app, "/api/injuries/a%1B%5B2Jb").await,
         StatusCode::BAD_REQUEST,
-        "",
+        "injury's uid",
     );
 }
 
@@ -334,7 +341,7 @@ async fn the_openapi_document_describes_every_endpoint() {
         "/api/sync/injuries",
         "/api/history",
         "/api/injuries",
-        "/api/injuries/{id}",
+        "/api/injuries/{uid}",
         "/api/export",
         "/api/openapi.json",
     ] {
