@@ -209,14 +209,14 @@ describe('sync between the phone and the computer', () => {
     });
     assert.notEqual(twins.a.uid, twins.b.uid);
     await syncNow();
-    const computer = async () => (await (await fetch(`${server.url}/api/injuries`)).json()).injuries;
+    const computer = async () => (await (await server.fetch(`/api/injuries`)).json()).injuries;
     let there = (await computer()).filter((i) => i.note && i.note.startsWith('twin'));
     assert.deepEqual(there.map((i) => [i.uid, i.note, Boolean(i.cleared_at)]).sort(),
       [[twins.a.uid, 'twin cleared', true], [twins.b.uid, 'twin active', false]].sort());
     const blocks = (i) => i.blocks.map((x) => x.protocol);
     assert.ok(blocks(there.find((i) => i.uid === twins.b.uid)).includes('upper-back'), 'the active twin blocks on the computer');
     assert.deepEqual(blocks(there.find((i) => i.uid === twins.a.uid)), []);
-    const blocked = async () => (await (await fetch(`${server.url}/api/protocols/upper-back`)).json()).blocked;
+    const blocked = async () => (await (await server.fetch(`/api/protocols/upper-back`)).json()).blocked;
     const terminal = JSON.parse(await rollcoach(['--db', server.db, 'injury', 'list', '--json']));
     assert.equal(terminal.filter((i) => i.created_at === twins.a.created_at && i.at === twins.a.at).length, 2);
 
@@ -245,12 +245,12 @@ describe('sync between the phone and the computer', () => {
   // uid the computer gave the same injury, so nothing is pushed twice, and
   // a clear the old page had not pushed yet still reaches the computer.
   test('an old phone store gets uids on upgrade and loses nothing', async () => {
-    const old = await launch();
+    const old = await launch(server);
     try {
       const now = Date.now();
       const pushed = { area: 'upper-back', at: now - 7200e3, note: 'pushed by the old page', created_at: now - 7000e3, cleared_at: null };
       // What the old page pushed (no uid): the computer gives it its legacy uid.
-      const r = await fetch(`${server.url}/api/sync/injuries`, {
+      const r = await server.fetch(`/api/sync/injuries`, {
         method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(pushed),
       });
       const legacy = (await r.json()).uid;
@@ -295,7 +295,7 @@ describe('sync between the phone and the computer', () => {
       assert.equal(second.uid, `${hex(unsent.created_at)}-${hex(unsent.at)}-1-upper-back`);
 
       await old.page.evaluate(async () => (await import('/sync.js')).syncNow());
-      const there = (await (await fetch(`${server.url}/api/injuries`)).json()).injuries;
+      const there = (await (await server.fetch(`/api/injuries`)).json()).injuries;
       const copies = there.filter((i) => i.note === 'pushed by the old page');
       assert.equal(copies.length, 1, 'not pushed twice');
       assert.equal(copies[0].cleared_at, now - 60e3, 'the old page\'s clear reached the computer');
