@@ -58,6 +58,14 @@ export class LiveSession {
     const startedAt = Math.floor(t0 + (performance.now() - p0) * speed);
     const runner = await Runner.start(protocol, options, facts, startedAt);
     const uid = newUid(startedAt);
+    // Held while this page runs the session, requested before its record
+    // exists: another tab's start-up (recoverUnfinished) sees it and leaves
+    // the session alone, and the browser lets it go when this page dies.
+    let releaseLock = () => {};
+    if (navigator.locks) {
+      navigator.locks.request(liveLockName(uid), () => new Promise((release) => { releaseLock = release; }))
+        .catch(() => {});
+    }
     const record = {
       uid, protocol_id: protocol.id, protocol_version: protocol.version, area: protocol.area, protocol, rules,
       options, facts, started_at: startedAt, live: true, origin: 'phone', speed,
@@ -66,9 +74,11 @@ export class LiveSession {
       await local.putSession(record);
     } catch (e) {
       runner.free();
+      releaseLock();
       throw e;
     }
     const s = new LiveSession({ uid, protocol, rules, runner, t0, p0, speed });
+    s.releaseLock = () => releaseLock();
     active = s;
     s.drain();
     for (const answer of answers) {
@@ -183,6 +193,7 @@ export class LiveSession {
       if (this.view) this.view.showError(`This session could not be saved on the phone: ${e.message}`, { stay: true });
     } finally {
       this.runner.free();
+      if (this.releaseLock) this.releaseLock();
     }
   }
 
@@ -195,14 +206,31 @@ export class LiveSession {
   }
 }
 
+// The Web Lock a page holds while it runs session `uid`.
+function liveLockName(uid) {
+  return `rollcoach-live-${uid}`;
+}
+
 // Sessions this page left unfinished (it was closed, reloaded or killed
 // mid-session): each is rebuilt from its log and recorded as interrupted at
 // its last input, with what that log did (the engine's own end if the log
 // reached it). Returns how many.
 export async function recoverUnfinished() {
   let n = 0;
+  // Sessions another tab of this browser is running (its Web Lock): left
+  // alone. Without Web Locks (plain http is not a secure context) a second
+  // tab cannot tell, and records them as interrupted.
+  const running = new Set();
+  if (navigator.locks && navigator.locks.query) {
+    try {
+      const { held = [], pending = [] } = await navigator.locks.query();
+      for (const l of [...held, ...pending]) running.add(l.name);
+    } catch (e) {
+      console.warn(`asking which sessions other tabs run: ${e.message}`);
+    }
+  }
   for (const s of await local.sessions()) {
-    if (!s.live || (active && active.uid === s.uid)) continue;
+    if (!s.live || (active && active.uid === s.uid) || running.has(liveLockName(s.uid))) continue;
     let runner = null;
     try {
       const log = await local.events(s.uid);
