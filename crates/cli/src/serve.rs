@@ -86,6 +86,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<u8> {
         } else {
             Access::Loopback
         },
+        ..Config::default()
     };
     let state = AppState::new(catalog.all().to_vec(), store, config)?;
 

@@ -211,6 +211,10 @@ pub(crate) async fn guard(State(state): State<AppState>, req: Request, next: Nex
                 )
                 .into_response();
             }
+            // A paired device: its address is served first (connection caps).
+            if pairing.cookie_ok(req.headers()) {
+                crate::conn::trust(&state, &req);
+            }
         }
         None => {
             let host = req
