@@ -462,7 +462,10 @@ mod tests {
         let peers = Arc::new(Peers::new(limits(100, 3, 10)));
         let held: Vec<Slot> = (0..3).map(|_| peers.admit(ip(1)).unwrap()).collect();
         assert!(peers.admit(ip(1)).is_none());
-        assert!(peers.admit(ip(2)).is_some(), "another address still gets in");
+        assert!(
+            peers.admit(ip(2)).is_some(),
+            "another address still gets in"
+        );
         drop(held);
         assert!(peers.admit(ip(1)).is_some(), "freed places are reused");
     }
@@ -505,10 +508,37 @@ mod tests {
     }
 
     #[test]
+    fn a_stranger_that_pairs_leaves_the_strangers_share() {
+        let peers = Arc::new(Peers::new(limits(5, 1, 2)));
+        let phone = peers.admit(ip(1)).unwrap();
+        let others: Vec<Slot> = (3..=4).map(|i| peers.admit(ip(i)).unwrap()).collect();
+        assert!(
+            peers.admit(ip(2)).is_none(),
+            "the strangers' share (3) is full"
+        );
+        peers.trust(ip(1));
+        let other = peers
+            .admit(ip(2))
+            .expect("the phone's connection left the share");
+        drop(phone);
+        assert_eq!(peers.lock().total, 3);
+        assert_eq!(peers.lock().strangers, 3);
+        drop((other, others));
+        assert_eq!(peers.lock().total, 0);
+        assert_eq!(peers.lock().strangers, 0);
+        assert!(peers.lock().by_ip.is_empty());
+    }
+
+    #[test]
     fn trust_is_remembered_for_the_last_addresses_only() {
         let peers = Peers::new(ConnLimits::default());
         for i in 0..=TRUSTED_REMEMBERED {
-            peers.trust(IpAddr::V4(Ipv4Addr::new(10, 1, (i / 256) as u8, (i % 256) as u8)));
+            peers.trust(IpAddr::V4(Ipv4Addr::new(
+                10,
+                1,
+                (i / 256) as u8,
+                (i % 256) as u8,
+            )));
         }
         assert!(!peers.is_trusted(IpAddr::V4(Ipv4Addr::new(10, 1, 0, 0))));
         assert!(peers.is_trusted(IpAddr::V4(Ipv4Addr::new(10, 1, 0, 1))));
