@@ -127,7 +127,7 @@ fn is_closed(conn: &TcpStream) -> bool {
     loop {
         match conn.try_read(&mut buf) {
             Ok(0) => return true,
-            // An answer (a 408 for a half-sent head): read on.
+            // Bytes (none are expected): read on to the end.
             Ok(_) => continue,
             Err(e) if e.kind() == ErrorKind::WouldBlock => return false,
             Err(_) => return true,
