@@ -91,6 +91,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<u8> {
             Access::Loopback
         },
         tls: tls.is_some(),
+        ..Config::default()
     };
     let state = AppState::new(catalog.all().to_vec(), store, config)?;
 

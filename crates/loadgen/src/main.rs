@@ -15,6 +15,7 @@
 //! directory) unless given one, and stops by itself. Figures go in
 //! BENCHMARKS.md.
 
+mod conns;
 mod cues;
 mod footprint;
 mod history;
@@ -38,6 +39,7 @@ Examples:
   rollcoach-load history --days 3650                # ten years of daily sessions
   rollcoach-load footprint
   rollcoach-load cues --bin target/release/rollcoach --tempo 2,4,6
+  rollcoach-load conns --idle 300 --half 300     # the paired phone while strangers hold connections
 
 Build first: cargo build --release -p rollcoach -p rollcoach-load"
 )]
@@ -56,6 +58,8 @@ enum Command {
     Cues(cues::Args),
     /// Idle memory, time to accept connections, binary size, --help time.
     Footprint(footprint::Args),
+    /// The paired phone's requests while strangers hold idle and half-sent connections.
+    Conns(conns::Args),
 }
 
 fn main() -> ExitCode {
@@ -65,6 +69,7 @@ fn main() -> ExitCode {
         Command::History(args) => history::run(args),
         Command::Cues(args) => cues::run(args),
         Command::Footprint(args) => footprint::run(args),
+        Command::Conns(args) => conns::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -509,7 +509,9 @@ pub(crate) async fn guard(State(state): State<AppState>, mut req: Request, next:
     }
     match authenticate(&state, req.headers()).await {
         Ok(Some(caller)) => {
-            // The one point where a request's credential is accepted.
+            // The one point where a request's credential is accepted; its
+            // address is served first from now on (connection caps).
+            crate::conn::trust(&state, &req);
             req.extensions_mut().insert(caller);
             next.run(req).await
         }

@@ -19,6 +19,7 @@
 mod api;
 mod assets;
 mod config;
+mod conn;
 mod devices;
 mod error;
 pub mod lan;
@@ -37,6 +38,7 @@ use axum::extract::DefaultBodyLimit;
 use rollcoach_engine::Time;
 use rollcoach_protocol::Protocol;
 
+pub use conn::{ConnLimits, TRUSTED_REMEMBERED};
 pub use error::ApiError;
 
 /// Largest request body accepted, in bytes.
@@ -64,6 +66,9 @@ pub struct Config {
     /// Served over https (`serve --tls-cert`): cookies get the `Secure`
     /// flag, so a browser never sends them over plain http.
     pub tls: bool,
+    /// Timeouts and caps on connections, against a LAN denial of service
+    /// (see [`ConnLimits`] for the defaults).
+    pub limits: ConnLimits,
 }
 
 impl Default for Config {
@@ -72,6 +77,7 @@ impl Default for Config {
             speed: 1.0,
             access: Access::Loopback,
             tls: false,
+            limits: ConnLimits::default(),
         }
     }
 }
@@ -90,6 +96,8 @@ struct Inner {
     store: store::StoreHandle,
     config: Config,
     auth: lan::Auth,
+    /// Open connections by peer, and the trusted peers.
+    peers: Arc<conn::Peers>,
 }
 
 /// Why the server could not start.
@@ -98,6 +106,9 @@ pub enum StartError {
     /// The speed is not a positive number.
     #[error("--speed must be a number above 0 and at most 1000, got {0}")]
     Speed(f64),
+    /// The connection limits cannot work.
+    #[error("connection limits: {0}")]
+    Limits(String),
     /// The OS refused a thread for the store.
     #[error("could not start the store thread: {0}")]
     Thread(std::io::Error),
@@ -129,6 +140,10 @@ impl AppState {
             return Err(StartError::Speed(config.speed));
         }
         let auth = lan::Auth::new(store.as_ref(), config.access, config.tls)?;
+        config.limits.check().map_err(StartError::Limits)?;
+        let peers = Arc::new(conn::Peers::new(
+            config.limits.fitted_to(conn::nofile_limit()),
+        ));
         let protocols: Vec<Arc<Protocol>> = protocols.into_iter().map(Arc::new).collect();
         let catalog =
             rollcoach_store::SyncCatalog::new(&protocols).map_err(|e| StartError::Catalog {
@@ -146,6 +161,7 @@ impl AppState {
                 store: store::StoreHandle::spawn(store).map_err(StartError::Thread)?,
                 config,
                 auth,
+                peers,
             }),
         })
     }
@@ -153,6 +169,12 @@ impl AppState {
     /// How the server runs.
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// The connection limits in force: [`Config::limits`], lowered to fit
+    /// the process's open-file limit if that is lower.
+    pub fn conn_limits(&self) -> &ConnLimits {
+        self.inner.peers.limits()
     }
 
     /// The one-time pairing path (`/pair?token=...`) made at start in LAN
@@ -231,24 +253,20 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Serves the app on a bound listener, forever (the caller decides when to
-/// stop, e.g. on Ctrl-C).
+/// stop, e.g. on Ctrl-C). Each connection runs on a task of its own, within
+/// the timeouts and caps of [`Config::limits`]; an accept error (such as
+/// running out of file descriptors) is waited out, never fatal.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    use axum::serve::ListenerExt;
-    // An answer written in several small writes would otherwise wait for
-    // the client's delayed ACK (Nagle's algorithm), up to 40 ms.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(listener, app(state)).await
+    conn::run(listener, state, None).await
 }
 
 /// As [`serve`], over https with this certificate and key
-/// (`serve --tls-cert/--tls-key`).
+/// (`serve --tls-cert/--tls-key`); the TLS handshake runs on the
+/// connection's task, within [`ConnLimits::tls_handshake_timeout`].
 pub async fn serve_tls(
     listener: tokio::net::TcpListener,
     tls: tls::TlsConfig,
     state: AppState,
 ) -> std::io::Result<()> {
-    let listener = tls::TlsListener::new(listener, tls)?;
-    axum::serve(listener, app(state)).await
+    conn::run(listener, state, Some(tls.acceptor())).await
 }

@@ -5,25 +5,18 @@
 //! LAN that means https, so `serve` can terminate TLS itself with rustls (the
 //! `ring` provider: no C toolchain beyond `cc`). The certificate and key are
 //! PEM files, read once at start; every problem with them is an error naming
-//! the file. TLS handshakes run on their own tasks, so a slow or failed one
-//! never holds up another connection.
+//! the file. TLS handshakes run on each connection's task, so a slow or failed
+//! one never holds up another connection, within a timeout and the
+//! connection caps ([`crate::ConnLimits`]).
 
 use std::io;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::pki_types::pem::{self, PemObject};
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::rustls::{self, ServerConfig};
-use tokio_rustls::server::TlsStream;
-
-/// How long a client has to finish the TLS handshake.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why the certificate or key cannot be used. Each names the file, says what
 /// is wrong and how to fix it.
@@ -169,75 +162,18 @@ impl TlsConfig {
     }
 }
 
+impl TlsConfig {
+    /// An acceptor for this certificate (handshakes run on each
+    /// connection's task, see [`crate::serve_tls`]).
+    pub(crate) fn acceptor(&self) -> TlsAcceptor {
+        TlsAcceptor::from(Arc::clone(&self.config))
+    }
+}
+
 fn pem_detail(e: &pem::Error) -> String {
     match e {
         pem::Error::NoItemsFound => "no PEM section".into(),
         e => format!("broken PEM: {e}"),
-    }
-}
-
-/// A listener for `axum::serve` that hands over connections once their TLS
-/// handshake is done. The handshakes run on their own tasks.
-pub(crate) struct TlsListener {
-    local: SocketAddr,
-    ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
-}
-
-impl TlsListener {
-    pub(crate) fn new(listener: TcpListener, tls: TlsConfig) -> io::Result<TlsListener> {
-        let local = listener.local_addr()?;
-        let (tx, ready) = mpsc::channel(64);
-        let acceptor = TlsAcceptor::from(tls.config);
-        tokio::spawn(accept_loop(listener, acceptor, tx));
-        Ok(TlsListener { local, ready })
-    }
-}
-
-async fn accept_loop(
-    listener: TcpListener,
-    acceptor: TlsAcceptor,
-    tx: mpsc::Sender<(TlsStream<TcpStream>, SocketAddr)>,
-) {
-    loop {
-        let (tcp, peer) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            Err(_) => {
-                // Out of file descriptors and the like: wait, as axum does.
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
-        };
-        if tx.is_closed() {
-            return;
-        }
-        let _ = tcp.set_nodelay(true);
-        let acceptor = acceptor.clone();
-        let tx = tx.clone();
-        tokio::spawn(async move {
-            // A client that does not trust the certificate, or speaks plain
-            // http to the https port, just fails its handshake.
-            if let Ok(Ok(tls)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await
-            {
-                let _ = tx.send((tls, peer)).await;
-            }
-        });
-    }
-}
-
-impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        match self.ready.recv().await {
-            Some(conn) => conn,
-            // The accept loop never ends while this listener lives.
-            None => std::future::pending().await,
-        }
-    }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        Ok(self.local)
     }
 }
 

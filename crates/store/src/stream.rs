@@ -32,7 +32,9 @@ use serde::ser::{SerializeSeq, SerializeStruct};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
-use crate::export::{EXPORT_PAGE, check_session, csv_header, csv_row, exported_injuries, push_row};
+use crate::export::{
+    EXPORT_PAGE, check_injuries, check_session, csv_header, csv_row, exported_injuries, push_row,
+};
 use crate::{
     Corrupt, EXPORT_FORMAT, EXPORT_VERSION, ExportCursor, ExportedInjury, ExportedSession,
     ImportCheck, ImportReport, ImportRules, InjuryId, SessionId, SessionRecord, Store, StoreError,
@@ -571,6 +573,8 @@ pub fn import_stream<S: Store + ?Sized, R: Read>(
     progress(ImportStep::Checked {
         sessions: check.sessions(),
     });
+    // Shape first (a uid each, none twice), then meaning.
+    check_injuries(&header.injuries, header.exported_at)?;
     check
         .exported_at(header.exported_at)
         .and_then(|()| check.injuries(&header.injuries, header.exported_at))

@@ -47,7 +47,12 @@ fn outcome_at(store: &SqliteStore, start: Time) -> Option<Outcome> {
 }
 
 fn import_text(store: &SqliteStore, text: &str) -> Result<ImportReport, TransferError> {
-    import_stream(store, || Ok(Cursor::new(text.as_bytes())), &mut |_| {})
+    import_stream(
+        store,
+        || Ok(Cursor::new(text.as_bytes())),
+        super::stream::rules(),
+        &mut |_| {},
+    )
 }
 
 /// `doc` as a version 1 document: no injury has a uid.

@@ -31,7 +31,7 @@ fn big_doc(n: u32) -> ExportDocument {
 
 /// What these tests' imports are checked against: the built-in protocols
 /// and one for `one_session`'s `neck` injury, thirty years after T0.
-fn rules() -> ImportRules<'static> {
+pub(super) fn rules() -> ImportRules<'static> {
     static CATALOG: std::sync::LazyLock<SyncCatalog> = std::sync::LazyLock::new(|| {
         let mut neck = protocol();
         neck.id = "neck".into();
