@@ -9,7 +9,7 @@ use axum::routing::{delete, get};
 use axum::{Json, Router};
 use rollcoach_engine::{InjuryFact, Time, check_injury_time, injury_block};
 use rollcoach_protocol::Protocol;
-use rollcoach_store::{Conflict, SessionId, StoreError, rating_series};
+use rollcoach_store::{Conflict, NotFound, SessionId, StoreError, rating_series};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 

@@ -250,6 +250,7 @@ fn injuries() -> impl Strategy<Value = Vec<ExportedInjury>> {
                 let at = T0.plus_ms(at + i as u64);
                 let created_at = at.plus_ms(logged_after);
                 ExportedInjury {
+                    uid: rollcoach_store::legacy_injury_uid("upper-back", at, created_at, 1),
                     area: "upper-back".into(),
                     at,
                     note,
