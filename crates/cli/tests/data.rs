@@ -286,11 +286,11 @@ fn import_refuses_the_same_future_dated_injury_with_the_same_words() {
 fn an_old_export_s_twin_injuries_both_arrive_and_the_active_one_refuses() {
     let env = test_env();
     // Logged two hours before NOW (2026-11-25T15:00Z).
-    let doc = r#"{"format":"rollcoach-export","version":1,"exported_at":1795705200000,
+    let doc = r#"{"format":"rollcoach-export","version":1,"exported_at":1795618800000,
         "sessions":[],
         "injuries":[
-          {"area":"upper-back","at":1795698000000,"note":"cleared one","created_at":1795698000000,"cleared_at":1795698000001},
-          {"area":"upper-back","at":1795698000000,"note":"active one","created_at":1795698000000,"cleared_at":null}]}"#;
+          {"area":"upper-back","at":1795611600000,"note":"cleared one","created_at":1795611600000,"cleared_at":1795611600001},
+          {"area":"upper-back","at":1795611600000,"note":"active one","created_at":1795611600000,"cleared_at":null}]}"#;
     let file = env.write_file("old.json", doc);
     let run = env.cmd(&["import", file.to_str().unwrap()]);
     assert_eq!(run.code(), Some(0), "{}", run.all());
