@@ -67,21 +67,35 @@ async fn connect_from(from: Ipv4Addr, server: SocketAddr) -> TcpStream {
     socket.connect(server).await.expect("connect")
 }
 
-/// Sends `GET path` with `cookie` on a new connection from `from` and reads
-/// the whole answer (`Connection: close`); its status line and headers.
+/// The header line of a credential: a device's cookie (`name=value`).
+fn cookie(c: &str) -> String {
+    format!("Cookie: {c}")
+}
+
+/// The header line of the loopback server's own token (what the link
+/// `serve` prints carries).
+fn bearer(state: &AppState) -> String {
+    format!(
+        "Authorization: Bearer {}",
+        state.access_token().expect("a loopback server has a token")
+    )
+}
+
+/// Sends `GET path` with the `credential` header line on a new connection
+/// from `from` and reads the whole answer (`Connection: close`); its status
+/// line and headers.
 async fn request_from(
     from: Ipv4Addr,
     server: SocketAddr,
     path: &str,
-    cookie: Option<&str>,
+    credential: Option<&str>,
 ) -> String {
     let exchange = async {
         let mut conn = connect_from(from, server).await;
-        let cookie = cookie
-            .map(|c| format!("Cookie: {c}\r\n"))
-            .unwrap_or_default();
-        let head =
-            format!("GET {path} HTTP/1.1\r\nHost: {server}\r\n{cookie}Connection: close\r\n\r\n");
+        let credential = credential.map(|c| format!("{c}\r\n")).unwrap_or_default();
+        let head = format!(
+            "GET {path} HTTP/1.1\r\nHost: {server}\r\n{credential}Connection: close\r\n\r\n"
+        );
         conn.write_all(head.as_bytes()).await.expect("send");
         let mut answer = Vec::new();
         conn.read_to_end(&mut answer).await.expect("read");
@@ -115,7 +129,7 @@ async fn pair_phone(state: &AppState, server: SocketAddr) -> String {
     let cookie = set.split(';').next().unwrap().to_owned();
     // The browser follows the redirect with its new cookie: from then on
     // the phone's address is trusted.
-    let answer = request_from(PHONE, server, "/api/config", Some(&cookie)).await;
+    let answer = request_from(PHONE, server, "/api/config", Some(&self::cookie(&cookie))).await;
     assert_eq!(status(&answer), 200, "{answer}");
     cookie
 }
@@ -193,8 +207,9 @@ async fn hold(server: SocketAddr, addresses: u8, per_address: usize) -> Vec<TcpS
 #[tokio::test]
 async fn binding_clients_to_other_loopback_addresses_works() {
     // What the other tests rely on to play several strangers.
-    let server = serve(state()).await;
-    let answer = request_from(stranger(5), server, "/api/config", None).await;
+    let state = state();
+    let server = serve(state.clone()).await;
+    let answer = request_from(stranger(5), server, "/api/config", Some(&bearer(&state))).await;
     assert_eq!(status(&answer), 200, "{answer}");
 }
 
@@ -211,7 +226,13 @@ async fn a_paired_phone_is_served_while_strangers_hold_idle_and_half_sent_connec
     let held = hold(server, 10, 10).await;
 
     for _ in 0..5 {
-        let answer = request_from(PHONE, server, "/api/protocols", Some(&cookie)).await;
+        let answer = request_from(
+            PHONE,
+            server,
+            "/api/protocols",
+            Some(&self::cookie(&cookie)),
+        )
+        .await;
         assert_eq!(status(&answer), 200, "{answer}");
     }
     // Connections over the caps were closed, not held.
@@ -261,15 +282,17 @@ async fn the_reserve_keeps_a_place_for_the_paired_phone_when_strangers_fill_thei
 async fn one_stranger_is_held_to_its_per_address_cap() {
     let limits = small_caps();
     let per_peer = limits.max_per_peer;
-    let server = serve(state_with(config(Access::Loopback, limits))).await;
+    let state = state_with(config(Access::Loopback, limits));
+    let server = serve(state.clone()).await;
+    let auth = bearer(&state);
     let mut held = Vec::new();
     for _ in 0..per_peer + 4 {
         held.push(connect_from(stranger(1), server).await);
     }
     // This machine (127.0.0.1) is trusted, and another address is served.
-    let answer = request_from(Ipv4Addr::LOCALHOST, server, "/api/config", None).await;
+    let answer = request_from(Ipv4Addr::LOCALHOST, server, "/api/config", Some(&auth)).await;
     assert_eq!(status(&answer), 200, "{answer}");
-    let answer = request_from(stranger(2), server, "/api/config", None).await;
+    let answer = request_from(stranger(2), server, "/api/config", Some(&auth)).await;
     assert_eq!(status(&answer), 200, "{answer}");
     assert_eq!(
         closed_at_least(&held, 4, "over the per-address cap").await,
@@ -278,7 +301,7 @@ async fn one_stranger_is_held_to_its_per_address_cap() {
     // The ones kept are served.
     let mut served = 0;
     for conn in held.iter_mut().filter(|c| !is_closed(c)) {
-        let head = format!("GET /api/config HTTP/1.1\r\nHost: {server}\r\n\r\n");
+        let head = format!("GET /api/config HTTP/1.1\r\nHost: {server}\r\n{auth}\r\n\r\n");
         conn.write_all(head.as_bytes()).await.unwrap();
         let mut buf = [0u8; 12];
         tokio::time::timeout(ANSWER_WITHIN, conn.read_exact(&mut buf))
@@ -311,9 +334,13 @@ async fn a_half_sent_request_head_is_closed_after_the_header_timeout() {
 
 #[tokio::test]
 async fn an_idle_keep_alive_connection_is_closed_after_the_timeout() {
-    let server = serve(state_with(config(Access::Loopback, short_timeouts()))).await;
+    let state = state_with(config(Access::Loopback, short_timeouts()));
+    let server = serve(state.clone()).await;
     let mut conn = connect_from(stranger(1), server).await;
-    let head = format!("GET /api/config HTTP/1.1\r\nHost: {server}\r\n\r\n");
+    let head = format!(
+        "GET /api/config HTTP/1.1\r\nHost: {server}\r\n{}\r\n\r\n",
+        bearer(&state)
+    );
     conn.write_all(head.as_bytes()).await.unwrap();
     let mut buf = [0u8; 12];
     tokio::time::timeout(ANSWER_WITHIN, conn.read_exact(&mut buf))

@@ -573,12 +573,12 @@ pub fn import_stream<S: Store + ?Sized, R: Read>(
     progress(ImportStep::Checked {
         sessions: check.sessions(),
     });
-    // Shape first (a uid each, none twice), then meaning.
-    check_injuries(&header.injuries, header.exported_at)?;
     check
         .exported_at(header.exported_at)
         .and_then(|()| check.injuries(&header.injuries, header.exported_at))
         .map_err(StoreError::from)?;
+    // And none twice.
+    check_injuries(&header.injuries, header.exported_at)?;
 
     // Pass 2: write, a few sessions a transaction; undo on failure.
     let mut added: Vec<SessionId> = Vec::new();
