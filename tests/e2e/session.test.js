@@ -299,26 +299,6 @@ describe('the phone page in Chromium, sessions run in the page', () => {
     await accessible('session: interrupted');
   });
 
-  test('a second tab leaves the session the first runs alone; once the first is closed, it is interrupted', async () => {
-    const uid = await startAndReachRolling({ reason: false, long: true });
-    const first = page;
-    const second = await browser.context.newPage();
-    await second.goto(`${server.url}/#/`);
-    await second.waitForSelector('body[data-ready=true][data-route=home]');
-    // The second tab's start-up has run (recovery comes before the first route).
-    let [rec] = (await phoneSessions(second)).filter((s) => s.uid === uid);
-    assert.equal(rec.live, true, `still live: ${JSON.stringify(rec.outcome)}`);
-    assert.equal(await first.getAttribute('#pacer', 'data-state') !== null, true, 'the first tab still rolls');
-    // The first tab is closed mid-session: the second's next start-up records it.
-    await first.close();
-    page = second;
-    await page.reload();
-    await page.waitForSelector('body[data-ready=true][data-route=home]');
-    [rec] = (await phoneSessions(page)).filter((s) => s.uid === uid);
-    assert.equal(rec.live, false);
-    assert.deepEqual(rec.outcome, { outcome: 'interrupted' });
-  });
-
   test('the history page shows the sessions and a chart of the ratings', async () => {
     await page.goto(`${server.url}/#/history`);
     await page.waitForSelector('body[data-ready=true][data-route=history]');
@@ -659,6 +639,26 @@ describe('the phone page in Chromium, sessions run in the page', () => {
     await home();
     await page.click('details.voice summary');
     assert.equal(await page.$('#no-vibrate'), null);
+  });
+
+  test('a second tab leaves the session the first runs alone; once the first is closed, it is interrupted', async () => {
+    const uid = await startAndReachRolling({ reason: false, long: true });
+    const first = page;
+    const second = await browser.context.newPage();
+    await second.goto(`${server.url}/#/`);
+    await second.waitForSelector('body[data-ready=true][data-route=home]');
+    // The second tab's start-up has run (recovery comes before the first route).
+    let [rec] = (await phoneSessions(second)).filter((s) => s.uid === uid);
+    assert.equal(rec.live, true, `still live: ${JSON.stringify(rec.outcome)}`);
+    assert.equal(await first.getAttribute('#pacer', 'data-state') !== null, true, 'the first tab still rolls');
+    // The first tab is closed mid-session: the second's next start-up records it.
+    await first.close();
+    page = second;
+    await page.reload();
+    await page.waitForSelector('body[data-ready=true][data-route=home]');
+    [rec] = (await phoneSessions(page)).filter((s) => s.uid === uid);
+    assert.equal(rec.live, false);
+    assert.deepEqual(rec.outcome, { outcome: 'interrupted' });
   });
 
   test('the page raised no script errors', () => {
