@@ -9,9 +9,7 @@ mod common;
 use std::path::Path;
 
 use common::{CommandOutput, TestEnvironment};
-use rollcoach_engine::{Facts, Input, Options, Time};
-use rollcoach_protocol::Answer;
-use rollcoach_store::{NewSession, Store};
+use rollcoach_store::Store;
 use rollcoach_store_sqlite::SqliteStore;
 
 /// Wednesday 2026-11-25, 15:00 UTC (10:00 in New York), the default "now".
@@ -594,29 +592,7 @@ fn an_unfinished_session_whose_process_is_gone_gets_a_notice_and_is_recorded() {
     // A live session (2 reps in) exported from another machine has no
     // process here: the first command after the import recovers it.
     let env = test_env();
-    let elsewhere = SqliteStore::open_in_memory().unwrap();
-    let protocol = rollcoach_protocol::builtin().remove(0);
-    let start = Time(1_795_550_400_000); // 2026-11-24T20:00:00Z
-    let id = elsewhere
-        .begin_session(&NewSession {
-            protocol: &protocol,
-            options: &Options::default(),
-            facts: &Facts::default(),
-            started_at: start,
-        })
-        .unwrap();
-    let mut inputs = vec![(1_000, Input::Answer { answer: Answer::No }); 3];
-    // One ready per setup step, the last at 5 s.
-    let steps = protocol.setup.len() as u64;
-    inputs.extend((0..steps).map(|i| (6_000 - (steps - i) * 1_000, Input::Ready)));
-    // Two reps of two 4 s phases each, then the driver died mid-rep 3.
-    inputs.extend((1..=4).map(|i| (5_000 + i * 4_000, Input::Timeout)));
-    for (seq, (at, input)) in inputs.iter().enumerate() {
-        elsewhere
-            .append_event(id, u32::try_from(seq).unwrap(), *at, input)
-            .unwrap();
-    }
-    let doc = elsewhere.export(start).unwrap();
+    let doc = common::live_session_from_elsewhere();
     let file = env.path("live.json");
     std::fs::write(&file, doc.to_json()).unwrap();
     let import = env.cmd(&["import", file.to_str().unwrap()]);

@@ -10,10 +10,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::{CommandOutput, TestEnvironment};
-use rollcoach_engine::{Facts, Input, Options, Time};
-use rollcoach_protocol::Answer;
-use rollcoach_store::{ExportDocument, NewSession, Store};
-use rollcoach_store_sqlite::SqliteStore;
+use rollcoach_store::ExportDocument;
 use serde_json::{Value, json};
 
 /// Wednesday 2026-11-25, 15:00 UTC.
@@ -66,27 +63,7 @@ fn genuine(env: &TestEnvironment) -> Value {
     session(env, "2026-11-24T12:30:00Z", &[], "yes\n", 4);
     // A live session from another machine, its driver gone: imported, then
     // recorded as interrupted by the next command.
-    let elsewhere = SqliteStore::open_in_memory().unwrap();
-    let protocol = rollcoach_protocol::builtin().remove(0);
-    let start = Time(1_795_550_400_000); // 2026-11-24T20:00:00Z
-    let id = elsewhere
-        .begin_session(&NewSession {
-            protocol: &protocol,
-            options: &Options::default(),
-            facts: &Facts::default(),
-            started_at: start,
-        })
-        .unwrap();
-    let mut inputs = vec![(1_000, Input::Answer { answer: Answer::No }); 3];
-    let steps = protocol.setup.len() as u64;
-    inputs.extend((0..steps).map(|i| (6_000 - (steps - i) * 1_000, Input::Ready)));
-    inputs.extend((1..=4).map(|i| (5_000 + i * 4_000, Input::Timeout)));
-    for (seq, (at, input)) in inputs.iter().enumerate() {
-        elsewhere
-            .append_event(id, u32::try_from(seq).unwrap(), *at, input)
-            .unwrap();
-    }
-    let live = env.write_file("live.json", elsewhere.export(start).unwrap().to_json());
+    let live = env.write_file("live.json", common::live_session_from_elsewhere().to_json());
     let import = on(env, &env.db(), &["import", live.to_str().unwrap()], "");
     assert_eq!(import.code(), Some(0), "{}", import.all());
     let injury = on(

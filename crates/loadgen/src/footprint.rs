@@ -27,7 +27,7 @@ pub struct Args {
 }
 
 /// A child killed when dropped.
-struct Killed(Child);
+pub(crate) struct Killed(pub(crate) Child);
 
 impl Drop for Killed {
     fn drop(&mut self) {

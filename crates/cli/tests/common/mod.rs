@@ -339,3 +339,37 @@ impl Drop for Serve {
         self.kill();
     }
 }
+
+/// The export of a session left live on another machine, 2 reps in (its
+/// driver died mid-rep 3), started 2026-11-24T20:00:00Z: no process here
+/// runs it, so the first command after importing it recovers it.
+#[allow(dead_code)] // not every test file imports it
+pub fn live_session_from_elsewhere() -> rollcoach_store::ExportDocument {
+    use rollcoach_engine::{Facts, Input, Options, Time};
+    use rollcoach_protocol::Answer;
+    use rollcoach_store::{NewSession, Store};
+
+    let elsewhere = SqliteStore::open_in_memory().unwrap();
+    let protocol = rollcoach_protocol::builtin().remove(0);
+    let start = Time(1_795_550_400_000); // 2026-11-24T20:00:00Z
+    let id = elsewhere
+        .begin_session(&NewSession {
+            protocol: &protocol,
+            options: &Options::default(),
+            facts: &Facts::default(),
+            started_at: start,
+        })
+        .unwrap();
+    let mut inputs = vec![(1_000, Input::Answer { answer: Answer::No }); 3];
+    // One ready per setup step, the last at 5 s.
+    let steps = protocol.setup.len() as u64;
+    inputs.extend((0..steps).map(|i| (6_000 - (steps - i) * 1_000, Input::Ready)));
+    // Two reps of two 4 s phases each, then the driver died mid-rep 3.
+    inputs.extend((1..=4).map(|i| (5_000 + i * 4_000, Input::Timeout)));
+    for (seq, (at, input)) in inputs.iter().enumerate() {
+        elsewhere
+            .append_event(id, u32::try_from(seq).unwrap(), *at, input)
+            .unwrap();
+    }
+    elsewhere.export(start).unwrap()
+}
