@@ -23,6 +23,7 @@ mod http;
 mod server;
 mod stats;
 mod sync;
+mod terminal;
 
 use std::process::ExitCode;
 
