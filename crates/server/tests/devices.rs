@@ -123,8 +123,25 @@ async fn a_paired_device_stays_paired_when_the_server_restarts_and_its_secret_is
     // The database holds no secret: neither the cookie's value nor the link's token.
     let secret = cookie.split_once('=').unwrap().1;
     assert_eq!(secret.len(), 64);
-    for file in std::fs::read_dir(dir.path()).unwrap() {
-        let bytes = std::fs::read(file.unwrap().path()).unwrap();
+    // The store's thread closes its connections after the drop, and may
+    // remove the -wal and -shm files while they are read: a scan that saw a
+    // file vanish is done again, so every file is read whole.
+    let mut scans = 0;
+    let files = loop {
+        let read: Result<Vec<Vec<u8>>, std::io::Error> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|f| std::fs::read(f.unwrap().path()))
+            .collect();
+        match read {
+            Ok(files) => break files,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && scans < 50 => {
+                scans += 1;
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            Err(e) => panic!("reading the database files: {e}"),
+        }
+    };
+    for bytes in files {
         assert!(
             !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
             "the raw secret is in the database files"
