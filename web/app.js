@@ -327,7 +327,7 @@ async function renderInjuries(root) {
       inj.refused ? el('p', { class: 'error' }, `The computer refused this injury: ${inj.refused}`) : null,
       inj.cleared_at
         ? el('p', {}, `Cleared ${localTime(inj.cleared_at)}`)
-        : el('button', { class: 'big calm', type: 'button', 'aria-label': `Clear the ${inj.area} injury of ${localTime(inj.at)}`,
+        : el('button', { class: 'big calm', type: 'button', 'aria-label': clearLabel(inj, injuries),
           onclick: async () => {
             try {
               await local.putInjury({ ...inj, cleared_at: Date.now(), synced: false });
@@ -474,3 +474,13 @@ recoverUnfinished()
     route();
     keepSyncing();
   });
+
+// What a screen reader says for an injury's Clear button: its area and time,
+// its note, and which of them it is when several share area and time (two
+// injuries logged in the same moment), so no two buttons read the same.
+function clearLabel(inj, all) {
+  const twins = all.filter((i) => !i.cleared_at && i.area === inj.area && i.at === inj.at);
+  const which = twins.length > 1 ? ` (${twins.indexOf(inj) + 1} of ${twins.length})` : '';
+  const note = inj.note ? `, "${inj.note}"` : '';
+  return `Clear the ${inj.area} injury of ${localTime(inj.at)}${note}${which}`;
+}
