@@ -29,9 +29,10 @@ use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::post;
-use rollcoach_engine::{INJURY_CLOCK_SKEW_MS, Time, check_injury_time};
+use rollcoach_engine::Time;
 use rollcoach_store::{
-    EXPORT_FORMAT, EXPORT_VERSION, ExportDocument, ExportedInjury, ExportedSession, verify_session,
+    EXPORT_FORMAT, EXPORT_VERSION, ExportDocument, ExportedInjury, ExportedSession, ImportCheck,
+    ImportRules, verify_session,
 };
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -146,46 +147,23 @@ async fn push_injury(
     Ok((status, Json(json!({ "status": word, "uid": uid }))))
 }
 
-/// The longest injury uid accepted, in bytes (a new one is 29; a legacy one
-/// holds the area too).
-const UID_MAX: usize = 200;
-
-/// The rules every input of an injury follows (the terminal's, `POST
-/// /api/injuries`, import): an area some protocol covers, no time in the
-/// future. It is stored with its own uid and times.
+/// The rules every input of an injury follows, the import's own
+/// ([`ImportCheck`]: a uid, an area some protocol covers, no time in the
+/// future or before 2000, cleared after it was logged, no control characters
+/// in the note), and a note of at most [`NOTE_MAX`] characters. A refusal
+/// names the field and the fix.
 fn check_injury(state: &AppState, injury: &ExportedInjury, now: Time) -> Result<(), ApiError> {
-    if injury.uid.len() > UID_MAX || injury.uid.chars().any(char::is_control) {
-        return Err(ApiError::unprocessable(format!(
-            "the injury's `uid` must be at most {UID_MAX} bytes without control characters \
-             (the page makes one like \"019b7a0a0c00-9f3c2e7a1b4d5c6e\": its logging time and 64 \
-             random bits, in hex)"
-        )));
-    }
-    rollcoach_protocol::check_area(state.inner.protocols.iter().map(|p| &**p), &injury.area)
-        .map_err(|e| ApiError::unprocessable(e.to_string()))?;
-    let latest = now.plus_ms(INJURY_CLOCK_SKEW_MS);
-    if injury.created_at > latest {
-        return Err(ApiError::unprocessable(format!(
-            "the injury's `created_at` ({}) is in the future (this server's time is {}); send when it was logged",
-            injury.created_at.0, now.0
-        )));
-    }
-    check_injury_time(injury.at, injury.created_at.min(now))
-        .map_err(|e| ApiError::unprocessable(format!("the injury's `at`: {e}")))?;
-    if let Some(cleared) = injury.cleared_at {
-        if cleared > latest {
-            return Err(ApiError::unprocessable(format!(
-                "the injury's `cleared_at` ({}) is in the future (this server's time is {})",
-                cleared.0, now.0
-            )));
-        }
-        if cleared < injury.created_at {
-            return Err(ApiError::unprocessable(format!(
-                "the injury's `cleared_at` ({}) is before it was logged (`created_at` {})",
-                cleared.0, injury.created_at.0
-            )));
-        }
-    }
+    ImportCheck::new(ImportRules {
+        catalog: &state.inner.catalog,
+        now,
+    })
+    .injuries(std::slice::from_ref(injury), now)
+    .map_err(|r| {
+        ApiError::unprocessable(format!(
+            "the injury's `{}`: {}; to fix it: {}",
+            r.field, r.problem, r.fix
+        ))
+    })?;
     if injury
         .note
         .as_ref()

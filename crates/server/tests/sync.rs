@@ -298,6 +298,14 @@ async fn pushed_injuries_are_idempotent_and_checked() {
     let cleared_first = json!({"area": "upper-back", "at": now - 10, "note": null, "created_at": now, "cleared_at": now - 5_000});
     let r = post_json(&app, "/api/sync/injuries", &cleared_first.to_string()).await;
     assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "before it was logged");
+    // The import's rules, with the field named: a note a terminal would act
+    // on, a time before 2000.
+    let escapes = json!({"area": "upper-back", "at": now - 10, "note": "a\u{1b}[2Jb", "created_at": now, "cleared_at": null});
+    let r = post_json(&app, "/api/sync/injuries", &escapes.to_string()).await;
+    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "the injury's `note`");
+    let ancient = json!({"area": "upper-back", "at": 1_000, "note": null, "created_at": 2_000, "cleared_at": null});
+    let r = post_json(&app, "/api/sync/injuries", &ancient.to_string()).await;
+    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "the injury's `at`");
     let list = get(&app, "/api/injuries").await;
     assert_eq!(list.json["injuries"].as_array().unwrap().len(), 1);
 }
