@@ -12,7 +12,7 @@ import { SessionView, activeSession, recoverUnfinished } from './session.js';
 import { renderHistory } from './history.js';
 import { renderHandout } from './handout.js';
 import * as local from './local.js';
-import { speed as serverSpeed, keepSyncing, syncNow } from './sync.js';
+import { speed as serverSpeed, keepSyncing, syncBriefly, syncNow } from './sync.js';
 import { injuryBlock, injuryTime } from './runner.js';
 
 const view = document.getElementById('view');
@@ -54,10 +54,6 @@ export async function loadProtocols() {
   }
 }
 
-// Waits for a sync round, but not long: the page works without the server.
-function syncBriefly(ms = 2500) {
-  return Promise.race([syncNow(), new Promise((ok) => { setTimeout(ok, ms); })]);
-}
 
 // ----- home -----------------------------------------------------------------
 
@@ -301,7 +297,7 @@ async function renderInjuries(root) {
       // Kept on the phone (the engine's rule for its time) and synced.
       const now = Date.now();
       const at = await injuryTime(when.value ? new Date(when.value).getTime() : now, now);
-      await local.putInjury({ uid: local.newInjuryUid(now), area: area.value, at, note: note.value.trim() || null, created_at: now, cleared_at: null, synced: false });
+      await local.logInjury({ area: area.value, at, note: note.value.trim() || null, now });
       await again('Injury logged.');
     } catch (err) {
       error.textContent = err.message;

@@ -2,7 +2,7 @@
 
 import { el, localTime } from './api.js';
 import * as local from './local.js';
-import { syncNow } from './sync.js';
+import { syncBriefly } from './sync.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -103,7 +103,7 @@ const SYNC = {
 export async function renderHistory(root) {
   root.replaceChildren(el('h1', { tabindex: '-1' }, 'History'));
   // The computer's sessions too (the terminal's), when it can be reached.
-  await Promise.race([syncNow(), new Promise((ok) => { setTimeout(ok, 2500); })]);
+  await syncBriefly();
   const [all, protocols] = await Promise.all([local.sessions(), local.protocols()]);
   const ratingInfo = new Map();
   const titles = new Map(protocols.map((p) => [p.id, p.protocol.title]));

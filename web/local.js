@@ -11,7 +11,7 @@
 //   `sync_error` (the server's message when it refused it), `rules`.
 // - events (key [uid, seq]): { uid, seq, at_ms, input }.
 // - injuries (key uid): an export document's injury (ExportedInjury, its
-//   `uid` made by newInjuryUid), plus `synced` (false while the server may
+//   `uid` made by newUid), plus `synced` (false while the server may
 //   not have it as it is here: new, or cleared here since) and `refused`
 //   (the server's message when it refused it). Version 1 keyed them by
 //   `area|at|created_at`; the upgrade to version 2 gives each its legacy uid
@@ -171,14 +171,22 @@ export async function mergeServerSessions(rows) {
 
 const hex = (n, width) => Math.max(0, Math.floor(Number(n) || 0)).toString(16).padStart(width, '0');
 
-// A new injury's uid, as the computer's store makes one
-// (rollcoach_store::new_uid): when it was logged, in 12 hex digits, then 64
-// random bits in hex. (crypto.getRandomValues: crypto.randomUUID is only
-// there on https, and the phone may use the computer over plain http.)
-export function newInjuryUid(createdAt) {
+// A new uid of a session or an injury, as the computer's store makes one
+// (rollcoach_store::new_uid): its start or logging time, in 12 hex digits,
+// then 64 random bits in hex. (crypto.getRandomValues: crypto.randomUUID is
+// only there on https, and the phone may use the computer over plain http.)
+export function newUid(time) {
   const r = new Uint32Array(2);
   crypto.getRandomValues(r);
-  return `${hex(createdAt, 12)}-${hex(r[0], 8)}${hex(r[1], 8)}`;
+  return `${hex(time, 12)}-${hex(r[0], 8)}${hex(r[1], 8)}`;
+}
+
+export const newInjuryUid = newUid;
+
+// Logs an injury on the phone at `now`, dated `at` (already by the engine's
+// rule, injuryTime), to be synced.
+export async function logInjury({ area, at, note = null, now }) {
+  await putInjury({ uid: newUid(now), area, at, note, created_at: now, cleared_at: null, synced: false });
 }
 
 // The uid of an injury logged before injuries had uids

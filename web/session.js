@@ -19,15 +19,6 @@ import { syncNow } from './sync.js';
 
 const reducedMotion = () => window.matchMedia('(prefers-reduced-motion: reduce)').matches;
 
-// A new session uid: the start time and 64 random bits, in hex, as the
-// computer's store makes them (crypto.randomUUID is missing on plain http).
-export function newUid(startedAt) {
-  const r = new Uint32Array(2);
-  crypto.getRandomValues(r);
-  const hex = (n, w) => n.toString(16).padStart(w, '0');
-  return `${hex(startedAt, 12)}-${hex(r[0], 8)}${hex(r[1], 8)}`;
-}
-
 // ----- the session itself ---------------------------------------------------
 
 // Real ms before a deadline that its timeout is written (an IndexedDB write
@@ -57,7 +48,7 @@ export class LiveSession {
     const { t0, p0, speed } = clock;
     const startedAt = Math.floor(t0 + (performance.now() - p0) * speed);
     const runner = await Runner.start(protocol, options, facts, startedAt);
-    const uid = newUid(startedAt);
+    const uid = local.newUid(startedAt);
     // Held while this page runs the session, requested before its record
     // exists: another tab's start-up (recoverUnfinished) sees it and leaves
     // the session alone, and the browser lets it go when this page dies.
@@ -1023,7 +1014,7 @@ export class SessionView {
         // Logged on the phone (the engine's rule for its time), synced later.
         const now = Date.now();
         const at = await injuryTime(time, now);
-        await local.putInjury({ uid: local.newInjuryUid(now), area: p.area, at, note: null, created_at: now, cleared_at: null, synced: false });
+        await local.logInjury({ area: p.area, at, now });
         syncNow();
         const block = await injuryBlock(p, await local.injuryFacts(p.area), Date.now());
         const logged = `Logged the injury of ${localTime(at)}.`;

@@ -144,6 +144,19 @@ export function syncNow() {
   return running;
 }
 
+// The round under way, or a new one: for a page that only wants to read
+// the latest (Home, History, Injuries), where a round after the running one
+// would fetch the same again. A write waits for its own round: syncNow.
+export function syncRound() {
+  return running || syncNow();
+}
+
+// Waits for a round (syncRound), but not long: the page works without the
+// server.
+export function syncBriefly(ms = 2500) {
+  return Promise.race([syncRound(), new Promise((ok) => { setTimeout(ok, ms); })]);
+}
+
 // Syncs now and then: at start, when the browser goes online, and every
 // minute; a round that could not reach the server is tried again sooner
 // (after 5 s, then 10, 20, 40, up to the minute).
@@ -152,7 +165,7 @@ export function keepSyncing() {
   let backoff = 5000;
   const round = async () => {
     clearTimeout(retry);
-    const r = await syncNow();
+    const r = await syncRound();
     if (r.reachable) {
       backoff = 5000;
     } else {
