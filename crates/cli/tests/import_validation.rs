@@ -430,3 +430,35 @@ fn an_injury_with_a_hostile_uid_is_refused() {
     );
     assert!(!msg.contains('\u{1b}'), "escaped: {msg:?}");
 }
+
+/// A session's `protocol_id`, `protocol_version` and `area` must be its
+/// snapshot's however the snapshot was recognised: the catalog's own
+/// protocol, or one an earlier session of the file had.
+#[test]
+fn a_session_must_name_the_protocol_and_area_of_its_snapshot() {
+    let env = test_env();
+    // The catalog's snapshot, another area.
+    let mut doc = genuine(&env);
+    doc["sessions"][0]["area"] = json!("neck");
+    refused(
+        &env,
+        &doc,
+        &["session 1 (uid", "field `protocol.area`", "\"neck\""],
+    );
+    // A snapshot the catalog does not have (an older title), kept from the
+    // first session and given again to the second under another protocol.
+    let mut doc = genuine_again(&env);
+    for i in [0, 1] {
+        doc["sessions"][i]["protocol"]["title"] = json!("Upper back, as it was");
+    }
+    doc["sessions"][1]["protocol_id"] = json!("upper-back-ball-cane");
+    refused(
+        &env,
+        &doc,
+        &[
+            "session 2 (uid",
+            "field `protocol.id`",
+            "\"upper-back-ball-cane\"",
+        ],
+    );
+}

@@ -239,9 +239,48 @@ impl<'a> ImportCheck<'a> {
         verify_imported(s, protocol, self.rules.now).map_err(refused)
     }
 
-    /// The protocol the session's snapshot is: the catalog's when it is
-    /// the same, else parsed (and kept for the next sessions).
+    /// The protocol the session's snapshot is (the catalog's when it is the
+    /// same, else one kept from an earlier session, else parsed and kept),
+    /// with the session's own `protocol_id`, `protocol_version` and `area`
+    /// checked against it whichever way it was found.
     fn snapshot(&mut self, s: &ExportedSession) -> Result<Arc<Protocol>, (String, String)> {
+        let protocol = self.find_snapshot(s)?;
+        let differs = |field: &str, session_field: &str, snapshot: String, session: String| {
+            Err((
+                format!("protocol.{field}"),
+                format!(
+                    "the snapshot's {field} is {snapshot}, but the session's `{session_field}` is {session}"
+                ),
+            ))
+        };
+        if protocol.id != s.protocol_id {
+            return differs(
+                "id",
+                "protocol_id",
+                format!("\"{}\"", shown(&protocol.id)),
+                format!("\"{}\"", shown(&s.protocol_id)),
+            );
+        }
+        if protocol.version != s.protocol_version {
+            return differs(
+                "version",
+                "protocol_version",
+                protocol.version.to_string(),
+                s.protocol_version.to_string(),
+            );
+        }
+        if protocol.area != s.area {
+            return differs(
+                "area",
+                "area",
+                format!("\"{}\"", shown(&protocol.area)),
+                format!("\"{}\"", shown(&s.area)),
+            );
+        }
+        Ok(protocol)
+    }
+
+    fn find_snapshot(&mut self, s: &ExportedSession) -> Result<Arc<Protocol>, (String, String)> {
         let json = &s.protocol;
         if let Some(p) = self
             .rules
@@ -270,42 +309,6 @@ impl<'a> ImportCheck<'a> {
                 format!("the snapshot is not a protocol this rollcoach can run: {e}"),
             )
         })?;
-        let differs = |field: &str, snapshot: String, session: String| {
-            Err((
-                format!("protocol.{field}"),
-                format!(
-                    "the snapshot's {field} is {snapshot}, but the session's `{}` is {session}",
-                    if field == "id" {
-                        "protocol_id"
-                    } else if field == "version" {
-                        "protocol_version"
-                    } else {
-                        field
-                    }
-                ),
-            ))
-        };
-        if protocol.id != s.protocol_id {
-            return differs(
-                "id",
-                format!("\"{}\"", shown(&protocol.id)),
-                format!("\"{}\"", shown(&s.protocol_id)),
-            );
-        }
-        if protocol.version != s.protocol_version {
-            return differs(
-                "version",
-                protocol.version.to_string(),
-                s.protocol_version.to_string(),
-            );
-        }
-        if protocol.area != s.area {
-            return differs(
-                "area",
-                format!("\"{}\"", shown(&protocol.area)),
-                format!("\"{}\"", shown(&s.area)),
-            );
-        }
         let protocol = Arc::new(protocol);
         if self.snapshots.len() >= SNAPSHOTS_KEPT {
             self.snapshots.remove(0);
