@@ -279,7 +279,8 @@ impl SyncCatalog {
             .find(|(p, known)| {
                 p.id == id
                     && p.version == version
-                    && first_difference("protocol", json, known).is_none()
+                    // Equal as written (no walk, nothing allocated), or by value.
+                    && (json == known || first_difference("protocol", json, known).is_none())
             })
             .map(|(p, _)| p.clone())
     }
@@ -374,7 +375,9 @@ fn known_protocol(
         pushed,
         known,
     };
-    if let Some((path, pushed, known)) = first_difference("protocol", &session.protocol, known) {
+    if &session.protocol != known
+        && let Some((path, pushed, known)) = first_difference("protocol", &session.protocol, known)
+    {
         return Err(differs(path, pushed, known));
     }
     if session.area != protocol.area {
