@@ -109,14 +109,21 @@ async fn get_protocol(
     let Path(id) = id?;
     let p = state.protocol(&id)?;
     let block = block_for(&state, p, wall_now()).await?;
-    Ok(Json(json!({
+    let mut detail = protocol_detail(p, json!(block));
+    detail["now"] = json!(wall_now());
+    Ok(Json(detail))
+}
+
+/// `GET /api/protocols/{id}`'s answer, without `now`: also what the static
+/// app serves at that path (with no block).
+pub(crate) fn protocol_detail(p: &Protocol, blocked: Value) -> Value {
+    json!({
         "protocol": p,
         "rules": rules_of(p),
-        "blocked": block,
-        "now": wall_now(),
+        "blocked": blocked,
         // Where the protocol weakens the handout's safety rules: [{path, message, hint}].
         "warnings": p.safety_warnings(),
-    })))
+    })
 }
 
 async fn handout(

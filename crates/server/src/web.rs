@@ -10,7 +10,7 @@
 //! server's history and injuries) is simply not there.
 
 use rollcoach_protocol::Protocol;
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// One file of the static app.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,11 +87,7 @@ pub fn static_app(protocols: &[Protocol], speed: f64) -> Result<Vec<StaticFile>,
         }
         files.push(json_file(
             &format!("api/protocols/{}", p.id),
-            json!({
-                "protocol": p,
-                "rules": crate::api::rules_of(p),
-                "blocked": null,
-            }),
+            crate::api::protocol_detail(p, Value::Null),
         ));
         files.push(StaticFile {
             path: api_file(&format!("api/protocols/{}/handout", p.id)),

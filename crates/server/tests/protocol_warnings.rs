@@ -6,7 +6,7 @@ mod common;
 use axum::http::StatusCode;
 use common::*;
 
-fn state_with_a_weak_protocol() -> rollcoach_server::AppState {
+fn protocols_with_a_weak_one() -> Vec<rollcoach_protocol::Protocol> {
     let mut protocols = rollcoach_protocol::builtin();
     let mut weak = protocols[0].clone();
     weak.id = "upper-back-weak".into();
@@ -18,6 +18,11 @@ fn state_with_a_weak_protocol() -> rollcoach_server::AppState {
         )
     });
     protocols.push(weak);
+    protocols
+}
+
+fn state_with_a_weak_protocol() -> rollcoach_server::AppState {
+    let protocols = protocols_with_a_weak_one();
     let store = rollcoach_store_sqlite::SqliteStore::open_in_memory().expect("in-memory store");
     rollcoach_server::AppState::new(
         protocols,
@@ -49,4 +54,25 @@ async fn a_protocol_that_weakens_the_handout_is_served_with_its_warnings() {
 
     let r = get(&app, "/api/protocols/upper-back").await;
     assert_eq!(r.json["warnings"], serde_json::json!([]));
+}
+
+/// The static app (`rollcoach web export`) serves the same answer, so its
+/// handout view shows the warnings too.
+#[test]
+fn the_static_app_carries_the_warnings_too() {
+    let files = rollcoach_server::web::static_app(&protocols_with_a_weak_one(), 1.0).unwrap();
+    let path = rollcoach_server::web::api_file("api/protocols/upper-back-weak");
+    let file = files
+        .iter()
+        .find(|f| f.path == path)
+        .expect("the protocol's file");
+    let detail: serde_json::Value = serde_json::from_slice(&file.bytes).unwrap();
+    let paths: Vec<&str> = detail["warnings"]
+        .as_array()
+        .expect("a warnings array")
+        .iter()
+        .map(|w| w["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["screening.injury_rule.window_hours", "stop_rules"]);
+    assert!(detail["blocked"].is_null());
 }
