@@ -66,6 +66,10 @@ pub(crate) struct Auth {
     reader: Option<Mutex<Box<dyn Store>>>,
     /// Served over https: cookies get `Secure`.
     secure: bool,
+    /// When this server last had each device's `last_seen_at` written: the
+    /// requests of one page load all see the stored time until the write
+    /// lands, and only the first of them writes.
+    touched: Mutex<std::collections::HashMap<String, Time>>,
 }
 
 impl Auth {
@@ -98,6 +102,7 @@ impl Auth {
             startup_link: Mutex::new(startup_link),
             reader,
             secure,
+            touched: Mutex::new(std::collections::HashMap::new()),
         })
     }
 
@@ -378,10 +383,17 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Option<Ca
         }
         if let Some(device) = device_by_secret(state, sha256_hex(secret)).await? {
             let now = wall_now();
-            if device
-                .last_seen_at
-                .is_none_or(|t| now.0.saturating_sub(t.0) >= TOUCH_EVERY_MS)
-            {
+            let due =
+                |t: Option<Time>| t.is_none_or(|t| now.0.saturating_sub(t.0) >= TOUCH_EVERY_MS);
+            let touch = due(device.last_seen_at)
+                && auth.touched.lock().is_ok_and(|mut touched| {
+                    let due = due(touched.get(&device.id).copied());
+                    if due {
+                        touched.insert(device.id.clone(), now);
+                    }
+                    due
+                });
+            if touch {
                 // Not awaited: the request does not wait for this write.
                 let (store, id) = (state.inner.store.clone(), device.id.clone());
                 tokio::spawn(async move { store.call(move |s| s.touch_device(&id, now)).await });
