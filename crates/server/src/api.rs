@@ -363,12 +363,7 @@ async fn clear_injury(
 ) -> ApiResult<Json<Value>> {
     let Path(uid) = uid?;
     // A uid is short printable ASCII; anything else cannot name an injury.
-    if uid.is_empty()
-        || uid.len() > 200
-        || !uid
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
-    {
+    if rollcoach_store::check_uid(&uid).is_err() {
         return Err(ApiError::bad_request(
             "the path ends in an injury's uid (from GET /api/injuries: letters, digits, \
              `-`, `_`, `.`, `:`)",

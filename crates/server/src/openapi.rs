@@ -91,7 +91,7 @@ fn sync_schemas() -> Value {
                     "events": {"type": "array", "description": "The whole log: `seq` 0, 1, 2, ... in order, `at_ms` after the start and never going back, `input` an engine input.", "items": {"type": "object", "properties": {"seq": {"type": "integer"}, "at_ms": {"type": "integer"}, "input": obj.clone()}}}
                 }},
             "ExportedInjury": {"type": "object", "required": ["area", "at", "created_at"], "properties": {
-                "uid": {"type": "string", "maxLength": 200, "description": "Globally unique: the logging time and 64 random bits, in hex (`019b7a0a0c00-9f3c2e7a1b4d5c6e`). Missing: the legacy uid."},
+                "uid": {"type": "string", "maxLength": 128, "description": "Globally unique: the logging time and 64 random bits, in hex (`019b7a0a0c00-9f3c2e7a1b4d5c6e`). Missing: the legacy uid."},
                 "area": {"type": "string"}, "at": {"type": "integer"}, "note": {"type": "string", "nullable": true, "maxLength": 500},
                 "created_at": {"type": "integer"}, "cleared_at": {"type": "integer", "nullable": true}
             }}

@@ -92,7 +92,7 @@ pub use stream::{
     ImportedInjuries, TransferError, import_stream, read_export, write_export_csv,
     write_export_json, write_history_rows,
 };
-pub use sync::{SyncCatalog, SyncRefusal, verify_session};
+pub use sync::{SyncCatalog, SyncRefusal, check_uid, verify_session};
 pub use validate::{ImportCheck, ImportRefusal, ImportRules, Subject};
 
 /// Result of store operations.

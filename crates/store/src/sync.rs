@@ -328,7 +328,9 @@ pub(crate) fn verify_imported(
     check_replay(session, protocol, Source::Imported)
 }
 
-pub(crate) fn check_uid(uid: &str) -> Result<(), SyncRefusal> {
+/// A session's or an injury's uid as rollcoach writes them: 1 to 128 ASCII
+/// letters, digits, `-`, `_`, `.` and `:`.
+pub fn check_uid(uid: &str) -> Result<(), SyncRefusal> {
     let why = if uid.is_empty() {
         "is empty"
     } else if uid.len() > MAX_UID_LEN {
