@@ -116,18 +116,18 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<u8> {
                 None => rollcoach_server::serve(listener, state).await,
             }
         };
-        tokio::select! {
-            served = served => {
-                served.context("the server failed")?;
-            }
+        let ended = tokio::select! {
+            served = served => served.context("the server failed"),
             _ = tokio::signal::ctrl_c() => {
                 eprintln!("stopped");
+                Ok(())
             }
-        }
+        };
+        // Gone however it ended, or `rollcoach pair` would find a stale one.
         if let Some(runtime) = runtime {
             let _ = std::fs::remove_file(runtime);
         }
-        Ok(crate::exit::OK)
+        ended.map(|()| crate::exit::OK)
     })
 }
 
