@@ -139,7 +139,6 @@ impl AppState {
         if !(config.speed.is_finite() && config.speed > 0.0 && config.speed <= 1000.0) {
             return Err(StartError::Speed(config.speed));
         }
-        let auth = lan::Auth::new(store.as_ref(), config.access, config.tls)?;
         config.limits.check().map_err(StartError::Limits)?;
         let peers = Arc::new(conn::Peers::new(
             config.limits.fitted_to(conn::nofile_limit()),
@@ -154,6 +153,9 @@ impl AppState {
                     .join(", "),
                 error: e.to_string(),
             })?;
+        // Last: in LAN mode it writes a pairing link into the store, which a
+        // start refused for its input should not leave behind.
+        let auth = lan::Auth::new(store.as_ref(), config.access, config.tls)?;
         Ok(AppState {
             inner: Arc::new(Inner {
                 protocols,

@@ -226,15 +226,7 @@ pub fn record(handle: u32, uid: &str) -> Result<ExportedSession, String> {
             .runner
             .end_record()
             .ok_or("the session has not ended: interrupt it first")?;
-        let events: Vec<Event> = run
-            .log
-            .iter()
-            .map(|e| Event {
-                seq: e.seq,
-                at_ms: e.at_ms,
-                input: e.input,
-            })
-            .collect();
+        let events: Vec<Event> = run.log.iter().map(Event::from).collect();
         Ok(ExportedSession::finished(FinishedRun {
             uid,
             protocol: &run.protocol,
