@@ -12,7 +12,7 @@ import { SessionView, activeSession, recoverUnfinished } from './session.js';
 import { renderHistory } from './history.js';
 import { renderHandout } from './handout.js';
 import * as local from './local.js';
-import { speed as serverSpeed, keepSyncing, syncBriefly, syncNow } from './sync.js';
+import { speed as serverSpeed, hasServer, keepSyncing, syncBriefly, syncNow } from './sync.js';
 import { injuryBlock, injuryTime } from './runner.js';
 
 const view = document.getElementById('view');
@@ -70,6 +70,11 @@ async function renderHome(root) {
     root.append(protocolCard(entry.brief, entry.protocol, block));
   }
   root.append(voiceSettings(), devicesSettings());
+  // Only a coach's page has more: the panel comes when the server says so.
+  const heading = root.firstChild;
+  coachPanel().then((panel) => {
+    if (panel && heading.isConnected) root.append(panel);
+  });
 }
 
 // The session this page left while it was still going, if it still is.
@@ -259,6 +264,113 @@ function devicesSettings() {
   box.append(
     el('p', {}, 'The phones and browsers that may use this rollcoach. A revoked device is refused from its next request.'),
     status, body, pairButton, link);
+  return box;
+}
+
+// ----- a coach's clients -----------------------------------------------------
+
+// For a coach (GET /api/account says so): their password, a one-time invite
+// (link and QR code) for a new client, and the clients with their devices,
+// each of which can be revoked. Anyone else (the owner, a client, a server
+// without accounts, no connection) gets nothing.
+async function coachPanel() {
+  // A static host or an offline phone has no accounts to ask about.
+  if (!(await hasServer())) return null;
+  let me;
+  try {
+    me = await api('/api/account');
+  } catch {
+    return null;
+  }
+  if (!me || me.role !== 'coach') return null;
+  const box = el('details', { class: 'card clients', id: 'clients' }, el('summary', {}, 'Clients'));
+  const status = el('p', { class: 'error', role: 'alert', id: 'clients-error', hidden: true });
+  const fail = (err) => {
+    status.textContent = `Clients: ${err.message}`;
+    status.hidden = false;
+  };
+  const password = el('input', { type: 'password', id: 'coach-password', autocomplete: 'new-password', minlength: '10', required: true });
+  const passwordNote = el('p', { id: 'password-note' }, me.has_password
+    ? `You sign in on other browsers as ${me.name}, with your password. Set a new one here.`
+    : `Set a password: with it you sign in as ${me.name} on other browsers.`);
+  const passwordForm = el('form', { id: 'password-form',
+    onsubmit: async (e) => {
+      e.preventDefault();
+      status.hidden = true;
+      try {
+        await api('/api/account/password', { method: 'POST', body: { password: password.value } });
+        password.value = '';
+        passwordNote.textContent = `Password set. You sign in on other browsers as ${me.name}, with it.`;
+        announce('Password set.');
+      } catch (err) {
+        fail(err);
+      }
+    } },
+  el('label', { for: 'coach-password' }, 'Password (at least 10 characters)'), password,
+  el('button', { class: 'big calm', type: 'submit' }, 'Set password'));
+  const inviteName = el('input', { type: 'text', id: 'invite-name', maxlength: '80', autocomplete: 'off' });
+  const invite = el('div', { id: 'invite-link' });
+  const inviteForm = el('form', { id: 'invite-form',
+    onsubmit: async (e) => {
+      e.preventDefault();
+      status.hidden = true;
+      try {
+        const name = inviteName.value.trim();
+        const made = await api('/api/coach/invites', { method: 'POST', body: name ? { name } : {} });
+        inviteName.value = '';
+        invite.replaceChildren(
+          el('p', {}, 'Open this link on your client\'s phone, or scan the code with its camera. It lets one person in, until ', timeEl(made.expires_at), '.'),
+          made.qr_svg ? el('img', { class: 'qr', id: 'invite-qr', alt: `QR code of the invite ${made.link}`,
+            src: `data:image/svg+xml,${encodeURIComponent(made.qr_svg)}` }) : null,
+          el('p', {}, el('a', { class: 'link', id: 'invite-url', href: made.link }, made.link)));
+        announce('Invite made.');
+      } catch (err) {
+        fail(err);
+      }
+    } },
+  el('label', { for: 'invite-name' }, 'Client\'s name (optional)'), inviteName,
+  el('button', { class: 'big calm', type: 'submit' }, 'Invite a client'));
+  const body = el('div', { id: 'clients-body' });
+  const fill = async () => {
+    const { clients } = await api('/api/coach/clients');
+    const list = el('ul', { class: 'devices', id: 'clients-list' });
+    for (const c of clients) {
+      const id = encodeURIComponent(c.id);
+      // eslint-disable-next-line no-await-in-loop
+      const { devices } = await api(`/api/coach/clients/${id}/devices`);
+      const name = c.name || 'A client';
+      list.append(el('li', { 'data-client': c.id },
+        el('p', {}, el('strong', {}, name), ` · ${c.id}`),
+        el('p', { class: 'meta' }, 'Joined ', timeEl(c.created_at), '.'),
+        el('ul', { class: 'devices' }, devices.map((d) => el('li', { class: d.revoked_at ? 'revoked' : '', 'data-device': d.id },
+          el('p', {}, el('strong', {}, d.name), ` · ${d.id}`),
+          d.revoked_at ? el('p', {}, 'Revoked ', timeEl(d.revoked_at), '.') : el('button', { class: 'big calm', type: 'button',
+            'aria-label': `Revoke ${name}'s ${d.name} (${d.id})`,
+            onclick: async () => {
+              status.hidden = true;
+              try {
+                await api(`/api/coach/clients/${id}/devices/${encodeURIComponent(d.id)}`, { method: 'DELETE' });
+                announce(`${name}'s ${d.name} revoked.`);
+                await fill();
+              } catch (err) {
+                fail(err);
+              }
+            } }, 'Revoke'))))));
+    }
+    body.replaceChildren(clients.length ? list : el('p', {}, 'No clients yet.'));
+  };
+  box.addEventListener('toggle', async () => {
+    if (!box.open) return;
+    status.hidden = true;
+    try {
+      await fill();
+    } catch (err) {
+      fail(err);
+    }
+  });
+  box.append(
+    el('p', {}, 'Your clients join with an invite: one link per person, good for a week. Each sees only their own sessions.'),
+    status, passwordNote, passwordForm, inviteForm, invite, body);
   return box;
 }
 

@@ -19,6 +19,9 @@
 //   the same injury.
 // - protocols (key id): { id, brief, protocol, rules } as last served.
 
+import * as rules from './runner.js';
+import { newUid as runnerNewUid } from './runner.js';
+
 const DB = 'rollcoach';
 const VERSION = 2;
 
@@ -171,22 +174,16 @@ export async function mergeServerSessions(rows) {
 
 const hex = (n, width) => Math.max(0, Math.floor(Number(n) || 0)).toString(16).padStart(width, '0');
 
-// A new uid of a session or an injury, as the computer's store makes one
-// (rollcoach_store::new_uid): its start or logging time, in 12 hex digits,
-// then 64 random bits in hex. (crypto.getRandomValues: crypto.randomUUID is
-// only there on https, and the phone may use the computer over plain http.)
-export function newUid(time) {
-  const r = new Uint32Array(2);
-  crypto.getRandomValues(r);
-  return `${hex(time, 12)}-${hex(r[0], 8)}${hex(r[1], 8)}`;
-}
+// A new uid of a session or an injury, as the computer's store makes one:
+// the store's own maker, through the WebAssembly module (runner.js newUid).
+export const newUid = (time) => runnerNewUid(time);
 
 export const newInjuryUid = newUid;
 
 // Logs an injury on the phone at `now`, dated `at` (already by the engine's
 // rule, injuryTime), to be synced.
 export async function logInjury({ area, at, note = null, now }) {
-  await putInjury({ uid: newUid(now), area, at, note, created_at: now, cleared_at: null, synced: false });
+  await putInjury({ uid: await newUid(now), area, at, note, created_at: now, cleared_at: null, synced: false });
 }
 
 // The uid of an injury logged before injuries had uids
@@ -222,24 +219,32 @@ export function injuryPushed(uid, sent, refused = null) {
   });
 }
 
-// Merges injuries pulled from the server (GET /api/injuries) by uid: new ones
-// are added; a clear on either side is kept (never undone), and one made
-// here that the server has not got yet stays to be pushed.
+// Merges injuries pulled from the server by uid, by the store's rule of
+// injury identity (rules.mergeInjury, through the wasm module): new ones are
+// added, a clear there is applied here (a clear is never undone); the
+// phone's own bookkeeping: one cleared here that the server has not got yet
+// stays to be pushed, and one the server has as the phone does is synced.
 export async function mergeServerInjuries(list) {
+  await rules.ready();
   await tx(['injuries'], 'readwrite', (s) => {
     const req = s.injuries.getAll();
     req.onsuccess = () => {
       const mine = new Map(req.result.map((i) => [i.uid, i]));
       for (const r of list) {
         const uid = r.uid || legacyInjuryUid(r);
+        const incoming = { uid, area: r.area, at: r.at, note: r.note ?? null, created_at: r.created_at,
+          cleared_at: r.cleared_at ?? null };
         const have = mine.get(uid);
-        if (!have) {
-          s.injuries.put({ uid, area: r.area, at: r.at, note: r.note ?? null, created_at: r.created_at,
-            cleared_at: r.cleared_at ?? null, synced: true });
+        const stored = have ? { uid, area: have.area, at: have.at, note: have.note ?? null,
+          created_at: have.created_at, cleared_at: have.cleared_at ?? null } : null;
+        const merge = rules.mergeInjury(stored, incoming);
+        if (merge === null) continue; // not the same injury: the phone keeps its own
+        if (merge.merge === 'add') {
+          s.injuries.put({ ...incoming, synced: true });
+        } else if (merge.merge === 'clear') {
+          s.injuries.put({ ...have, cleared_at: merge.cleared_at, synced: true, refused: null });
         } else if (have.cleared_at && !r.cleared_at) {
           s.injuries.put({ ...have, synced: false });
-        } else if (!have.cleared_at && r.cleared_at) {
-          s.injuries.put({ ...have, cleared_at: r.cleared_at, synced: true, refused: null });
         } else if (!have.synced) {
           s.injuries.put({ ...have, synced: true });
         }
@@ -248,12 +253,10 @@ export async function mergeServerInjuries(list) {
   });
 }
 
-// The injuries of `area` that still count, as the engine's facts hold them.
+// The injuries of `area` that still count, as the engine's facts hold them
+// (the store's rule, through the wasm module).
 export async function injuryFacts(area) {
-  return (await injuries())
-    .filter((i) => i.area === area && !i.cleared_at)
-    .sort((a, b) => a.at - b.at)
-    .map((i) => ({ at: i.at, note: i.note ?? null }));
+  return (await rules.facts({ area, id: '' }, await injuries(), [])).injuries;
 }
 
 // ----- protocols ------------------------------------------------------------
@@ -273,12 +276,10 @@ export function protocols() {
 
 // What the engine knows at a session's start, from the phone's store: the
 // area's injuries that count, and the pairing the last session of this
-// protocol started with (as the computer's store gives them).
+// protocol started with, by the store's rules (rules.facts, through the wasm
+// module), as the computer's store gives them.
 export async function facts(protocol) {
-  const mine = (await sessions())
-    .filter((s) => s.protocol_id === protocol.id && s.pairing)
-    .sort((a, b) => b.started_at - a.started_at);
-  return { injuries: await injuryFacts(protocol.area), last_pairing: mine.length ? mine[0].pairing : null };
+  return rules.facts(protocol, await injuries(), await sessions());
 }
 
 // One session as an export document's session, log included.

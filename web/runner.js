@@ -132,3 +132,41 @@ export async function injuryTime(at, now) {
   if (t < 0) throw new Error(result());
   return t;
 }
+
+// A new uid for a session started, or an injury logged, at `time`: the
+// store's one maker (rollcoach_store::domain::Uid::new, through the module)
+// with 64 random bits drawn here (crypto.getRandomValues: crypto.randomUUID
+// is only there on https, and the phone may use the computer over plain http).
+export async function newUid(time) {
+  await ready();
+  const r = new Uint32Array(2);
+  crypto.getRandomValues(r);
+  wasm.new_uid(time, r[0], r[1]);
+  return result();
+}
+
+// The facts a session of `protocol` starts with, from the phone's injuries
+// and sessions: the store's rules (rollcoach_store::rules::facts and
+// last_pairing, through the module), as the computer's store applies them.
+export async function facts(protocol, injuries, sessions) {
+  await ready();
+  const query = {
+    area: protocol.area,
+    protocol_id: protocol.id,
+    injuries,
+    sessions: sessions.map((s) => ({ protocol_id: s.protocol_id, started_at: s.started_at, pairing: s.pairing ?? null })),
+  };
+  return json(wasm.rules_facts(write(JSON.stringify(query))));
+}
+
+// What an incoming copy of an injury does to the phone's (`stored`, or
+// null): { merge: 'add' | 'clear' | 'same', cleared_at }, by the store's
+// rule of injury identity (rollcoach_store::rules::merge_injury); null when
+// it is not the same injury (another area, time, note or logging time
+// under the same uid: the phone keeps its own). The module must be ready()
+// (it is called inside an IndexedDB transaction, which cannot wait).
+export function mergeInjury(stored, incoming) {
+  const text = JSON.stringify({ stored, incoming });
+  const status = wasm.rules_merge_injury(write(text));
+  return status === 0 ? JSON.parse(result()) : null;
+}

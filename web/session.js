@@ -48,7 +48,7 @@ export class LiveSession {
     const { t0, p0, speed } = clock;
     const startedAt = Math.floor(t0 + (performance.now() - p0) * speed);
     const runner = await Runner.start(protocol, options, facts, startedAt);
-    const uid = local.newUid(startedAt);
+    const uid = await local.newUid(startedAt);
     // Held while this page runs the session, requested before its record
     // exists: another tab's start-up (recoverUnfinished) sees it and leaves
     // the session alone, and the browser lets it go when this page dies.

@@ -3,8 +3,9 @@
 // session each, idempotent by uid; the server replays the log and stores it
 // only if it gives the same outcome, reps and ratings) and its injuries
 // (POST /api/sync/injuries, idempotent by uid, clears included), then pull
-// the server's history and injuries (GET /api/history, GET /api/injuries) so
-// the phone shows the terminal's sessions and injuries too. A 4xx refusal leaves the session on the phone, marked
+// what changed on the server since the last pull (GET /api/sync/changes
+// with the cursor it gave) so the phone shows the terminal's sessions and
+// injuries too. A 4xx refusal leaves the session on the phone, marked
 // refused with the server's message; a network failure is retried later.
 
 import * as local from './local.js';
@@ -25,6 +26,18 @@ export async function speed() {
   } catch { /* unreachable: the last known */ }
   const s = Number(localStorage.getItem(KEY_SPEED));
   return Number.isFinite(s) && s > 0 ? s : 1;
+}
+
+// Whether a rollcoach server answers here (a static host's `api/config`
+// says `"sync": false`, and an offline phone reaches none): the pages that
+// only a server has (a coach's clients) ask this first. Never throws.
+export async function hasServer() {
+  try {
+    const c = await request('GET', '/api/config');
+    return c.ok && !!c.data && c.data.sync === true;
+  } catch {
+    return false;
+  }
 }
 
 // A request: { ok, status, data }; throws only when the server cannot be
@@ -87,18 +100,37 @@ export async function pushInjuries() {
   }
 }
 
-// Pulls the server's injuries and history into the phone's store.
+// Where this phone has read the server's changes up to (GET
+// /api/sync/changes gives it as `next`): a round with nothing new is one
+// small answer, not the whole history again.
+const KEY_CURSOR = 'rollcoach.sync.cursor';
+
+// Pulls what changed on the server since the last pull (sessions stored or
+// ended, injuries logged or cleared) into the phone's store, a page at a
+// time, keeping the cursor after each page it has merged.
 export async function pull() {
-  const inj = await request('GET', '/api/injuries');
-  if (inj.ok && inj.data && Array.isArray(inj.data.injuries)) await local.mergeServerInjuries(inj.data.injuries);
-  let before = null;
-  for (let page = 0; page < 50; page += 1) {
-    // Pages are named by the uid of their last session.
-    const r = await request('GET', `/api/history?limit=200${before === null ? '' : `&before=${encodeURIComponent(before)}`}`);
-    if (!r.ok || !r.data) break;
-    await local.mergeServerSessions(r.data.sessions || []);
-    if (r.data.next === null || r.data.next === undefined) break;
-    before = r.data.next;
+  let since = localStorage.getItem(KEY_CURSOR);
+  for (let page = 0; page < 200; page += 1) {
+    const query = since ? `?since=${encodeURIComponent(since)}` : '';
+    const r = await request('GET', `/api/sync/changes${query}`);
+    if (r.status === 400 && since) {
+      // A cursor this server did not give (another server at this
+      // address): read its changes from the start.
+      since = null;
+      localStorage.removeItem(KEY_CURSOR);
+      continue;
+    }
+    if (!r.ok || !r.data || !Array.isArray(r.data.changes)) break;
+    const changes = r.data.changes;
+    const injuries = changes.filter((c) => c.kind === 'injury').map((c) => c.record);
+    const sessions = changes.filter((c) => c.kind === 'session').map((c) => c.record);
+    if (injuries.length) await local.mergeServerInjuries(injuries);
+    if (sessions.length) await local.mergeServerSessions(sessions);
+    if (r.data.next) {
+      since = r.data.next;
+      localStorage.setItem(KEY_CURSOR, since);
+    }
+    if (!r.data.more) break;
   }
 }
 

@@ -201,8 +201,8 @@ describe('sync between the phone and the computer', () => {
       const local = await import('/local.js');
       const now = Date.now();
       const at = now - 3600e3;
-      const a = { uid: local.newInjuryUid(now), area: 'upper-back', at, note: 'twin cleared', created_at: now, cleared_at: now + 1, synced: false };
-      const b = { uid: local.newInjuryUid(now), area: 'upper-back', at, note: 'twin active', created_at: now, cleared_at: null, synced: false };
+      const a = { uid: await local.newInjuryUid(now), area: 'upper-back', at, note: 'twin cleared', created_at: now, cleared_at: now + 1, synced: false };
+      const b = { uid: await local.newInjuryUid(now), area: 'upper-back', at, note: 'twin active', created_at: now, cleared_at: null, synced: false };
       await local.putInjury(a);
       await local.putInjury(b);
       return { a, b };
@@ -317,8 +317,8 @@ describe('sync between the phone and the computer', () => {
       const now = Date.now();
       const at = now - 1800e3;
       const twins = [
-        { uid: local.newInjuryUid(now), area: 'upper-back', at, note: null, created_at: now, cleared_at: null, synced: false },
-        { uid: local.newInjuryUid(now), area: 'upper-back', at, note: null, created_at: now, cleared_at: null, synced: false },
+        { uid: await local.newInjuryUid(now), area: 'upper-back', at, note: null, created_at: now, cleared_at: null, synced: false },
+        { uid: await local.newInjuryUid(now), area: 'upper-back', at, note: null, created_at: now, cleared_at: null, synced: false },
       ];
       for (const t of twins) await local.putInjury(t);
       return twins.map((t) => t.uid);

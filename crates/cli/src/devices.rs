@@ -50,7 +50,10 @@ pub enum Command {
     },
 }
 
-/// What a running `serve` tells other commands, in `<database>.serve.json`.
+/// What a running `serve` tells other commands, in its own runtime file
+/// beside the database, `<database>.serve.<pid>.json` ([`runtime_path`]):
+/// several servers may run on one database, and each removes only its own
+/// file when it stops.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct RuntimeFile {
     /// The server's process id.
@@ -59,17 +62,17 @@ pub struct RuntimeFile {
     pub urls: Vec<String>,
 }
 
-/// The runtime file of the database at `db`.
-pub fn runtime_path(db: &Path) -> PathBuf {
+/// The runtime file of the server `pid` on the database at `db`.
+pub fn runtime_path(db: &Path, pid: u32) -> PathBuf {
     let mut name = db.as_os_str().to_owned();
-    name.push(".serve.json");
+    name.push(format!(".serve.{pid}.json"));
     PathBuf::from(name)
 }
 
-/// Writes the runtime file (owner-only); a failure only loses `pair`'s
-/// default address.
+/// Writes this process's runtime file (owner-only); a failure only loses
+/// `pair`'s default address.
 pub fn write_runtime(db: &Path, urls: Vec<String>) -> Option<PathBuf> {
-    let path = runtime_path(db);
+    let path = runtime_path(db, std::process::id());
     let text = serde_json::to_string(&RuntimeFile {
         pid: std::process::id(),
         urls,
@@ -85,9 +88,41 @@ pub fn write_runtime(db: &Path, urls: Vec<String>) -> Option<PathBuf> {
     Some(path)
 }
 
+/// The runtime files of the servers on the database at `db`, the most
+/// recently written first (the one of an older rollcoach,
+/// `<database>.serve.json`, too). A file left by a server that was killed
+/// outright is among them: [`pair`] keeps only those whose address answers.
+fn runtime_files(db: &Path) -> Vec<RuntimeFile> {
+    let Some(name) = db.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return Vec::new();
+    };
+    let dir = db
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let prefix = format!("{name}.serve.");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut found: Vec<(std::time::SystemTime, RuntimeFile)> = entries
+        .filter_map(Result::ok)
+        .filter(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            n.starts_with(&prefix) && n.ends_with(".json")
+        })
+        .filter_map(|e| {
+            let written = e.metadata().and_then(|m| m.modified()).ok()?;
+            let text = std::fs::read_to_string(e.path()).ok()?;
+            Some((written, serde_json::from_str(&text).ok()?))
+        })
+        .collect();
+    found.sort_by_key(|f| std::cmp::Reverse(f.0));
+    found.into_iter().map(|(_, r)| r).collect()
+}
+
 /// The wall clock (pairing links expire on the server's clock, never a
 /// pinned one).
-fn wall_now() -> Time {
+pub(crate) fn wall_now() -> Time {
     let ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
@@ -109,9 +144,18 @@ fn answers(url: &str) -> bool {
     })
 }
 
+/// The base address of a `rollcoach serve` running on the database at
+/// `db` that answers now, if any.
+pub(crate) fn running_server(db: &Path) -> Option<String> {
+    runtime_files(db)
+        .into_iter()
+        .filter_map(|r| r.urls.into_iter().next())
+        .find(|u| answers(u))
+}
+
 /// `rollcoach pair`.
 pub fn pair(args: PairArgs, global: &Global) -> anyhow::Result<u8> {
-    let db_path = db::db_path(global)?;
+    let runtime = db::runtime_base(global)?;
     let base = match args.url {
         Some(url) => {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -122,25 +166,18 @@ pub fn pair(args: PairArgs, global: &Global) -> anyhow::Result<u8> {
             }
             url
         }
-        None => {
-            let runtime = runtime_path(&db_path);
-            let running = std::fs::read_to_string(&runtime)
-                .ok()
-                .and_then(|t| serde_json::from_str::<RuntimeFile>(&t).ok())
-                .and_then(|r| r.urls.into_iter().next())
-                .filter(|u| answers(u));
-            running.ok_or_else(|| {
-                UsageError(format!(
-                    "no `rollcoach serve` is running on {}: start one (`rollcoach serve --lan` prints \
+        None => running_server(&runtime).ok_or_else(|| {
+            UsageError(format!(
+                "no `rollcoach serve` is running on {}: start one (`rollcoach serve --lan` prints \
                      its own pairing link), or give the address devices reach it at with --url",
-                    db_path.display()
-                ))
-            })?
-        }
+                db::location_shown(global)
+            ))
+        })?,
     };
     let store = db::open_store(global)?;
     let path = rollcoach_server::lan::new_pairing_link(
-        store.as_ref(),
+        store.records(),
+        store.owner(),
         "the terminal (rollcoach pair)",
         wall_now(),
     )
@@ -158,7 +195,7 @@ pub fn run(cmd: Command, global: &Global) -> anyhow::Result<u8> {
     let store = db::open_store(global)?;
     match cmd {
         Command::List { json } => {
-            let devices = store.devices()?;
+            let devices = store.records().devices(store.owner())?;
             if json {
                 outln!("{}", serde_json::to_string_pretty(&devices)?);
                 return Ok(crate::exit::OK);
@@ -181,20 +218,25 @@ pub fn run(cmd: Command, global: &Global) -> anyhow::Result<u8> {
             }
             Ok(crate::exit::OK)
         }
-        Command::Revoke { id } => match store.revoke_device(&id, wall_now())? {
-            Some(d) => {
-                outln!(
-                    "Revoked device {} ({}): it is refused from its next request.",
-                    d.id,
-                    crate::term::one_line(&d.name)
-                );
-                Ok(crate::exit::OK)
+        Command::Revoke { id } => {
+            match store
+                .records()
+                .revoke_device(store.owner(), &id, wall_now())?
+            {
+                Some(d) => {
+                    outln!(
+                        "Revoked device {} ({}): it is refused from its next request.",
+                        d.id,
+                        crate::term::one_line(&d.name)
+                    );
+                    Ok(crate::exit::OK)
+                }
+                None => Err(UsageError(format!(
+                    "no device with id {id:?}; `rollcoach devices list` shows the ids"
+                ))
+                .into()),
             }
-            None => Err(UsageError(format!(
-                "no device with id {id:?}; `rollcoach devices list` shows the ids"
-            ))
-            .into()),
-        },
+        }
     }
 }
 

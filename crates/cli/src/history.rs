@@ -54,9 +54,11 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<u8> {
     let store = db::open_store(global)?;
     // Every session for the summary and the charts, in its light form; full
     // records only for the rows shown.
-    let points = store.history_points()?;
+    let points = store.records().history_points(store.owner())?;
     let summary = summarize(&points, now, &db::local_tz());
-    let shown = store.history_page(args.limit, None)?;
+    let shown = store
+        .records()
+        .history_page(store.owner(), args.limit, None)?;
     if args.json {
         let report = Report {
             sessions: &shown,

@@ -4,9 +4,12 @@
 //! (`check_area`): this module shows them, it computes no window.
 
 use clap::Subcommand;
-use rollcoach_engine::{InjuryFact, Time, check_injury_time, injury_block};
+use rollcoach_engine::{InjuryFact, Time, injury_block};
 use rollcoach_protocol::Protocol;
-use rollcoach_store::{Conflict, Injury, InjuryId, NotFound, Store, StoreError};
+use rollcoach_store::{
+    Area, Conflict, Injury, InjuryNote, InjuryTime, Invalid, NewInjury, PersonId, Records,
+    StoreError,
+};
 
 use crate::db::{self, format_local};
 use crate::{Global, UsageError};
@@ -47,7 +50,7 @@ pub fn run(cmd: Command, global: &Global) -> anyhow::Result<u8> {
     match cmd {
         Command::Add { area, at, note } => add(global, &area, at.as_deref(), note.as_deref(), now),
         Command::List { json } => list(global, json, now),
-        Command::Clear { id } => clear(global, InjuryId(id), now),
+        Command::Clear { id } => clear(global, id, now),
     }
 }
 
@@ -79,12 +82,12 @@ fn add(
         Some(text) => db::parse_time(text, now)?,
         None => now,
     };
-    let store = db::open_store(global)?;
-    let injury = log(&*store, catalog.all(), area, at, note, now)?;
+    let db = db::open_store(global)?;
+    let injury = log(db.records(), db.owner(), catalog.all(), area, at, note, now)?;
     let at = injury.at;
     outln!(
         "Logged injury {}: {} at {}.",
-        injury.id,
+        injury.number,
         injury.area,
         format_local(injury.at)
     );
@@ -108,23 +111,37 @@ fn add(
 }
 
 /// Logs an injury of `area` at `at`, with the same refusals as
-/// `POST /api/injuries` and import: an area no protocol covers would never
-/// block anything ([`rollcoach_protocol::check_area`]); an injury cannot be
-/// dated in the future ([`check_injury_time`], which may record it as now).
+/// `POST /api/injuries`, sync and import (the types of
+/// [`rollcoach_store::domain`]): an area no protocol covers would never
+/// block anything ([`Area`]); an injury cannot be dated in the future nor
+/// before 2000 ([`InjuryTime`], which may record it as now); a note holds
+/// nothing a terminal acts on and at most 500 characters ([`InjuryNote`]).
 /// `rollcoach injury add` and the terminal session's offer after a "yes" to
 /// the recent-injury question both log through here.
 pub fn log(
-    store: &dyn Store,
+    store: &dyn Records,
+    person: &PersonId,
     protocols: &[Protocol],
     area: &str,
     at: Time,
     note: Option<&str>,
     now: Time,
 ) -> anyhow::Result<Injury> {
-    rollcoach_protocol::check_area(protocols, area).map_err(|e| UsageError(e.to_string()))?;
-    let at = check_injury_time(at, now).map_err(|e| UsageError(e.to_string()))?;
-    let note = note.map(str::trim).filter(|n| !n.is_empty());
-    Ok(store.add_injury(area, at, note, now)?)
+    // Each value through its domain type: the rules `POST /api/injuries`,
+    // sync and import apply, so what is logged here re-imports.
+    let usage = |e: Invalid| UsageError(e.to_string());
+    let area = Area::parse(protocols, area).map_err(usage)?;
+    let at = InjuryTime::parse(at, now).map_err(usage)?;
+    let note = InjuryNote::from_input(note).map_err(usage)?;
+    Ok(store.add_injury(
+        person,
+        &NewInjury {
+            area: area.as_str().to_owned(),
+            at: at.get(),
+            note: note.as_ref().map(|n| n.as_str().to_owned()),
+            created_at: now,
+        },
+    )?)
 }
 
 fn status(i: &Injury, now: Time, protocols: &[Protocol]) -> String {
@@ -141,8 +158,8 @@ fn status(i: &Injury, now: Time, protocols: &[Protocol]) -> String {
 }
 
 fn list(global: &Global, json: bool, now: Time) -> anyhow::Result<u8> {
-    let store = db::open_store(global)?;
-    let injuries = store.list_injuries()?;
+    let db = db::open_store(global)?;
+    let injuries = db.records().list_injuries(db.owner())?;
     let catalog = crate::protocols::catalog(global);
     if json {
         outln!("{}", serde_json::to_string_pretty(&injuries)?);
@@ -158,7 +175,7 @@ fn list(global: &Global, json: bool, now: Time) -> anyhow::Result<u8> {
         .iter()
         .map(|i| {
             [
-                i.id.to_string(),
+                i.number.to_string(),
                 i.area.clone(),
                 format_local(i.at),
                 status(i, now, catalog.all()),
@@ -185,26 +202,36 @@ fn list(global: &Global, json: bool, now: Time) -> anyhow::Result<u8> {
     Ok(crate::exit::OK)
 }
 
-fn clear(global: &Global, id: InjuryId, now: Time) -> anyhow::Result<u8> {
-    let store = db::open_store(global)?;
-    match store.clear_injury(id, now) {
+fn clear(global: &Global, id: i64, now: Time) -> anyhow::Result<u8> {
+    let db = db::open_store(global)?;
+    let Some(found) = db
+        .records()
+        .list_injuries(db.owner())?
+        .into_iter()
+        .find(|i| i64::from(i.number) == id)
+    else {
+        return Err(UsageError(format!(
+            "no injury with id {id}; `rollcoach injury list` shows the ids"
+        ))
+        .into());
+    };
+    match db.records().clear_injury(db.owner(), &found.uid, now) {
         Ok(i) => {
             outln!(
                 "Cleared injury {} ({} at {}): it no longer refuses sessions.",
-                i.id,
+                i.number,
                 i.area,
                 format_local(i.at)
             );
             Ok(crate::exit::OK)
         }
-        Err(StoreError::Conflict(Conflict::InjuryAlreadyCleared { id, cleared_at })) => {
+        Err(StoreError::Conflict(Conflict::InjuryAlreadyCleared { cleared_at, .. })) => {
             Err(UsageError(format!(
                 "injury {id} is already cleared (at {})",
                 format_local(cleared_at.0)
             ))
             .into())
         }
-        Err(e @ StoreError::NotFound(NotFound::Injury(_))) => Err(UsageError(e.to_string()).into()),
         Err(e) => Err(e.into()),
     }
 }

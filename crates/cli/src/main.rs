@@ -53,6 +53,7 @@ fn stdout_failed(err: std::io::Error) -> ! {
     std::process::exit(i32::from(exit::FAILURE));
 }
 
+mod coach;
 mod db;
 mod devices;
 mod history;
@@ -126,8 +127,10 @@ pub struct Global {
     /// Directory of user protocol files [default: <config dir>/rollcoach/protocols].
     #[arg(long, global = true, env = "ROLLCOACH_PROTOCOLS", value_name = "DIR")]
     pub protocols_dir: Option<PathBuf>,
-    /// SQLite database file [default: <data dir>/rollcoach/rollcoach.db].
-    #[arg(long, global = true, env = "ROLLCOACH_DB", value_name = "PATH")]
+    /// The database: a SQLite file (a path, or `sqlite://PATH`), or a
+    /// server's PostgreSQL (`postgres://...`, `postgresql://...`)
+    /// [default: <data dir>/rollcoach/rollcoach.db].
+    #[arg(long, global = true, env = "ROLLCOACH_DB", value_name = "PATH|URL")]
     pub db: Option<PathBuf>,
 }
 
@@ -143,6 +146,9 @@ enum Command {
     /// List and revoke the devices `serve` lets in.
     #[command(subcommand)]
     Devices(devices::Command),
+    /// Add and list coaches: they sign in on the page and invite their clients.
+    #[command(subcommand)]
+    Coach(coach::Command),
     /// Run a guided session: full screen in a terminal, a script of events otherwise.
     Run(run::Args),
     /// Log, list and clear injuries (the 48-hour rule reads this log).
@@ -166,6 +172,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args, &cli.global),
         Command::Pair(args) => devices::pair(args, &cli.global),
         Command::Devices(cmd) => devices::run(cmd, &cli.global),
+        Command::Coach(cmd) => coach::run(cmd, &cli.global),
         Command::Run(args) => run::run(args, &cli.global),
         Command::Injury(cmd) => injury::run(cmd, &cli.global),
         Command::History(args) => history::run(args, &cli.global),

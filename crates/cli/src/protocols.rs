@@ -366,7 +366,9 @@ fn lint(files: &[PathBuf]) -> u8 {
                 // Warnings (a cue that will not fit the shortest tempo) do
                 // not fail the lint.
                 if let Ok(text) = std::fs::read_to_string(path) {
-                    let warnings = rollcoach_protocol::warnings(&text, &p);
+                    let mut warnings = rollcoach_protocol::warnings(&text, &p);
+                    // And each way it weakens the built-in it derives from.
+                    warnings.extend(rollcoach_protocol::derived_warnings(&text, &p));
                     if !warnings.is_empty() {
                         let shown = path.display().to_string();
                         eprintln!(

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use rollcoach_server::{Access, AppState, Config};
+use rollcoach_store::Speed;
 
 use crate::{Global, UsageError};
 
@@ -33,8 +34,8 @@ pub struct Args {
     #[arg(long)]
     lan: bool,
     /// Session clock speed: 1 is real time, 20 runs twenty times faster (demos, tests).
-    #[arg(long, default_value_t = 1.0, value_name = "FACTOR")]
-    speed: f64,
+    #[arg(long, default_value = "1", value_name = "FACTOR")]
+    speed: Speed,
     /// No longer used (the page runs its sessions itself); accepted so that scripts that pass it
     /// still start the server.
     #[arg(long = "grace", hide = true, value_name = "SECONDS")]
@@ -48,15 +49,8 @@ pub struct Args {
     tls_key: Option<PathBuf>,
 }
 
-/// Runs the server until Ctrl-C.
+/// Runs the server until Ctrl-C or SIGTERM.
 pub fn run(args: Args, global: &Global) -> anyhow::Result<u8> {
-    if !(args.speed.is_finite() && args.speed > 0.0 && args.speed <= 1000.0) {
-        return Err(UsageError(format!(
-            "--speed must be a number above 0 and at most 1000, got {}",
-            args.speed
-        ))
-        .into());
-    }
     let addr = match (args.addr, args.lan) {
         (Some(addr), false) if !addr.ip().is_loopback() => {
             return Err(UsageError(format!(
@@ -82,9 +76,10 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<u8> {
         eprintln!("warning: skipping an invalid protocol file:\n{problem}");
     }
     let store = crate::db::open_store(global)?;
-    let db_path = crate::db::db_path(global)?;
+    store.require_writable()?;
+    let runtime_base = crate::db::runtime_base(global)?;
     let config = Config {
-        speed: args.speed,
+        speed: args.speed.get(),
         access: if args.lan {
             Access::Lan
         } else {
@@ -93,13 +88,26 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<u8> {
         tls: tls.is_some(),
         ..Config::default()
     };
-    let state = AppState::new(catalog.all().to_vec(), store, config)?;
+    // A long-running writer: the backend's own upkeep (SQLite: WAL
+    // checkpoints) runs; without it the server still works, as a
+    // short-lived process would.
+    let _ = store.start_housekeeping();
+    // Coaches and clients live beside the records in SQLite; a server on
+    // PostgreSQL serves its owner and their devices (the accounts' routes
+    // answer as a server with no coaches).
+    let state = match store.shared_people() {
+        Some(people) => {
+            AppState::with_people(catalog.all().to_vec(), store.shared(), people, config)?
+        }
+        None => AppState::new(catalog.all().to_vec(), store.shared(), config)?,
+    };
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
+        let stop = StopSignals::watch()?;
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
@@ -107,9 +115,14 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<u8> {
             .local_addr()
             .context("cannot read the bound address")?;
         let scheme = if tls.is_some() { "https" } else { "http" };
-        let bases = print_banner(&state, local, args.lan, scheme);
-        // For `rollcoach pair`: where this server is reached.
-        let runtime = crate::devices::write_runtime(&db_path, bases);
+        let Banner { lines, bases } = banner(&state, local, args.lan, scheme);
+        // For `rollcoach pair`: where this server is reached, written
+        // before the address is printed, so `pair` finds any server whose
+        // address has been seen.
+        let runtime = crate::devices::write_runtime(&runtime_base, bases);
+        for line in lines {
+            say(&line);
+        }
         let served = async {
             match tls {
                 Some(tls) => rollcoach_server::serve_tls(listener, tls, state).await,
@@ -118,12 +131,13 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<u8> {
         };
         let ended = tokio::select! {
             served = served => served.context("the server failed"),
-            _ = tokio::signal::ctrl_c() => {
-                eprintln!("stopped");
-                Ok(())
+            signal = stop.next() => {
+                signal.map(|name| eprintln!("stopped ({name})"))
             }
         };
-        // Gone however it ended, or `rollcoach pair` would find a stale one.
+        // Gone however it ended (but SIGKILL), or `rollcoach pair` would
+        // find a stale one; only this server's: another may run on the
+        // same database.
         if let Some(runtime) = runtime {
             let _ = std::fs::remove_file(runtime);
         }
@@ -131,27 +145,75 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<u8> {
     })
 }
 
-/// Prints a line, ignoring a closed stdout: the server keeps serving when
-/// whoever started it stops reading (a pipe closed after the URL).
-macro_rules! say {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout(), $($arg)*);
-    }};
+/// Ctrl-C (SIGINT) and SIGTERM (what `kill` and service managers send),
+/// watched from before the address is printed, so that a signal sent as
+/// soon as it is seen stops the server the same way.
+struct StopSignals {
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
 }
 
-/// Prints where the server is and how to get in; returns the base
+impl StopSignals {
+    /// Starts watching; inside the runtime.
+    fn watch() -> anyhow::Result<StopSignals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(StopSignals {
+                int: signal(SignalKind::interrupt()).context("cannot watch for Ctrl-C")?,
+                term: signal(SignalKind::terminate()).context("cannot watch for SIGTERM")?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(StopSignals {})
+    }
+
+    /// Waits for one; the name of the one that came.
+    async fn next(mut self) -> anyhow::Result<&'static str> {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.int.recv() => Ok("Ctrl-C"),
+                _ = self.term.recv() => Ok("SIGTERM"),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = &mut self;
+            tokio::signal::ctrl_c()
+                .await
+                .map(|()| "Ctrl-C")
+                .context("cannot watch for Ctrl-C")
+        }
+    }
+}
+
+/// Prints a line, ignoring a closed stdout: the server keeps serving when
+/// whoever started it stops reading (a pipe closed after the URL).
+fn say(line: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stdout(), "{line}");
+}
+
+/// Where the server is and how to get in, as lines to print, and the base
 /// addresses devices reach it at, the likeliest first.
-fn print_banner(state: &AppState, local: SocketAddr, lan: bool, scheme: &str) -> Vec<String> {
+fn banner(state: &AppState, local: SocketAddr, lan: bool, scheme: &str) -> Banner {
+    let mut lines = Vec::new();
     if !lan {
         let base = format!("{scheme}://{local}");
         let url = state.login_url(&base).unwrap_or_else(|| format!("{base}/"));
-        say!("rollcoach serving on {url}");
-        say!(
+        lines.push(format!("rollcoach serving on {url}"));
+        lines.push(
             "Open that link in a browser on this machine: its token lets the browser in (other \
              accounts on this computer cannot get in without it; keep it to yourself). Ctrl-C stops."
+                .to_owned(),
         );
-        return vec![base];
+        return Banner {
+            lines,
+            bases: vec![base],
+        };
     }
     let host = if local.ip().is_unspecified() {
         rollcoach_server::lan::lan_ipv4()
@@ -162,15 +224,18 @@ fn print_banner(state: &AppState, local: SocketAddr, lan: bool, scheme: &str) ->
     };
     let base = format!("{scheme}://{}", SocketAddr::new(host, local.port()));
     let mut bases = vec![base.clone()];
-    say!("rollcoach serving on {base}/ (LAN: devices must pair first)");
+    lines.push(format!(
+        "rollcoach serving on {base}/ (LAN: devices must pair first)"
+    ));
     if let Some(url) = state.pairing_url(&base) {
-        say!("Pair your phone (one time only): {url}");
+        lines.push(format!("Pair your phone (one time only): {url}"));
         if let Some(qr) = rollcoach_server::lan::qr_unicode(&url) {
-            say!("{qr}");
+            lines.push(qr);
         }
-        say!(
+        lines.push(
             "The link pairs one device within an hour; `rollcoach pair` prints another while this \
              runs. Paired devices stay paired (`rollcoach devices list`, `rollcoach devices revoke ID`)."
+                .to_owned(),
         );
     }
     if local.ip().is_unspecified() {
@@ -181,14 +246,20 @@ fn print_banner(state: &AppState, local: SocketAddr, lan: bool, scheme: &str) ->
                 SocketAddr::new(IpAddr::V4(ip), local.port())
             );
             if let Some(url) = state.pairing_url(&other) {
-                say!("  or, on another network of this machine: {url}");
+                lines.push(format!("  or, on another network of this machine: {url}"));
             }
             bases.push(other);
         }
     }
     if scheme == "https" {
-        say!("https: open it by a name or address that the certificate holds.");
+        lines.push("https: open it by a name or address that the certificate holds.".to_owned());
     }
-    say!("Ctrl-C stops.");
-    bases
+    lines.push("Ctrl-C stops.".to_owned());
+    Banner { lines, bases }
+}
+
+/// What [`banner`] gives.
+struct Banner {
+    lines: Vec<String>,
+    bases: Vec<String>,
 }

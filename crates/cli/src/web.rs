@@ -5,6 +5,7 @@ use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use rollcoach_store::Speed;
 
 use crate::{Global, UsageError};
 
@@ -30,8 +31,8 @@ pub struct ExportArgs {
     #[arg(value_name = "DIR")]
     dir: PathBuf,
     /// Session clock speed written for the page (`api/config`): 1 is real time.
-    #[arg(long, default_value_t = 1.0, value_name = "FACTOR")]
-    speed: f64,
+    #[arg(long, default_value = "1", value_name = "FACTOR")]
+    speed: Speed,
 }
 
 /// Runs a `web` subcommand.
@@ -42,13 +43,6 @@ pub fn run(cmd: Command, global: &Global) -> anyhow::Result<u8> {
 }
 
 fn export(args: ExportArgs, global: &Global) -> anyhow::Result<u8> {
-    if !(args.speed.is_finite() && args.speed > 0.0 && args.speed <= 1000.0) {
-        return Err(UsageError(format!(
-            "--speed must be a number above 0 and at most 1000, got {}",
-            args.speed
-        ))
-        .into());
-    }
     let dir = &args.dir;
     check_empty(dir)?;
     let catalog = crate::protocols::catalog(global);

@@ -9,8 +9,6 @@ mod common;
 use std::path::Path;
 
 use common::{CommandOutput, TestEnvironment};
-use rollcoach_store::Store;
-use rollcoach_store_sqlite::SqliteStore;
 
 /// Wednesday 2026-11-25, 15:00 UTC (10:00 in New York), the default "now".
 const NOW: &str = "2026-11-25T15:00:00Z";
@@ -119,7 +117,7 @@ fn redact(text: &str, uids: &[String]) -> String {
 
 /// The uids of the sessions in `db`, oldest first.
 fn uids(db: &Path) -> Vec<String> {
-    let mut h = SqliteStore::open(db).unwrap().history(None).unwrap();
+    let mut h = common::OwnerStore::open(db).unwrap().history(None).unwrap();
     h.reverse();
     h.into_iter().map(|r| r.uid).collect()
 }
@@ -164,7 +162,7 @@ fn injuries_are_added_listed_and_cleared() {
     }
     // Each injury has its own uid (random): the time it was logged, then 64
     // random bits.
-    let injuries = SqliteStore::open(env.db())
+    let injuries = common::OwnerStore::open(env.db())
         .unwrap()
         .list_injuries()
         .unwrap();
@@ -315,7 +313,7 @@ fn an_old_export_s_twin_injuries_both_arrive_and_the_active_one_refuses() {
         again.all()
     );
     assert_eq!(
-        SqliteStore::open(env.db())
+        common::OwnerStore::open(env.db())
             .unwrap()
             .list_injuries()
             .unwrap()
@@ -443,7 +441,7 @@ fn export_then_import_round_trips_and_refuses_duplicates() {
     let out = out.replace(&env.shown(&file), "backup.json");
     insta::assert_snapshot!("export_then_import", redact(&out, &uids));
     assert_eq!(
-        SqliteStore::open(&other)
+        common::OwnerStore::open(&other)
             .unwrap()
             .history(None)
             .unwrap()
@@ -492,7 +490,10 @@ fn import_reads_standard_input_and_nothing_but_the_report_reaches_a_pipe() {
         import.stderr
     );
     assert_eq!(
-        SqliteStore::open(&third).unwrap().session_count().unwrap(),
+        common::OwnerStore::open(&third)
+            .unwrap()
+            .session_count()
+            .unwrap(),
         0
     );
 }
@@ -601,4 +602,115 @@ fn an_unfinished_session_whose_process_is_gone_gets_a_notice_and_is_recorded() {
     insta::assert_snapshot!("an_unfinished_session_is_recovered", history.all());
     let again = env.cmd(&["history", "--limit", "1"]);
     assert!(again.stderr.is_empty(), "recovered once: {}", again.stderr);
+}
+
+// ----- on PostgreSQL (issue 20) --------------------------------------------
+
+#[path = "../../store-postgres/tests/common/mod.rs"]
+mod pg;
+
+/// `--db postgres://...`: the data commands work on a PostgreSQL database
+/// as on the SQLite file. The person's export imports there, and exporting
+/// it back gives the same document, byte for byte, and the same history;
+/// an injury logged there is listed there; a second import adds nothing.
+/// What needs this computer's own file says so, naming what to do: a
+/// session in the terminal, and coaches (kept in SQLite for now).
+#[test]
+fn the_data_commands_work_on_a_postgres_database_and_a_terminal_session_is_refused_there() {
+    if pg::skip() {
+        return;
+    }
+    let env = test_env();
+    env.fill();
+    let export = env.cmd(&["export", "--format", "json"]);
+    assert_eq!(export.code(), Some(0), "{}", export.all());
+    let url = pg::fresh_database();
+    let db = Path::new(&url);
+
+    let import = env.run_with(db, NOW, &["import", "-"], &export.stdout);
+    assert_eq!(import.code(), Some(0), "{}", import.all());
+    assert!(
+        import
+            .stdout
+            .starts_with("Imported 4 of 4 sessions and 0 of 0 injuries from standard input."),
+        "{}",
+        import.stdout
+    );
+    let again = env.run_with(db, NOW, &["export", "--format", "json"], "");
+    assert_eq!(again.code(), Some(0), "{}", again.all());
+    assert_eq!(again.stdout, export.stdout);
+    assert_eq!(
+        env.run_with(db, NOW, &["history"], "").stdout,
+        env.cmd(&["history"]).stdout
+    );
+    let twice = env.run_with(db, NOW, &["import", "-"], &export.stdout);
+    assert_eq!(twice.code(), Some(0), "{}", twice.all());
+    assert!(
+        twice.stdout.starts_with("Imported 0 of 4 sessions"),
+        "{}",
+        twice.stdout
+    );
+
+    let add = env.run_with(
+        db,
+        NOW,
+        &[
+            "injury",
+            "add",
+            "--area",
+            "upper-back",
+            "--note",
+            "tweaked it",
+        ],
+        "",
+    );
+    assert_eq!(add.code(), Some(0), "{}", add.all());
+    let list = env.run_with(db, NOW, &["injury", "list"], "");
+    assert!(list.stdout.contains("tweaked it"), "{}", list.all());
+    assert!(
+        !env.cmd(&["injury", "list"]).stdout.contains("tweaked it"),
+        "the injury went to the SQLite file"
+    );
+
+    let run = env.run_with(
+        db,
+        NOW,
+        &["run", "upper-back", "--speed", "max"],
+        SCREENING_OK,
+    );
+    assert_eq!(run.code(), Some(2), "{}", run.all());
+    assert!(
+        run.stderr.contains("SQLite file on this computer") && run.stderr.contains("serve --db"),
+        "{}",
+        run.stderr
+    );
+    let coach = env.run_with(db, NOW, &["coach", "add", "Sam"], "");
+    assert_eq!(coach.code(), Some(2), "{}", coach.all());
+    assert!(coach.stderr.contains("PostgreSQL"), "{}", coach.stderr);
+    // Nothing was recorded by the refused session.
+    let after = env.run_with(db, NOW, &["history", "--json"], "");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&after.stdout).unwrap()["sessions"]
+            .as_array()
+            .map(Vec::len),
+        Some(4),
+        "{}",
+        after.stdout
+    );
+}
+
+/// A password in the URL is never shown: an unreachable server's error
+/// names the URL without it.
+#[test]
+fn a_postgres_url_s_password_is_never_shown_in_an_error() {
+    let env = test_env();
+    let out = env.run_with(
+        Path::new("postgres://me:hunter2@127.0.0.1:1/rollcoach?connect_timeout=2"),
+        NOW,
+        &["history"],
+        "",
+    );
+    assert_ne!(out.code(), Some(0), "{}", out.all());
+    assert!(!out.all().contains("hunter2"), "{}", out.all());
+    assert!(out.all().contains("127.0.0.1"), "{}", out.all());
 }

@@ -6,10 +6,8 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 
-use common::TestEnvironment;
-use rollcoach_store::Store as _;
+use common::{TestEnvironment, unprivileged};
 
 const UPPER_BACK: &str = include_str!("../../../protocols/upper-back.toml");
 
@@ -188,29 +186,43 @@ fn protocol_text_is_printed_with_control_characters_escaped() {
         "cue = \"roll \\u001b[2Jtoward your neck\"",
     );
     env.write_protocol("noisy.toml", &src);
+    // Issue 24, finding 4: such a file is no protocol any more (the import
+    // refused its sessions' snapshots): it is skipped with the fields
+    // named, and nothing of it reaches the terminal raw.
+    let list = env.run(&["protocols", "list"]);
+    assert_eq!(list.code(), Some(0), "{}", list.all());
+    assert_eq!(raw_controls(&list.stdout), [], "{:?}", list.stdout);
+    assert_eq!(raw_controls(&list.stderr), [], "{:?}", list.stderr);
+    assert!(
+        list.stderr.contains("`title` holds U+001B")
+            && list.stderr.contains("`movement.out.cue` holds U+001B")
+            && !list.stdout.contains("noisy"),
+        "{}",
+        list.all()
+    );
+    let path = env.protocols_dir().join("noisy.toml");
     for args in [
-        &["protocols", "list"][..],
-        &["protocols", "show", "noisy"],
-        &["protocols", "render", "noisy"],
+        &["protocols", "lint", path.to_str().unwrap()][..],
+        &["protocols", "show", path.to_str().unwrap()],
+        &[
+            "run",
+            path.to_str().unwrap(),
+            "--speed",
+            "max",
+            "--reps",
+            "5",
+        ],
     ] {
-        let out = env.run(args);
-        assert_eq!(out.code(), Some(0), "{args:?}: {}", out.all());
+        let out = env.run_with_stdin(args, &[SCREENING_OK, SETUP].concat());
+        assert_eq!(out.code(), Some(1), "{args:?}: {}", out.all());
         assert_eq!(raw_controls(&out.stdout), [], "{args:?}: {:?}", out.stdout);
+        assert_eq!(raw_controls(&out.stderr), [], "{args:?}: {:?}", out.stderr);
         assert!(
-            out.stdout.contains("\\u001b]0;owned\\u0007\\u202e"),
+            out.stderr.contains("`title` holds U+001B"),
             "{args:?}: {}",
-            out.stdout
+            out.stderr
         );
     }
-    let run = env.run_with_stdin(
-        &[
-            "run", "noisy", "--speed", "max", "--reps", "5", "--tempo", "6",
-        ],
-        &[SCREENING_OK, SETUP].concat(),
-    );
-    assert_eq!(run.code(), Some(0), "{}", run.all());
-    assert_eq!(raw_controls(&run.stdout), [], "{:?}", run.stdout);
-    assert!(run.stdout.contains("\\u001b[2J"), "{}", run.stdout);
     // An unknown id in an error message.
     let err = env.run(&["protocols", "show", "no\u{1b}[2Jsuch"]);
     assert_eq!(err.code(), Some(2), "{}", err.all());
@@ -276,43 +288,6 @@ fn the_unknown_area_error_lists_each_area_once() {
 
 // ----- finding 9: databases that cannot be written or are damaged -------------
 
-/// Whether the tests run as root, who may write any file whatever its mode.
-fn is_root(env: &TestEnvironment) -> bool {
-    use std::os::unix::fs::MetadataExt as _;
-    std::fs::metadata(env.root()).unwrap().uid() == 0
-}
-
-/// `rollcoach ARGS` as an ordinary user: as is when the tests are not root;
-/// as `nobody` (through util-linux's setpriv) when they are, so that file
-/// modes apply. The test directory is opened to others so that `nobody` can
-/// reach it.
-fn unprivileged(env: &TestEnvironment, args: &[&str]) -> Command {
-    if !is_root(env) {
-        return env.command(args);
-    }
-    use std::os::unix::fs::PermissionsExt as _;
-    std::fs::set_permissions(env.root(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let setpriv = Path::new("/usr/bin/setpriv");
-    assert!(
-        setpriv.exists(),
-        "running as root: these tests need /usr/bin/setpriv (util-linux) to run rollcoach as an ordinary user"
-    );
-    let mut all = vec![
-        "--reuid=65534",
-        "--regid=65534",
-        "--clear-groups",
-        env!("CARGO_BIN_EXE_rollcoach"),
-    ];
-    all.extend_from_slice(args);
-    let mut cmd = Command::new(setpriv);
-    cmd.args(all)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    env.pin(&mut cmd);
-    cmd
-}
-
 fn chmod(path: &Path, mode: u32) {
     use std::os::unix::fs::PermissionsExt as _;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
@@ -339,16 +314,51 @@ fn assert_one_clear_message(stderr: &str, says: &[&str]) {
     }
 }
 
+/// Issue 24, finding 12: a database that cannot be written is opened
+/// read-only, so its data can be rescued: the commands that only read
+/// (`injury list`, `history`, `export`) work and show it. (Before, they
+/// refused with the writes' message.)
+fn reads_work_on_a_database_that_cannot_be_written(env: &TestEnvironment, db: &Path) {
+    let db = db.to_str().unwrap();
+    let list = unprivileged(env, &["--db", db, "injury", "list", "--json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&list.stderr);
+    assert_eq!(list.status.code(), Some(0), "injury list: {stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+    let injuries: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(injuries.as_array().map(Vec::len), Some(1), "{injuries}");
+    let history = unprivileged(env, &["--db", db, "history"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        history.status.code(),
+        Some(0),
+        "history: {}",
+        String::from_utf8_lossy(&history.stderr)
+    );
+    // To standard output: the directory may not take a file.
+    let export = unprivileged(env, &["--db", db, "export"]).output().unwrap();
+    assert_eq!(
+        export.status.code(),
+        Some(0),
+        "export: {}",
+        String::from_utf8_lossy(&export.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&export.stdout).unwrap();
+    assert_eq!(doc["injuries"].as_array().map(Vec::len), Some(1), "{doc}");
+}
+
 #[test]
-fn a_read_only_database_gives_one_message_that_says_to_use_db() {
+fn a_read_only_database_can_be_read_and_a_write_gives_one_message_that_says_to_use_db() {
     let env = TestEnvironment::new();
     let add = env.run(&["injury", "add", "--area", "upper-back", "--at", "2h ago"]);
     assert_eq!(add.code(), Some(0), "{}", add.all());
     chmod(&env.db(), 0o444);
+    reads_work_on_a_database_that_cannot_be_written(&env, &env.db());
     for args in [
-        &["injury", "list"][..],
-        &["history"],
-        &["injury", "add", "--area", "upper-back"],
+        &["injury", "add", "--area", "upper-back"][..],
+        &["injury", "clear", "1"],
     ] {
         let out = unprivileged(&env, args).output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -358,6 +368,8 @@ fn a_read_only_database_gives_one_message_that_says_to_use_db() {
             &["cannot write the database", "read-only", "--db PATH"],
         );
     }
+    // Nothing was written.
+    assert_eq!(env.store().list_injuries().unwrap().len(), 1);
     // `serve` refuses to start instead of failing at the first write.
     let mut serve = unprivileged(&env, &["serve", "--addr", "127.0.0.1:0"]);
     let out = serve.output().unwrap();
@@ -375,13 +387,22 @@ fn a_read_only_database_gives_one_message_that_says_to_use_db() {
 }
 
 #[test]
-fn a_database_in_a_read_only_directory_gives_one_message_that_says_to_use_db() {
+fn a_database_in_a_read_only_directory_can_be_read_and_a_new_one_there_gives_one_message() {
     let env = TestEnvironment::new();
     let dir = env.path("locked");
     std::fs::create_dir(&dir).unwrap();
     // An existing database whose directory cannot take its -wal and -shm files.
     let db = dir.join("old.db");
-    let add = env.run(&["--db", db.to_str().unwrap(), "injury", "list"]);
+    let add = env.run(&[
+        "--db",
+        db.to_str().unwrap(),
+        "injury",
+        "add",
+        "--area",
+        "upper-back",
+        "--at",
+        "2h ago",
+    ]);
     assert_eq!(add.code(), Some(0), "{}", add.all());
     for f in std::fs::read_dir(&dir).unwrap() {
         chmod(&f.unwrap().path(), 0o666);
@@ -390,9 +411,26 @@ fn a_database_in_a_read_only_directory_gives_one_message_that_says_to_use_db() {
         let _ = std::fs::remove_file(dir.join(format!("old.db{suffix}")));
     }
     chmod(&dir, 0o555);
+    reads_work_on_a_database_that_cannot_be_written(&env, &db);
+    // A write to it: one message.
+    let out = unprivileged(
+        &env,
+        &[
+            "--db",
+            db.to_str().unwrap(),
+            "injury",
+            "add",
+            "--area",
+            "upper-back",
+        ],
+    )
+    .output()
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_one_clear_message(&stderr, &["cannot write the database", "--db PATH"]);
     let cases = [
-        db.clone(),
-        // A new file, and a new file in a missing directory.
+        // A new file, and a new file in a missing directory: nothing to read.
         dir.join("new.db"),
         dir.join("missing").join("new.db"),
     ];

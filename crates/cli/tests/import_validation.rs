@@ -445,11 +445,15 @@ fn a_session_must_name_the_protocol_and_area_of_its_snapshot() {
         &doc,
         &["session 1 (uid", "field `protocol.area`", "\"neck\""],
     );
-    // A snapshot the catalog does not have (an older title), kept from the
-    // first session and given again to the second under another protocol.
+    // A snapshot the catalog does not have (an older title, under a version
+    // it does not know: one that claims a version it knows must be it, issue
+    // 24, finding 2), kept from the first session and given again to the
+    // second under another protocol.
     let mut doc = genuine_again(&env);
     for i in [0, 1] {
         doc["sessions"][i]["protocol"]["title"] = json!("Upper back, as it was");
+        doc["sessions"][i]["protocol"]["version"] = json!(2);
+        doc["sessions"][i]["protocol_version"] = json!(2);
     }
     doc["sessions"][1]["protocol_id"] = json!("upper-back-ball-cane");
     refused(

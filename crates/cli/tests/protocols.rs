@@ -120,7 +120,10 @@ fn lint_warns_when_no_cue_wording_fits_the_shortest_tempo_and_still_passes() {
     let env = TestEnvironment::new();
     let tight = env.write_file(
         "tight.toml",
+        // Under its own id: the built-in's would be refused for differing
+        // from the built-in (issue 24, finding 13).
         UPPER_BACK
+            .replacen("id = \"upper-back\"", "id = \"tight\"", 1)
             .replacen("short_cue = \"to your neck\"\n", "", 1)
             .replacen("inhale_short = \"in\"\n", "", 1)
             .replacen("exhale_short = \"out\"\n", "", 1)
@@ -128,7 +131,7 @@ fn lint_warns_when_no_cue_wording_fits_the_shortest_tempo_and_still_passes() {
     );
     let out = env.run(&["protocols", "lint", path_str(&tight)]);
     assert_eq!(out.code(), Some(0), "{}", out.stderr);
-    assert_eq!(out.stdout, "[DIR]/tight.toml: ok (upper-back)\n");
+    assert_eq!(out.stdout, "[DIR]/tight.toml: ok (tight)\n");
     // Without the short breath words even the breath cue alone is too long,
     // in both directions.
     assert_eq!(out.stderr.matches("warning:").count(), 2, "{}", out.stderr);
@@ -259,4 +262,55 @@ fn every_protocols_command_has_help_with_examples() {
     }
     let out = env.run(&["protocols", "lint", "--help"]);
     assert!(out.stdout.contains("Exit codes:"));
+}
+
+/// Issue 19: a protocol id of 65 characters linted and ran, but its
+/// sessions did not re-import (the import allows 64). One rule now
+/// (`ProtocolId::parse`): lint refuses 65 characters with the fix, and a
+/// 64-character id lints, runs, exports and re-imports.
+#[test]
+fn a_protocol_id_lints_only_if_its_sessions_import() {
+    let env = TestEnvironment::new()
+        .with_now("2026-11-25T15:00:00Z")
+        .with_tz("UTC");
+    let id = "a".repeat(64);
+    let too_long = env.write_file(
+        "too-long.toml",
+        UPPER_BACK.replacen("id = \"upper-back\"", &format!("id = \"{id}b\""), 1),
+    );
+    let out = env.run(&["protocols", "lint", path_str(&too_long)]);
+    assert_eq!(out.code(), Some(1), "{}", out.all());
+    assert!(
+        out.stderr
+            .contains("error: the protocol id is 65 characters long; a protocol id has at most 64")
+            && out
+                .stderr
+                .contains("= hint: shorten it to 64 characters or fewer"),
+        "{}",
+        out.all()
+    );
+
+    let file = env.write_protocol(
+        "long.toml",
+        UPPER_BACK.replacen("id = \"upper-back\"", &format!("id = \"{id}\""), 1),
+    );
+    let out = env.run(&["protocols", "lint", path_str(&file)]);
+    assert_eq!(out.code(), Some(0), "{}", out.all());
+    let script = "no\nno\nno\nrate 7\nready\nready\nready\nready\nready\nrate 4\n";
+    let run = env.run_with_stdin(
+        &["run", &id, "--speed", "max", "--reason", "soreness"],
+        script,
+    );
+    assert_eq!(run.code(), Some(0), "{}", run.all());
+    let backup = env.path("backup.json");
+    let export = env.run(&["export", "--format", "json", "-o", path_str(&backup)]);
+    assert_eq!(export.code(), Some(0), "{}", export.all());
+    let mut import = env.command(&["import", path_str(&backup)]);
+    import.env("ROLLCOACH_DB", env.path("other.db"));
+    let import = env.run_command(import, "");
+    assert_eq!(import.code(), Some(0), "{}", import.all());
+    let mut history = env.command(&["history", "--json"]);
+    history.env("ROLLCOACH_DB", env.path("other.db"));
+    let history = env.run_command(history, "");
+    assert!(history.stdout.contains(&id), "{}", history.all());
 }

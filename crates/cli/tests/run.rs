@@ -9,8 +9,7 @@ use std::process::{Command, Stdio};
 
 use common::TestEnvironment;
 use rollcoach_engine::Time;
-use rollcoach_store::{SessionOutcome, Store};
-use rollcoach_store_sqlite::SqliteStore;
+use rollcoach_store::SessionOutcome;
 
 /// 2026-11-25T10:00:00Z, the pinned "now" of every test.
 const NOW: &str = "2026-11-25T10:00:00Z";
@@ -352,8 +351,8 @@ fn a_session_killed_mid_rolling_is_recovered_as_interrupted() {
     assert_eq!(killed["reps_target"], 8);
 
     let store = env.store();
-    let id = store.history(None).unwrap()[0].id;
-    let events = store.events(id).unwrap();
+    let id = store.history(None).unwrap()[0].uid.clone();
+    let events = store.events(&id).unwrap();
     assert_eq!(
         events.last().unwrap().at_ms,
         12_000,
@@ -425,11 +424,12 @@ fn a_signal_mid_session_restores_the_terminal_and_records_the_session() {
         .expect("`script` (util-linux) runs the session in a pseudo-terminal");
     let mut keys = script.stdin.take().unwrap();
     // The session row exists once the screen is up, in raw mode.
-    let live = |env: &TestEnvironment| -> Option<(i64, u32, usize)> {
-        let store = SqliteStore::open(env.db()).ok()?;
+    let live = |env: &TestEnvironment| -> Option<(String, u32, usize)> {
+        let store = common::OwnerStore::open(env.db()).ok()?;
         let s = store.unfinished().ok()?.into_iter().next()?;
-        let events = store.events(s.id).ok()?.len();
-        Some((s.id.0, s.owner_pid?, events))
+        let events = store.events(&s.uid).ok()?.len();
+        let pid = store.driver_pid(&s.uid)?;
+        Some((s.uid, pid, events))
     };
     let (_, pid, _) = wait_for("the session to start", || live(&env));
     // Screening (three no), the soreness rating before, five setup steps.

@@ -55,73 +55,37 @@ fn a_speed_that_is_not_positive_is_a_usage_error() {
 /// engine's runner on its own clock, an hour ago), every rating `rating`, as
 /// the JSON it pushes to `POST /api/sync/sessions`.
 fn session_run_on_a_page(uid: &str, rating: u8) -> String {
-    use std::sync::Arc;
-
-    use rollcoach_engine::{Facts, Input, Options, Output, Prompt, Runner, Time};
-    use rollcoach_protocol::Answer;
+    use rollcoach_engine::{Options, Time};
     use rollcoach_store::{ExportedSession, FinishedRun};
+    use rollcoach_testkit::{Autopilot, Plan, protocol};
 
-    let protocol = rollcoach_protocol::builtin()
-        .into_iter()
-        .find(|p| p.id == "upper-back")
-        .unwrap();
-    let options = Options {
-        reasons: vec![protocol.indications[0].id.clone()],
-        ..Options::default()
-    };
+    let protocol = protocol("upper-back");
+    let plan = Plan::default()
+        .options(Options {
+            reasons: vec![protocol.indications[0].id.clone()],
+            ..Options::default()
+        })
+        .rating(Some(rating))
+        .think_ms(900);
     let wall = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_millis();
     let start = Time(u64::try_from(wall).unwrap() - 3_600_000);
-    let mut runner = Runner::start(
-        Arc::new(protocol.clone()),
-        options.clone(),
-        Facts::default(),
-        start,
-    )
-    .unwrap();
-    let (mut log, mut now) = (Vec::new(), start);
-    let end = loop {
-        if let Some(end) = runner.end_record() {
-            break end;
-        }
-        let mut reply = None;
-        while let Some((_, out)) = runner.poll_output() {
-            reply = match out {
-                Output::Prompt(Prompt::Screening { .. }) => {
-                    Some(Input::Answer { answer: Answer::No })
-                }
-                Output::Prompt(Prompt::Rating { .. }) => Some(Input::Rating {
-                    value: Some(rating),
-                }),
-                Output::Prompt(Prompt::Ready { .. }) => Some(Input::Ready),
-                _ => reply,
-            };
-        }
-        let batch = match reply {
-            Some(input) => {
-                now = now.plus_ms(900);
-                runner.offer(input, now).unwrap()
-            }
-            None => {
-                now = runner.next_deadline().unwrap();
-                runner.advance(now)
-            }
-        };
-        log.extend_from_slice(batch.entries());
-        runner.commit(batch).unwrap();
-    };
-    let events: Vec<rollcoach_store::Event> = log.iter().map(Into::into).collect();
+    let run = Autopilot::start(protocol, plan, start)
+        .unwrap()
+        .run()
+        .unwrap();
+    let events: Vec<rollcoach_store::Event> = run.log.iter().map(Into::into).collect();
     let session = ExportedSession::finished(FinishedRun {
         uid,
-        protocol: &protocol,
-        protocol_json: &serde_json::to_value(&protocol).unwrap(),
-        options: &options,
-        facts: &Facts::default(),
+        protocol: &run.protocol,
+        protocol_json: &serde_json::to_value(&*run.protocol).unwrap(),
+        options: &run.options,
+        facts: &run.facts,
         started_at: start,
         events: &events,
-        end: &end,
+        end: run.end.as_ref().unwrap(),
     });
     serde_json::to_string(&session).unwrap()
 }

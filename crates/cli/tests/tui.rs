@@ -15,8 +15,7 @@ use std::time::{Duration, Instant};
 use common::TestEnvironment;
 use rollcoach_engine::speech::{Planner, estimate_ms};
 use rollcoach_engine::{Input, Output, Session, Time};
-use rollcoach_store::{Event, SessionOutcome, SessionRecord, Store};
-use rollcoach_store_sqlite::SqliteStore;
+use rollcoach_store::{Event, SessionOutcome, SessionRecord};
 
 /// Polls `check` every 20 ms until it gives a value; fails after `limit`.
 fn wait_for<T>(what: &str, limit: Duration, mut check: impl FnMut() -> Option<T>) -> T {
@@ -136,9 +135,9 @@ impl Drop for Pty {
 
 /// The live session: its record and its event log.
 fn live(env: &TestEnvironment) -> Option<(SessionRecord, Vec<Event>)> {
-    let store = SqliteStore::open(env.db()).ok()?;
+    let store = common::OwnerStore::open(env.db()).ok()?;
     let s = store.history(None).ok()?.into_iter().next()?;
-    let events = store.events(s.id).ok()?;
+    let events = store.events(&s.uid).ok()?;
     Some((s, events))
 }
 
@@ -214,7 +213,7 @@ fn safety_keys_and_closing(detached: bool) {
         None,
     );
     let pid = wait_for("the session to start", Duration::from_secs(30), || {
-        live(&env).and_then(|(s, _)| s.owner_pid)
+        live(&env).and_then(|(s, _)| env.store().driver_pid(&s.uid))
     });
     let _reap = Reap(pid);
     answer_until_rolling(&mut pty, &env);
@@ -386,9 +385,9 @@ fn said(dir: &Path) -> Vec<Said> {
 
 /// The session replayed from its log: each output with its session time.
 fn replay(env: &TestEnvironment) -> Vec<(Time, Output)> {
-    let store = SqliteStore::open(env.db()).unwrap();
+    let store = env.store();
     let record = store.history(None).unwrap().remove(0);
-    let protocol = store.protocol_snapshot(record.id).unwrap();
+    let protocol = store.protocol_snapshot(&record.uid).unwrap();
     let mut session =
         Session::new(&protocol, record.options, record.facts, record.started_at).unwrap();
     let mut outs = Vec::new();
@@ -398,7 +397,7 @@ fn replay(env: &TestEnvironment) -> Vec<(Time, Output)> {
         }
     };
     take(&mut session, record.started_at);
-    for e in store.events(record.id).unwrap() {
+    for e in store.events(&record.uid).unwrap() {
         let t = record.started_at.plus_ms(e.at_ms);
         session.handle(e.input, t).unwrap();
         take(&mut session, t);
@@ -482,12 +481,12 @@ fn every_breath_cue_on_time(tempo: &str, rate: &str) {
     pty.keys(b"x");
     pty.wait(Duration::from_secs(20));
     let store = env.store();
-    let record = store.session(record.id).unwrap();
+    let record = store.session(&record.uid).unwrap();
     assert_eq!(record.outcome, Some(SessionOutcome::Completed));
 
     let said = said(env.root());
     let outs = replay(&env);
-    let protocol = Arc::new(store.protocol_snapshot(record.id).unwrap());
+    let protocol = Arc::new(store.protocol_snapshot(&record.uid).unwrap());
     let rate: f64 = rate.parse().unwrap();
     let planner = Planner::new(protocol.clone(), rate);
     // The stand-in's lengths are the engine's (at the rate given to it as -s).
@@ -759,9 +758,11 @@ fn the_reasons_come_after_the_safety_questions() {
 }
 
 /// Protocol text on the full-screen view is shown with control and bidi
-/// characters escaped, as everywhere else rollcoach prints: a title holding
-/// a terminal title-setting sequence and a right-to-left override shows
-/// them as `\u...` text, and neither reaches the terminal raw.
+/// characters escaped, as everywhere else rollcoach prints; a protocol file
+/// holding a terminal title-setting sequence and a right-to-left override
+/// is refused before any screen is drawn (issue 24, finding 4: the import
+/// refused its sessions), the field named, and neither reaches the terminal
+/// raw.
 #[test]
 fn protocol_text_on_the_full_screen_view_is_escaped() {
     let env = TestEnvironment::new();
@@ -775,13 +776,14 @@ fn protocol_text_on_the_full_screen_view_is_escaped() {
         );
     assert_ne!(hostile, source, "the fixture no longer holds the title");
     env.write_protocol("noisy.toml", &hostile);
-    let mut pty = Pty::start(&env, ("", ""), &["run", "noisy", "--voice", "off"], None);
-    wait_for("the escaped title", Duration::from_secs(20), || {
+    let path = env.protocols_dir().join("noisy.toml");
+    let path = path.to_str().unwrap();
+    let mut pty = Pty::start(&env, ("", ""), &["run", path, "--voice", "off"], None);
+    wait_for("the refusal", Duration::from_secs(20), || {
         pty.screen_from(0)
-            .contains("\\u001b]0;owned\\u0007\\u202eFoam")
+            .contains("`title` holds U+001B")
             .then_some(())
     });
-    pty.keys(b"q");
     pty.wait(Duration::from_secs(10));
     let screen = pty.screen_from(0);
     assert!(!screen.contains('\u{202e}'), "a raw override: {screen:?}");

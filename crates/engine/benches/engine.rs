@@ -8,20 +8,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use rollcoach_engine::{
-    Facts, Input, Options, Runner, Session, Stage, Time, recover_arc, replay_arc,
-};
+use rollcoach_engine::{Facts, Input, Options, Runner, Session, Stage, recover_arc, replay_arc};
 use rollcoach_protocol::{Answer, Protocol};
 
-const T0: Time = Time(1_795_597_200_000);
+use rollcoach_testkit::T0;
 
 fn upper_back() -> Arc<Protocol> {
-    Arc::new(
-        rollcoach_protocol::builtin()
-            .into_iter()
-            .find(|p| p.id == "upper-back")
-            .expect("built in"),
-    )
+    rollcoach_testkit::protocol_arc("upper-back")
 }
 
 fn options() -> Options {

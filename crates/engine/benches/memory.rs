@@ -14,7 +14,7 @@ use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
-const T0: Time = Time(1_795_597_200_000);
+use rollcoach_testkit::T0;
 
 fn options() -> Options {
     Options {
@@ -57,12 +57,7 @@ fn held<T>(f: impl FnOnce() -> T) -> (T, isize) {
 }
 
 fn main() {
-    let protocol: Arc<Protocol> = Arc::new(
-        rollcoach_protocol::builtin()
-            .into_iter()
-            .find(|p| p.id == "upper-back")
-            .unwrap(),
-    );
+    let protocol: Arc<Protocol> = rollcoach_testkit::protocol_arc("upper-back");
     let size = std::mem::size_of::<Session>();
     println!(
         "size_of::<Session>() = {size} B, size_of::<Output>() = {} B",

@@ -145,63 +145,12 @@ impl Session {
     ) -> Result<Session, OptionsError> {
         let p = &*protocol;
         let mv = &p.movement;
+        let Checked {
+            reps_target,
+            tempo_ms,
+            instrument,
+        } = checked(p, &options)?;
 
-        let reps_target = options.reps.unwrap_or(mv.reps.default);
-        if reps_target < mv.reps.min || reps_target > mv.reps.max {
-            return Err(OptionsError::Reps {
-                got: reps_target,
-                min: mv.reps.min,
-                max: mv.reps.max,
-            });
-        }
-
-        let tempo = options.tempo_seconds.unwrap_or(mv.tempo.default_seconds);
-        if !(mv.tempo.min_seconds..=mv.tempo.max_seconds).contains(&tempo) {
-            return Err(OptionsError::Tempo {
-                got: tempo,
-                min: mv.tempo.min_seconds,
-                max: mv.tempo.max_seconds,
-            });
-        }
-        // Defence in depth: a protocol that skipped `lint` cannot make a
-        // session run unbounded reps or a tempo that loops without time passing.
-        if reps_target > MAX_REPS {
-            return Err(OptionsError::RepsLimit {
-                got: reps_target,
-                max: MAX_REPS,
-            });
-        }
-        if !(MIN_TEMPO_SECONDS..=MAX_TEMPO_SECONDS).contains(&tempo) {
-            return Err(OptionsError::TempoLimit {
-                got: tempo,
-                min: MIN_TEMPO_SECONDS,
-                max: MAX_TEMPO_SECONDS,
-            });
-        }
-        // In range, so finite and at least a second: the cast cannot misbehave.
-        let tempo_ms = (tempo * 1000.0).round() as u64;
-
-        let instrument = match &options.instrument {
-            None => None,
-            Some(id) => match p.instruments.iter().position(|i| &i.id == id) {
-                Some(ix) => Some(u16::try_from(ix).unwrap_or(u16::MAX)),
-                None => {
-                    return Err(OptionsError::Instrument {
-                        got: id.clone(),
-                        known: join_ids(p.instruments.iter().map(|i| i.id.as_str())),
-                    });
-                }
-            },
-        };
-
-        for reason in &options.reasons {
-            if !p.indications.iter().any(|i| &i.id == reason) {
-                return Err(OptionsError::Reason {
-                    got: reason.clone(),
-                    known: join_ids(p.indications.iter().map(|i| i.id.as_str())),
-                });
-            }
-        }
         // Distinct ratings of the chosen reasons, in the protocol's order.
         let mut ratings: Vec<RatingSlot> = Vec::new();
         for (ix, ind) in p.indications.iter().enumerate() {
@@ -992,6 +941,92 @@ pub fn breath_for(pairing: Pairing, direction: Direction) -> Breath {
 
 fn count(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// The options as a session runs them, once checked against the protocol.
+struct Checked {
+    reps_target: u32,
+    tempo_ms: u64,
+    instrument: Option<u16>,
+}
+
+/// Checks `options` against protocol `p` (the one rule: [`Options::check`]
+/// and every session start use it).
+fn checked(p: &Protocol, options: &Options) -> Result<Checked, OptionsError> {
+    let mv = &p.movement;
+
+    let reps_target = options.reps.unwrap_or(mv.reps.default);
+    if reps_target < mv.reps.min || reps_target > mv.reps.max {
+        return Err(OptionsError::Reps {
+            got: reps_target,
+            min: mv.reps.min,
+            max: mv.reps.max,
+        });
+    }
+
+    let tempo = options.tempo_seconds.unwrap_or(mv.tempo.default_seconds);
+    if !(mv.tempo.min_seconds..=mv.tempo.max_seconds).contains(&tempo) {
+        return Err(OptionsError::Tempo {
+            got: tempo,
+            min: mv.tempo.min_seconds,
+            max: mv.tempo.max_seconds,
+        });
+    }
+    // Defence in depth: a protocol that skipped `lint` cannot make a
+    // session run unbounded reps or a tempo that loops without time passing.
+    if reps_target > MAX_REPS {
+        return Err(OptionsError::RepsLimit {
+            got: reps_target,
+            max: MAX_REPS,
+        });
+    }
+    if !(MIN_TEMPO_SECONDS..=MAX_TEMPO_SECONDS).contains(&tempo) {
+        return Err(OptionsError::TempoLimit {
+            got: tempo,
+            min: MIN_TEMPO_SECONDS,
+            max: MAX_TEMPO_SECONDS,
+        });
+    }
+    // In range, so finite and at least a second: the cast cannot misbehave.
+    let tempo_ms = (tempo * 1000.0).round() as u64;
+
+    let instrument = match &options.instrument {
+        None => None,
+        Some(id) => match p.instruments.iter().position(|i| &i.id == id) {
+            Some(ix) => Some(u16::try_from(ix).unwrap_or(u16::MAX)),
+            None => {
+                return Err(OptionsError::Instrument {
+                    got: id.clone(),
+                    known: join_ids(p.instruments.iter().map(|i| i.id.as_str())),
+                });
+            }
+        },
+    };
+
+    for reason in &options.reasons {
+        if !p.indications.iter().any(|i| &i.id == reason) {
+            return Err(OptionsError::Reason {
+                got: reason.clone(),
+                known: join_ids(p.indications.iter().map(|i| i.id.as_str())),
+            });
+        }
+    }
+    Ok(Checked {
+        reps_target,
+        tempo_ms,
+        instrument,
+    })
+}
+
+impl Options {
+    /// Checks these options against `protocol` as a session start does:
+    /// reps and tempo within the protocol's ranges (and what rollcoach
+    /// runs), a known instrument, known reasons. Front-ends call it (through
+    /// `rollcoach_store::domain::SessionOptions`) before anything is shown
+    /// or recorded.
+    pub fn check(&self, protocol: &Protocol) -> Result<(), OptionsError> {
+        checked(protocol, self).map(|_| ())
+    }
 }
 
 fn join_ids<'a>(ids: impl Iterator<Item = &'a str>) -> String {

@@ -13,7 +13,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{T0, upper_back};
+use common::{T0, protocol};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use rollcoach_engine::*;
@@ -131,7 +131,7 @@ fn any_protocol() -> impl Strategy<Value = Protocol> {
         any::<bool>(),
     )
         .prop_map(|(reps, tempo, window, empty_setup)| {
-            let mut p = upper_back();
+            let mut p = protocol("upper-back");
             if let Some((min, max, default)) = reps {
                 p.movement.reps.min = min;
                 p.movement.reps.max = max;
@@ -255,7 +255,7 @@ proptest! {
                 e.seq = u32::try_from(i).expect("small");
             }
         }
-        let protocol = Arc::new(upper_back());
+        let protocol = Arc::new(protocol("upper-back"));
         if let Ok(restored) = Runner::recover(protocol, options, facts, Time(start), &log) {
             let mut runner = restored.runner;
             let _ = runner.current(Time(start));

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{HOUR, T0, upper_back};
+use common::{HOUR, T0, protocol};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use rollcoach_engine::*;
@@ -223,7 +223,7 @@ proptest! {
         facts in facts(),
         actions in proptest::collection::vec(action(), 0..120),
     ) {
-        let p = upper_back();
+        let p = protocol("upper-back");
         let run = drive(&p, options.clone(), facts.clone(), &actions)?;
         let outputs = &run.outputs;
 
@@ -323,7 +323,7 @@ proptest! {
         options in options(),
         actions in proptest::collection::vec(action(), 0..80),
     ) {
-        let p = upper_back();
+        let p = protocol("upper-back");
         let mut session = Session::new(&p, options, Facts::default(), T0).expect("options fit");
         let mut now = T0;
         for a in &actions {

@@ -7,7 +7,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{HOUR, T0, upper_back};
+use common::{HOUR, T0, protocol};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use rollcoach_engine::*;
@@ -213,7 +213,7 @@ proptest! {
         actions in proptest::collection::vec(action(), 0..100),
         crash in any::<prop::sample::Index>(),
     ) {
-        let protocol = Arc::new(upper_back());
+        let protocol = Arc::new(protocol("upper-back"));
         let start = || Runner::start(protocol.clone(), options.clone(), facts.clone(), T0)
             .expect("generated options fit");
 
@@ -271,7 +271,7 @@ proptest! {
         options in options(),
         actions in proptest::collection::vec(action(), 0..100),
     ) {
-        let protocol = Arc::new(upper_back());
+        let protocol = Arc::new(protocol("upper-back"));
         let mut runner = Runner::start(protocol.clone(), options.clone(), Facts::default(), T0)
             .expect("generated options fit");
         let mut seen = Seen::default();

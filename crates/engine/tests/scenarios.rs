@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Driver, HOUR, T0, upper_back};
+use common::{Driver, HOUR, T0, protocol};
 use insta::assert_snapshot;
 use rollcoach_engine::*;
 use rollcoach_protocol::{Answer, Pairing};
@@ -36,7 +36,7 @@ fn ends(outputs: &[Output]) -> usize {
 
 #[test]
 fn a_default_session_completes_with_every_rep_paced_by_the_breath() {
-    let p = upper_back();
+    let p = protocol("upper-back");
     let mut d = Driver::new(&p, Options::default(), Facts::default());
     d.start_rolling(&p, None);
     d.progress_all();
@@ -54,7 +54,7 @@ fn a_default_session_completes_with_every_rep_paced_by_the_breath() {
 
 #[test]
 fn chosen_reasons_are_rated_before_and_after_and_summarized() {
-    let p = upper_back();
+    let p = protocol("upper-back");
     let mut d = Driver::new(
         &p,
         Options {
@@ -100,7 +100,7 @@ fn chosen_reasons_are_rated_before_and_after_and_summarized() {
 
 #[test]
 fn an_injury_logged_within_48_hours_refuses_at_once_and_says_when_it_is_allowed() {
-    let p = upper_back();
+    let p = protocol("upper-back");
     let injured_at = Time(T0.0 - 10 * HOUR);
     let facts = Facts {
         injuries: vec![InjuryFact {
@@ -129,7 +129,7 @@ fn an_injury_logged_within_48_hours_refuses_at_once_and_says_when_it_is_allowed(
 
 #[test]
 fn with_several_injuries_the_latest_decides_when_the_session_is_allowed() {
-    let p = upper_back();
+    let p = protocol("upper-back");
     let facts = Facts {
         injuries: vec![
             InjuryFact {
@@ -161,7 +161,7 @@ fn with_several_injuries_the_latest_decides_when_the_session_is_allowed() {
 
 #[test]
 fn an_injury_exactly_48_hours_ago_or_earlier_no_longer_refuses() {
-    let p = upper_back();
+    let p = protocol("upper-back");
     for at in [T0.0 - 48 * HOUR, T0.0 - 48 * HOUR - 1, T0.0 - 400 * HOUR] {
         let facts = Facts {
             injuries: vec![InjuryFact {
@@ -194,7 +194,7 @@ fn an_injury_exactly_48_hours_ago_or_earlier_no_longer_refuses() {
 
 #[test]
 fn the_refusing_answer_to_each_screening_question_refuses_with_its_message() {
-    let p = upper_back();
+    let p = protocol("upper-back");
     for (i, q) in p.screening.questions.iter().enumerate() {
         let mut d = Driver::new(&p, reasons(&["soreness"]), Facts::default());
         for _ in 0..i {
@@ -223,7 +223,7 @@ fn the_refusing_answer_to_each_screening_question_refuses_with_its_message() {
 
 #[test]
 fn each_kind_of_pain_stops_at_once_with_the_protocols_message() {
-    let p = upper_back();
+    let p = protocol("upper-back");
     let cases = [
         (PainKind::Pop, StopReason::PainWithPop, "pain-with-pop"),
         (
@@ -263,7 +263,7 @@ fn each_kind_of_pain_stops_at_once_with_the_protocols_message() {
 
 #[test]
 fn pain_during_setup_stops_the_session_before_anything_moves() {
-    let p = upper_back();
+    let p = protocol("upper-back");
     let mut d = Driver::new(&p, Options::default(), Facts::default());
     for _ in &p.screening.questions {
         d.ok(Input::Answer { answer: Answer::No });
@@ -283,7 +283,7 @@ fn pain_during_setup_stops_the_session_before_anything_moves() {
 
 #[test]
 fn discomfort_above_the_threshold_stops_the_session() {
-    let p = upper_back();
+    let p = protocol("upper-back");
     let mut d = Driver::new(&p, Options::default(), Facts::default());
     d.start_rolling(&p, None);
     d.progress_n(1);
@@ -309,7 +309,7 @@ fn discomfort_above_the_threshold_stops_the_session() {
 
 #[test]
 fn discomfort_at_or_below_the_threshold_is_acknowledged_and_the_session_goes_on() {
-    let p = upper_back();
+    let p = protocol("upper-back");
     let mut d = Driver::new(&p, Options::default(), Facts::default());
     d.start_rolling(&p, None);
     d.wait(500);
@@ -333,7 +333,7 @@ fn discomfort_at_or_below_the_threshold_is_acknowledged_and_the_session_goes_on(
 
 #[test]
 fn a_noise_without_pain_is_acknowledged_as_normal_and_the_session_goes_on() {
-    let p = upper_back();
+    let p = protocol("upper-back");
     let mut d = Driver::new(&p, Options::default(), Facts::default());
     d.start_rolling(&p, None);
     d.progress_n(2);
@@ -364,7 +364,7 @@ fn a_noise_without_pain_is_acknowledged_as_normal_and_the_session_goes_on() {
 
 #[test]
 fn the_person_can_stop_at_any_stage() {
-    let p = upper_back();
+    let p = protocol("upper-back");
     for answered in 0..=p.screening.questions.len() {
         let mut d = Driver::new(&p, Options::default(), Facts::default());
         for _ in 0..answered {
@@ -392,7 +392,7 @@ fn the_person_can_stop_at_any_stage() {
 
 #[test]
 fn pause_freezes_the_phase_and_resume_continues_with_the_time_it_had_left() {
-    let p = upper_back();
+    let p = protocol("upper-back");
     let mut d = Driver::new(&p, Options::default(), Facts::default());
     d.start_rolling(&p, None);
     let phase_end = d.session.next_deadline().unwrap();
@@ -427,7 +427,7 @@ fn pause_freezes_the_phase_and_resume_continues_with_the_time_it_had_left() {
 
 #[test]
 fn switching_the_breathing_takes_effect_at_the_next_phase() {
-    let p = upper_back();
+    let p = protocol("upper-back");
     let mut d = Driver::new(&p, Options::default(), Facts::default());
     d.start_rolling(&p, None);
     d.wait(1000);
@@ -467,7 +467,7 @@ fn switching_the_breathing_takes_effect_at_the_next_phase() {
 
 #[test]
 fn the_pairing_alternates_from_the_last_session_unless_chosen() {
-    let p = upper_back();
+    let p = protocol("upper-back");
     let first_breath = |options: Options, last: Option<Pairing>| {
         let mut d = Driver::new(
             &p,
@@ -513,7 +513,7 @@ fn the_pairing_alternates_from_the_last_session_unless_chosen() {
 
 #[test]
 fn a_protocol_that_switches_every_two_reps_switches_at_reps_three_and_five() {
-    let mut p = upper_back();
+    let mut p = protocol("upper-back");
     p.movement.breathing.switch_every_reps = Some(2);
     let mut d = Driver::new(&p, Options::default(), Facts::default());
     d.start_rolling(&p, None);
@@ -539,7 +539,7 @@ fn a_protocol_that_switches_every_two_reps_switches_at_reps_three_and_five() {
 
 #[test]
 fn a_late_driver_does_not_make_the_phases_drift() {
-    let p = upper_back();
+    let p = protocol("upper-back");
     let mut d = Driver::new(&p, Options::default(), Facts::default());
     d.start_rolling(&p, None);
     let start = d.now;
@@ -569,7 +569,7 @@ fn a_late_driver_does_not_make_the_phases_drift() {
 
 #[test]
 fn inputs_that_do_not_fit_are_typed_errors_and_change_nothing() {
-    let p = upper_back();
+    let p = protocol("upper-back");
     let check = |d: &mut Driver, input: Input, now: Time, expected: InputError| {
         let before = d.session.clone();
         assert_eq!(d.session.handle(input, now), Err(expected));
@@ -705,7 +705,7 @@ fn inputs_that_do_not_fit_are_typed_errors_and_change_nothing() {
 /// run unbounded reps or a tempo too short for time to pass.
 #[test]
 fn a_protocol_beyond_the_limits_does_not_start_a_session() {
-    let mut p = upper_back();
+    let mut p = protocol("upper-back");
     p.movement.reps.max = u32::MAX;
     p.movement.reps.default = u32::MAX;
     let err = Session::new(&p, Options::default(), Facts::default(), T0).unwrap_err();
@@ -729,7 +729,7 @@ fn a_protocol_beyond_the_limits_does_not_start_a_session() {
         "{runner_err}"
     );
 
-    let mut p = upper_back();
+    let mut p = protocol("upper-back");
     p.movement.tempo.min_seconds = 0.0001;
     p.movement.tempo.default_seconds = 0.0001;
     let err = Session::new(&p, Options::default(), Facts::default(), T0).unwrap_err();
@@ -737,7 +737,7 @@ fn a_protocol_beyond_the_limits_does_not_start_a_session() {
         matches!(err, OptionsError::TempoLimit { got, .. } if got == 0.0001),
         "{err}"
     );
-    let mut p = upper_back();
+    let mut p = protocol("upper-back");
     p.movement.tempo.max_seconds = 600.0;
     let long = Options {
         tempo_seconds: Some(31.0),
@@ -746,7 +746,7 @@ fn a_protocol_beyond_the_limits_does_not_start_a_session() {
     let err = Session::new(&p, long, Facts::default(), T0).unwrap_err();
     assert!(matches!(err, OptionsError::TempoLimit { .. }), "{err}");
     // The limits themselves run.
-    let mut p = upper_back();
+    let mut p = protocol("upper-back");
     p.movement.reps.max = rollcoach_protocol::MAX_REPS;
     p.movement.tempo.min_seconds = rollcoach_protocol::MIN_TEMPO_SECONDS;
     p.movement.tempo.max_seconds = rollcoach_protocol::MAX_TEMPO_SECONDS;
@@ -762,7 +762,7 @@ fn a_protocol_beyond_the_limits_does_not_start_a_session() {
 
 #[test]
 fn options_outside_the_protocol_are_typed_errors_that_name_the_range() {
-    let p = upper_back();
+    let p = protocol("upper-back");
     let err = |options: Options| Session::new(&p, options, Facts::default(), T0).unwrap_err();
     let errors = [
         err(Options {
@@ -816,7 +816,7 @@ fn options_outside_the_protocol_are_typed_errors_that_name_the_range() {
 
 #[test]
 fn the_setup_is_worded_for_the_chosen_instrument() {
-    let p = upper_back();
+    let p = protocol("upper-back");
     let mut d = Driver::new(
         &p,
         Options {
@@ -845,7 +845,7 @@ fn the_setup_is_worded_for_the_chosen_instrument() {
 
 #[test]
 fn current_brings_a_reconnecting_front_end_up_to_date() {
-    let p = upper_back();
+    let p = protocol("upper-back");
     let mut d = Driver::new(&p, reasons(&["posture"]), Facts::default());
     let mut views = String::new();
     let mut show = |label: &str, outputs: Vec<Output>| {
@@ -884,7 +884,7 @@ fn current_brings_a_reconnecting_front_end_up_to_date() {
 
 #[test]
 fn replaying_the_input_log_reproduces_the_session_output_for_output() {
-    let p = upper_back();
+    let p = protocol("upper-back");
     let mut d = Driver::new(&p, reasons(&["soreness", "posture"]), Facts::default());
     for _ in &p.screening.questions {
         d.ok(Input::Answer { answer: Answer::No });
@@ -976,7 +976,7 @@ fn replaying_the_input_log_reproduces_the_session_output_for_output() {
 
 #[test]
 fn inputs_and_outputs_round_trip_through_json() {
-    let p = upper_back();
+    let p = protocol("upper-back");
     let mut d = Driver::new(&p, reasons(&["soreness"]), Facts::default());
     d.start_rolling(&p, Some(4));
     d.ok(Input::Pain {
@@ -1011,7 +1011,7 @@ fn a_logged_session_from_a_bug_report_replays_into_a_test() {
         [15001, {"type": "resume"}]
     ]"#;
     let log: Vec<(u64, Input)> = serde_json::from_str(log).unwrap();
-    let p = upper_back();
+    let p = protocol("upper-back");
     let r = replay(&p, reasons(&["soreness"]), Facts::default(), T0, &log).unwrap();
     assert_eq!(
         r.session.outcome(),
@@ -1036,7 +1036,7 @@ fn a_logged_session_from_a_bug_report_replays_into_a_test() {
 
 #[test]
 fn a_protocol_without_questions_setup_or_reasons_goes_straight_to_rolling() {
-    let mut p = upper_back();
+    let mut p = protocol("upper-back");
     p.screening.questions.clear();
     p.setup.clear();
     let mut d = Driver::new(&p, Options::default(), Facts::default());

@@ -11,7 +11,7 @@ use rollcoach_engine::{
 };
 use rollcoach_protocol::{Answer, NoteMoment, Pairing, Protocol};
 
-const T0: Time = Time(1_795_597_200_000);
+use rollcoach_testkit::T0;
 
 #[derive(Debug, Clone)]
 struct Said {
@@ -255,7 +255,10 @@ impl Sim {
 }
 
 fn builtins() -> Vec<Protocol> {
-    rollcoach_protocol::builtin()
+    rollcoach_testkit::builtins()
+        .iter()
+        .map(|p| Protocol::clone(p))
+        .collect()
 }
 
 /// The breath cues said, each matched with the phase it belongs to.

@@ -36,8 +36,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use rollcoach_engine::{Breath, Direction, Output, Prompt, Session, Time, When};
 use rollcoach_protocol::speech::estimate_ms;
-use rollcoach_store::{SessionRecord, Store};
-use rollcoach_store_sqlite::SqliteStore;
+use rollcoach_store::{PersonId, Records, SessionRecord};
+use rollcoach_store_sqlite::SqliteRecords;
 use serde_json::json;
 
 use crate::server;
@@ -297,7 +297,7 @@ impl Drop for Pty {
 
 /// A consistent copy of the database (the file and its WAL, read until two
 /// reads agree), opened (and migrated) as the current store.
-fn snapshot(db: &Path, copy: &Path) -> Option<SqliteStore> {
+fn snapshot(db: &Path, copy: &Path) -> Option<SqliteRecords> {
     let wal = PathBuf::from(format!("{}-wal", db.display()));
     let read = || -> Option<(Vec<u8>, Vec<u8>)> {
         Some((
@@ -326,14 +326,19 @@ fn snapshot(db: &Path, copy: &Path) -> Option<SqliteStore> {
     if !last.1.is_empty() {
         std::fs::write(&copy_wal, &last.1).ok()?;
     }
-    SqliteStore::open(copy).ok()
+    SqliteRecords::open(copy).ok()
 }
 
 /// The session's record and its outputs replayed through the engine, each
 /// with its session time.
-fn replay(store: &SqliteStore) -> Option<Replay> {
-    let record = store.history(None).ok()?.into_iter().next()?;
-    let protocol = store.protocol_snapshot(record.id).ok()?;
+fn replay(store: &SqliteRecords) -> Option<Replay> {
+    let owner = PersonId::owner();
+    let record = store
+        .history_page(&owner, 1, None)
+        .ok()?
+        .into_iter()
+        .next()?;
+    let protocol = snapshot_of(store, &record).ok()?;
     let mut session = Session::new(
         &protocol,
         record.options.clone(),
@@ -348,7 +353,7 @@ fn replay(store: &SqliteStore) -> Option<Replay> {
         }
     };
     take(&mut session, record.started_at, &mut outs);
-    for e in store.events(record.id).ok()? {
+    for e in store.events(&owner, &record.uid).ok()? {
         let t = record.started_at.plus_ms(e.at_ms);
         // A refused input changed nothing live either.
         let _ = session.handle(e.input, t);
@@ -390,8 +395,19 @@ fn waiting(outs: &[(Time, Output)]) -> Waiting {
 }
 
 /// How many inputs the session's log holds.
-fn logged(store: &SqliteStore, record: &SessionRecord) -> usize {
-    store.events(record.id).map_or(0, |e| e.len())
+fn logged(store: &SqliteRecords, record: &SessionRecord) -> usize {
+    store
+        .events(&PersonId::owner(), &record.uid)
+        .map_or(0, |e| e.len())
+}
+
+/// The protocol the session ran, as stored with it.
+fn snapshot_of(
+    store: &SqliteRecords,
+    record: &SessionRecord,
+) -> anyhow::Result<rollcoach_protocol::Protocol> {
+    let json = store.protocol_json(&PersonId::owner(), &record.uid)?;
+    Ok(serde_json::from_str(&json)?)
 }
 
 /// One run's figures.
@@ -486,7 +502,7 @@ fn one_session(
     let mut loads = Vec::new();
     let state = |limit: Duration,
                  what: &str,
-                 ok: &dyn Fn(&SqliteStore, &Replay) -> bool|
+                 ok: &dyn Fn(&SqliteRecords, &Replay) -> bool|
      -> anyhow::Result<(Waiting, usize)> {
         let start = Instant::now();
         loop {
@@ -554,7 +570,7 @@ fn one_session(
 
     let store = snapshot(&db, &copy).context("could not read the database")?;
     let (record, outs) = replay(&store).context("no session in the database")?;
-    let protocol = store.protocol_snapshot(record.id)?;
+    let protocol = snapshot_of(&store, &record)?;
     let mut phases = Vec::new();
     for (i, (t, o)) in outs.iter().enumerate() {
         if let Output::Phase {

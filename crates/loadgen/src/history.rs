@@ -11,13 +11,15 @@
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use rollcoach_engine::{Input, Options, Output, PainKind, Prompt, Session, Stage, Time};
+use rollcoach_engine::{Input, LogEntry, Options, Output, PainKind, Prompt, Session, Stage, Time};
 use rollcoach_protocol::{Answer, Protocol};
-use rollcoach_store::{NewSession, Store};
-use rollcoach_store_sqlite::SqliteStore;
+use rollcoach_store::{NewSession, PersonId, SessionLog};
+use rollcoach_store_sqlite::{SqliteRecords, SqliteStore};
+use rollcoach_testkit::{Autopilot, Point, Rate};
 use serde_json::json;
 
 use crate::server::{self, ServeOptions, Server};
@@ -63,7 +65,7 @@ fn upper_back() -> anyhow::Result<Protocol> {
 /// Records session `day` (started at `start`) through the engine; returns how
 /// many inputs its log holds.
 pub fn record_session(
-    store: &dyn Store,
+    store: &dyn SessionLog,
     protocol: &Protocol,
     day: u32,
     start: Time,
@@ -79,62 +81,40 @@ pub fn record_session(
         facts: &facts,
         started_at: start,
     })?;
-    let mut session = Session::new(protocol, options, facts, start)?;
+    // The k-th rating prompt (before, then after) is answered with rating(k).
     let rating = |k: u32| Some(((day * 7 + k * 3) % 11) as u8);
-    let (mut now, mut seq, mut ratings) = (start, 0u32, 0u32);
-    loop {
-        let mut reply = None;
-        while let Some(out) = session.poll_output() {
-            match out {
-                Output::Prompt(Prompt::Screening { .. }) => {
-                    reply = Some(Input::Answer { answer: Answer::No })
-                }
-                Output::Prompt(Prompt::Rating { .. }) => {
-                    ratings += 1;
-                    reply = Some(Input::Rating {
-                        value: rating(ratings),
-                    });
-                }
-                Output::Prompt(Prompt::Ready { .. }) => reply = Some(Input::Ready),
-                Output::Phase { rep, direction, .. } => {
-                    let out = direction == rollcoach_engine::Direction::Out;
-                    if day % 10 == 3 && rep == 3 && out {
-                        reply = Some(Input::Pain {
-                            kind: PainKind::Spine,
-                        });
-                    } else if day % 7 == 1 && rep == 2 && out {
-                        reply = Some(Input::Noise);
-                    } else if day % 7 == 1 && rep == 4 && out {
-                        reply = Some(Input::Discomfort { level: 4 });
-                    }
-                }
-                Output::End {
-                    outcome,
-                    message,
-                    summary,
-                } => {
-                    store.finish_session(id, now, &outcome, &message, &summary)?;
-                    return Ok(seq);
-                }
-                _ => {}
-            }
-        }
-        let input = match reply {
-            Some(i) => i,
-            None if session.stage() == Stage::Ended => bail!("session {day} ended without an end"),
-            None => Input::Timeout,
-        };
-        now = match input {
-            Input::Timeout => session
-                .next_deadline()
-                .context("no deadline and no prompt")?,
-            Input::Noise | Input::Discomfort { .. } | Input::Pain { .. } => now.plus_ms(1500),
-            _ => now.plus_ms(2000),
-        };
-        store.append_event(id, seq, now.since(start), &input)?;
-        seq += 1;
-        session.handle(input, now)?;
+    let mut person = rollcoach_testkit::Plan::default()
+        .options(options)
+        .facts(facts)
+        .think_ms(2_000)
+        .react_ms(1_500);
+    person.ratings = Rate::InOrder((1..=64).map(rating).collect());
+    if day % 10 == 3 {
+        person = person.at(
+            Point::Rep(3),
+            Input::Pain {
+                kind: PainKind::Spine,
+            },
+        );
     }
+    if day % 7 == 1 {
+        person = person
+            .at(Point::Rep(2), Input::Noise)
+            .at(Point::Rep(4), Input::Discomfort { level: 4 });
+    }
+    let run = Autopilot::start(Arc::new(protocol.clone()), person, start)?
+        .try_sink(|entries: &[LogEntry]| {
+            entries
+                .iter()
+                .try_for_each(|e| store.append_event(id, e.seq, e.at_ms, &e.input))
+        })
+        .run()?;
+    let end = run.end.as_ref().context("the session did not end")?;
+    let (Some(outcome), Some(message)) = (&end.outcome, &end.message) else {
+        bail!("session {day} ended without an end");
+    };
+    store.finish_session(id, end.ended_at, outcome, message, &end.summary)?;
+    Ok(u32::try_from(run.log.len())?)
 }
 
 fn ms(d: Duration) -> f64 {
@@ -179,10 +159,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             Time(first + u64::from(day) * DAY_MS),
         )?);
     }
-    let doc = memory.export(Time(today))?;
+    let memory = SqliteRecords::new(memory);
+    let doc = rollcoach_store::export(&memory, &PersonId::owner(), Time(today))?;
     drop(memory);
-    let store = SqliteStore::open(&db)?;
-    let report = store.import(&doc)?;
+    let store = SqliteRecords::open(&db)?;
+    let report = rollcoach_store::import(&store, &PersonId::owner(), &doc)?;
     drop(store);
     let build_secs = t0.elapsed().as_secs_f64();
     let mut bytes = 0;
@@ -672,7 +653,7 @@ fn write_big_document(
 /// applied), with `gap` between inputs, stopped by pain in its third rep:
 /// how long each input took to log, and pain until the stop is shown.
 fn timed_session(
-    store: &dyn Store,
+    store: &dyn SessionLog,
     protocol: &Protocol,
     start: Time,
     gap: Duration,

@@ -3,8 +3,8 @@
 //! through the engine's runner) and stores per second, and how long a page
 //! takes to push 1,000 sessions one by one.
 //!
-//! The sessions are real: each is run here by the engine's [`Runner`] on a
-//! virtual clock, as the page runs it (screening answered, ratings given,
+//! The sessions are real: each is run here by the engine's runner on a
+//! virtual clock (the test kit's autopilot), as the page runs it (screening answered, ratings given,
 //! setup steps, every phase to its deadline; one in ten stopped by pain at
 //! rep 3, one in seven let go at rep 4 as a page closed mid-session), and
 //! pushed with the log and end the runner gave, so the server's replay gets
@@ -18,9 +18,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use rollcoach_engine::{Facts, Input, Options, Output, PainKind, Prompt, Runner, Time};
-use rollcoach_protocol::{Answer, Protocol};
+use rollcoach_engine::{Input, Options, PainKind, Time};
+use rollcoach_protocol::Protocol;
 use rollcoach_store::{Event, ExportedSession, FinishedRun, SessionOutcome};
+use rollcoach_testkit::{Act, Autopilot, Point};
 
 use crate::http::{self, Conn};
 use crate::server::{self, ServeOptions, Server};
@@ -90,60 +91,40 @@ fn run_session(
             .unwrap_or_default(),
         ..Options::default()
     };
-    let mut runner = Runner::start(protocol.clone(), options.clone(), Facts::default(), start)
-        .context("the protocol's default options")?;
-    let mut log = Vec::new();
-    let mut now = start;
-    let end = 'run: loop {
-        if let Some(end) = runner.end_record() {
-            break end;
-        }
-        let mut reply = None;
-        while let Some((_, out)) = runner.poll_output() {
-            match out {
-                Output::Prompt(Prompt::Screening { .. }) => {
-                    reply = Some(Input::Answer { answer: Answer::No });
-                }
-                Output::Prompt(Prompt::Rating { .. }) => {
-                    reply = Some(Input::Rating { value: plan.rating });
-                }
-                Output::Prompt(Prompt::Ready { .. }) => reply = Some(Input::Ready),
-                Output::Phase { rep, .. } if Some(rep) == plan.pain_at_rep => {
-                    reply = Some(Input::Pain {
-                        kind: PainKind::Pop,
-                    });
-                }
-                Output::Phase { rep, .. } if Some(rep) == plan.gone_at_rep => {
-                    break 'run runner.interrupt(now.plus_ms(1_500));
-                }
-                _ => {}
-            }
-        }
-        let batch = match reply {
-            Some(input) => {
-                now = now.plus_ms(1_200);
-                runner.offer(input, now)?
-            }
-            None => {
-                now = runner
-                    .next_deadline()
-                    .context("a session that waits for nothing")?;
-                runner.advance(now)
-            }
-        };
-        log.extend_from_slice(batch.entries());
-        runner.commit(batch)?;
-    };
-    let events: Vec<Event> = log.iter().map(Event::from).collect();
+    // A person who answers each prompt after 1.2 s and reacts after 1.2 s.
+    let mut person = rollcoach_testkit::Plan::default()
+        .options(options)
+        .rating(plan.rating)
+        .think_ms(1_200)
+        .react_ms(1_200);
+    if let Some(rep) = plan.pain_at_rep {
+        person = person.at(
+            Point::Rep(rep),
+            Input::Pain {
+                kind: PainKind::Pop,
+            },
+        );
+    }
+    if let Some(rep) = plan.gone_at_rep {
+        person = person.at(Point::Rep(rep), Act::LetGo { after_ms: 1_500 });
+    }
+    let run = Autopilot::start(protocol.clone(), person, start)
+        .context("the protocol's default options")?
+        .run()?;
+    let end = run
+        .end
+        .as_ref()
+        .context("a session that neither ended nor was let go")?;
+    let events: Vec<Event> = run.log.iter().map(Event::from).collect();
     Ok(ExportedSession::finished(FinishedRun {
         uid: &uid,
         protocol,
         protocol_json: &serde_json::to_value(&**protocol)?,
-        options: &options,
-        facts: &Facts::default(),
+        options: &run.options,
+        facts: &run.facts,
         started_at: start,
         events: &events,
-        end: &end,
+        end,
     }))
 }
 
@@ -178,12 +159,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     // One socket per connection here, one in the server (which inherits this limit).
     server::raise_nofile(args.concurrency as u64 + 256)?;
-    let protocol = Arc::new(
-        rollcoach_protocol::builtin()
-            .into_iter()
-            .find(|p| p.id == "upper-back")
-            .context("the built-in upper-back protocol")?,
-    );
+    let protocol = rollcoach_testkit::protocol_arc("upper-back");
     let run_id = format!("{:x}", crate::wall_ms() as u64);
     let made = Instant::now();
     let concurrent = bodies(&protocol, &format!("load-{run_id}"), args.sessions)?;
@@ -253,7 +229,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .zip(cpu_after)
         .map(|(a, b)| (b - a) as f64 / 100.0 / elapsed);
 
-    let (one_total, one_each, again, forged, total) = runtime.block_on(async {
+    let (one_total, one_each, again, forged, total, rounds) = runtime.block_on(async {
         let mut conn = Conn::connect(addr, token.as_deref()).await?;
         let started = Instant::now();
         let mut each = Vec::new();
@@ -280,7 +256,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let forged = push(&mut conn, &serde_json::to_string(&forged)?).await?;
         let history = conn.request("GET", "/api/history?limit=1", None).await?;
         let v: serde_json::Value = serde_json::from_str(&history.body)?;
-        anyhow::Ok((total, each, again, forged, v["total"].as_u64()))
+        let rounds = idle_rounds(&mut conn).await?;
+        anyhow::Ok((total, each, again, forged, v["total"].as_u64(), rounds))
     })?;
     drop(server);
 
@@ -320,10 +297,94 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         total.map_or("unknown".to_owned(), |t| t.to_string()),
         rss.map_or("unknown".to_owned(), |k| format!("{k} KiB"))
     );
+    println!(
+        "  a device's sync round with nothing new, median of {ROUNDS}: \
+         the full pull (GET /api/injuries, then GET /api/history?limit=200 to its end) \
+         {} bytes in {:.1} ms; GET /api/sync/changes?since=CURSOR {} bytes in {:.2} ms",
+        rounds.full_bytes, rounds.full_ms, rounds.changes_bytes, rounds.changes_ms
+    );
     if again.status != 200 || forged.status != 422 {
         bail!("the server did not answer a repeat with 200 and a forgery with 422");
     }
     Ok(())
+}
+
+/// Rounds of each kind timed for [`idle_rounds`].
+const ROUNDS: usize = 5;
+
+/// What a device's sync round with nothing new costs, both ways: the pull
+/// the page did before issue 19 (the injuries, then every history page),
+/// and the changes after the cursor it keeps now.
+struct Rounds {
+    full_bytes: usize,
+    full_ms: f64,
+    changes_bytes: usize,
+    changes_ms: f64,
+}
+
+async fn idle_rounds(conn: &mut Conn) -> anyhow::Result<Rounds> {
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (mut full, mut full_bytes) = (Vec::new(), 0);
+    for _ in 0..ROUNDS {
+        let t = Instant::now();
+        let mut bytes = conn.request("GET", "/api/injuries", None).await?.body.len();
+        let mut before: Option<String> = None;
+        for _ in 0..50 {
+            let path = match &before {
+                None => "/api/history?limit=200".to_owned(),
+                Some(b) => format!("/api/history?limit=200&before={b}"),
+            };
+            let r = conn.request("GET", &path, None).await?;
+            bytes += r.body.len();
+            let v: serde_json::Value = serde_json::from_str(&r.body)?;
+            match v["next"].as_str() {
+                Some(next) => before = Some(next.to_owned()),
+                None => break,
+            }
+        }
+        full.push(t.elapsed().as_secs_f64() * 1000.0);
+        full_bytes = bytes;
+    }
+    // The cursor at the end, as a device that has pulled everything keeps it.
+    let mut since: Option<String> = None;
+    loop {
+        let path = match &since {
+            None => "/api/sync/changes".to_owned(),
+            Some(c) => format!("/api/sync/changes?since={c}"),
+        };
+        let r = conn.request("GET", &path, None).await?;
+        if r.status != 200 {
+            bail!("GET {path}: {} {}", r.status, r.body);
+        }
+        let v: serde_json::Value = serde_json::from_str(&r.body)?;
+        since = v["next"].as_str().map(str::to_owned).or(since);
+        if v["more"] != serde_json::Value::Bool(true) {
+            break;
+        }
+    }
+    let since = since.context("the changes gave no cursor")?;
+    let (mut changes, mut changes_bytes) = (Vec::new(), 0);
+    for _ in 0..ROUNDS {
+        let t = Instant::now();
+        let r = conn
+            .request("GET", &format!("/api/sync/changes?since={since}"), None)
+            .await?;
+        changes.push(t.elapsed().as_secs_f64() * 1000.0);
+        let v: serde_json::Value = serde_json::from_str(&r.body)?;
+        if v["changes"].as_array().is_none_or(|c| !c.is_empty()) {
+            bail!("a round with nothing new got changes: {}", r.body);
+        }
+        changes_bytes = r.body.len();
+    }
+    Ok(Rounds {
+        full_bytes,
+        full_ms: median(full),
+        changes_bytes,
+        changes_ms: median(changes),
+    })
 }
 
 /// How the sessions ended, counted.
@@ -349,7 +410,7 @@ mod tests {
 
     #[test]
     fn generated_sessions_verify_and_cover_each_ending() {
-        let protocol = Arc::new(rollcoach_protocol::builtin().remove(0));
+        let protocol = rollcoach_testkit::protocol_arc("upper-back");
         let catalog = rollcoach_store::SyncCatalog::new(std::slice::from_ref(&protocol)).unwrap();
         let now = Time(crate::wall_ms() as u64);
         let mut kinds = std::collections::BTreeSet::new();

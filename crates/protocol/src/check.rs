@@ -1,23 +1,28 @@
 //! Parsing and checking a protocol file, collecting every problem.
 //!
-//! Three passes over the spanned TOML tree, each tolerant of what the others
+//! Passes over the spanned TOML tree, each tolerant of what the others
 //! report, so one run finds every problem:
 //! 1. TOML syntax (the parser recovers and reports each error);
-//! 2. structure, against the JSON Schema derived from [`crate::raw`]: unknown
-//!    keys (with "did you mean"), wrong types, missing fields, blank text;
-//! 3. rules that span fields: unique ids, reps and tempo in order, references
-//!    that resolve, no empty setup.
+//! 2. structure, against the JSON Schema derived from the model
+//!    ([`crate::Protocol`]): unknown keys (with "did you mean"), wrong types,
+//!    missing fields, blank text, numbers out of range;
+//! 3. the tree made to fit the schema where pass 2 found it does not
+//!    (placeholders, each path noted), and deserialized into the model;
+//! 4. the rules that span fields, on the typed model
+//!    ([`crate::rules`], the same as for a protocol from JSON): each
+//!    problem's dotted path is mapped back to its place in the file, and a
+//!    problem about a field pass 3 repaired is left out (pass 2 reported it).
 
-use std::collections::HashMap;
 use std::ops::Range;
+
+use serde::Deserialize as _;
 
 use serde_json::Value as Json;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use crate::diagnostic::{Diagnostic, line_column, suggest};
-use crate::raw::RawProtocol;
-use crate::{MAX_FILE_BYTES, MAX_TEMPO_SECONDS, MIN_TEMPO_SECONDS, Protocol};
+use crate::{MAX_FILE_BYTES, Protocol};
 
 type Node<'i> = Spanned<DeValue<'i>>;
 
@@ -58,25 +63,84 @@ pub(crate) fn parse(source: &str) -> Result<Protocol, Vec<Diagnostic>> {
     let root: Node<'_> = Spanned::new(0..0, DeValue::Table(doc.into_inner()));
     let mut checker = Checker {
         diags: Vec::new(),
-        source,
         root_schema: crate::schema::schema_value(),
     };
     checker.structure(checker.root_schema, &root, "", None);
-    checker.rules(&root);
+    let mut fitted = root.clone();
+    let mut repaired = Vec::new();
+    checker.fit(checker.root_schema, &mut fitted, "", &mut repaired);
     let mut diags = checker.diags;
-    if diags.is_empty() {
-        return match toml::from_str::<RawProtocol>(source) {
-            Ok(raw) => Ok(raw.into()),
-            // Unreachable when the checks above are complete; reported, not
-            // panicked on, in case they are not.
-            Err(e) => Err(vec![Diagnostic::new(
-                e.span().unwrap_or(0..0),
-                e.message().trim().to_string(),
-            )]),
-        };
+    match Protocol::deserialize(toml::de::ValueDeserializer::from(fitted)) {
+        Ok(protocol) => {
+            // The typed rules, each problem placed by its path; none about a
+            // field that was repaired (pass 2 reported it).
+            let locate = |path: &str| {
+                format!(
+                    "on line {}",
+                    line_column(source, span_at(&root, path).start).0
+                )
+            };
+            let broken = |path: &str| repaired.iter().any(|r| is_under(path, r));
+            let found = crate::rules::rules(&protocol, &locate)
+                .into_iter()
+                .chain(crate::rules::unprintable(&protocol));
+            for found in found {
+                let p = found.problem;
+                if broken(&p.path) || found.reads.iter().any(|r| broken(r)) {
+                    continue;
+                }
+                diags.push(Diagnostic {
+                    span: span_at(&root, &p.path),
+                    message: p.message,
+                    hint: p.hint,
+                    severity: crate::diagnostic::Severity::Error,
+                });
+            }
+            // A session must fit a sync push (issue 24, finding 9).
+            let size = crate::sync_size(&protocol);
+            if diags.is_empty() && size.total > crate::SYNC_BODY_LIMIT {
+                diags.push(
+                    Diagnostic::new(
+                        0..0,
+                        format!(
+                            "a session of this protocol can take up to {} bytes to sync (its \
+                             snapshot, which every session carries, is {} bytes; its longest \
+                             log about {}), over the {} bytes (64 KiB) the server takes in one \
+                             push: its sessions would never reach the computer",
+                            size.total,
+                            size.snapshot,
+                            size.log,
+                            crate::SYNC_BODY_LIMIT
+                        ),
+                    )
+                    .with_hint(
+                        "shorten its texts (a handout is a few kilobytes), or lower \
+                         `movement.reps.max`",
+                    ),
+                );
+            }
+            if diags.is_empty() {
+                return Ok(protocol);
+            }
+        }
+        // Unreachable when pass 3 is complete; reported, not panicked on, in
+        // case it is not.
+        Err(e) if diags.is_empty() => diags.push(Diagnostic::new(
+            e.span().unwrap_or(0..0),
+            e.message().trim().to_string(),
+        )),
+        Err(_) => {}
     }
     finish(&mut diags);
     Err(diags)
+}
+
+/// Whether `path` is `base` or inside it (`a.b[0]` is inside `a.b`).
+fn is_under(path: &str, base: &str) -> bool {
+    base.is_empty()
+        || path
+            .strip_prefix(base)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
 }
 
 fn finish(diags: &mut Vec<Diagnostic>) {
@@ -86,9 +150,8 @@ fn finish(diags: &mut Vec<Diagnostic>) {
     diags.dedup();
 }
 
-struct Checker<'s> {
+struct Checker {
     diags: Vec<Diagnostic>,
-    source: &'s str,
     root_schema: &'static Json,
 }
 
@@ -139,14 +202,6 @@ fn type_name(v: &DeValue<'_>) -> &'static str {
 fn int_of(v: &DeValue<'_>) -> Option<i128> {
     match v {
         DeValue::Integer(i) => i128::from_str_radix(i.as_str(), i.radix()).ok(),
-        _ => None,
-    }
-}
-
-fn num_of(v: &DeValue<'_>) -> Option<f64> {
-    match v {
-        DeValue::Integer(_) => int_of(v).map(|i| i as f64),
-        DeValue::Float(f) => f.as_str().parse().ok(),
         _ => None,
     }
 }
@@ -222,7 +277,7 @@ fn type_matches(schema: &Json, v: &DeValue<'_>) -> bool {
     })
 }
 
-impl Checker<'_> {
+impl Checker {
     fn error(&mut self, span: Range<usize>, message: impl Into<String>, hint: Option<String>) {
         self.diags.push(Diagnostic {
             span,
@@ -241,10 +296,6 @@ impl Checker<'_> {
             }
         }
         (schema, None)
-    }
-
-    fn line_of(&self, span: &Range<usize>) -> usize {
-        line_column(self.source, span.start).0
     }
 
     /// Pass 2: checks a value against its schema.
@@ -395,14 +446,14 @@ impl Checker<'_> {
                 format!("add `{key} = ...` ({what}): {description}")
             };
             let message = match (def, key) {
-                (Some("RawIndication"), "rating") => format!(
+                (Some("Indication"), "rating") => format!(
                     "indication {} has nothing to rate: `rating` is missing",
                     table
                         .get("id")
                         .and_then(|i| str_of(i.get_ref()))
                         .map_or_else(|| place(path), |i| format!("`{i}`"))
                 ),
-                (Some("RawScreening"), "injury_rule") => {
+                (Some("Screening"), "injury_rule") => {
                     "no screening injury rule: `injury_rule` is missing in `screening`".to_string()
                 }
                 (_, "screening") if path.is_empty() => {
@@ -551,385 +602,172 @@ impl Checker<'_> {
         }
     }
 
-    /// Pass 3: the rules that span fields. Values of the wrong type were
-    /// reported by pass 2 and are skipped here.
-    fn rules(&mut self, root: &Node<'_>) {
-        for key in ["id", "area"] {
-            if let Some(v) = get(root, key) {
-                self.kebab(v, key);
-            }
-        }
-        for (key, what) in [
-            ("indications", "indication"),
-            ("instruments", "instrument"),
-            ("setup", "setup step"),
-            ("notes", "note"),
-            ("stop_rules", "stop rule"),
-            ("cautions", "caution"),
-        ] {
-            self.unique_ids(items(get(root, key)), "id", what);
-        }
-        let screening = get(root, "screening");
-        self.unique_ids(
-            items(screening.and_then(|s| get(s, "questions"))),
-            "id",
-            "screening question",
-        );
-        self.ratings(items(get(root, "indications")));
-        self.non_empty(
-            root,
-            "setup",
-            "no setup steps",
-            "add at least one `[[setup]]` step",
-        );
-        self.non_empty(
-            root,
-            "instruments",
-            "no instruments",
-            "add at least one `[[instruments]]` entry",
-        );
-        self.non_empty(
-            root,
-            "indications",
-            "no indications",
-            "add at least one `[[indications]]` entry with a `rating`",
-        );
-        self.non_empty(
-            root,
-            "stop_rules",
-            "no stop rules",
-            "add `[[stop_rules]]`, at least for pain",
-        );
-        self.instrument_refs(root);
-        let max_reps = self.movement(root);
-        self.notes(root, max_reps);
-        self.stop_rules(root);
-    }
-
-    fn kebab(&mut self, v: &Node<'_>, key: &str) {
-        if let Some(s) = str_of(v.get_ref())
-            && !s.trim().is_empty()
-            && !s
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        {
-            self.error(
-                v.span(),
-                format!(
-                    "`{key}` \"{s}\" must be kebab-case: lowercase letters, digits and hyphens"
-                ),
-                Some(format!(
-                    "for example \"{}\"",
-                    s.trim()
-                        .to_lowercase()
-                        .chars()
-                        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-                        .collect::<String>()
-                )),
-            );
-        }
-    }
-
-    fn non_empty(&mut self, root: &Node<'_>, key: &str, message: &str, hint: &str) {
-        if let Some(v) = get(root, key)
-            && let DeValue::Array(a) = v.get_ref()
-            && a.is_empty()
-        {
-            self.error(v.span(), message, Some(hint.into()));
-        }
-    }
-
-    fn unique_ids(&mut self, list: &[Node<'_>], key: &str, what: &str) {
-        let mut seen: HashMap<String, Range<usize>> = HashMap::new();
-        for item in list {
-            let Some(id) = get(item, key) else { continue };
-            let Some(s) = str_of(id.get_ref()) else {
-                continue;
+    /// Pass 3, before the typed rules: makes the tree fit `schema` where
+    /// pass 2 found it does not, so that it deserializes into the model all
+    /// the same: unknown keys dropped, a value of the wrong type (or a
+    /// number the model's type cannot hold) replaced by a placeholder, a
+    /// missing required one added as a placeholder, an optional one
+    /// dropped. Each path so repaired is pushed to `repaired`. Returns
+    /// false when `v` itself does not fit (the caller replaces or drops it).
+    fn fit(
+        &self,
+        schema: &'static Json,
+        v: &mut Node<'_>,
+        path: &str,
+        repaired: &mut Vec<String>,
+    ) -> bool {
+        let (schema, _) = self.deref(schema);
+        if let Some(variants) = schema.get("oneOf").and_then(|o| o.as_array()) {
+            let tag_of = |x: &Json| {
+                x.get("properties")
+                    .and_then(|p| p.as_object())
+                    .and_then(|p| p.iter().find(|(_, s)| s.get("const").is_some()))
+                    .map(|(k, s)| (k.clone(), s["const"].clone()))
             };
-            if key == "id" {
-                self.kebab(id, "id");
-            }
-            if let Some(first) = seen.get(s) {
-                let line = self.line_of(first);
-                self.error(
-                    id.span(),
-                    format!("duplicate {what} id `{s}`"),
-                    Some(format!(
-                        "the first {what} with this id is on line {line}; ids must be unique"
-                    )),
-                );
-            } else {
-                seen.insert(s.to_string(), id.span());
-            }
-        }
-    }
-
-    /// A rating may be shared by indications, but one id names one rating.
-    fn ratings(&mut self, indications: &[Node<'_>]) {
-        let mut seen: HashMap<String, (Range<usize>, Vec<String>)> = HashMap::new();
-        for ind in indications {
-            let Some(rating) = get(ind, "rating") else {
-                continue;
-            };
-            let Some(id) = get(rating, "id") else {
-                continue;
-            };
-            let Some(s) = str_of(id.get_ref()) else {
-                continue;
-            };
-            self.kebab(id, "id");
-            let content: Vec<String> = ["label", "question", "low", "high", "higher_is_better"]
-                .iter()
-                .map(|k| {
-                    get(rating, k).map_or(String::new(), |v| match v.get_ref() {
-                        DeValue::String(s) => s.to_string(),
-                        DeValue::Boolean(b) => b.to_string(),
-                        _ => String::new(),
-                    })
-                })
-                .collect();
-            match seen.get(s) {
-                Some((first, c)) if *c != content => {
-                    let line = self.line_of(first);
-                    self.error(
-                        id.span(),
-                        format!("duplicate rating id `{s}` for a different rating"),
-                        Some(format!(
-                            "the rating on line {line} has this id; give this one another id, or make the two identical to share it"
-                        )),
-                    );
-                }
-                Some(_) => {}
-                None => {
-                    seen.insert(s.to_string(), (id.span(), content));
+            for variant in variants {
+                match (variant.get("const"), tag_of(variant)) {
+                    (Some(c), _) => {
+                        if str_of(v.get_ref()).is_some_and(|s| c.as_str() == Some(s)) {
+                            return true;
+                        }
+                    }
+                    (None, Some((tag, c))) => {
+                        let matches = get(v, &tag)
+                            .and_then(|t| str_of(t.get_ref()))
+                            .is_some_and(|s| c.as_str() == Some(s));
+                        if matches {
+                            return self.fit(variant, v, path, repaired);
+                        }
+                    }
+                    (None, None) => {}
                 }
             }
+            return false;
         }
-    }
-
-    fn instrument_refs(&mut self, root: &Node<'_>) {
-        let ids: Vec<String> = items(get(root, "instruments"))
-            .iter()
-            .filter_map(|i| {
-                get(i, "id")
-                    .and_then(|v| str_of(v.get_ref()))
-                    .map(String::from)
-            })
-            .collect();
-        let check = |this: &mut Self, v: &Node<'_>, what: &str| {
-            if let Some(s) = str_of(v.get_ref())
-                && !s.trim().is_empty()
-                && !ids.iter().any(|i| i == s)
-            {
-                let hint = match suggest(s, ids.iter().map(String::as_str)) {
-                    Some(c) => format!("did you mean `{c}`?"),
-                    None if ids.is_empty() => "add `[[instruments]]` entries".to_string(),
-                    None => format!("the instruments are: {}", ids.join(", ")),
+        if !type_matches(schema, v.get_ref()) {
+            return false;
+        }
+        match v.get_mut() {
+            DeValue::Table(table) => {
+                let Some(props) = schema.get("properties").and_then(|p| p.as_object()) else {
+                    return true;
                 };
-                this.error(
-                    v.span(),
-                    format!("{what} `{s}` is not one of the protocol's instruments"),
-                    Some(hint),
-                );
-            }
-        };
-        if let Some(v) = get(root, "default_instrument") {
-            check(self, v, "default_instrument");
-        }
-        for step in items(get(root, "setup")) {
-            let mut seen: Vec<String> = Vec::new();
-            for variant in items(get(step, "variants")) {
-                if let Some(v) = get(variant, "instrument") {
-                    check(self, v, "the variant's instrument");
-                    if let Some(s) = str_of(v.get_ref()) {
-                        if seen.iter().any(|x| x == s) {
-                            self.error(
-                                v.span(),
-                                format!(
-                                    "duplicate variant for instrument `{s}` in this setup step"
-                                ),
-                                Some("keep one wording per instrument".into()),
+                let required: Vec<&str> = schema
+                    .get("required")
+                    .and_then(|r| r.as_array())
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|k| k.as_str())
+                    .collect();
+                let unknown: Vec<String> = table
+                    .keys()
+                    .map(|k| k.get_ref().to_string())
+                    .filter(|k| !props.contains_key(k))
+                    .collect();
+                for key in unknown {
+                    table.remove(key.as_str());
+                }
+                for (key, sub) in props {
+                    let sub_path = join(path, key);
+                    let is_required = required.contains(&key.as_str());
+                    let fits = table
+                        .get_mut(key.as_str())
+                        .map(|value| self.fit(sub, value, &sub_path, repaired));
+                    match fits {
+                        Some(true) => continue,
+                        Some(false) if !is_required => {
+                            table.remove(key.as_str());
+                        }
+                        Some(false) | None if is_required => {
+                            table.insert(
+                                Spanned::new(0..0, key.clone().into()),
+                                self.placeholder(sub),
                             );
                         }
-                        seen.push(s.to_string());
+                        Some(false) | None => continue,
+                    }
+                    repaired.push(sub_path);
+                }
+                true
+            }
+            DeValue::Array(array) => {
+                if let Some(item) = schema.get("items") {
+                    for (i, e) in array.iter_mut().enumerate() {
+                        let item_path = format!("{path}[{i}]");
+                        if !self.fit(item, e, &item_path, repaired) {
+                            *e = self.placeholder(item);
+                            repaired.push(item_path);
+                        }
                     }
                 }
+                true
             }
-        }
-    }
-
-    /// Reps, tempo and breathing; returns the maximum reps when it is known.
-    fn movement(&mut self, root: &Node<'_>) -> Option<i128> {
-        let movement = get(root, "movement")?;
-        let mut max_reps = None;
-        if let Some(reps) = get(movement, "reps") {
-            let field = |k| get(reps, k).and_then(|v| int_of(v.get_ref()).map(|x| (x, v.span())));
-            let (min, max, default) = (field("min"), field("max"), field("default"));
-            max_reps = max.as_ref().map(|m| m.0);
-            if let (Some((lo, span)), Some((hi, _))) = (&min, &max)
-                && lo > hi
-            {
-                self.error(
-                    span.clone(),
-                    format!("reps out of order: `min` ({lo}) is above `max` ({hi})"),
-                    Some("swap them, or lower `min`".into()),
-                );
-            }
-            if let (Some((lo, _)), Some((hi, _)), Some((d, span))) = (&min, &max, &default)
-                && lo <= hi
-                && (d < lo || d > hi)
-            {
-                self.error(
-                    span.clone(),
-                    format!("`movement.reps.default` ({d}) is outside `min`..`max` ({lo} to {hi})"),
-                    Some(format!("pick a default from {lo} to {hi}")),
-                );
-            }
-        }
-        if let Some(tempo) = get(movement, "tempo") {
-            let field = |k| get(tempo, k).and_then(|v| num_of(v.get_ref()).map(|x| (x, v.span())));
-            let (min, max, default) = (
-                field("min_seconds"),
-                field("max_seconds"),
-                field("default_seconds"),
-            );
-            let mut sane = true;
-            for (name, f) in [
-                ("min_seconds", &min),
-                ("max_seconds", &max),
-                ("default_seconds", &default),
-            ] {
-                if let Some((x, span)) = f
-                    && !(x.is_finite() && (MIN_TEMPO_SECONDS..=MAX_TEMPO_SECONDS).contains(x))
-                {
-                    sane = false;
-                    self.error(
-                        span.clone(),
-                        format!(
-                            "`movement.tempo.{name}` is {x} s; a tempo must be from {MIN_TEMPO_SECONDS} to {MAX_TEMPO_SECONDS} seconds per direction"
-                        ),
-                        Some("Behm et al. 2020, Foam Rolling Prescription, J Strength Cond Res 34(11): 2-4 s per one-direction pass; rollcoach's default is 4 s, adjustable from 2 to 6 s".into()),
-                    );
+            DeValue::Integer(_) => {
+                let bounds = match schema.get("format").and_then(|f| f.as_str()) {
+                    Some("uint8") => Some((0, i128::from(u8::MAX))),
+                    Some("uint32") => Some((0, i128::from(u32::MAX))),
+                    _ => None,
+                };
+                match (int_of(v.get_ref()), bounds) {
+                    (None, _) => false,
+                    (Some(x), Some((lo, hi))) => (lo..=hi).contains(&x),
+                    (Some(x), None) => i64::try_from(x).is_ok(),
                 }
             }
-            if sane
-                && let (Some((lo, span)), Some((hi, _))) = (&min, &max)
-                && lo > hi
-            {
-                self.error(
-                    span.clone(),
-                    format!(
-                        "tempo out of order: `min_seconds` ({lo}) is above `max_seconds` ({hi})"
-                    ),
-                    Some("swap them, or lower `min_seconds`".into()),
-                );
-            }
-            if sane
-                && let (Some((lo, _)), Some((hi, _)), Some((d, span))) = (&min, &max, &default)
-                && lo <= hi
-                && (d < lo || d > hi)
-            {
-                self.error(
-                    span.clone(),
-                    format!(
-                        "`movement.tempo.default_seconds` ({d}) is outside its allowed range, {lo} to {hi} seconds"
-                    ),
-                    Some("pick a default between `min_seconds` and `max_seconds`".into()),
-                );
-            }
+            _ => true,
         }
-        if let Some(b) = get(movement, "breathing")
-            && let Some(v) = get(b, "switch_every_reps")
-            && let Some(n) = int_of(v.get_ref())
+    }
+
+    /// A value that fits `schema`: empty text, zero, false, an empty array,
+    /// a table of placeholders, the first choice of a `oneOf`.
+    fn placeholder(&self, schema: &'static Json) -> Node<'static> {
+        let (schema, _) = self.deref(schema);
+        if let Some(c) = schema.get("const").and_then(|c| c.as_str()) {
+            return Spanned::new(0..0, DeValue::String(c.to_owned().into()));
+        }
+        if let Some(first) = schema
+            .get("oneOf")
+            .and_then(|o| o.as_array())
+            .and_then(|o| o.first())
         {
-            if n < 1 {
-                self.error(
-                    v.span(),
-                    "`switch_every_reps` must be at least 1",
-                    Some("leave it out to keep one pairing for the whole session".into()),
-                );
-            } else if let Some(m) = max_reps
-                && n >= m
-                && m >= 1
-            {
-                self.error(
-                    v.span(),
-                    format!("`switch_every_reps` ({n}) is not below `movement.reps.max` ({m}), so the pairing would never switch"),
-                    Some("use a smaller number, or leave it out".into()),
-                );
-            }
+            return self.placeholder(first);
         }
-        max_reps
-    }
-
-    fn notes(&mut self, root: &Node<'_>, max_reps: Option<i128>) {
-        for note in items(get(root, "notes")) {
-            let Some(when) = get(note, "when") else {
-                continue;
-            };
-            if get(when, "at").and_then(|a| str_of(a.get_ref())) != Some("rep") {
-                continue;
+        let kind = match schema.get("type") {
+            Some(Json::String(t)) => t.as_str(),
+            Some(Json::Array(ts)) => ts
+                .iter()
+                .filter_map(|t| t.as_str())
+                .find(|t| *t != "null")
+                .unwrap_or("string"),
+            _ => "string",
+        };
+        let value = match kind {
+            "integer" => DeValue::Integer(Default::default()),
+            "number" => DeValue::Float(Default::default()),
+            "boolean" => DeValue::Boolean(false),
+            "array" => DeValue::Array(toml::de::DeArray::new()),
+            "object" => {
+                let mut table = DeTable::new();
+                let props = schema.get("properties").and_then(|p| p.as_object());
+                for key in schema
+                    .get("required")
+                    .and_then(|r| r.as_array())
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|k| k.as_str())
+                {
+                    if let Some(sub) = props.and_then(|p| p.get(key)) {
+                        table.insert(
+                            Spanned::new(0..0, key.to_owned().into()),
+                            self.placeholder(sub),
+                        );
+                    }
+                }
+                DeValue::Table(table)
             }
-            let Some(rep) = get(when, "rep") else {
-                continue;
-            };
-            let Some(k) = int_of(rep.get_ref()) else {
-                continue;
-            };
-            if k < 1 {
-                self.error(
-                    rep.span(),
-                    "a note's rep must be at least 1 (reps count from 1)",
-                    None,
-                );
-            } else if let Some(m) = max_reps
-                && k > m
-            {
-                self.error(
-                    rep.span(),
-                    format!("the note refers to rep {k}, beyond `movement.reps.max` ({m})"),
-                    Some(format!("use a rep from 1 to {m}")),
-                );
-            }
-        }
-    }
-
-    fn stop_rules(&mut self, root: &Node<'_>) {
-        let mut kinds: HashMap<String, Range<usize>> = HashMap::new();
-        for rule in items(get(root, "stop_rules")) {
-            let Some(trigger) = get(rule, "trigger") else {
-                continue;
-            };
-            let Some(kind_node) = get(trigger, "kind") else {
-                continue;
-            };
-            let Some(kind) = str_of(kind_node.get_ref()) else {
-                continue;
-            };
-            if let Some(first) = kinds.get(kind) {
-                let line = self.line_of(first);
-                self.error(
-                    kind_node.span(),
-                    format!("a second stop rule with trigger `{kind}`"),
-                    Some(format!(
-                        "the first is on line {line}; keep one rule per trigger"
-                    )),
-                );
-            } else {
-                kinds.insert(kind.to_string(), kind_node.span());
-            }
-            if kind == "discomfort"
-                && let Some(above) = get(trigger, "above")
-                && let Some(x) = int_of(above.get_ref())
-                && x > 9
-            {
-                self.error(
-                    above.span(),
-                    format!("discomfort is rated 0 to 10, so `above = {x}` would never stop"),
-                    Some("Grabow et al. 2018, J Strength Cond Res 32: rolling at 4, 6 or 8 of 10 gave the same gain; stopping above 7 is a convention".into()),
-                );
-            }
-        }
+            _ => DeValue::String("".into()),
+        };
+        Spanned::new(0..0, value)
     }
 }
 
@@ -1015,4 +853,56 @@ fn fmt_seconds(s: f64) -> String {
     } else {
         format!("{s}")
     }
+}
+
+/// The warnings of [`crate::derived_warnings`].
+pub(crate) fn derived_warnings(source: &str, protocol: &Protocol) -> Vec<Diagnostic> {
+    let Some(base) = crate::derived_builtin(protocol) else {
+        return Vec::new();
+    };
+    let (doc, _) = DeTable::parse_recoverable(source);
+    let root: Node<'_> = Spanned::new(0..0, DeValue::Table(doc.into_inner()));
+    protocol
+        .weakened_from(base)
+        .into_iter()
+        .map(|w| {
+            Diagnostic::warning(
+                span_at(&root, &w.path),
+                format!("weaker than built-in `{}`: {}", base.id, w.message),
+            )
+            .with_hint(w.hint)
+        })
+        .collect()
+}
+
+/// The error of a file that takes a built-in's id without being it
+/// ([`crate::takes_builtin_identity`]), placed at its `id`.
+pub(crate) fn identity(source: &str, protocol: &Protocol) -> Option<Diagnostic> {
+    let builtin = crate::takes_builtin_identity(protocol)?;
+    let (doc, _) = DeTable::parse_recoverable(source);
+    let root: Node<'_> = Spanned::new(0..0, DeValue::Table(doc.into_inner()));
+    let weaker = protocol.weakened_from(builtin).len();
+    let weaker = if weaker == 0 {
+        String::new()
+    } else {
+        format!(
+            " (and weakens it in {weaker} way{})",
+            if weaker == 1 { "" } else { "s" }
+        )
+    };
+    Some(
+        Diagnostic::new(
+            span_at(&root, "id"),
+            format!(
+                "the id `{}` (version {}) is a built-in protocol's, and this file differs from \
+                 it{weaker}: its sessions would be recorded as the built-in's",
+                protocol.id, protocol.version
+            ),
+        )
+        .with_hint(format!(
+            "give the protocol in this file another id, e.g. `{}-mine`; `protocols lint` then \
+             names each way it weakens the built-in",
+            protocol.id
+        )),
+    )
 }

@@ -109,7 +109,18 @@ fn render_one(out: &mut String, path: &str, source: &str, d: &Diagnostic) {
     if !(source.is_empty() || (text.is_empty() && start >= source.len())) {
         let number = line.to_string();
         let pad = " ".repeat(number.len());
-        let shown = text.replace('\t', " ");
+        // A raw control character or override in the line is shown as
+        // U+FFFD: one character, so the caret stays under its place, and
+        // no escape reaches the terminal raw (a NUL, which a terminal
+        // ignores, is shown where the caret points at it).
+        let shown: String = text
+            .chars()
+            .map(|c| match c {
+                '\t' => ' ',
+                c if c != '\0' && crate::is_unprintable(c) => '\u{fffd}',
+                c => c,
+            })
+            .collect();
         let caret_start = column - 1;
         let caret_len = source[start..end.min(line_end).max(start)]
             .chars()
@@ -131,44 +142,7 @@ fn render_one(out: &mut String, path: &str, source: &str, d: &Diagnostic) {
     }
 }
 
-/// The closest candidate to `word` within a small edit distance, for
-/// "did you mean" hints.
-pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let word_l = word.to_lowercase();
-    candidates
-        .into_iter()
-        .map(|c| (edit_distance(&word_l, &c.to_lowercase()), c))
-        .filter(|(d, c)| *d <= (c.chars().count().max(word.chars().count()) / 3).max(1))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
-/// Edit distance in characters, counting a swap of two neighbours as one
-/// edit (optimal string alignment), so `titel` is one edit from `title`.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = best;
-        }
-    }
-    d[a.len()][b.len()]
-}
+pub use crate::words::suggest;
 
 #[cfg(test)]
 mod tests {

@@ -103,7 +103,9 @@ pub fn text_of(bytes: &[u8]) -> Result<&str, Diagnostic> {
     })
 }
 
-/// Reads, parses and validates a protocol file.
+/// Reads, parses and validates a protocol file; one whose id is a built-in
+/// protocol's must be that built-in (issue 24, finding 13: it would be
+/// recorded as the built-in).
 pub fn load_file(path: &Path) -> Result<Protocol, FileError> {
     let io = |source| FileError::Io {
         path: path.to_path_buf(),
@@ -133,7 +135,12 @@ pub fn load_file(path: &Path) -> Result<Protocol, FileError> {
         what: "invalid UTF-8",
         offset: e.utf8_error().valid_up_to(),
     })?;
-    crate::parse(&text).map_err(|diagnostics| {
+    // A file may not take a built-in's identity (issue 24, finding 13).
+    let parsed = crate::parse(&text).and_then(|p| match crate::check::identity(&text, &p) {
+        Some(d) => Err(vec![d]),
+        None => Ok(p),
+    });
+    parsed.map_err(|diagnostics| {
         let rendered = diagnostic::render(&path.display().to_string(), &text, &diagnostics);
         FileError::Invalid {
             path: path.to_path_buf(),

@@ -1,9 +1,13 @@
-//! The validated protocol model.
+//! The protocol model: one set of types for every source.
 //!
-//! A [`Protocol`] is what a protocol file means once it has been parsed and
-//! checked (see [`crate::parse`]): every reference resolves, the reps are in
-//! order, the tempo is inside its range. Drivers and the engine can rely on
-//! that without checking again.
+//! A protocol file (TOML, [`crate::parse`]) and a protocol that arrives as
+//! JSON ([`Protocol::from_json`]: the page, an import's snapshot) both
+//! deserialize into these types, and one check ([`Protocol::check`]) runs
+//! every rule on the typed value. A [`Protocol`] that came through either is
+//! valid: every reference resolves, the reps are in order, the tempo is
+//! inside its range. Drivers and the engine can rely on that without
+//! checking again. The same types derive the protocol file's JSON Schema
+//! ([`crate::json_schema`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -27,34 +31,39 @@ pub const HANDOUT_INJURY_WINDOW_HOURS: u32 = 48;
 /// [`HANDOUT_INJURY_WINDOW_HOURS`] weakens the handout's rule.
 pub const HANDOUT_AREAS: &[&str] = &["upper-back"];
 
-/// One guided mobility protocol: both the printable handout and the session.
+/// A rollcoach protocol file: one guided mobility protocol, both the printable
+/// handout and the session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "full", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "full", schemars(title = "rollcoach protocol file"))]
+#[serde(deny_unknown_fields)]
 pub struct Protocol {
-    /// Stable identifier, e.g. `upper-back`.
+    /// Stable identifier in kebab-case, e.g. `upper-back`.
     pub id: String,
     /// Title shown to the person.
     pub title: String,
-    /// Version of this protocol's content (bumped when the content changes).
+    /// Version of this protocol's content; bump it when the content changes.
     pub version: u32,
-    /// Body area; the injury rule applies per area (e.g. `upper-back`).
+    /// Body area in kebab-case; the injury rule applies per area, e.g. `upper-back`.
     pub area: String,
     /// One-paragraph summary of what the protocol is for.
     pub summary: String,
+    /// Id of the instrument used unless the person picks another.
+    pub default_instrument: String,
     /// Where the content comes from.
     pub credit: Credit,
     /// Reasons to consider the protocol, each with what is rated before and after.
     pub indications: Vec<Indication>,
-    /// Tools that can be used; the first is the default unless `default_instrument` says otherwise.
+    /// Tools the protocol can be done with.
     pub instruments: Vec<Instrument>,
-    /// Id of the default instrument.
-    pub default_instrument: String,
     /// Safety questions and the injury rule, asked before anything moves.
     pub screening: Screening,
     /// Steps that bring the person into position, in order.
     pub setup: Vec<SetupStep>,
     /// The repeated movement.
     pub movement: Movement,
-    /// Things to tell the person at given moments.
+    /// Things told to the person at given moments.
+    #[serde(default)]
     pub notes: Vec<Note>,
     /// Rules that end the session at once.
     pub stop_rules: Vec<StopRule>,
@@ -65,6 +74,8 @@ pub struct Protocol {
 
 /// Credit of the source the protocol was adapted from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "full", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
 pub struct Credit {
     /// Title of the source, e.g. "Foam Rolling the Upper Back".
     pub source_title: String,
@@ -78,6 +89,8 @@ pub struct Credit {
 
 /// A reason to consider the protocol.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "full", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
 pub struct Indication {
     /// Identifier, e.g. `soreness`.
     pub id: String,
@@ -89,12 +102,14 @@ pub struct Indication {
 
 /// A 0-10 self-rating recorded before and after a session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "full", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
 pub struct Rating {
     /// Identifier, e.g. `upper-back-soreness`.
     pub id: String,
     /// Short label, e.g. "Upper-back soreness".
     pub label: String,
-    /// The question asked, e.g. "How sore is your upper back right now?".
+    /// The question asked.
     pub question: String,
     /// Meaning of 0.
     pub low: String,
@@ -106,28 +121,37 @@ pub struct Rating {
 
 /// A tool the protocol can be done with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "full", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
 pub struct Instrument {
     /// Identifier, e.g. `foam-roller`.
     pub id: String,
     /// Name shown, e.g. "Foam roller".
     pub name: String,
-    /// Instrument-specific advice, if any.
+    /// Instrument-specific advice.
+    #[serde(default)]
     pub note: Option<String>,
 }
 
 /// Questions asked before anything moves, and the injury rule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "full", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
 pub struct Screening {
     /// The recent-injury rule (the handout's 48 hours).
     pub injury_rule: InjuryRule,
-    /// Questions asked in order.
+    /// Yes/no questions asked in order.
+    #[serde(default)]
     pub questions: Vec<Question>,
 }
 
 /// No mobilizing an injury in the area that happened within the window.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "full", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
 pub struct InjuryRule {
-    /// Window in hours (48 in the handout).
+    /// Window in hours, at least 1 (48 in the handout).
+    #[cfg_attr(feature = "full", schemars(range(min = 1)))]
     pub window_hours: u32,
     /// Message given when the rule refuses a session.
     pub message: String,
@@ -143,6 +167,8 @@ impl InjuryRule {
 
 /// A yes/no screening question.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "full", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
 pub struct Question {
     /// Identifier, e.g. `recent-injury`.
     pub id: String,
@@ -152,8 +178,7 @@ pub struct Question {
     pub refuse_on: Answer,
     /// Why the session is refused, shown and spoken.
     pub refusal: String,
-    /// Marks a question that asks about a recent injury in the area
-    /// (the handout's 48-hour rule asked of the person).
+    /// Marks the question that asks about a recent injury in the area.
     #[serde(default)]
     pub injury_window: bool,
     /// Where the question comes from: `handout`, or the study (authors, year, journal).
@@ -162,6 +187,7 @@ pub struct Question {
 
 /// A yes/no answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "full", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Answer {
     /// Yes.
@@ -172,6 +198,8 @@ pub enum Answer {
 
 /// One setup step.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "full", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
 pub struct SetupStep {
     /// Identifier, e.g. `lie-down`.
     pub id: String,
@@ -179,15 +207,17 @@ pub struct SetupStep {
     pub text: String,
     /// Short spoken cue.
     pub cue: String,
-    /// Wording for particular instruments, keyed by instrument id.
+    /// Wording for particular instruments.
     #[serde(default)]
     pub variants: Vec<StepVariant>,
 }
 
 /// Wording of a setup step for one instrument.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "full", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
 pub struct StepVariant {
-    /// The instrument id this wording is for.
+    /// The id of the instrument this wording is for.
     pub instrument: String,
     /// Full text for that instrument.
     pub text: String,
@@ -208,12 +238,14 @@ impl SetupStep {
 
 /// The repeated movement: one rep is `out` then `back`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "full", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
 pub struct Movement {
     /// What the movement is, in full.
     pub text: String,
-    /// First half of a rep (toward the base of the neck).
+    /// First half of a rep.
     pub out: DirectionSpec,
-    /// Second half of a rep (back to the base of the shoulder blades).
+    /// Second half of a rep.
     pub back: DirectionSpec,
     /// How many reps.
     pub reps: Reps,
@@ -225,34 +257,43 @@ pub struct Movement {
 
 /// One direction of the movement.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "full", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
 pub struct DirectionSpec {
-    /// Where the direction starts, e.g. "the base of your shoulder blades".
+    /// Where the direction starts.
     pub from: String,
-    /// Where it ends, e.g. "the base of your neck".
+    /// Where it ends.
     pub to: String,
-    /// Short label for the pacer end it moves toward, e.g. "neck".
+    /// Short label for the pacer end it moves toward.
     pub label: String,
     /// Spoken cue, e.g. "roll toward your neck".
     pub cue: String,
-    /// A shorter spoken cue for short phases, said after the short breath
-    /// word, e.g. "to your neck" ("in, to your neck").
+    /// A shorter spoken cue, said after the short breath word when the full
+    /// cue would not fit a short phase, e.g. "to your neck" ("in, to your neck").
     #[serde(default)]
     pub short_cue: Option<String>,
 }
 
-/// Rep count: minimum, maximum and default.
+/// Rep count: minimum, maximum and default (1 to 50, min <= default <= max).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "full", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
 pub struct Reps {
-    /// Fewest reps (5 in the handout).
+    /// Fewest reps (at least 1; the handout says about 5).
+    #[cfg_attr(feature = "full", schemars(range(min = 1, max = 50)))]
     pub min: u32,
-    /// Most reps (8 in the handout).
+    /// Most reps, at most 50 (the handout says about 8).
+    #[cfg_attr(feature = "full", schemars(range(min = 1, max = 50)))]
     pub max: u32,
-    /// Default, between the two.
+    /// Default, from `min` to `max`.
+    #[cfg_attr(feature = "full", schemars(range(min = 1, max = 50)))]
     pub default: u32,
 }
 
-/// Seconds per direction, with its allowed range.
+/// Seconds per direction, with its allowed range (min <= default <= max).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "full", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
 pub struct Tempo {
     /// Default seconds per direction.
     pub default_seconds: f64,
@@ -266,9 +307,10 @@ pub struct Tempo {
 
 /// Which breath goes with which direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "full", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Pairing {
-    /// Breathe in on the way out (toward the neck), out on the way back.
+    /// Breathe in on the way out, out on the way back.
     InhaleOut,
     /// Breathe out on the way out, in on the way back.
     InhaleBack,
@@ -286,29 +328,35 @@ impl Pairing {
 
 /// The breathing rule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "full", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
 pub struct Breathing {
     /// The rule in full.
     pub text: String,
     /// Pairing for a first session.
     pub start: Pairing,
     /// Start each session with the other pairing than the last one.
+    #[serde(default)]
     pub alternate_each_session: bool,
-    /// Switch the pairing within a session after this many reps (none: never).
+    /// Switch the pairing within a session after this many reps.
+    #[serde(default)]
     pub switch_every_reps: Option<u32>,
     /// Cue for an inhale, e.g. "breathe in".
     pub inhale_cue: String,
     /// Cue for an exhale, e.g. "breathe out".
     pub exhale_cue: String,
-    /// Short word for an inhale, for short phases, e.g. "in".
+    /// Short word for an inhale, said in short phases, e.g. "in".
     #[serde(default)]
     pub inhale_short: Option<String>,
-    /// Short word for an exhale, for short phases, e.g. "out".
+    /// Short word for an exhale, said in short phases, e.g. "out".
     #[serde(default)]
     pub exhale_short: Option<String>,
 }
 
 /// A note told at a given moment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "full", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
 pub struct Note {
     /// Identifier, e.g. `noises-normal`.
     pub id: String,
@@ -316,17 +364,22 @@ pub struct Note {
     pub text: String,
     /// Short spoken cue.
     pub cue: String,
-    /// When the note is given.
+    /// When the note is given, e.g. `{ at = "on-noise" }` or `{ at = "rep", rep = 2 }`.
     pub when: NoteMoment,
 }
 
 /// When a note is given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", tag = "at", content = "rep")]
+#[cfg_attr(feature = "full", derive(schemars::JsonSchema))]
+#[serde(
+    rename_all = "kebab-case",
+    tag = "at",
+    content = "rep",
+    deny_unknown_fields
+)]
 pub enum NoteMoment {
-    /// Right after the last setup step, while the person is being talked
-    /// into the movement and before they say ready: the place for a note
-    /// too long to fit in a phase.
+    /// Right after the last setup step, before the person says ready: the
+    /// place for a note too long to fit in a phase.
     BeforeRolling,
     /// When the rolling starts, before the first rep.
     RollingStart,
@@ -340,10 +393,12 @@ pub enum NoteMoment {
 
 /// A rule that ends the session at once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "full", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
 pub struct StopRule {
     /// Identifier, e.g. `pain-with-pop`.
     pub id: String,
-    /// What triggers it.
+    /// What triggers it, e.g. `{ kind = "pain-over-spine" }` or `{ kind = "discomfort", above = 7 }`.
     pub trigger: StopTrigger,
     /// The message shown and spoken when it stops the session.
     pub message: String,
@@ -353,7 +408,8 @@ pub struct StopRule {
 
 /// What triggers a stop rule.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", tag = "kind")]
+#[cfg_attr(feature = "full", derive(schemars::JsonSchema))]
+#[serde(rename_all = "kebab-case", tag = "kind", deny_unknown_fields)]
 pub enum StopTrigger {
     /// Pain that comes with a snap, crackle or pop.
     PainWithPop,
@@ -365,13 +421,15 @@ pub enum StopTrigger {
     OtherPain,
     /// Discomfort rated above `above` on the 0-10 scale.
     Discomfort {
-        /// Stop when discomfort is strictly above this.
+        /// Stop when discomfort is strictly above this (0-9).
         above: u8,
     },
 }
 
 /// A caution beyond the handout.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "full", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
 pub struct Caution {
     /// Identifier.
     pub id: String,
@@ -467,6 +525,116 @@ impl Protocol {
         out
     }
 
+    /// Every way this protocol weakens `base`, the protocol it derives from
+    /// (a built-in: see [`crate::derived_builtin`]): a stop rule of `base`
+    /// it does not have, a discomfort stop above `base`'s, a shorter injury
+    /// window, a screening question of `base` (by id) it does not ask, asks
+    /// refusing on the other answer, or no longer marks as the injury-window
+    /// question. Each names the field, what `base` has, and the fix.
+    pub fn weakened_from(&self, base: &Protocol) -> Vec<SafetyWarning> {
+        let mut out = Vec::new();
+        let keep = |what: &str| {
+            format!(
+                "keep {what} as built-in `{}` has it, or give up deriving from it",
+                base.id
+            )
+        };
+        for rule in &base.stop_rules {
+            let kind = std::mem::discriminant(&rule.trigger);
+            let mine = self
+                .stop_rules
+                .iter()
+                .position(|r| std::mem::discriminant(&r.trigger) == kind);
+            match (mine, rule.trigger) {
+                (None, _) => out.push(SafetyWarning {
+                    path: "stop_rules".into(),
+                    message: format!(
+                        "no stop rule for what built-in `{}`'s `{}` stops on: {}",
+                        base.id,
+                        rule.id,
+                        rule.message.trim()
+                    ),
+                    hint: keep("the stop rule"),
+                }),
+                (Some(j), StopTrigger::Discomfort { above: theirs }) => {
+                    if let StopTrigger::Discomfort { above } = self.stop_rules[j].trigger
+                        && above > theirs
+                    {
+                        out.push(SafetyWarning {
+                            path: format!("stop_rules[{j}].trigger.above"),
+                            message: format!(
+                                "the discomfort stop is above {above}, later than built-in \
+                                 `{}`'s above {theirs}",
+                                base.id
+                            ),
+                            hint: format!("use `above = {theirs}` or lower"),
+                        });
+                    }
+                }
+                (Some(_), _) => {}
+            }
+        }
+        let (window, theirs) = (
+            self.screening.injury_rule.window_hours,
+            base.screening.injury_rule.window_hours,
+        );
+        if window < theirs {
+            out.push(SafetyWarning {
+                path: "screening.injury_rule.window_hours".into(),
+                message: format!(
+                    "the injury window is {window} hours, shorter than built-in `{}`'s {theirs}",
+                    base.id
+                ),
+                hint: format!("use `window_hours = {theirs}` or more"),
+            });
+        }
+        for q in &base.screening.questions {
+            let Some(j) = self.screening.questions.iter().position(|m| m.id == q.id) else {
+                out.push(SafetyWarning {
+                    path: "screening.questions".into(),
+                    message: format!(
+                        "built-in `{}`'s screening question `{}` (\"{}\", refusing on \"{}\") \
+                         is not asked: a question under another id is not known to ask the same",
+                        base.id,
+                        q.id,
+                        q.text.trim(),
+                        answer_word(q.refuse_on)
+                    ),
+                    hint: keep(&format!("the question `{}` with its `refuse_on`", q.id)),
+                });
+                continue;
+            };
+            let mine = &self.screening.questions[j];
+            if mine.refuse_on != q.refuse_on {
+                out.push(SafetyWarning {
+                    path: format!("screening.questions[{j}].refuse_on"),
+                    message: format!(
+                        "the screening question `{}` refuses on \"{}\", built-in `{}`'s on \
+                         \"{}\": the answer it refused is let through",
+                        q.id,
+                        answer_word(mine.refuse_on),
+                        base.id,
+                        answer_word(q.refuse_on)
+                    ),
+                    hint: format!("use `refuse_on = \"{}\"`", answer_word(q.refuse_on)),
+                });
+            }
+            if q.injury_window && !mine.injury_window {
+                out.push(SafetyWarning {
+                    path: format!("screening.questions[{j}].injury_window"),
+                    message: format!(
+                        "the screening question `{}` is not marked as the recent-injury \
+                         question, as built-in `{}`'s is: a \"yes\" does not log the injury \
+                         nor block the area",
+                        q.id, base.id
+                    ),
+                    hint: "add `injury_window = true`".into(),
+                });
+            }
+        }
+        out
+    }
+
     /// All ratings of the indications, without duplicates, in order.
     pub fn ratings(&self) -> Vec<&Rating> {
         let mut out: Vec<&Rating> = Vec::new();
@@ -480,7 +648,8 @@ impl Protocol {
 }
 
 /// A way a protocol weakens the handout's safety rules (see
-/// [`Protocol::safety_warnings`]). Serialized as `{"path", "message", "hint"}`.
+/// [`Protocol::safety_warnings`]) or the built-in it derives from
+/// ([`Protocol::weakened_from`]). Serialized as `{"path", "message", "hint"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SafetyWarning {
     /// Where in the protocol file, as a dotted path with indexes, e.g.
@@ -529,4 +698,12 @@ pub struct UnknownArea {
     pub area: String,
     /// The areas the protocols cover.
     pub known: Vec<String>,
+}
+
+/// An answer as the file writes it.
+fn answer_word(a: Answer) -> &'static str {
+    match a {
+        Answer::Yes => "yes",
+        Answer::No => "no",
+    }
 }

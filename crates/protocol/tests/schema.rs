@@ -41,8 +41,5 @@ fn the_schema_closes_tables_and_requires_the_safety_parts() {
     ] {
         assert!(required.contains(&key), "{key} should be required");
     }
-    assert_eq!(
-        schema["$defs"]["RawReps"]["properties"]["min"]["minimum"],
-        1
-    );
+    assert_eq!(schema["$defs"]["Reps"]["properties"]["min"]["minimum"], 1);
 }

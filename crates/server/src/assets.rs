@@ -1,13 +1,11 @@
 //! The phone page, embedded in the binary: no front-end build step.
 
-use axum::Router;
 use axum::extract::Path;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use rollcoach_protocol::Protocol;
 
-use crate::{ApiError, AppState};
+use crate::ApiError;
 
 /// (file name under `web/`, content type, content).
 const ASSETS: &[(&str, &str, &str)] = &[
@@ -173,13 +171,13 @@ const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; sty
                    connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; \
                    form-action 'self'";
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(|| async { asset("index.html") }))
-        .route("/{file}", get(file))
+/// `GET /`: the page.
+pub(crate) async fn index() -> Response {
+    asset("index.html")
 }
 
-async fn file(Path(name): Path<String>) -> Response {
+/// `GET /{file}`: one of the page's files.
+pub(crate) async fn file(Path(name): Path<String>) -> Response {
     asset(&name)
 }
 

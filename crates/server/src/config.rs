@@ -4,19 +4,17 @@
 //! syncs with this server (`sync`: true; the static app that `rollcoach web
 //! export` writes says false, and its page then never tries).
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
-use serde_json::{Value, json};
+use rollcoach_wire::PageConfig;
 
 use crate::AppState;
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new().route("/api/config", get(config))
-}
-
-async fn config(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({ "speed": state.inner.config.speed, "sync": true }))
+pub(crate) async fn config(State(state): State<AppState>) -> Json<PageConfig> {
+    Json(PageConfig {
+        speed: state.inner.config.speed,
+        sync: true,
+    })
 }
 
 #[cfg(test)]
@@ -29,16 +27,22 @@ mod tests {
 
     #[tokio::test]
     async fn the_config_gives_the_speed() {
-        let store = rollcoach_store_sqlite::SqliteStore::open_in_memory().unwrap();
+        let store = rollcoach_store_sqlite::SqliteRecords::open_in_memory().unwrap();
         let config = Config {
             speed: 20.0,
             ..Config::default()
         };
-        let state = AppState::new(rollcoach_protocol::builtin(), Box::new(store), config).unwrap();
+        let state = AppState::new(
+            rollcoach_protocol::builtin(),
+            std::sync::Arc::new(store),
+            config,
+        )
+        .unwrap();
         let bearer = format!("Bearer {}", state.access_token().unwrap());
         let resp = app(state)
             .oneshot(
                 Request::get("/api/config")
+                    .header("host", "127.0.0.1:7878")
                     .header("authorization", bearer)
                     .body(Body::empty())
                     .unwrap(),

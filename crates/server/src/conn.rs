@@ -11,22 +11,43 @@
 //!   and at most [`ConnLimits::max_per_peer`] from one IP address that is not
 //!   trusted. A connection over a cap is closed as soon as it is accepted:
 //!   it holds no file descriptor.
-//! - Trusted peers: this machine's own `127.0.0.1` and `::1`, and every
-//!   address that presented a valid pairing cookie (the last
-//!   [`TRUSTED_REMEMBERED`] of them, in memory). They are exempt from the
-//!   per-peer cap, and [`ConnLimits::reserved_for_trusted`] of the overall
-//!   cap is theirs alone: strangers filling their share cannot keep them out.
+//! - Trust comes from a credential, never from an address alone (issue 24,
+//!   finding 1): a connection on which a request showed a valid cookie or
+//!   token is *credentialed*: it leaves the strangers' share and its
+//!   address's count, and nobody's newcomer takes its place. An address
+//!   from which a credential was shown (the last [`TRUSTED_REMEMBERED`] of
+//!   them, in memory) is *remembered*: its new connections are exempt from
+//!   the per-peer cap and may use [`ConnLimits::reserved_for_trusted`], the
+//!   part of the overall cap strangers cannot take. This machine's own
+//!   `127.0.0.1` and `::1` are never remembered: every account on the
+//!   computer shares them, so a connection from there is a stranger until
+//!   it shows a credential, held to the per-peer cap like any other; and at
+//!   that cap, or when the strangers' share is full, a newcomer from there
+//!   takes the place of the oldest connection from a loopback address that
+//!   has shown none (so another account holding them cannot keep this
+//!   computer's browser out).
 //! - When the strangers' share is full, a stranger holding fewer connections
 //!   than the largest holder takes the oldest connection of that holder (it
 //!   is closed), so one or a few addresses cannot keep a newcomer, such as a
 //!   phone about to pair or paired before a restart, out.
+//! - A write the client does not take (it stopped reading an answer) for
+//!   [`ConnLimits::write_timeout`] closes the connection; a streamed answer
+//!   being produced for it stops and frees its thread and store handle
+//!   (issue 24, finding 5). At most [`ConnLimits::max_streams`] streamed
+//!   answers (the export, the whole history) run at once, at most
+//!   [`ConnLimits::max_streams_per_person`] for one person's devices; the
+//!   descriptors they hold are kept out of the connection caps when those
+//!   are fitted to the open-file limit.
 //! - An accept error (out of file descriptors, ...) is waited out briefly,
 //!   never a busy loop and never the end of the server.
 
 use std::collections::{HashMap, VecDeque};
+use std::future::Future;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
@@ -44,10 +65,14 @@ use crate::AppState;
 /// forgotten first.
 pub const TRUSTED_REMEMBERED: usize = 64;
 
-/// File descriptors kept for everything but connections (the database, its
-/// journal, the streamed answers' threads, ...) when the caps are fitted to
-/// the process's open-file limit.
+/// File descriptors kept for everything but connections and streamed
+/// answers (the database, its journal, the listener, ...) when the caps are
+/// fitted to the process's open-file limit.
 const FD_HEADROOM: u64 = 32;
+
+/// File descriptors a streamed answer holds besides its connection: its
+/// own store handle (SQLite: the database, its WAL and shared memory).
+const FD_PER_STREAM: u64 = 3;
 
 /// Largest buffered request head and read buffer per connection, in bytes.
 const MAX_BUF: usize = 64 * 1024;
@@ -71,6 +96,18 @@ pub struct ConnLimits {
     pub header_timeout: Duration,
     /// Time an https client has to finish the TLS handshake. Default 10 s.
     pub tls_handshake_timeout: Duration,
+    /// Time a write of an answer may wait for the client to read, before
+    /// the connection is closed (and a streamed answer's producer stops).
+    /// Default 30 s.
+    pub write_timeout: Duration,
+    /// Streamed answers (`GET /api/export`, `GET /api/history?all=1`)
+    /// running at once, at most; one more is answered 503 with
+    /// `Retry-After`. Each holds a thread and a store handle of its own.
+    /// Default 8.
+    pub max_streams: usize,
+    /// Streamed answers running at once for one person's devices and
+    /// tokens. Default 2.
+    pub max_streams_per_person: usize,
 }
 
 impl Default for ConnLimits {
@@ -81,6 +118,9 @@ impl Default for ConnLimits {
             reserved_for_trusted: 64,
             header_timeout: Duration::from_secs(10),
             tls_handshake_timeout: Duration::from_secs(10),
+            write_timeout: Duration::from_secs(30),
+            max_streams: 8,
+            max_streams_per_person: 2,
         }
     }
 }
@@ -101,9 +141,16 @@ impl ConnLimits {
                 self.reserved_for_trusted, self.max_connections
             ));
         }
+        if self.max_streams == 0 {
+            return Err("max_streams must be at least 1".into());
+        }
+        if self.max_streams_per_person == 0 {
+            return Err("max_streams_per_person must be at least 1".into());
+        }
         for (name, d) in [
             ("header_timeout", self.header_timeout),
             ("tls_handshake_timeout", self.tls_handshake_timeout),
+            ("write_timeout", self.write_timeout),
         ] {
             if d.is_zero() {
                 return Err(format!("{name} must be above 0"));
@@ -117,7 +164,10 @@ impl ConnLimits {
         let Some(nofile) = nofile else {
             return self.clone();
         };
-        let room = usize::try_from(nofile.saturating_sub(FD_HEADROOM))
+        let streams = u64::try_from(self.max_streams)
+            .unwrap_or(u64::MAX)
+            .saturating_mul(FD_PER_STREAM);
+        let room = usize::try_from(nofile.saturating_sub(FD_HEADROOM).saturating_sub(streams))
             .unwrap_or(usize::MAX)
             .max(2);
         if room >= self.max_connections {
@@ -148,7 +198,7 @@ pub(crate) struct Peers {
 struct PeerState {
     /// Connections open, trusted or not.
     total: usize,
-    /// Connections open from addresses not trusted when they were counted.
+    /// Connections open that are [`Class::Stranger`].
     strangers: usize,
     /// Open connections by address, oldest first.
     by_ip: HashMap<IpAddr, VecDeque<Held>>,
@@ -157,30 +207,50 @@ struct PeerState {
     next_id: u64,
 }
 
+/// What a connection has shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    /// No credential yet, from an address not remembered: counted in
+    /// [`PeerState::strangers`] and its address's per-peer count; a
+    /// newcomer may take its place.
+    Stranger,
+    /// No credential yet, from a remembered address.
+    Remembered,
+    /// A request on it showed a valid credential.
+    Credentialed,
+}
+
 /// One open connection.
 struct Held {
     id: u64,
     /// Dropping it closes the connection.
     _close: oneshot::Sender<()>,
-    /// Counted in [`PeerState::strangers`]; the same for every connection
-    /// of an address.
-    stranger: bool,
+    class: Class,
 }
 
 impl PeerState {
-    fn is_trusted(&self, ip: IpAddr) -> bool {
-        is_this_machine(ip) || self.trusted.contains(&ip)
+    fn is_remembered(&self, ip: IpAddr) -> bool {
+        self.trusted.contains(&ip)
     }
 
-    fn held(&self, ip: IpAddr) -> usize {
-        self.by_ip.get(&ip).map_or(0, VecDeque::len)
+    /// `ip`'s connections that are strangers'.
+    fn strangers_of(&self, ip: IpAddr) -> usize {
+        self.by_ip.get(&ip).map_or(0, |c| {
+            c.iter().filter(|h| h.class == Class::Stranger).count()
+        })
     }
 
-    /// Counts `ip`'s open connections as a stranger's (`true`) or not.
+    /// Counts `ip`'s connections that have shown no credential as a
+    /// stranger's (`true`) or a remembered address's (`false`).
     fn recount(&mut self, ip: IpAddr, stranger: bool) {
+        let (from, to) = if stranger {
+            (Class::Remembered, Class::Stranger)
+        } else {
+            (Class::Stranger, Class::Remembered)
+        };
         if let Some(conns) = self.by_ip.get_mut(&ip) {
-            for held in conns.iter_mut().filter(|h| h.stranger != stranger) {
-                held.stranger = stranger;
+            for held in conns.iter_mut().filter(|h| h.class == from) {
+                held.class = to;
                 if stranger {
                     self.strangers += 1;
                 } else {
@@ -190,14 +260,44 @@ impl PeerState {
         }
     }
 
-    /// Forgets connection `id` of `ip`, if it is still counted.
+    /// The oldest connection that has shown no credential from a loopback
+    /// address: from this computer, whichever account opened it.
+    fn oldest_local_stranger(&self) -> Option<(IpAddr, u64)> {
+        self.by_ip
+            .iter()
+            .filter(|(ip, _)| is_loopback(**ip))
+            .filter_map(|(ip, c)| {
+                c.iter()
+                    .find(|h| h.class == Class::Stranger)
+                    .map(|h| (*ip, h.id))
+            })
+            .min_by_key(|(_, id)| *id)
+    }
+
+    /// Connection `id` of `ip` showed a credential.
+    fn credential(&mut self, ip: IpAddr, id: u64) {
+        let Some(held) = self
+            .by_ip
+            .get_mut(&ip)
+            .and_then(|c| c.iter_mut().find(|h| h.id == id))
+        else {
+            return;
+        };
+        if held.class == Class::Stranger {
+            self.strangers -= 1;
+        }
+        held.class = Class::Credentialed;
+    }
+
+    /// Forgets connection `id` of `ip` (`None`: its oldest stranger's
+    /// connection), if it is still counted.
     fn remove(&mut self, ip: IpAddr, id: Option<u64>) {
         let Some(conns) = self.by_ip.get_mut(&ip) else {
             return;
         };
         let at = match id {
             Some(id) => conns.iter().position(|h| h.id == id),
-            None => (!conns.is_empty()).then_some(0),
+            None => conns.iter().position(|h| h.class == Class::Stranger),
         };
         let Some(held) = at.and_then(|at| conns.remove(at)) else {
             return;
@@ -206,21 +306,33 @@ impl PeerState {
             self.by_ip.remove(&ip);
         }
         self.total -= 1;
-        if held.stranger {
+        if held.class == Class::Stranger {
             self.strangers -= 1;
         }
         // Dropping `held` closes the connection if it still runs.
     }
 }
 
-/// `127.0.0.1` and `::1` (also as `::ffff:127.0.0.1`): a browser on this
-/// machine. Other `127.x` addresses are not trusted (nothing ordinary uses
-/// them; the tests play strangers from them).
+/// `127.0.0.1` and `::1` (also as `::ffff:127.0.0.1`): this machine's own
+/// address, shared by every account on it, so never remembered as
+/// trusted. Other `127.x` addresses are treated as any address (nothing
+/// ordinary uses them; the tests play LAN devices and strangers from them).
 fn is_this_machine(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => v4 == Ipv4Addr::LOCALHOST,
         IpAddr::V6(v6) => {
             v6 == Ipv6Addr::LOCALHOST || v6.to_ipv4_mapped() == Some(Ipv4Addr::LOCALHOST)
+        }
+    }
+}
+
+/// Any loopback address (`127.x`, `::1`, also IPv4-mapped): only this
+/// computer's processes connect from one.
+fn is_loopback(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_loopback(),
+        IpAddr::V6(v6) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
         }
     }
 }
@@ -260,13 +372,13 @@ impl Peers {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Remembers `ip` as trusted (it presented a valid pairing cookie).
-    pub(crate) fn trust(&self, ip: IpAddr) {
-        if is_this_machine(ip) {
-            return;
-        }
+    /// Connection `conn` showed a valid credential: it is credentialed, and
+    /// its address is remembered (unless it is this machine's).
+    pub(crate) fn trust(&self, conn: ConnTag) {
+        let ConnTag { ip, id } = conn;
         let mut st = self.lock();
-        if st.trusted.contains(&ip) {
+        st.credential(ip, id);
+        if is_this_machine(ip) || st.trusted.contains(&ip) {
             return;
         }
         if st.trusted.len() >= TRUSTED_REMEMBERED
@@ -278,10 +390,10 @@ impl Peers {
         st.recount(ip, false);
     }
 
-    /// Whether `ip` is trusted now.
+    /// Whether `ip` is remembered as trusted now.
     #[cfg(test)]
     pub(crate) fn is_trusted(&self, ip: IpAddr) -> bool {
-        self.lock().is_trusted(ip)
+        self.lock().is_remembered(ip)
     }
 
     /// A place for a new connection from `ip`, or `None` if it is over a
@@ -289,38 +401,53 @@ impl Peers {
     pub(crate) fn admit(self: &Arc<Peers>, ip: IpAddr) -> Option<Slot> {
         let limits = &self.limits;
         let mut st = self.lock();
-        if st.total >= limits.max_connections {
-            return None;
-        }
-        let stranger = !st.is_trusted(ip);
-        if stranger {
-            let mine = st.held(ip);
-            if mine >= limits.max_per_peer {
+        let stranger = !st.is_remembered(ip);
+        let mine = if stranger { st.strangers_of(ip) } else { 0 };
+        if stranger && mine >= limits.max_per_peer {
+            if !is_this_machine(ip) {
                 return None;
             }
-            if st.strangers >= limits.max_connections - limits.reserved_for_trusted {
+            // Every account on this computer shares this address: the
+            // newest connection takes the place of the oldest one that has
+            // shown no credential, so nobody holding them keeps this
+            // computer's browser out.
+            st.remove(ip, None);
+        } else {
+            if st.total >= limits.max_connections {
+                return None;
+            }
+            if stranger && st.strangers >= limits.max_connections - limits.reserved_for_trusted {
                 // Full: take the oldest connection of the largest stranger
                 // holder, if it holds at least two more than this address
                 // (so that the two end no further apart than they were).
                 let largest = st
                     .by_ip
-                    .iter()
-                    .filter(|(_, c)| c.front().is_some_and(|h| h.stranger))
-                    .max_by_key(|(_, c)| c.len())
-                    .map(|(other, c)| (*other, c.len()));
+                    .keys()
+                    .map(|other| (*other, st.strangers_of(*other)))
+                    .max_by_key(|(_, n)| *n);
                 match largest {
                     Some((other, n)) if n >= mine + 2 => st.remove(other, None),
-                    _ => return None,
+                    // This computer's browser before any stranger from this
+                    // computer (another account, on any loopback address).
+                    _ => match st.oldest_local_stranger().filter(|_| is_this_machine(ip)) {
+                        Some((other, id)) => st.remove(other, Some(id)),
+                        None => return None,
+                    },
                 }
             }
         }
         let id = st.next_id;
         st.next_id += 1;
         let (tx, evicted) = oneshot::channel();
+        let class = if stranger {
+            Class::Stranger
+        } else {
+            Class::Remembered
+        };
         st.by_ip.entry(ip).or_default().push_back(Held {
             id,
             _close: tx,
-            stranger,
+            class,
         });
         st.total += 1;
         if stranger {
@@ -335,12 +462,27 @@ impl Peers {
     }
 }
 
-/// Marks the request's peer as trusted: called where the pairing cookie is
-/// accepted. Requests that did not come through [`run`] (tests calling the
-/// router directly) have no peer and change nothing.
+/// Which counted connection a request came on (a request extension).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ConnTag {
+    ip: IpAddr,
+    id: u64,
+}
+
+impl ConnTag {
+    /// The peer's address (the sign-in rate limit counts failures by it).
+    pub(crate) fn ip(&self) -> IpAddr {
+        self.ip
+    }
+}
+
+/// Marks the request's connection as credentialed and its peer as
+/// remembered: called where a credential is accepted. Requests that did not
+/// come through [`run`] (tests calling the router directly) have no
+/// connection and change nothing.
 pub(crate) fn trust(state: &AppState, req: &Request) {
-    if let Some(ConnectInfo(peer)) = req.extensions().get::<ConnectInfo<SocketAddr>>() {
-        state.inner.peers.trust(peer.ip());
+    if let Some(conn) = req.extensions().get::<ConnTag>() {
+        state.inner.peers.trust(*conn);
     }
 }
 
@@ -387,13 +529,17 @@ pub(crate) async fn run(
         let app = app.clone();
         let limits = limits.clone();
         let tls = tls.clone();
+        let tag = ConnTag {
+            ip: peer.ip(),
+            id: slot.id,
+        };
         tokio::spawn(async move {
             let mut slot = slot;
             let evicted = &mut slot.evicted;
             match tls {
                 None => {
                     tokio::select! {
-                        _ = serve_io(tcp, peer, app, &limits) => {}
+                        _ = serve_io(WriteTimeout::new(tcp, limits.write_timeout), peer, tag, app, &limits) => {}
                         _ = evicted => {}
                     }
                 }
@@ -403,10 +549,10 @@ pub(crate) async fn run(
                         // speaks plain http to the https port, just fails.
                         let handshake = tokio::time::timeout(
                             limits.tls_handshake_timeout,
-                            acceptor.accept(tcp),
+                            acceptor.accept(WriteTimeout::new(tcp, limits.write_timeout)),
                         );
                         if let Ok(Ok(stream)) = handshake.await {
-                            serve_io(stream, peer, app, &limits).await;
+                            serve_io(stream, peer, tag, app, &limits).await;
                         }
                     };
                     tokio::select! {
@@ -421,12 +567,13 @@ pub(crate) async fn run(
 }
 
 /// Serves HTTP/1.1 on one connection until it closes or times out.
-async fn serve_io<I>(io: I, peer: SocketAddr, app: Router, limits: &ConnLimits)
+async fn serve_io<I>(io: I, peer: SocketAddr, tag: ConnTag, app: Router, limits: &ConnLimits)
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
         req.extensions_mut().insert(ConnectInfo(peer));
+        req.extensions_mut().insert(tag);
         tower::ServiceExt::oneshot(app.clone(), req.map(axum::body::Body::new))
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
@@ -438,6 +585,94 @@ where
     // A connection error (the client went away, a timeout, a bad request
     // head, already answered 400 by hyper) ends this connection only.
     let _ = builder.serve_connection(TokioIo::new(io), service).await;
+}
+
+/// A connection whose writes fail once the client has taken nothing for
+/// `timeout` (it stopped reading): hyper then closes the connection, and
+/// drops the answer's body, which stops a streamed answer's producer.
+struct WriteTimeout<I> {
+    io: I,
+    timeout: Duration,
+    /// Armed when a write could not go out; cleared when one does.
+    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<I> WriteTimeout<I> {
+    fn new(io: I, timeout: Duration) -> WriteTimeout<I> {
+        WriteTimeout {
+            io,
+            timeout,
+            stalled: None,
+        }
+    }
+
+    /// What a write that returned `poll` gives: its result, or an error
+    /// once writes have waited for `timeout`.
+    fn timed<T>(&mut self, cx: &mut Context<'_>, poll: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
+        if poll.is_ready() {
+            self.stalled = None;
+            return poll;
+        }
+        let timeout = self.timeout;
+        let stalled = self
+            .stalled
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        match stalled.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the client has not read the answer within the write timeout",
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<I: AsyncRead + Unpin> AsyncRead for WriteTimeout<I> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_read(cx, buf)
+    }
+}
+
+impl<I: AsyncWrite + Unpin> AsyncWrite for WriteTimeout<I> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.io).poll_write(cx, buf);
+        this.timed(cx, poll)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.io).poll_write_vectored(cx, bufs);
+        this.timed(cx, poll)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.io).poll_flush(cx);
+        this.timed(cx, poll)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.io).poll_shutdown(cx);
+        this.timed(cx, poll)
+    }
 }
 
 #[cfg(test)]
@@ -456,6 +691,22 @@ mod tests {
     fn ip(last: u8) -> IpAddr {
         IpAddr::V4(Ipv4Addr::new(10, 0, 0, last))
     }
+
+    /// A credential shown from `ip` on no connection counted here: the
+    /// address is remembered.
+    fn remember(peers: &Peers, ip: IpAddr) {
+        peers.trust(ConnTag { ip, id: u64::MAX });
+    }
+
+    /// A credential shown on `slot`'s connection.
+    fn credential(peers: &Peers, slot: &Slot) {
+        peers.trust(ConnTag {
+            ip: slot.ip,
+            id: slot.id,
+        });
+    }
+
+    const LOCAL: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
     #[test]
     fn a_stranger_is_held_to_its_per_peer_cap() {
@@ -477,13 +728,17 @@ mod tests {
         // next stranger is refused (nobody holds two more than it).
         let strangers: Vec<Slot> = (1..=4).map(|i| peers.admit(ip(i)).unwrap()).collect();
         assert!(peers.admit(ip(5)).is_none());
-        // The paired phone and this machine still get in, beyond the
-        // per-peer cap, up to the overall cap.
-        peers.trust(ip(9));
+        // The paired phone still gets in, beyond the per-peer cap, up to
+        // the overall cap.
+        remember(&peers, ip(9));
         let phone = peers.admit(ip(9)).unwrap();
-        let local = peers.admit(IpAddr::V4(Ipv4Addr::LOCALHOST)).unwrap();
+        // This machine's address is every account's: before a credential
+        // it is a stranger, with no place in the reserve (issue 24,
+        // finding 1).
+        assert!(peers.admit(LOCAL).is_none());
+        let phone2 = peers.admit(ip(9)).unwrap();
         assert!(peers.admit(ip(9)).is_none(), "the overall cap holds");
-        drop((phone, local, strangers));
+        drop((phone, phone2, strangers));
     }
 
     #[test]
@@ -516,7 +771,7 @@ mod tests {
             peers.admit(ip(2)).is_none(),
             "the strangers' share (3) is full"
         );
-        peers.trust(ip(1));
+        credential(&peers, &phone);
         let other = peers
             .admit(ip(2))
             .expect("the phone's connection left the share");
@@ -533,17 +788,88 @@ mod tests {
     fn trust_is_remembered_for_the_last_addresses_only() {
         let peers = Peers::new(ConnLimits::default());
         for i in 0..=TRUSTED_REMEMBERED {
-            peers.trust(IpAddr::V4(Ipv4Addr::new(
-                10,
-                1,
-                (i / 256) as u8,
-                (i % 256) as u8,
-            )));
+            remember(
+                &peers,
+                IpAddr::V4(Ipv4Addr::new(10, 1, (i / 256) as u8, (i % 256) as u8)),
+            );
         }
         assert!(!peers.is_trusted(IpAddr::V4(Ipv4Addr::new(10, 1, 0, 0))));
         assert!(peers.is_trusted(IpAddr::V4(Ipv4Addr::new(10, 1, 0, 1))));
-        assert!(peers.is_trusted(IpAddr::V6(Ipv6Addr::LOCALHOST)));
+        // This machine's address is never trusted for itself, not even
+        // after a credential came from it (issue 24, finding 1).
+        assert!(!peers.is_trusted(IpAddr::V6(Ipv6Addr::LOCALHOST)));
+        remember(&peers, LOCAL);
+        assert!(!peers.is_trusted(LOCAL));
         assert!(!peers.is_trusted(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2))));
+    }
+
+    #[test]
+    fn this_machine_is_held_to_the_per_peer_cap_until_it_shows_a_credential() {
+        let peers = Arc::new(Peers::new(limits(100, 3, 10)));
+        // Another account on this computer holds every place of 127.0.0.1.
+        let mut held: Vec<Slot> = (0..3).map(|_| peers.admit(LOCAL).unwrap()).collect();
+        assert_eq!(peers.lock().strangers, 3);
+        // A newcomer from here takes the place of the oldest that showed
+        // no credential: the count stays at the cap.
+        let browser = peers.admit(LOCAL).expect("the newest gets in");
+        assert!(held[0].evicted.try_recv().is_err(), "the oldest is closed");
+        assert_eq!(peers.lock().strangers_of(LOCAL), 3);
+        // Once it shows a credential it leaves the strangers' count, and no
+        // newcomer takes its place.
+        credential(&peers, &browser);
+        assert_eq!(peers.lock().strangers_of(LOCAL), 2);
+        for _ in 0..10 {
+            held.push(peers.admit(LOCAL).unwrap());
+        }
+        let mut browser = browser;
+        assert!(matches!(
+            browser.evicted.try_recv(),
+            Err(oneshot::error::TryRecvError::Empty)
+        ));
+        assert_eq!(peers.lock().total, 4, "three strangers and the browser");
+        drop((held, browser));
+        assert_eq!(peers.lock().total, 0);
+        assert_eq!(peers.lock().strangers, 0);
+    }
+
+    #[test]
+    fn this_computers_browser_takes_the_place_of_a_local_stranger_when_the_share_is_full() {
+        let peers = Arc::new(Peers::new(limits(6, 2, 2)));
+        let local = |last| IpAddr::V4(Ipv4Addr::new(127, 0, 0, last));
+        // Other accounts fill the strangers' share from 127.0.0.2..5, one
+        // each, so none holds two more than a newcomer.
+        let mut held: Vec<Slot> = (2..=5).map(|i| peers.admit(local(i)).unwrap()).collect();
+        assert!(peers.admit(ip(9)).is_none(), "a LAN stranger waits");
+        let _browser = peers.admit(LOCAL).expect("this computer's browser gets in");
+        assert!(held[0].evicted.try_recv().is_err(), "the oldest local one");
+        assert!(matches!(
+            held[1].evicted.try_recv(),
+            Err(oneshot::error::TryRecvError::Empty)
+        ));
+    }
+
+    #[test]
+    fn a_credentialed_connection_is_never_taken_by_a_newcomer() {
+        let peers = Arc::new(Peers::new(limits(8, 4, 2)));
+        // This machine holds four, the oldest credentialed; two other
+        // strangers fill the share (three of here, two, one).
+        let mut local: Vec<Slot> = (0..4).map(|_| peers.admit(LOCAL).unwrap()).collect();
+        credential(&peers, &local[0]);
+        let _two: Vec<Slot> = (0..2).map(|_| peers.admit(ip(2)).unwrap()).collect();
+        let _three = peers.admit(ip(3)).unwrap();
+        assert_eq!(peers.lock().strangers, 6);
+        // A newcomer takes the oldest connection of the largest holder
+        // that has shown no credential, not the credentialed one.
+        let _newcomer = peers.admit(ip(4)).expect("takes a place");
+        assert!(matches!(
+            local[0].evicted.try_recv(),
+            Err(oneshot::error::TryRecvError::Empty)
+        ));
+        assert!(
+            local[1].evicted.try_recv().is_err(),
+            "the oldest stranger's"
+        );
+        assert_eq!(peers.lock().total, 7);
     }
 
     #[test]
@@ -551,9 +877,11 @@ mod tests {
         let d = ConnLimits::default();
         assert_eq!(d.fitted_to(Some(20_000)), d);
         assert_eq!(d.fitted_to(None), d);
-        let small = d.fitted_to(Some(160));
+        // 32 kept for the rest, 3 for each of the 8 streamed answers.
+        let small = d.fitted_to(Some(160 + 8 * 3));
         assert_eq!(small.max_connections, 128);
         assert_eq!(small.reserved_for_trusted, 32);
+        assert_eq!(d.fitted_to(Some(160)).max_connections, 104);
         assert!(small.check().is_ok());
         assert!(d.fitted_to(Some(0)).check().is_ok());
     }
@@ -569,5 +897,30 @@ mod tests {
             ..ConnLimits::default()
         };
         assert!(zero.check().unwrap_err().contains("header_timeout"));
+        for (bad, name) in [
+            (
+                ConnLimits {
+                    write_timeout: Duration::ZERO,
+                    ..ConnLimits::default()
+                },
+                "write_timeout",
+            ),
+            (
+                ConnLimits {
+                    max_streams: 0,
+                    ..ConnLimits::default()
+                },
+                "max_streams",
+            ),
+            (
+                ConnLimits {
+                    max_streams_per_person: 0,
+                    ..ConnLimits::default()
+                },
+                "max_streams_per_person",
+            ),
+        ] {
+            assert!(bad.check().unwrap_err().contains(name), "{name}");
+        }
     }
 }

@@ -1,29 +1,20 @@
 //! The devices that may use this server (issue 13):
 //!
-//! - `GET /api/devices`: `{"devices": [Device + {"this_device": bool}]}`,
-//!   revoked ones too, oldest first.
+//! - `GET /api/devices`: [`DeviceList`], revoked ones too, oldest first.
 //! - `POST /api/devices/pairing`: a new one-time pairing link for another
-//!   device, 201 `{"path", "url", "expires_at", "qr_svg"}`; `url` is on the
-//!   address this request came to.
+//!   device, 201 [`PairingLink`]; `url` is on the address this request came
+//!   to.
 //! - `DELETE /api/devices/{id}`: revokes a device; its next request is
-//!   refused (401). 200 with the device, 404 if there is none.
+//!   refused (401). 200 with the [`Device`], 404 if there is none.
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::routing::{delete, get, post};
-use axum::{Extension, Json, Router};
-use serde_json::{Value, json};
+use axum::{Extension, Json};
+use rollcoach_wire::{Device, DeviceList, PairingLink};
 
 use crate::lan::{Caller, LinkError, PAIRING_LINK_TTL_MS, new_pairing_link, qr_svg};
 use crate::{ApiError, AppState, wall_now};
-
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/devices", get(list))
-        .route("/api/devices/pairing", post(pairing_link))
-        .route("/api/devices/{id}", delete(revoke))
-}
 
 fn this_id(caller: &Caller) -> Option<&str> {
     match caller {
@@ -32,38 +23,42 @@ fn this_id(caller: &Caller) -> Option<&str> {
     }
 }
 
-async fn list(
+pub(crate) async fn list(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-) -> Result<Json<Value>, ApiError> {
-    let devices = state.inner.store.call(|s| s.devices()).await??;
+) -> Result<Json<DeviceList>, ApiError> {
+    let person = caller.person().clone();
+    let devices = state
+        .inner
+        .store
+        .call(move |s| s.devices(&person))
+        .await??;
     let me = this_id(&caller);
-    let items: Vec<Value> = devices
+    let devices = devices
         .into_iter()
         .map(|d| {
             let this = me == Some(d.id.as_str());
-            let mut v = json!(d);
-            v["this_device"] = json!(this);
-            v
+            Device::of(d, this)
         })
         .collect();
-    Ok(Json(json!({ "devices": items })))
+    Ok(Json(DeviceList { devices }))
 }
 
-async fn pairing_link(
+pub(crate) async fn pairing_link(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     headers: HeaderMap,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<PairingLink>), ApiError> {
     let by = match &caller {
         Caller::Device(d) => format!("device {} ({})", d.id, d.name),
         Caller::Terminal => "the terminal (bearer token)".to_owned(),
     };
     let now = wall_now();
+    let person = caller.person().clone();
     let path = state
         .inner
         .store
-        .call(move |s| new_pairing_link(s, &by, now))
+        .call(move |s| new_pairing_link(s, &person, &by, now))
         .await?
         .map_err(|e| match e {
             LinkError::Random(e) => ApiError::internal(e),
@@ -81,29 +76,34 @@ async fn pairing_link(
     let url = format!("{scheme}://{host}{path}");
     Ok((
         StatusCode::CREATED,
-        Json(json!({
-            "path": path,
-            "url": url,
-            "expires_at": now.plus_ms(PAIRING_LINK_TTL_MS),
-            "qr_svg": qr_svg(&url),
-        })),
+        Json(PairingLink {
+            expires_at: now.plus_ms(PAIRING_LINK_TTL_MS),
+            qr_svg: qr_svg(&url),
+            path,
+            url,
+        }),
     ))
 }
 
-async fn revoke(
+pub(crate) async fn revoke(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     id: Result<Path<String>, PathRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Device>, ApiError> {
     let Path(id) = id?;
     let now = wall_now();
     let key = id.clone();
+    let person = caller.person().clone();
     let device = state
         .inner
         .store
-        .call(move |s| s.revoke_device(&key, now))
+        .call(move |s| s.revoke_device(&person, &key, now))
         .await??;
     match device {
-        Some(d) => Ok(Json(json!(d))),
+        Some(d) => {
+            let this = this_id(&caller) == Some(d.id.as_str());
+            Ok(Json(Device::of(d, this)))
+        }
         None => Err(ApiError::not_found(format!(
             "no device with id `{id}`; GET /api/devices lists them"
         ))),

@@ -62,10 +62,23 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (
             self.status,
-            Json(serde_json::json!({ "error": self.message })),
+            Json(rollcoach_wire::ErrorBody {
+                error: self.message,
+            }),
         )
             .into_response()
     }
+}
+
+/// 503 with `Retry-After: retry_after_s`: the server is busy (too many
+/// answers of a kind at once), not broken; `message` says what and when.
+pub(crate) fn busy(message: String, retry_after_s: u32) -> Response {
+    let mut resp = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message).into_response();
+    resp.headers_mut().insert(
+        axum::http::header::RETRY_AFTER,
+        axum::http::HeaderValue::from(retry_after_s),
+    );
+    resp
 }
 
 impl From<JsonRejection> for ApiError {
@@ -95,13 +108,18 @@ impl From<QueryRejection> for ApiError {
 
 impl From<rollcoach_store::StoreError> for ApiError {
     /// The store's kinds of error as HTTP: what is not there is a 404, what
-    /// does not fit what the store holds a 409; damaged data and a failing
-    /// backend are the server's fault (500).
+    /// does not fit what the store holds a 409; a database that can no
+    /// longer be written (its file removed or replaced under the server) a
+    /// 503, so the page keeps what it pushed and tries again; damaged data
+    /// and a failing backend are the server's fault (500).
     fn from(err: rollcoach_store::StoreError) -> ApiError {
-        use rollcoach_store::StoreError;
+        use rollcoach_store::{Backend, StoreError};
         match err {
             StoreError::NotFound(e) => ApiError::not_found(e.to_string()),
             StoreError::Conflict(e) => ApiError::conflict(e.to_string()),
+            StoreError::Backend(e @ Backend::Replaced { .. }) => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string())
+            }
             e => ApiError::internal(format!("the store failed: {e}")),
         }
     }

@@ -6,7 +6,7 @@
 //!
 //! - a device's cookie ([`COOKIE`], HttpOnly, SameSite=Strict, `Secure`
 //!   over https) holding a random secret whose SHA-256 the store keeps
-//!   ([`rollcoach_store::Store::device_by_secret`], checked on every
+//!   ([`rollcoach_store::Records::device_by_secret`], checked on every
 //!   request, so a revoked device is refused at its next one);
 //! - or `Authorization: Bearer SECRET`, with a device's secret or, on
 //!   loopback, the token of the link `serve` printed (for scripts and tests).
@@ -28,7 +28,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use rollcoach_engine::Time;
-use rollcoach_store::{Device, NewDevice, NewPairingToken, Store, StoreError};
+use rollcoach_store::{Device, NewDevice, NewPairingToken, PersonId, Records, StoreError};
 use sha2::{Digest, Sha256};
 
 use crate::{Access, ApiError, AppState, wall_now};
@@ -54,16 +54,25 @@ pub(crate) enum Caller {
     Device(Device),
 }
 
+/// The owner, whom the terminal's token speaks for.
+static OWNER: std::sync::LazyLock<PersonId> = std::sync::LazyLock::new(PersonId::owner);
+
+impl Caller {
+    /// Whose records the caller's requests are answered from.
+    pub(crate) fn person(&self) -> &PersonId {
+        match self {
+            Caller::Terminal => &OWNER,
+            Caller::Device(d) => &d.person,
+        }
+    }
+}
+
 /// The credentials a server accepts besides the store's devices.
 pub(crate) struct Auth {
     /// Loopback: the token of the link `serve` prints, good while it runs.
     local_token: Option<String>,
     /// LAN: the one-time link printed at start, until this server sees it used.
     startup_link: Mutex<Option<String>>,
-    /// A store handle of its own for the check on every request, so it
-    /// never waits behind a long read or a batch of writes. `None` in
-    /// memory: the store thread checks.
-    reader: Option<Mutex<Box<dyn Store>>>,
     /// Served over https: cookies get `Secure`.
     secure: bool,
     /// When this server last had each device's `last_seen_at` written: the
@@ -75,7 +84,7 @@ pub(crate) struct Auth {
 impl Auth {
     /// Loopback: a fresh link token. LAN: a one-time pairing link in `store`.
     pub(crate) fn new(
-        store: &dyn Store,
+        store: &dyn Records,
         access: Access,
         secure: bool,
     ) -> Result<Auth, crate::StartError> {
@@ -87,20 +96,22 @@ impl Auth {
             Access::Lan => (
                 None,
                 Some(
-                    new_pairing_link(store, "the terminal (serve)", wall_now()).map_err(
-                        |e| match e {
-                            LinkError::Random(e) => crate::StartError::Random(e),
-                            LinkError::Store(e) => crate::StartError::Store(e),
-                        },
-                    )?,
+                    new_pairing_link(
+                        store,
+                        &PersonId::owner(),
+                        "the terminal (serve)",
+                        wall_now(),
+                    )
+                    .map_err(|e| match e {
+                        LinkError::Random(e) => crate::StartError::Random(e),
+                        LinkError::Store(e) => crate::StartError::Store(e),
+                    })?,
                 ),
             ),
         };
-        let reader = store.reader().ok().flatten().map(Mutex::new);
         Ok(Auth {
             local_token,
             startup_link: Mutex::new(startup_link),
-            reader,
             secure,
             touched: Mutex::new(std::collections::HashMap::new()),
         })
@@ -122,7 +133,7 @@ impl Auth {
     }
 
     /// The `Set-Cookie` value that holds `secret`, for a request to `host`.
-    fn cookie(&self, host: Option<&str>, secret: &str) -> String {
+    pub(crate) fn cookie(&self, host: Option<&str>, secret: &str) -> String {
         let secure = if self.secure { "; Secure" } else { "" };
         let name = cookie_name(host);
         format!("{name}={secret}; HttpOnly; SameSite=Strict; Path=/; Max-Age=31536000{secure}")
@@ -141,21 +152,26 @@ pub enum LinkError {
 }
 
 /// Makes a one-time pairing link, good for [`PAIRING_LINK_TTL_MS`] from
-/// `now`, and records its token's hash in `store`; returns its path
-/// (`/pair?token=...`). A running server accepts it whoever made it: `serve`
-/// at start, `rollcoach pair` (on the database only) or a paired device.
+/// `now`, and records its token's hash in `store` for a device of
+/// `person`; returns its path (`/pair?token=...`). A running server accepts
+/// it whoever made it: `serve` at start, `rollcoach pair` (on the database
+/// only) or a paired device.
 pub fn new_pairing_link(
-    store: &dyn Store,
+    store: &dyn Records,
+    person: &PersonId,
     created_by: &str,
     now: Time,
 ) -> Result<String, LinkError> {
     let token = random_hex(16).map_err(LinkError::Random)?;
-    store.add_pairing_token(&NewPairingToken {
-        token_hash: &sha256_hex(&token),
-        created_by,
-        created_at: now,
-        expires_at: now.plus_ms(PAIRING_LINK_TTL_MS),
-    })?;
+    store.add_pairing_token(
+        person,
+        &NewPairingToken {
+            token_hash: &sha256_hex(&token),
+            created_by,
+            created_at: now,
+            expires_at: now.plus_ms(PAIRING_LINK_TTL_MS),
+        },
+    )?;
     Ok(format!("/pair?token={token}"))
 }
 
@@ -265,8 +281,18 @@ fn host_name(host: &str) -> &str {
     }
 }
 
+/// Whether `host` (`name` or `name:port`) names this machine: `localhost`,
+/// `[::1]` or a `127.x` address, with nothing after it but a port.
 fn is_loopback_host(host: &str) -> bool {
     let name = host_name(host);
+    let rest = &host[name.len()..];
+    let port_ok = rest.is_empty()
+        || rest
+            .strip_prefix(':')
+            .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    if !port_ok {
+        return false;
+    }
     name.eq_ignore_ascii_case("localhost")
         || name == "[::1]"
         || name
@@ -309,8 +335,18 @@ pub(crate) fn device_name(headers: &HeaderMap) -> String {
     }
 }
 
-/// What a browser that is not let in sees instead of the page.
-fn not_paired_page(access: Access) -> String {
+/// `text` with `&`, `<`, `>` and `"` escaped, for HTML.
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// What a browser that is not let in sees instead of the page; with
+/// `coaches`, a form for a coach to sign in (`problem`: why the last try
+/// failed).
+pub(crate) fn not_paired_page(access: Access, coaches: bool, problem: Option<&str>) -> String {
     let what = match access {
         Access::Lan => {
             "On the computer running <code>rollcoach serve --lan</code>, scan the QR code or open the \
@@ -323,11 +359,29 @@ fn not_paired_page(access: Access) -> String {
              server lets in only browsers that opened that link."
         }
     };
+    let sign_in = if coaches {
+        let problem = problem
+            .map(|p| {
+                format!(
+                    "<p role=\"alert\" style=\"color:#f88\">{}</p>",
+                    html_escape(p)
+                )
+            })
+            .unwrap_or_default();
+        format!(
+            "<h2>Coaches</h2>{problem}<form method=\"post\" action=\"/api/sign-in\">\
+<p><label>Name<br><input name=\"name\" autocomplete=\"username\" required style=\"font:inherit\"></label></p>\
+<p><label>Password<br><input type=\"password\" name=\"password\" autocomplete=\"current-password\" required \
+style=\"font:inherit\"></label></p><p><button style=\"font:inherit\">Sign in</button></p></form>"
+        )
+    } else {
+        String::new()
+    };
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Not paired · rollcoach</title></head>\
 <body style=\"font:1.2rem system-ui,sans-serif;background:#000;color:#fff;padding:1rem;max-width:30rem;margin:auto\">\
-<h1>This device is not paired</h1><p>{what}</p></body></html>"
+<h1>This device is not paired</h1><p>{what}</p>{sign_in}</body></html>"
     )
 }
 
@@ -371,7 +425,10 @@ fn offered(headers: &HeaderMap) -> Vec<&str> {
 }
 
 /// Who the request is from, if it holds a credential this server accepts.
-async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Option<Caller>, ApiError> {
+pub(crate) async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<Caller>, ApiError> {
     let auth = &state.inner.auth;
     for secret in offered(headers) {
         if auth
@@ -396,7 +453,10 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Option<Ca
             if touch {
                 // Not awaited: the request does not wait for this write.
                 let (store, id) = (state.inner.store.clone(), device.id.clone());
-                tokio::spawn(async move { store.call(move |s| s.touch_device(&id, now)).await });
+                let person = device.person.clone();
+                tokio::spawn(async move {
+                    store.call(move |s| s.touch_device(&person, &id, now)).await
+                });
             }
             return Ok(Some(Caller::Device(device)));
         }
@@ -405,20 +465,12 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Option<Ca
 }
 
 async fn device_by_secret(state: &AppState, hash: String) -> Result<Option<Device>, ApiError> {
-    match &state.inner.auth.reader {
-        // A lookup by a unique index: microseconds, so it runs right here.
-        Some(reader) => reader
-            .lock()
-            .map_err(|_| ApiError::internal("the device check failed earlier"))?
-            .device_by_secret(&hash)
-            .map_err(ApiError::from),
-        None => state
-            .inner
-            .store
-            .call(move |s| s.device_by_secret(&hash))
-            .await?
-            .map_err(ApiError::from),
-    }
+    state
+        .inner
+        .store
+        .read(move |s| s.device_by_secret(&hash))
+        .await?
+        .map_err(ApiError::from)
 }
 
 /// `/pair?token=...` or `/?token=...`: a device opens a link. Lets it in
@@ -459,7 +511,7 @@ async fn open_link(state: &AppState, headers: &HeaderMap, token: Option<&str>) -
                 created_at: now,
             };
             if local {
-                s.add_device(&new).map(Some)
+                s.add_device(&PersonId::owner(), &new).map(Some)
             } else {
                 s.redeem_pairing_token(&token_hash, now, &new)
             }
@@ -493,31 +545,70 @@ async fn open_link(state: &AppState, headers: &HeaderMap, token: Option<&str>) -
     resp
 }
 
-/// Middleware: a loopback `Host` on loopback; then a link being opened, or
-/// a credential ([`authenticate`]) on every other request.
+/// On loopback, that the request is for this machine (against DNS
+/// rebinding), failing closed: exactly one `Host` header, readable, naming
+/// a loopback address; and an absolute request URI (`GET http://host/...`)
+/// naming one too.
+fn loopback_target(req: &Request) -> Result<(), ApiError> {
+    const FIX: &str = "send `Host: 127.0.0.1:PORT` (or localhost:PORT), as a browser opening the \
+                       link `rollcoach serve` printed does; use --lan to serve other devices";
+    let mut hosts = req.headers().get_all(header::HOST).iter();
+    let host = match (hosts.next(), hosts.next()) {
+        (None, _) => {
+            return Err(ApiError::bad_request(format!(
+                "the request has no Host header, so it cannot be checked to be for this machine: {FIX}"
+            )));
+        }
+        (Some(_), Some(_)) => {
+            return Err(ApiError::bad_request(format!(
+                "the request has more than one Host header: {FIX}"
+            )));
+        }
+        (Some(host), None) => host.to_str().map_err(|_| {
+            ApiError::bad_request(format!("the Host header is not plain ASCII text: {FIX}"))
+        })?,
+    };
+    if !is_loopback_host(host) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            format!("host `{host}` is not a loopback address; use --lan to serve other devices"),
+        ));
+    }
+    if let Some(authority) = req.uri().authority()
+        && !is_loopback_host(authority.as_str())
+    {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            format!(
+                "the request's address names host `{authority}`, not a loopback address; \
+                 use --lan to serve other devices"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Middleware: a request for this machine on loopback ([`loopback_target`]); then a link being opened
+/// (a pairing link, a coach's invite: `/join`), a coach signing in (`POST /api/sign-in`, which the
+/// handler checks), or a credential ([`authenticate`]) on every other request.
 pub(crate) async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let access = state.inner.config.access;
-    if access == Access::Loopback {
-        let host = req
-            .headers()
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok());
-        if let Some(host) = host
-            && !is_loopback_host(host)
-        {
-            return ApiError::new(
-                StatusCode::FORBIDDEN,
-                format!(
-                    "host `{host}` is not a loopback address; use --lan to serve other devices"
-                ),
-            )
-            .into_response();
-        }
+    if access == Access::Loopback
+        && let Err(refused) = loopback_target(&req)
+    {
+        return refused.into_response();
     }
     let path = req.uri().path();
     let token = query_token(req.uri().query());
     if path == "/pair" || (path == "/" && req.method() == Method::GET && token.is_some()) {
         return open_link(&state, req.headers(), token).await;
+    }
+    if path == "/join" {
+        return crate::coach::open_invite(&state, req.headers(), token).await;
+    }
+    if path == "/api/sign-in" && req.method() == Method::POST {
+        // How a coach gets a credential: the handler checks the password.
+        return next.run(req).await;
     }
     match authenticate(&state, req.headers()).await {
         Ok(Some(caller)) => {
@@ -529,7 +620,9 @@ pub(crate) async fn guard(State(state): State<AppState>, mut req: Request, next:
         }
         Ok(None) => {
             if !path.starts_with("/api/") && wants_html(req.headers()) {
-                return (StatusCode::UNAUTHORIZED, Html(not_paired_page(access))).into_response();
+                let coaches = crate::accounts::has_coaches(&state).await;
+                let page = not_paired_page(access, coaches, None);
+                return (StatusCode::UNAUTHORIZED, Html(page)).into_response();
             }
             let how = match access {
                 Access::Lan => {
@@ -594,6 +687,10 @@ mod tests {
         assert!(is_loopback_host("[::1]:80"));
         assert!(!is_loopback_host("evil.example:7878"));
         assert!(!is_loopback_host("192.168.1.4:7878"));
+        assert!(!is_loopback_host("[::1]evil.example"));
+        assert!(!is_loopback_host("127.0.0.1@evil.example"));
+        assert!(!is_loopback_host("localhost:"));
+        assert!(!is_loopback_host(""));
     }
 
     #[test]

@@ -16,8 +16,10 @@
 //! Devices are kept in the store, so they stay paired across restarts.
 #![deny(missing_docs)]
 
+pub mod accounts;
 mod api;
 mod assets;
+mod coach;
 mod config;
 mod conn;
 mod devices;
@@ -41,8 +43,10 @@ use rollcoach_protocol::Protocol;
 pub use conn::{ConnLimits, TRUSTED_REMEMBERED};
 pub use error::ApiError;
 
-/// Largest request body accepted, in bytes.
-pub const BODY_LIMIT: usize = 64 * 1024;
+/// Largest request body accepted, in bytes: the protocol crate's
+/// [`rollcoach_protocol::SYNC_BODY_LIMIT`], which `protocols lint` sizes
+/// every protocol's sessions against.
+pub const BODY_LIMIT: usize = rollcoach_protocol::SYNC_BODY_LIMIT;
 
 /// Who may connect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,26 +96,29 @@ struct Inner {
     /// Shared with every replay that verifies a pushed session, not copied.
     protocols: Vec<Arc<Protocol>>,
     /// The same protocols with their JSON, for verifying pushed sessions.
-    catalog: rollcoach_store::SyncCatalog,
+    catalog: Arc<rollcoach_store::SyncCatalog>,
     store: store::StoreHandle,
+    /// Who the server knows besides its owner (coaches, their clients):
+    /// `None` on a server made without ([`AppState::new`]), which answers
+    /// the accounts' routes as a server with no coaches.
+    people: Option<Arc<dyn rollcoach_store::People>>,
     config: Config,
     auth: lan::Auth,
     /// Open connections by peer, and the trusted peers.
     peers: Arc<conn::Peers>,
+    /// The streamed answers running.
+    streams: Arc<streamed::Streams>,
 }
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    /// The speed is not a positive number.
-    #[error("--speed must be a number above 0 and at most 1000, got {0}")]
-    Speed(f64),
+    /// The speed is not one ([`rollcoach_store::Speed`]).
+    #[error("--speed: {0}")]
+    Speed(rollcoach_store::Invalid),
     /// The connection limits cannot work.
     #[error("connection limits: {0}")]
     Limits(String),
-    /// The OS refused a thread for the store.
-    #[error("could not start the store thread: {0}")]
-    Thread(std::io::Error),
     /// The OS gave no randomness for the pairing token.
     #[error("could not get a random pairing token from the OS: {0}")]
     Random(String),
@@ -133,12 +140,32 @@ impl AppState {
     /// whatever its backend).
     pub fn new(
         protocols: Vec<Protocol>,
-        store: Box<dyn rollcoach_store::Store>,
+        store: Arc<dyn rollcoach_store::Records>,
         config: Config,
     ) -> Result<AppState, StartError> {
-        if !(config.speed.is_finite() && config.speed > 0.0 && config.speed <= 1000.0) {
-            return Err(StartError::Speed(config.speed));
-        }
+        AppState::build(protocols, store, None, config)
+    }
+
+    /// As [`AppState::new`], with the people the server knows (usually the
+    /// same backend as the records): coaches sign in, invite clients and
+    /// see their clients' devices ([`rollcoach_store::People`]). A server
+    /// with no coaches answers every other route exactly as without.
+    pub fn with_people(
+        protocols: Vec<Protocol>,
+        store: Arc<dyn rollcoach_store::Records>,
+        people: Arc<dyn rollcoach_store::People>,
+        config: Config,
+    ) -> Result<AppState, StartError> {
+        AppState::build(protocols, store, Some(people), config)
+    }
+
+    fn build(
+        protocols: Vec<Protocol>,
+        store: Arc<dyn rollcoach_store::Records>,
+        people: Option<Arc<dyn rollcoach_store::People>>,
+        config: Config,
+    ) -> Result<AppState, StartError> {
+        rollcoach_store::Speed::parse(config.speed).map_err(StartError::Speed)?;
         config.limits.check().map_err(StartError::Limits)?;
         let peers = Arc::new(conn::Peers::new(
             config.limits.fitted_to(conn::nofile_limit()),
@@ -159,10 +186,12 @@ impl AppState {
         Ok(AppState {
             inner: Arc::new(Inner {
                 protocols,
-                catalog,
-                store: store::StoreHandle::spawn(store).map_err(StartError::Thread)?,
+                catalog: Arc::new(catalog),
+                store: store::StoreHandle::new(store),
+                people,
                 config,
                 auth,
+                streams: Arc::new(streamed::Streams::new(peers.limits())),
                 peers,
             }),
         })
@@ -238,12 +267,8 @@ pub(crate) fn wall_now() -> Time {
 
 /// The whole HTTP app: API, sync, pairing and the embedded page.
 pub fn app(state: AppState) -> Router {
-    let router = Router::new()
-        .merge(api::routes())
-        .merge(sync::routes())
-        .merge(config::routes())
-        .merge(devices::routes())
-        .merge(assets::routes())
+    // Every route, from the one table the OpenAPI document is made of.
+    let router = openapi::router()
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT));

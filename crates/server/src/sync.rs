@@ -5,7 +5,9 @@
 //!   snapshot). It is stored only after [`verify_session`] has replayed its
 //!   log through the engine's runner and got exactly what it claims. 201
 //!   `{"status":"stored","uid":..}`; 200 `{"status":"already","uid":..}`
-//!   when that uid is stored already (a push is idempotent); 422 naming the
+//!   when that uid holds this same session already (a push is idempotent);
+//!   409 naming the uid when it holds a different one (nothing is stored,
+//!   and the page must not mark its session synced); 422 naming the
 //!   problem when the log does not replay to the claim (nothing is stored);
 //!   400 for malformed JSON or a body that is not a session; 413 too big;
 //!   415 unless sent as `application/json`.
@@ -19,33 +21,36 @@
 //!   another area, time, note or logging time; 422 for an area no protocol
 //!   covers or a time in the future.
 //!
-//! Both store through [`rollcoach_store::Store::import_checked`] with a
-//! one-item document, the path `rollcoach import` takes.
+//! - `GET /api/sync/changes?since=CURSOR&limit=N`: the caller's sessions
+//!   stored or ended and injuries logged or cleared after `since` (from the
+//!   start without it), oldest first, at most `limit` (default and most
+//!   500): `{"changes": [{"kind": "session"|"injury", "record": ...}],
+//!   "next": CURSOR, "more": bool}`. A device keeps `next` and asks again
+//!   with it: a round with nothing new costs one small answer, not a pull
+//!   of the whole history. 400 for a cursor this server did not give.
+//!
+//! A pushed session goes through [`rollcoach_store::accept`], the one step
+//! where the server replays it and derives the record it stores
+//! ([`rollcoach_store::Records::accept_session`]); a pushed injury through
+//! the import's rules and [`rollcoach_store::Records::import_injuries`].
 
 use axum::Json;
-use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::routing::post;
 use rollcoach_engine::Time;
 use rollcoach_store::{
-    EXPORT_FORMAT, EXPORT_VERSION, ExportDocument, ExportedInjury, ExportedSession, ImportCheck,
-    ImportRules, verify_session,
+    Accepted, Change, ChangeCursor, ExportedInjury, ExportedSession, ImportCheck, ImportRules,
+    StoreError, accept,
 };
+use rollcoach_wire::{Changes, ChangesQuery, SyncStatus, SyncWord};
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
 
+use crate::store::Person;
 use crate::{ApiError, AppState, wall_now};
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/sync/sessions", post(push_session))
-        .route("/api/sync/injuries", post(push_injury))
-}
-
-type Answer = Result<(StatusCode, Json<Value>), ApiError>;
+type Answer = Result<(StatusCode, Json<SyncStatus>), ApiError>;
 
 /// The body as `T`: 415 unless it is sent as JSON (a cross-site form or
 /// `text/plain` post cannot push anything), 400 for anything that is not
@@ -76,19 +81,9 @@ fn parse<T: DeserializeOwned>(
     })
 }
 
-/// A document holding only `sessions` and `injuries`, for `import_checked`.
-fn document(sessions: Vec<ExportedSession>, injuries: Vec<ExportedInjury>) -> ExportDocument {
-    ExportDocument {
-        format: EXPORT_FORMAT.to_owned(),
-        version: EXPORT_VERSION,
-        exported_at: wall_now(),
-        sessions,
-        injuries,
-    }
-}
-
-async fn push_session(
+pub(crate) async fn push_session(
     State(state): State<AppState>,
+    Person(person): Person,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Answer {
@@ -97,29 +92,34 @@ async fn push_session(
         body,
         "one session as `rollcoach export --format json` writes the elements of `sessions`",
     )?;
-    verify_session(&session, &state.inner.catalog, wall_now()).map_err(|refusal| {
-        ApiError::unprocessable(format!("session {}: {refusal}", session.uid))
-    })?;
     let uid = session.uid.clone();
-    let doc = document(vec![session], Vec::new());
-    let report = state
+    let catalog = state.inner.catalog.clone();
+    // Verify (a replay through the engine) and store, off the reactor.
+    let accepted = state
         .inner
         .store
-        .call(move |s| s.import_checked(&doc))
-        .await??;
-    let (status, word) = if report.imported == 1 {
-        (StatusCode::CREATED, "stored")
-    } else {
-        (StatusCode::OK, "already")
+        .call(move |s| match accept(session, &catalog, wall_now()) {
+            Ok(verified) => Ok(s.accept_session(&person, &verified)),
+            Err(refusal) => Err(refusal),
+        })
+        .await?
+        .map_err(|refusal| ApiError::unprocessable(format!("session {uid}: {refusal}")))??;
+    let (code, status) = match accepted {
+        Accepted::Stored => (StatusCode::CREATED, SyncWord::Stored),
+        Accepted::Already => (StatusCode::OK, SyncWord::Already),
+        Accepted::Differs => {
+            return Err(ApiError::conflict(format!(
+                "session {uid}: this computer already holds a different session under uid {uid}, \
+                 so this one was not stored; give the session a new uid to store it as well"
+            )));
+        }
     };
-    Ok((status, Json(json!({ "status": word, "uid": uid }))))
+    Ok((code, Json(SyncStatus { status, uid })))
 }
 
-/// The longest injury note accepted, in characters (as `POST /api/injuries`).
-const NOTE_MAX: usize = 500;
-
-async fn push_injury(
+pub(crate) async fn push_injury(
     State(state): State<AppState>,
+    Person(person): Person,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Answer {
@@ -131,27 +131,28 @@ async fn push_injury(
     ExportedInjury::fill_missing_uids(std::slice::from_mut(&mut injury));
     check_injury(&state, &injury, wall_now())?;
     let uid = injury.uid.clone();
-    let doc = document(Vec::new(), vec![injury]);
     let report = state
         .inner
         .store
-        .call(move |s| s.import_checked(&doc))
+        .call(move |s| s.import_injuries(&person, std::slice::from_ref(&injury)))
         .await??;
-    let (status, word) = if report.injuries_imported == 1 {
-        (StatusCode::CREATED, "stored")
-    } else if report.injuries_cleared == 1 {
-        (StatusCode::OK, "cleared")
+    let (code, status) = if report.added.len() == 1 {
+        (StatusCode::CREATED, SyncWord::Stored)
+    } else if report.cleared == 1 {
+        (StatusCode::OK, SyncWord::Cleared)
     } else {
-        (StatusCode::OK, "already")
+        (StatusCode::OK, SyncWord::Already)
     };
-    Ok((status, Json(json!({ "status": word, "uid": uid }))))
+    Ok((code, Json(SyncStatus { status, uid })))
 }
 
 /// The rules every input of an injury follows, the import's own
-/// ([`ImportCheck`]: a uid, an area some protocol covers, no time in the
-/// future or before 2000, cleared after it was logged, no control characters
-/// in the note), and a note of at most [`NOTE_MAX`] characters. A refusal
-/// names the field and the fix.
+/// ([`ImportCheck`], which checks each field by its type in
+/// [`rollcoach_store::domain`]: a uid, an area some protocol covers, no time
+/// in the future or before 2000, cleared after it was logged, a note of at
+/// most 500 characters with no control characters), as `POST /api/injuries`
+/// and `rollcoach injury add` apply them. A refusal names the field and the
+/// fix.
 fn check_injury(state: &AppState, injury: &ExportedInjury, now: Time) -> Result<(), ApiError> {
     ImportCheck::new(ImportRules {
         catalog: &state.inner.catalog,
@@ -163,15 +164,41 @@ fn check_injury(state: &AppState, injury: &ExportedInjury, now: Time) -> Result<
             "the injury's `{}`: {}; to fix it: {}",
             r.field, r.problem, r.fix
         ))
-    })?;
-    if injury
-        .note
-        .as_ref()
-        .is_some_and(|n| n.chars().count() > NOTE_MAX)
-    {
-        return Err(ApiError::unprocessable(format!(
-            "the injury's `note` is longer than {NOTE_MAX} characters"
+    })
+}
+
+/// Changes a device reads at a time unless it asks for fewer.
+const CHANGES_PAGE: usize = 500;
+
+pub(crate) async fn changes(
+    State(state): State<AppState>,
+    Person(person): Person,
+    query: Result<Query<ChangesQuery>, QueryRejection>,
+) -> Result<Json<Changes>, ApiError> {
+    let Query(query) = query?;
+    let since = query
+        .since
+        .as_deref()
+        .map(ChangeCursor::parse)
+        .transpose()
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let limit = query.limit.unwrap_or(CHANGES_PAGE);
+    if !(1..=CHANGES_PAGE).contains(&limit) {
+        return Err(ApiError::bad_request(format!(
+            "limit must be between 1 and {CHANGES_PAGE} (got {limit})"
         )));
     }
-    Ok(())
+    let page: Vec<(ChangeCursor, Change)> = state
+        .inner
+        .store
+        .read(move |s| s.changes_since(&person, since.as_ref(), limit))
+        .await?
+        .map_err(|e: StoreError| ApiError::from(e))?;
+    let more = page.len() == limit;
+    let next = page.last().map(|(c, _)| *c).or(since);
+    Ok(Json(Changes {
+        changes: page.into_iter().map(|(_, c)| c.into()).collect(),
+        next: next.map(|c| c.to_string()),
+        more,
+    }))
 }

@@ -10,7 +10,9 @@
 //! server's history and injuries) is simply not there.
 
 use rollcoach_protocol::Protocol;
-use serde_json::{Value, json};
+use rollcoach_store::Speed;
+use rollcoach_wire::{PageConfig, ProtocolBrief, ProtocolDetail};
+use serde::Serialize;
 
 /// One file of the static app.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,9 +33,6 @@ pub enum StaticAppError {
          (lowercase letters, digits and hyphens)"
     )]
     Id(String),
-    /// The speed is not a positive number.
-    #[error("--speed must be a number above 0 and at most 1000, got {0}")]
-    Speed(f64),
 }
 
 /// Where the static app keeps the answer to the API path `path`
@@ -44,13 +43,11 @@ pub fn api_file(path: &str) -> String {
 
 /// Every file of the static app: the app shell (the same files `serve`
 /// embeds and serves), the service worker, and the answers to
-/// `GET /api/config` (`{"speed": ..}`), `GET /api/protocols` and
+/// `GET /api/config` ([`PageConfig`], `sync` false), `GET /api/protocols` and
 /// `GET /api/protocols/{id}` (no injury block: the page keeps injuries) and
 /// each protocol's printable handout, in the shapes `serve` gives them.
-pub fn static_app(protocols: &[Protocol], speed: f64) -> Result<Vec<StaticFile>, StaticAppError> {
-    if !(speed.is_finite() && speed > 0.0 && speed <= 1000.0) {
-        return Err(StaticAppError::Speed(speed));
-    }
+/// The speed is a [`Speed`], checked where it came in (`web export --speed`).
+pub fn static_app(protocols: &[Protocol], speed: Speed) -> Result<Vec<StaticFile>, StaticAppError> {
     let mut files: Vec<StaticFile> = crate::assets::shell()
         .map(|(name, _, body)| StaticFile {
             path: name.to_owned(),
@@ -61,21 +58,25 @@ pub fn static_app(protocols: &[Protocol], speed: f64) -> Result<Vec<StaticFile>,
         path: "sw.js".into(),
         bytes: crate::assets::service_worker().as_bytes().to_vec(),
     });
-    let json_file = |path: &str, value: serde_json::Value| StaticFile {
-        path: api_file(path),
-        bytes: value.to_string().into_bytes(),
-    };
+    fn json_file(path: &str, value: &impl Serialize) -> StaticFile {
+        StaticFile {
+            path: api_file(path),
+            // The wire's types always serialize.
+            bytes: serde_json::to_vec(value).unwrap_or_default(),
+        }
+    }
     files.push(json_file(
         "api/config",
-        json!({ "speed": speed, "sync": false }),
+        &PageConfig {
+            speed: speed.get(),
+            sync: false,
+        },
     ));
-    files.push(json_file(
-        "api/protocols",
-        protocols
-            .iter()
-            .map(|p| crate::api::protocol_brief(p, None))
-            .collect(),
-    ));
+    let briefs: Vec<ProtocolBrief> = protocols
+        .iter()
+        .map(|p| ProtocolBrief::of(p, None))
+        .collect();
+    files.push(json_file("api/protocols", &briefs));
     for p in protocols {
         let id_ok = !p.id.is_empty()
             && !p.id.starts_with('.')
@@ -87,7 +88,7 @@ pub fn static_app(protocols: &[Protocol], speed: f64) -> Result<Vec<StaticFile>,
         }
         files.push(json_file(
             &format!("api/protocols/{}", p.id),
-            crate::api::protocol_detail(p, Value::Null),
+            &ProtocolDetail::of(p, None, None),
         ));
         files.push(StaticFile {
             path: api_file(&format!("api/protocols/{}/handout", p.id)),
@@ -108,7 +109,7 @@ mod tests {
     #[test]
     fn the_static_app_has_the_shell_the_worker_and_the_api_answers() {
         let protocols = builtin();
-        let files = static_app(&protocols, 1.0).unwrap();
+        let files = static_app(&protocols, Speed::REAL_TIME).unwrap();
         let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
         for want in [
             "index.html",
@@ -153,7 +154,7 @@ mod tests {
     fn a_protocol_id_that_is_no_file_name_is_refused() {
         let mut p = builtin().remove(0);
         p.id = "../up".into();
-        let err = static_app(&[p], 1.0).unwrap_err();
+        let err = static_app(&[p], Speed::REAL_TIME).unwrap_err();
         assert!(err.to_string().contains("`../up`"), "{err}");
     }
 }

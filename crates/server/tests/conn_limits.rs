@@ -51,6 +51,8 @@ fn small_caps() -> ConnLimits {
         reserved_for_trusted: 16,
         header_timeout: Duration::from_secs(120),
         tls_handshake_timeout: Duration::from_secs(120),
+        write_timeout: Duration::from_secs(120),
+        ..ConnLimits::default()
     }
 }
 
@@ -385,13 +387,92 @@ fn impossible_limits_refuse_to_start() {
         reserved_for_trusted: 8,
         ..ConnLimits::default()
     };
-    let store = rollcoach_store_sqlite::SqliteStore::open_in_memory().unwrap();
+    let store = rollcoach_store_sqlite::SqliteRecords::open_in_memory().unwrap();
     let err = AppState::new(
         rollcoach_protocol::builtin(),
-        Box::new(store),
+        std::sync::Arc::new(store),
         config(Access::Lan, limits),
     )
     .err()
     .expect("refused");
     assert!(err.to_string().contains("reserved_for_trusted"), "{err}");
+}
+
+/// `n` connections from `from` with no credential, every other one with
+/// half a request head sent.
+async fn hold_from(server: SocketAddr, from: Ipv4Addr, n: usize) -> Vec<TcpStream> {
+    let mut held = Vec::new();
+    for i in 0..n {
+        let mut conn = connect_from(from, server).await;
+        if i % 2 == 1 {
+            let _ = conn.write_all(HALF_HEAD).await;
+        }
+        held.push(conn);
+    }
+    held
+}
+
+#[tokio::test]
+async fn another_account_holding_this_machines_address_does_not_lock_out_the_paired_phone() {
+    // Issue 24, finding 1: a process of any account on the computer, with
+    // no credential, opens connections from 127.0.0.1; they are strangers'
+    // (held to the per-address cap), not this machine's trusted ones.
+    let limits = small_caps();
+    let per_peer = limits.max_per_peer;
+    let state = state_with(config(Access::Lan, limits.clone()));
+    let server = serve(state.clone()).await;
+    let cookie = pair_phone(&state, server).await;
+
+    let held = hold_from(server, Ipv4Addr::LOCALHOST, limits.max_connections + 6).await;
+    // Only the per-address cap of them is kept.
+    closed_at_least(&held, held.len() - per_peer, "127.0.0.1 over its cap").await;
+    for _ in 0..5 {
+        let answer = request_from(
+            PHONE,
+            server,
+            "/api/protocols",
+            Some(&self::cookie(&cookie)),
+        )
+        .await;
+        assert_eq!(status(&answer), 200, "{answer}");
+    }
+    drop(held);
+}
+
+#[tokio::test]
+async fn another_account_filling_the_caps_does_not_lock_out_this_computers_browser() {
+    // The browser on this computer opened serve's link (a cookie); another
+    // account then holds idle and half-sent connections from 127.0.0.1 and
+    // from other loopback addresses, filling the strangers' share.
+    let limits = small_caps();
+    let share = limits.max_connections - limits.reserved_for_trusted;
+    let state = state_with(config(Access::Loopback, limits.clone()));
+    let server = serve(state.clone()).await;
+    let login = state.login_path().expect("a loopback server has a link");
+    let answer = request_from(Ipv4Addr::LOCALHOST, server, &login, None).await;
+    assert_eq!(status(&answer), 303, "{answer}");
+    let browser = answer
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .and_then(|c| c.split(';').next())
+        .unwrap_or_else(|| panic!("no cookie in {answer}"))
+        .to_owned();
+
+    let mut held = hold_from(server, Ipv4Addr::LOCALHOST, limits.max_connections + 6).await;
+    let addresses = u8::try_from(share / limits.max_per_peer + 1).unwrap();
+    held.extend(hold(server, addresses, limits.max_per_peer).await);
+    for _ in 0..5 {
+        let answer = request_from(
+            Ipv4Addr::LOCALHOST,
+            server,
+            "/api/protocols",
+            Some(&self::cookie(&browser)),
+        )
+        .await;
+        assert_eq!(status(&answer), 200, "{answer}");
+    }
+    // Without a credential the same address is told so, not served.
+    let answer = request_from(Ipv4Addr::LOCALHOST, server, "/api/protocols", None).await;
+    assert_eq!(status(&answer), 401, "{answer}");
+    drop(held);
 }

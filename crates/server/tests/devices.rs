@@ -148,13 +148,16 @@ async fn a_paired_device_stays_paired_when_the_server_restarts_and_its_secret_is
         );
     }
     let store = store_at(&path);
-    let devices = store.devices().unwrap();
+    let devices =
+        rollcoach_store::Records::devices(&*store, &rollcoach_store::PersonId::owner()).unwrap();
     assert_eq!(devices.len(), 1);
     assert!(
-        store
-            .device_by_secret(&rollcoach_server::lan::sha256_hex(secret))
-            .unwrap()
-            .is_some()
+        rollcoach_store::Records::device_by_secret(
+            &*store,
+            &rollcoach_server::lan::sha256_hex(secret)
+        )
+        .unwrap()
+        .is_some()
     );
 }
 

@@ -23,10 +23,10 @@ fn protocols_with_a_weak_one() -> Vec<rollcoach_protocol::Protocol> {
 
 fn state_with_a_weak_protocol() -> rollcoach_server::AppState {
     let protocols = protocols_with_a_weak_one();
-    let store = rollcoach_store_sqlite::SqliteStore::open_in_memory().expect("in-memory store");
+    let store = rollcoach_store_sqlite::SqliteRecords::open_in_memory().expect("in-memory store");
     rollcoach_server::AppState::new(
         protocols,
-        Box::new(store),
+        std::sync::Arc::new(store),
         rollcoach_server::Config::default(),
     )
     .expect("state")
@@ -60,7 +60,11 @@ async fn a_protocol_that_weakens_the_handout_is_served_with_its_warnings() {
 /// handout view shows the warnings too.
 #[test]
 fn the_static_app_carries_the_warnings_too() {
-    let files = rollcoach_server::web::static_app(&protocols_with_a_weak_one(), 1.0).unwrap();
+    let files = rollcoach_server::web::static_app(
+        &protocols_with_a_weak_one(),
+        rollcoach_store::Speed::REAL_TIME,
+    )
+    .unwrap();
     let path = rollcoach_server::web::api_file("api/protocols/upper-back-weak");
     let file = files
         .iter()

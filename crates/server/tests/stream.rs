@@ -6,23 +6,18 @@ mod common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use common::*;
-use rollcoach_engine::{Facts, Input, Options, RatingResult, Time};
+use rollcoach_engine::{Facts, Input, Options, RatingResult};
 use rollcoach_store::{
     EXPORT_FORMAT, EXPORT_VERSION, Event, ExportDocument, ExportedSession, SessionOutcome,
 };
 use serde_json::Value;
 use tower::ServiceExt;
 
-const T0: Time = Time(1_767_225_600_000);
-const DAY: u64 = 86_400_000;
+use rollcoach_testkit::{DAY, T0};
 
 /// `n` finished daily sessions, each with a short log and two ratings.
 fn doc(n: u32) -> ExportDocument {
-    let protocol = rollcoach_protocol::builtin()
-        .into_iter()
-        .find(|p| p.id == "upper-back")
-        .unwrap();
-    let protocol = serde_json::to_value(&protocol).unwrap();
+    let protocol = serde_json::to_value(rollcoach_testkit::protocol("upper-back")).unwrap();
     let sessions = (0..n)
         .map(|i| {
             let started_at = T0.plus_ms(u64::from(i) * DAY);
@@ -85,7 +80,7 @@ async fn the_export_streams_the_whole_document_from_a_database_file() {
     let path = dir.path().join("s.db");
     let store = store_at(&path);
     let doc = doc(700);
-    store.import(&doc).unwrap();
+    rollcoach_store::import(&*store, &rollcoach_store::PersonId::owner(), &doc).unwrap();
     drop(store);
     let app = app(state_at(&path, Default::default()));
     let (status, headers, text) = get_big(&app, "/api/export").await;
@@ -107,7 +102,7 @@ async fn the_whole_history_comes_in_one_compact_request() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("h.db");
     let store = store_at(&path);
-    store.import(&doc(1200)).unwrap();
+    rollcoach_store::import(&*store, &rollcoach_store::PersonId::owner(), &doc(1200)).unwrap();
     drop(store);
     let app = app(state_at(&path, Default::default()));
     let (status, _, text) = get_big(&app, "/api/history?all=1").await;

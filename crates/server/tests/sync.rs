@@ -323,12 +323,15 @@ async fn a_synced_session_is_in_the_database_file_the_terminal_reads() {
     let r = post_json(&app, "/api/sync/sessions", &body).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let store = store_at(&path);
-    let history = store.history(None).unwrap();
+    let owner = rollcoach_store::PersonId::owner();
+    let history = rollcoach_store::Records::history_page(&*store, &owner, 10, None).unwrap();
     assert_eq!(history.len(), 1);
     assert_eq!(history[0].uid, "to-the-terminal");
     assert_eq!(history[0].ratings[0].before, Some(4));
     assert_eq!(
-        store.events(history[0].id).unwrap().len(),
+        rollcoach_store::Records::events(&*store, &owner, &history[0].uid)
+            .unwrap()
+            .len(),
         pushed_session(&Plan::default()).events.len()
     );
 }

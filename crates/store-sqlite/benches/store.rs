@@ -8,77 +8,57 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use rollcoach_engine::{Facts, Input, Options, Output, Prompt, Session, Time};
-use rollcoach_protocol::{Answer, Protocol};
-use rollcoach_store::{NewSession, Store, rating_series, summarize};
-use rollcoach_store_sqlite::SqliteStore;
+use rollcoach_engine::{Facts, Input, Options};
+use rollcoach_protocol::Protocol;
+use rollcoach_store::{
+    NewSession, PersonId, Records, SessionLog, export, rating_series, summarize,
+};
+use rollcoach_store_sqlite::{SqliteRecords, SqliteStore};
+use rollcoach_testkit::{Autopilot, Plan, T0};
 
-const T0: Time = Time(1_795_597_200_000);
-
-fn upper_back() -> Protocol {
-    rollcoach_protocol::builtin()
-        .into_iter()
-        .find(|p| p.id == "upper-back")
-        .expect("built in")
-}
-
-/// One whole session, recorded as a driver records it (every input logged
-/// before it is applied, the end recorded). Returns how many inputs it logged.
-fn record_session(store: &SqliteStore, protocol: &Protocol, start: Time) -> u32 {
-    let options = Options {
-        reasons: vec!["soreness".into()],
-        ..Options::default()
-    };
+/// One whole session, recorded as a driver records it (the test kit's
+/// autopilot through the runner: every batch of inputs logged before it is
+/// applied, the end recorded). Returns how many inputs it logged.
+fn record_session(
+    store: &dyn SessionLog,
+    protocol: &Protocol,
+    start: rollcoach_engine::Time,
+) -> u32 {
+    let plan = Plan::reasons(["soreness"]).rating(Some(5));
     let facts = store.facts_for(protocol).unwrap();
     let id = store
         .begin_session(&NewSession {
             protocol,
-            options: &options,
+            options: &plan.options,
             facts: &facts,
             started_at: start,
         })
         .unwrap();
-    let mut session = Session::new(protocol, options, facts, start).unwrap();
-    let (mut now, mut seq) = (start, 0);
-    loop {
-        let mut reply = None;
-        while let Some(out) = session.poll_output() {
-            match out {
-                Output::Prompt(Prompt::Screening { .. }) => {
-                    reply = Some(Input::Answer { answer: Answer::No })
-                }
-                Output::Prompt(Prompt::Rating { .. }) => {
-                    reply = Some(Input::Rating { value: Some(5) })
-                }
-                Output::Prompt(Prompt::Ready { .. }) => reply = Some(Input::Ready),
-                Output::End {
-                    outcome,
-                    message,
-                    summary,
-                } => {
-                    store
-                        .finish_session(id, now, &outcome, &message, &summary)
-                        .unwrap();
-                    return seq;
-                }
-                _ => {}
+    let run = Autopilot::start(protocol.clone(), plan.facts(facts), start)
+        .unwrap()
+        .sink(|entries| {
+            for e in entries {
+                store.append_event(id, e.seq, e.at_ms, &e.input).unwrap();
             }
-        }
-        let input = reply.unwrap_or(Input::Timeout);
-        now = match input {
-            Input::Timeout => session.next_deadline().unwrap(),
-            _ => now.plus_ms(1000),
-        };
-        store
-            .append_event(id, seq, now.since(start), &input)
-            .unwrap();
-        seq += 1;
-        session.handle(input, now).unwrap();
-    }
+        })
+        .run()
+        .unwrap();
+    let end = run.end.expect("the session ends");
+    store
+        .finish_session(
+            id,
+            end.ended_at,
+            end.outcome.as_ref().expect("completed"),
+            end.message.as_deref().unwrap_or_default(),
+            &end.summary,
+        )
+        .unwrap();
+    u32::try_from(run.log.len()).unwrap()
 }
 
 fn benches(c: &mut Criterion) {
-    let protocol = upper_back();
+    let protocol = rollcoach_testkit::protocol("upper-back");
+    let owner = PersonId::owner();
     let dir = tempfile::tempdir().unwrap();
 
     // append_event on a file: one committed, fsynced transaction per input.
@@ -111,20 +91,20 @@ fn benches(c: &mut Criterion) {
     });
 
     // history() and export() of 1,000 sessions.
-    let big = SqliteStore::open(dir.path().join("big.db")).unwrap();
+    let big = SqliteRecords::open(dir.path().join("big.db")).unwrap();
     for i in 0..1000 {
         record_session(&big, &protocol, T0.plus_ms(i * 86_400_000));
     }
     c.bench_function("history(None) of 1,000 sessions", |b| {
-        b.iter(|| black_box(big.history(None).unwrap().len()))
+        b.iter(|| black_box(big.history_page(&owner, usize::MAX, None).unwrap().len()))
     });
     c.bench_function("history_points() of 1,000 sessions", |b| {
-        b.iter(|| black_box(big.history_points().unwrap().len()))
+        b.iter(|| black_box(big.history_points(&owner).unwrap().len()))
     });
     c.bench_function("history_page(20, None) of 1,000 sessions", |b| {
-        b.iter(|| black_box(big.history_page(20, None).unwrap().len()))
+        b.iter(|| black_box(big.history_page(&owner, 20, None).unwrap().len()))
     });
-    let points = big.history_points().unwrap();
+    let points = big.history_points(&owner).unwrap();
     let tz = jiff::tz::TimeZone::UTC;
     c.bench_function("summarize + rating_series(40) of 1,000 points", |b| {
         b.iter(|| {
@@ -133,7 +113,7 @@ fn benches(c: &mut Criterion) {
         })
     });
     c.bench_function("export() of 1,000 sessions with event logs", |b| {
-        b.iter(|| black_box(big.export(T0).unwrap().sessions.len()))
+        b.iter(|| black_box(export(&big, &owner, T0).unwrap().sessions.len()))
     });
     c.bench_function("Store::open of an existing file (no migration)", |b| {
         b.iter_batched(

@@ -1,13 +1,13 @@
 //! Devices and one-time pairing links (see `migrations/0006_devices.sql`).
 
 use rollcoach_engine::Time;
-use rollcoach_store::{Device, NewDevice, NewPairingToken, Result};
+use rollcoach_store::{Device, NewDevice, NewPairingToken, PersonId, Result};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::SqliteStore;
 use crate::rows::{ms, time};
 
-const COLUMNS: &str = "id, name, via, created_at, last_seen_at, revoked_at";
+const COLUMNS: &str = "id, name, via, created_at, last_seen_at, revoked_at, person";
 
 fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
     Ok(Device {
@@ -17,27 +17,40 @@ fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
         created_at: time(r.get(3)?),
         last_seen_at: r.get::<_, Option<i64>>(4)?.map(time),
         revoked_at: r.get::<_, Option<i64>>(5)?.map(time),
+        person: {
+            let p: String = r.get(6)?;
+            PersonId::parse(&p).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(6, rusqlite::types::Type::Text, e.into())
+            })?
+        },
     })
 }
 
-fn insert_device(conn: &Connection, new: &NewDevice<'_>) -> rusqlite::Result<()> {
+pub(crate) fn insert_device(
+    conn: &Connection,
+    person: &str,
+    new: &NewDevice<'_>,
+) -> rusqlite::Result<()> {
     conn.execute(
-        "INSERT INTO devices (id, name, via, secret_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO devices (id, name, via, secret_hash, created_at, person)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
             new.id,
             new.name,
             new.via,
             new.secret_hash,
-            ms(new.created_at)
+            ms(new.created_at),
+            person
         ],
     )?;
     Ok(())
 }
 
 /// The record of a device just added.
-fn new_device(new: &NewDevice<'_>) -> Device {
+pub(crate) fn new_device(person: PersonId, new: &NewDevice<'_>) -> Device {
     Device {
         id: new.id.to_owned(),
+        person,
         name: new.name.to_owned(),
         via: new.via.to_owned(),
         created_at: new.created_at,
@@ -47,15 +60,15 @@ fn new_device(new: &NewDevice<'_>) -> Device {
 }
 
 impl SqliteStore {
-    pub(crate) fn add_device(&self, new: &NewDevice<'_>) -> Result<Device> {
-        self.write(|conn| insert_device(conn, new))?;
-        Ok(new_device(new))
+    pub(crate) fn add_device(&self, person: &PersonId, new: &NewDevice<'_>) -> Result<Device> {
+        self.write(|conn| insert_device(conn, person.as_str(), new))?;
+        Ok(new_device(person.clone(), new))
     }
 
-    fn device(&self, id: &str) -> Result<Option<Device>> {
-        let sql = format!("SELECT {COLUMNS} FROM devices WHERE id = ?1");
+    fn device(&self, person: &PersonId, id: &str) -> Result<Option<Device>> {
+        let sql = format!("SELECT {COLUMNS} FROM devices WHERE person = ?1 AND id = ?2");
         self.conn
-            .query_row(&sql, [id], device_row)
+            .query_row(&sql, [person.as_str(), id], device_row)
             .optional()
             .map_err(self.err())
     }
@@ -69,47 +82,61 @@ impl SqliteStore {
             .map_err(self.err())
     }
 
-    pub(crate) fn devices(&self) -> Result<Vec<Device>> {
-        let sql = format!("SELECT {COLUMNS} FROM devices ORDER BY created_at, id");
+    pub(crate) fn devices(&self, person: &PersonId) -> Result<Vec<Device>> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM devices WHERE person = ?1 ORDER BY created_at, id");
         let mut stmt = self.conn.prepare_cached(&sql).map_err(self.err())?;
-        let rows = stmt.query_map([], device_row).map_err(self.err())?;
+        let rows = stmt
+            .query_map([person.as_str()], device_row)
+            .map_err(self.err())?;
         rows.collect::<Result<_, _>>().map_err(self.err())
     }
 
-    pub(crate) fn revoke_device(&self, id: &str, now: Time) -> Result<Option<Device>> {
+    pub(crate) fn revoke_device(
+        &self,
+        person: &PersonId,
+        id: &str,
+        now: Time,
+    ) -> Result<Option<Device>> {
         self.write(|conn| {
             conn.execute(
-                "UPDATE devices SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-                params![id, ms(now)],
+                "UPDATE devices SET revoked_at = ?3
+                  WHERE person = ?1 AND id = ?2 AND revoked_at IS NULL",
+                params![person.as_str(), id, ms(now)],
             )
         })?;
-        self.device(id)
+        self.device(person, id)
     }
 
-    pub(crate) fn touch_device(&self, id: &str, now: Time) -> Result<()> {
+    pub(crate) fn touch_device(&self, person: &PersonId, id: &str, now: Time) -> Result<()> {
         self.write(|conn| {
             conn.execute(
-                "UPDATE devices SET last_seen_at = ?2 WHERE id = ?1",
-                params![id, ms(now)],
+                "UPDATE devices SET last_seen_at = ?3 WHERE person = ?1 AND id = ?2",
+                params![person.as_str(), id, ms(now)],
             )
         })?;
         Ok(())
     }
 
-    pub(crate) fn add_pairing_token(&self, token: &NewPairingToken<'_>) -> Result<()> {
+    pub(crate) fn add_pairing_token(
+        &self,
+        person: &PersonId,
+        token: &NewPairingToken<'_>,
+    ) -> Result<()> {
         self.write(|conn| {
             conn.execute(
                 "DELETE FROM pairing_tokens WHERE expires_at <= ?1",
                 [ms(token.created_at)],
             )?;
             conn.execute(
-                "INSERT INTO pairing_tokens (token_hash, created_by, created_at, expires_at) \
-                 VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO pairing_tokens (token_hash, created_by, created_at, expires_at, person) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![
                     token.token_hash,
                     token.created_by,
                     ms(token.created_at),
-                    ms(token.expires_at)
+                    ms(token.expires_at),
+                    person.as_str()
                 ],
             )?;
             Ok(())
@@ -122,16 +149,31 @@ impl SqliteStore {
         now: Time,
         device: &NewDevice<'_>,
     ) -> Result<Option<Device>> {
-        let spent = self.write(|conn| {
-            let n = conn.execute(
-                "DELETE FROM pairing_tokens WHERE token_hash = ?1 AND expires_at > ?2",
-                params![token_hash, ms(now)],
-            )?;
-            if n == 1 {
-                insert_device(conn, device)?;
+        let spent: Option<String> = self.write(|conn| {
+            let person: Option<String> = conn
+                .query_row(
+                    "DELETE FROM pairing_tokens WHERE token_hash = ?1 AND expires_at > ?2
+                     RETURNING person",
+                    params![token_hash, ms(now)],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(person) = &person {
+                insert_device(conn, person, device)?;
             }
-            Ok(n == 1)
+            Ok(person)
         })?;
-        Ok(spent.then(|| new_device(device)))
+        spent
+            .map(|p| {
+                let person = PersonId::parse(&p).map_err(|e| {
+                    self.err()(rusqlite::Error::FromSqlConversionFailure(
+                        0,
+                        rusqlite::types::Type::Text,
+                        e.into(),
+                    ))
+                })?;
+                Ok(new_device(person, device))
+            })
+            .transpose()
     }
 }

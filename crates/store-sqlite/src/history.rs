@@ -6,8 +6,8 @@ use rollcoach_engine::Time;
 use rollcoach_protocol::Pairing;
 use rollcoach_store::codec::{parse_pairing, push_rating};
 use rollcoach_store::{
-    ExportCursor, ExportedSession, HistoryPoint, HistoryRow, Result, SessionId, SessionRecord,
-    exported_session,
+    ExportCursor, ExportedSession, HistoryPoint, HistoryRow, PersonId, Result, SessionId,
+    SessionRecord, exported_session,
 };
 use rusqlite::OptionalExtension;
 
@@ -18,7 +18,7 @@ use crate::rows::{ms, time};
 /// the partial index `sessions_with_pairing` (schema 3), so live sessions,
 /// which have none yet, are never read.
 pub(crate) const LAST_PAIRING_SQL: &str = "SELECT pairing FROM sessions
-     WHERE protocol_id = ?1 AND pairing IS NOT NULL
+     WHERE person = ?1 AND protocol_id = ?2 AND pairing IS NOT NULL
      ORDER BY started_at DESC, id DESC LIMIT 1";
 
 /// Every session's start and whether it counts, newest first; served by the
@@ -26,50 +26,57 @@ pub(crate) const LAST_PAIRING_SQL: &str = "SELECT pairing FROM sessions
 /// is read.
 pub(crate) const HISTORY_POINTS_SQL: &str =
     "SELECT id, started_at, outcome IS NULL OR outcome <> 'refused' FROM sessions
-     ORDER BY started_at DESC, id DESC";
+     WHERE person = ?1 ORDER BY started_at DESC, id DESC";
 
 /// The compact history's columns, served by the covering index
 /// `sessions_history` (schema 4; a query-plan test checks it).
 pub(crate) const HISTORY_ROWS_SQL: &str =
     "SELECT id, uid, protocol_id, started_at, ended_at, outcome, reason, reps_done, reps_target
-     FROM sessions INDEXED BY sessions_history";
+     FROM sessions INDEXED BY sessions_history WHERE person = ?1";
 
 impl SqliteStore {
-    pub(crate) fn history(&self, limit: Option<usize>) -> Result<Vec<SessionRecord>> {
-        let limit = limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
-        self.records("ORDER BY started_at DESC, id DESC LIMIT ?1", &[&limit])
-    }
-
     pub(crate) fn history_page(
         &self,
+        person: &PersonId,
         limit: usize,
-        before: Option<SessionId>,
+        before: Option<&str>,
     ) -> Result<Vec<SessionRecord>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let Some(before) = before else {
-            return self.history(Some(limit));
+            return self.records(
+                "WHERE person = ?2 ORDER BY started_at DESC, id DESC LIMIT ?1",
+                &[&limit, &person.as_str()],
+            );
         };
+        let before = self.session_id_of(person, before)?;
         self.records(
-            "WHERE (started_at, id) < (SELECT started_at, id FROM sessions WHERE id = ?2)
+            "WHERE person = ?2
+               AND (started_at, id) < (SELECT started_at, id FROM sessions WHERE id = ?3)
              ORDER BY started_at DESC, id DESC LIMIT ?1",
-            &[&i64::try_from(limit).unwrap_or(i64::MAX), &before.0],
+            &[&limit, &person.as_str(), &before.0],
         )
     }
 
-    pub(crate) fn session_count(&self) -> Result<u64> {
+    pub(crate) fn session_count(&self, person: &PersonId) -> Result<u64> {
         self.conn
-            .query_row("SELECT count(*) FROM sessions", [], |r| r.get::<_, i64>(0))
+            .query_row(
+                "SELECT count(*) FROM sessions WHERE person = ?1",
+                [person.as_str()],
+                |r| r.get::<_, i64>(0),
+            )
             .map(|n| u64::try_from(n).unwrap_or(0))
             .map_err(self.err())
     }
 
-    pub(crate) fn history_points(&self) -> Result<Vec<HistoryPoint>> {
+    pub(crate) fn history_points(&self, person: &PersonId) -> Result<Vec<HistoryPoint>> {
         let mut stmt = self
             .conn
             .prepare_cached(HISTORY_POINTS_SQL)
             .map_err(self.err())?;
         let mut points = Vec::new();
+        let mut ids = Vec::new();
         let rows = stmt
-            .query_map([], |r| {
+            .query_map([person.as_str()], |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
                     r.get::<_, i64>(1)?,
@@ -79,8 +86,8 @@ impl SqliteStore {
             .map_err(self.err())?;
         for row in rows {
             let (id, started_at, counts) = row.map_err(self.err())?;
+            ids.push(id);
             points.push(HistoryPoint {
-                id: SessionId(id),
                 started_at: Time(u64::try_from(started_at).unwrap_or(0)),
                 counts,
                 ratings: Vec::new(),
@@ -97,7 +104,8 @@ impl SqliteStore {
             )
             .map_err(self.err())?;
         // The points by session id, to walk alongside the rows (no hashing).
-        let mut by_id: Vec<(i64, usize)> = points.iter().map(|p| p.id.0).zip(0..).collect();
+        // The rows of other people's sessions fall between and are skipped.
+        let mut by_id: Vec<(i64, usize)> = ids.into_iter().zip(0..).collect();
         by_id.sort_unstable();
         let mut next = by_id.iter().peekable();
         let mut rows = stmt.query([]).map_err(self.err())?;
@@ -125,33 +133,58 @@ impl SqliteStore {
     /// A page of sessions for a streamed export, oldest first, after `after`.
     pub(crate) fn export_sessions(
         &self,
-        after: Option<ExportCursor>,
+        person: &PersonId,
+        after: Option<&ExportCursor>,
         limit: usize,
-    ) -> Result<Vec<(SessionId, ExportedSession)>> {
+    ) -> Result<Vec<(ExportCursor, ExportedSession)>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let records = match after {
-            None => self.records("ORDER BY started_at, id LIMIT ?1", &[&limit])?,
-            Some(a) => self.records(
-                "WHERE (started_at, id) > (?2, ?3) ORDER BY started_at, id LIMIT ?1",
-                &[&limit, &ms(a.started_at), &a.id.0],
-            )?,
+        let (tail, after) = match after {
+            None => ("WHERE person = ?2 ORDER BY started_at, id LIMIT ?1", (0, 0)),
+            Some(a) => (
+                "WHERE person = ?2 AND (started_at, id) > (?3, ?4) ORDER BY started_at, id LIMIT ?1",
+                (ms(a.started_at), a.key),
+            ),
         };
-        let mut out = Vec::with_capacity(records.len());
-        for r in records {
-            let id = r.id;
+        let ids: Vec<i64> = {
+            let sql = format!("SELECT id FROM sessions {tail}");
+            let mut stmt = self.conn.prepare_cached(&sql).map_err(self.err())?;
+            let p = person.as_str();
+            let params: &[&dyn rusqlite::ToSql] = if tail.contains("?3") {
+                &[&limit, &p, &after.0, &after.1]
+            } else {
+                &[&limit, &p]
+            };
+            stmt.query_map(params, |r| r.get(0))
+                .map_err(self.err())?
+                .collect::<Result<_, _>>()
+                .map_err(self.err())?
+        };
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let id = SessionId(id);
+            let r = self.session(id)?;
+            let cursor = ExportCursor {
+                started_at: r.started_at,
+                key: id.0,
+            };
             let protocol = self.protocol_json(id)?;
             let events = self.events(id)?;
-            out.push((id, exported_session(r, &protocol, events)?));
+            out.push((cursor, exported_session(r, &protocol, events)?));
         }
         Ok(out)
     }
 
-    pub(crate) fn rating_ids(&self) -> Result<Vec<String>> {
+    pub(crate) fn rating_ids(&self, person: &PersonId) -> Result<Vec<String>> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT DISTINCT rating_id FROM ratings ORDER BY rating_id")
+            .prepare_cached(
+                "SELECT DISTINCT r.rating_id FROM ratings r JOIN sessions s ON s.id = r.session_id
+                  WHERE s.person = ?1 ORDER BY r.rating_id",
+            )
             .map_err(self.err())?;
-        let rows = stmt.query_map([], |r| r.get(0)).map_err(self.err())?;
+        let rows = stmt
+            .query_map([person.as_str()], |r| r.get(0))
+            .map_err(self.err())?;
         rows.collect::<Result<_, _>>().map_err(self.err())
     }
 
@@ -160,15 +193,19 @@ impl SqliteStore {
     /// the session rows; the ratings from their table's key order.
     pub(crate) fn history_rows(
         &self,
+        person: &PersonId,
         limit: usize,
-        before: Option<SessionId>,
+        before: Option<&str>,
     ) -> Result<Vec<HistoryRow>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let before = before
+            .map(|uid| self.session_id_of(person, uid))
+            .transpose()?;
         let tail = match before {
-            None => "ORDER BY started_at DESC, id DESC LIMIT ?1",
+            None => "ORDER BY started_at DESC, id DESC LIMIT ?2",
             Some(_) => {
-                "WHERE (started_at, id) < (SELECT started_at, id FROM sessions WHERE id = ?2)
-                 ORDER BY started_at DESC, id DESC LIMIT ?1"
+                "AND (started_at, id) < (SELECT started_at, id FROM sessions WHERE id = ?3)
+                 ORDER BY started_at DESC, id DESC LIMIT ?2"
             }
         };
         let sql = format!("{HISTORY_ROWS_SQL} {tail}");
@@ -176,30 +213,34 @@ impl SqliteStore {
         let map = |r: &rusqlite::Row<'_>| {
             let started: i64 = r.get(3)?;
             let ended: Option<i64> = r.get(4)?;
-            Ok(HistoryRow {
-                id: SessionId(r.get(0)?),
-                uid: r.get(1)?,
-                protocol_id: r.get(2)?,
-                started_at: time(started),
-                duration_ms: ended.map(|e| u64::try_from(e - started).unwrap_or(0)),
-                outcome: r.get(5)?,
-                reason: r.get(6)?,
-                reps_done: r.get(7)?,
-                reps_target: r.get(8)?,
-                ratings: Vec::new(),
-            })
+            Ok((
+                r.get::<_, i64>(0)?,
+                HistoryRow {
+                    uid: r.get(1)?,
+                    protocol_id: r.get(2)?,
+                    started_at: time(started),
+                    duration_ms: ended.map(|e| u64::try_from(e - started).unwrap_or(0)),
+                    outcome: r.get(5)?,
+                    reason: r.get(6)?,
+                    reps_done: r.get(7)?,
+                    reps_target: r.get(8)?,
+                    ratings: Vec::new(),
+                },
+            ))
         };
-        let mut rows: Vec<HistoryRow> = match before {
-            None => stmt.query_map([limit], map),
-            Some(b) => stmt.query_map(rusqlite::params![limit, b.0], map),
+        let p = person.as_str();
+        let found: Vec<(i64, HistoryRow)> = match before {
+            None => stmt.query_map(rusqlite::params![p, limit], map),
+            Some(b) => stmt.query_map(rusqlite::params![p, limit, b.0], map),
         }
         .map_err(self.err())?
         .collect::<Result<_, _>>()
         .map_err(self.err())?;
-        if rows.is_empty() {
-            return Ok(rows);
+        if found.is_empty() {
+            return Ok(Vec::new());
         }
-        let mut at: Vec<(i64, usize)> = rows.iter().map(|r| r.id.0).zip(0..).collect();
+        let mut at: Vec<(i64, usize)> = found.iter().map(|(id, _)| *id).zip(0..).collect();
+        let mut rows: Vec<HistoryRow> = found.into_iter().map(|(_, r)| r).collect();
         at.sort_unstable();
         // The ratings of the page's id range, in the table's key order (a
         // range scan, as `history_points` reads them): a page's sessions are
@@ -228,10 +269,16 @@ impl SqliteStore {
         Ok(rows)
     }
 
-    pub(crate) fn last_pairing(&self, protocol_id: &str) -> Result<Option<Pairing>> {
+    pub(crate) fn last_pairing(
+        &self,
+        person: &PersonId,
+        protocol_id: &str,
+    ) -> Result<Option<Pairing>> {
         let p: Option<String> = self
             .conn
-            .query_row(LAST_PAIRING_SQL, [protocol_id], |r| r.get(0))
+            .query_row(LAST_PAIRING_SQL, [person.as_str(), protocol_id], |r| {
+                r.get(0)
+            })
             .optional()
             .map_err(self.err())?;
         Ok(p.and_then(|p| parse_pairing(&p)))

@@ -3,14 +3,15 @@
 //! ([`rollcoach_store::import_stream`]), and the undo of one.
 
 use rollcoach_store::codec::{pairing_id, to_json};
+use rollcoach_store::rules::{self, InjuryMerge};
 use rollcoach_store::{
-    Conflict, Corrupt, ExportDocument, ExportedInjury, ExportedSession, ImportReport,
-    ImportedBatch, ImportedInjuries, InjuryId, Result, SessionId, SessionOutcome,
+    Corrupt, ExportedInjury, ExportedSession, ImportedBatch, ImportedInjuries, Injury, PersonId,
+    Result, SessionId, SessionOutcome,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::SqliteStore;
-use crate::rows::{insert_ratings, ms, snapshot_id};
+use crate::rows::{insert_ratings, ms, snapshot_id, time};
 
 /// A streamed import checkpoints the WAL itself every this many batches
 /// (a few hundred pages), outside its transactions: the WAL then never
@@ -21,31 +22,18 @@ use crate::rows::{insert_ratings, ms, snapshot_id};
 const CHECKPOINT_EVERY: u32 = 4;
 
 impl SqliteStore {
-    pub(crate) fn import_checked(&self, doc: &ExportDocument) -> Result<ImportReport> {
-        self.write_with(|conn| {
-            let mut report = ImportReport::default();
-            for s in &doc.sessions {
-                match self.insert_session(conn, s)? {
-                    Some(_) => report.imported += 1,
-                    None => report.skipped.push(s.uid.clone()),
-                }
-            }
-            let injuries = self.insert_injuries(conn, &doc.injuries)?;
-            report.injuries_imported = u32::try_from(injuries.added.len()).unwrap_or(u32::MAX);
-            report.injuries_skipped = injuries.skipped;
-            report.injuries_cleared = injuries.cleared;
-            Ok(report)
-        })
-    }
-
     /// A few sessions of a streamed import, in one transaction; every
     /// [`CHECKPOINT_EVERY`] batches, a passive checkpoint.
-    pub(crate) fn import_sessions(&self, sessions: &[ExportedSession]) -> Result<ImportedBatch> {
+    pub(crate) fn import_sessions(
+        &self,
+        person: &PersonId,
+        sessions: &[ExportedSession],
+    ) -> Result<ImportedBatch> {
         let batch = self.write_with(|conn| {
             let mut batch = ImportedBatch::default();
             for s in sessions {
-                match self.insert_session(conn, s)? {
-                    Some(id) => batch.added.push(id),
+                match self.insert_session(conn, person, s)? {
+                    Some(_) => batch.added.push(s.uid.clone()),
                     None => batch.skipped.push(s.uid.clone()),
                 }
             }
@@ -64,36 +52,50 @@ impl SqliteStore {
     }
 
     /// The injuries of a streamed import, in one transaction.
-    pub(crate) fn import_injuries(&self, injuries: &[ExportedInjury]) -> Result<ImportedInjuries> {
-        self.write_with(|conn| self.insert_injuries(conn, injuries))
+    pub(crate) fn import_injuries(
+        &self,
+        person: &PersonId,
+        injuries: &[ExportedInjury],
+    ) -> Result<ImportedInjuries> {
+        self.write_with(|conn| self.insert_injuries(conn, person, injuries))
     }
 
     /// Removes what an import added; the sessions' events and ratings go
     /// with them (`ON DELETE CASCADE`).
     pub(crate) fn remove_imported(
         &self,
-        sessions: &[SessionId],
-        injuries: &[InjuryId],
+        person: &PersonId,
+        sessions: &[String],
+        injuries: &[String],
     ) -> Result<()> {
         self.write(|conn| {
-            let mut stmt = conn.prepare_cached("DELETE FROM sessions WHERE id = ?1")?;
-            for id in sessions {
-                stmt.execute([id.0])?;
+            let mut stmt =
+                conn.prepare_cached("DELETE FROM sessions WHERE person = ?1 AND uid = ?2")?;
+            for uid in sessions {
+                stmt.execute([person.as_str(), uid])?;
             }
-            let mut stmt = conn.prepare_cached("DELETE FROM injuries WHERE id = ?1")?;
-            for id in injuries {
-                stmt.execute([id.0])?;
+            let mut stmt =
+                conn.prepare_cached("DELETE FROM injuries WHERE person = ?1 AND uid = ?2")?;
+            for uid in injuries {
+                stmt.execute([person.as_str(), uid])?;
             }
             Ok(())
         })
     }
 
     /// Adds one session of an import; `None` if its uid is already here.
-    fn insert_session(&self, conn: &Connection, s: &ExportedSession) -> Result<Option<SessionId>> {
+    pub(crate) fn insert_session(
+        &self,
+        conn: &Connection,
+        person: &PersonId,
+        s: &ExportedSession,
+    ) -> Result<Option<SessionId>> {
         let sql = self.err();
+        // A uid is the person's (unique per person, schema 8): another
+        // person's session of the same uid is neither seen nor touched.
         let exists: i64 = conn
-            .prepare_cached("SELECT count(*) FROM sessions WHERE uid = ?1")
-            .and_then(|mut q| q.query_row([&s.uid], |r| r.get(0)))
+            .prepare_cached("SELECT count(*) FROM sessions WHERE person = ?2 AND uid = ?1")
+            .and_then(|mut q| q.query_row([s.uid.as_str(), person.as_str()], |r| r.get(0)))
             .map_err(&sql)?;
         if exists > 0 {
             return Ok(None);
@@ -102,8 +104,8 @@ impl SqliteStore {
         conn.prepare_cached(
             "INSERT INTO sessions (uid, protocol_id, protocol_version, protocol_json, snapshot_id,
                  area, options_json, facts_json, started_at, ended_at, outcome, reason, outcome_json,
-                 message, reps_done, reps_target, active_ms, pairing, summary_json)
-             VALUES (?1, ?2, ?3, '', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                 message, reps_done, reps_target, active_ms, pairing, summary_json, person)
+             VALUES (?1, ?2, ?3, '', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
         )
         .and_then(|mut q| {
             q.execute(params![
@@ -125,6 +127,7 @@ impl SqliteStore {
                 s.active_ms.map(|v| i64::try_from(v).unwrap_or(i64::MAX)),
                 s.pairing.map(pairing_id),
                 s.summary.as_ref().map(to_json),
+                person.as_str(),
             ])
         })
         .map_err(&sql)?;
@@ -159,81 +162,69 @@ impl SqliteStore {
         Ok(Some(id))
     }
 
-    /// Adds the injuries whose uid is not here, and applies the clears of
-    /// those that are (see [`rollcoach_store::Store::import_injuries`]).
+    /// Adds the injuries whose uid the person does not have, and applies
+    /// the clears of those they have, as [`rules::merge_injury`] decides.
     fn insert_injuries(
         &self,
         conn: &Connection,
+        person: &PersonId,
         injuries: &[ExportedInjury],
     ) -> Result<ImportedInjuries> {
         let sql = self.err();
         let mut out = ImportedInjuries::default();
         for i in injuries {
-            let stored = conn
+            let stored: Option<Injury> = conn
                 .prepare_cached(
-                    "SELECT id, area, at, note, created_at, cleared_at FROM injuries WHERE uid = ?1",
+                    "SELECT area, at, note, created_at, cleared_at, number FROM injuries
+                      WHERE person = ?1 AND uid = ?2",
                 )
                 .and_then(|mut q| {
-                    q.query_row([&i.uid], |r| {
-                        Ok((
-                            r.get::<_, i64>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, i64>(2)?,
-                            r.get::<_, Option<String>>(3)?,
-                            r.get::<_, i64>(4)?,
-                            r.get::<_, Option<i64>>(5)?,
-                        ))
+                    q.query_row([person.as_str(), i.uid.as_str()], |r| {
+                        Ok(Injury {
+                            number: r.get(5)?,
+                            uid: i.uid.clone(),
+                            area: r.get(0)?,
+                            at: time(r.get(1)?),
+                            note: r.get(2)?,
+                            created_at: time(r.get(3)?),
+                            cleared_at: r.get::<_, Option<i64>>(4)?.map(time),
+                        })
                     })
                     .optional()
                 })
                 .map_err(&sql)?;
-            let Some((id, area, at, note, created_at, cleared_at)) = stored else {
-                conn.prepare_cached(
-                    "INSERT INTO injuries (uid, area, at, note, created_at, cleared_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                )
-                .and_then(|mut q| {
-                    q.execute(params![
-                        i.uid,
-                        i.area,
-                        ms(i.at),
-                        i.note,
-                        ms(i.created_at),
-                        i.cleared_at.map(ms)
-                    ])
-                })
-                .map_err(&sql)?;
-                out.added.push(InjuryId(conn.last_insert_rowid()));
-                continue;
-            };
-            let differs = [
-                ("area", area != i.area),
-                ("at", at != ms(i.at)),
-                ("note", note != i.note),
-                ("created_at", created_at != ms(i.created_at)),
-            ]
-            .into_iter()
-            .find_map(|(field, differs)| differs.then_some(field));
-            if let Some(field) = differs {
-                return Err(Conflict::InjuryDiffers {
-                    uid: i.uid.clone(),
-                    field,
-                }
-                .into());
-            }
-            match (cleared_at, i.cleared_at) {
-                // Cleared there, not here: clear it. Clearing only moves forward.
-                (None, Some(cleared)) => {
+            match rules::merge_injury(stored.as_ref(), i).map_err(|e| e.into_error(&i.uid))? {
+                InjuryMerge::Add => {
                     conn.prepare_cached(
-                        "UPDATE injuries SET cleared_at = ?2 WHERE id = ?1 AND cleared_at IS NULL",
+                        "INSERT INTO injuries
+                             (uid, area, at, note, created_at, cleared_at, person, number)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,
+                             (SELECT coalesce(max(number), 0) + 1 FROM injuries WHERE person = ?7))",
                     )
-                    .and_then(|mut q| q.execute(params![id, ms(cleared)]))
+                    .and_then(|mut q| {
+                        q.execute(params![
+                            i.uid,
+                            i.area,
+                            ms(i.at),
+                            i.note,
+                            ms(i.created_at),
+                            i.cleared_at.map(ms),
+                            person.as_str()
+                        ])
+                    })
+                    .map_err(&sql)?;
+                    out.added.push(i.uid.clone());
+                }
+                InjuryMerge::Clear { cleared_at } => {
+                    conn.prepare_cached(
+                        "UPDATE injuries SET cleared_at = ?3
+                          WHERE person = ?1 AND uid = ?2 AND cleared_at IS NULL",
+                    )
+                    .and_then(|mut q| q.execute(params![person.as_str(), i.uid, ms(cleared_at)]))
                     .map_err(&sql)?;
                     out.cleared += 1;
                 }
-                // The same, or cleared here already (it stays cleared, at
-                // its own time): nothing to do.
-                _ => out.skipped += 1,
+                InjuryMerge::Same => out.skipped += 1,
             }
         }
         Ok(out)

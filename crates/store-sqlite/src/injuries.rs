@@ -1,52 +1,58 @@
-//! The injury log, and the facts a new session starts with.
+//! The injury log, and the facts a new session starts with
+//! ([`rollcoach_store::rules::facts`] of the rows read here).
 
-use rollcoach_engine::{Facts, InjuryFact, Time};
+use rollcoach_engine::{Facts, Time};
 use rollcoach_protocol::Protocol;
-use rollcoach_store::{Conflict, Injury, InjuryId, NotFound, Result, new_uid};
+use rollcoach_store::{Conflict, Injury, NewInjury, NotFound, PersonId, Result, new_uid, rules};
 use rusqlite::params;
 
 use crate::SqliteStore;
 use crate::rows::{ms, time};
 
 impl SqliteStore {
-    pub(crate) fn add_injury(
-        &self,
-        area: &str,
-        at: Time,
-        note: Option<&str>,
-        created_at: Time,
-    ) -> Result<Injury> {
-        let id = self.write(|conn| {
+    pub(crate) fn add_injury(&self, person: &PersonId, new: &NewInjury) -> Result<Injury> {
+        let uid = new_uid(new.created_at);
+        self.write(|conn| {
             conn.execute(
-                "INSERT INTO injuries (uid, area, at, note, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![new_uid(created_at), area, ms(at), note, ms(created_at)],
-            )?;
-            Ok(InjuryId(conn.last_insert_rowid()))
-        })?;
-        self.injury(id)
-    }
-
-    pub(crate) fn injury(&self, id: InjuryId) -> Result<Injury> {
-        self.injuries_where("WHERE id = ?1", [id.0])?
-            .pop()
-            .ok_or(NotFound::Injury(id).into())
-    }
-
-    pub(crate) fn list_injuries(&self) -> Result<Vec<Injury>> {
-        self.injuries_where("ORDER BY at, id", [])
-    }
-
-    pub(crate) fn clear_injury(&self, id: InjuryId, now: Time) -> Result<Injury> {
-        let n = self.write(|conn| {
-            conn.execute(
-                "UPDATE injuries SET cleared_at = ?2 WHERE id = ?1 AND cleared_at IS NULL",
-                params![id.0, ms(now)],
+                "INSERT INTO injuries (uid, area, at, note, created_at, person, number)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6,
+                     (SELECT coalesce(max(number), 0) + 1 FROM injuries WHERE person = ?6))",
+                params![
+                    uid,
+                    new.area,
+                    ms(new.at),
+                    new.note,
+                    ms(new.created_at),
+                    person.as_str()
+                ],
             )
         })?;
-        let injury = self.injury(id)?;
+        self.injury(person, &uid)
+    }
+
+    /// The person's injury with this uid.
+    pub(crate) fn injury(&self, person: &PersonId, uid: &str) -> Result<Injury> {
+        self.injuries_where("WHERE person = ?1 AND uid = ?2", [person.as_str(), uid])?
+            .pop()
+            .ok_or_else(|| NotFound::InjuryUid(uid.chars().take(128).collect()).into())
+    }
+
+    pub(crate) fn list_injuries(&self, person: &PersonId) -> Result<Vec<Injury>> {
+        self.injuries_where("WHERE person = ?1 ORDER BY at, id", [person.as_str()])
+    }
+
+    pub(crate) fn clear_injury(&self, person: &PersonId, uid: &str, now: Time) -> Result<Injury> {
+        let n = self.write(|conn| {
+            conn.execute(
+                "UPDATE injuries SET cleared_at = ?3
+                  WHERE person = ?1 AND uid = ?2 AND cleared_at IS NULL",
+                params![person.as_str(), uid, ms(now)],
+            )
+        })?;
+        let injury = self.injury(person, uid)?;
         if n == 0 {
             return Err(Conflict::InjuryAlreadyCleared {
-                id,
+                uid: injury.uid.clone(),
                 cleared_at: injury.cleared_at.unwrap_or_default().into(),
             }
             .into());
@@ -54,38 +60,33 @@ impl SqliteStore {
         Ok(injury)
     }
 
-    pub(crate) fn facts_for(&self, protocol: &Protocol) -> Result<Facts> {
-        let injuries = self
-            .injuries_where(
-                "WHERE area = ?1 AND cleared_at IS NULL ORDER BY at, id",
-                [&protocol.area],
-            )?
-            .into_iter()
-            .map(|i| InjuryFact {
-                at: i.at,
-                note: i.note,
-            })
-            .collect();
-        Ok(Facts {
-            injuries,
-            last_pairing: self.last_pairing(&protocol.id)?,
-        })
+    pub(crate) fn facts_for(&self, person: &PersonId, protocol: &Protocol) -> Result<Facts> {
+        let open = self.injuries_where(
+            "WHERE person = ?1 AND area = ?2 AND cleared_at IS NULL ORDER BY at, id",
+            [person.as_str(), protocol.area.as_str()],
+        )?;
+        Ok(rules::facts(
+            &protocol.area,
+            &open,
+            self.last_pairing(person, &protocol.id)?,
+        ))
     }
 
     fn injuries_where(&self, tail: &str, params: impl rusqlite::Params) -> Result<Vec<Injury>> {
-        let sql =
-            format!("SELECT id, uid, area, at, note, created_at, cleared_at FROM injuries {tail}");
+        let sql = format!(
+            "SELECT uid, area, at, note, created_at, cleared_at, number FROM injuries {tail}"
+        );
         let mut stmt = self.conn.prepare_cached(&sql).map_err(self.err())?;
         let rows = stmt
             .query_map(params, |r| {
                 Ok(Injury {
-                    id: InjuryId(r.get(0)?),
-                    uid: r.get(1)?,
-                    area: r.get(2)?,
-                    at: time(r.get(3)?),
-                    note: r.get(4)?,
-                    created_at: time(r.get(5)?),
-                    cleared_at: r.get::<_, Option<i64>>(6)?.map(time),
+                    number: r.get(6)?,
+                    uid: r.get(0)?,
+                    area: r.get(1)?,
+                    at: time(r.get(2)?),
+                    note: r.get(3)?,
+                    created_at: time(r.get(4)?),
+                    cleared_at: r.get::<_, Option<i64>>(5)?.map(time),
                 })
             })
             .map_err(self.err())?;

@@ -39,14 +39,13 @@ pub(crate) struct RawSession {
     active_ms: Option<i64>,
     pairing: Option<String>,
     summary_json: Option<String>,
-    owner_pid: Option<u32>,
 }
 
 /// The columns [`RawSession::from_row`] reads, in order.
 const SESSION_COLUMNS: &str =
     "id, uid, protocol_id, protocol_version, area, options_json, facts_json,
     started_at, ended_at, outcome_json, reason, message, reps_done, reps_target,
-    active_ms, pairing, summary_json, owner_pid";
+    active_ms, pairing, summary_json";
 
 impl RawSession {
     pub(crate) fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawSession> {
@@ -68,15 +67,13 @@ impl RawSession {
             active_ms: r.get(14)?,
             pairing: r.get(15)?,
             summary_json: r.get(16)?,
-            owner_pid: r.get(17)?,
         })
     }
 
     pub(crate) fn into_record(self, ratings: Vec<RatingResult>) -> Result<SessionRecord> {
-        let id = SessionId(self.id);
+        let id = self.uid.as_str();
         Ok(SessionRecord {
-            id,
-            uid: self.uid,
+            uid: self.uid.clone(),
             protocol_id: self.protocol_id,
             protocol_version: self.protocol_version,
             area: self.area,
@@ -99,7 +96,6 @@ impl RawSession {
                 .summary_json
                 .map(|j| from_json(&j, id, "summary"))
                 .transpose()?,
-            owner_pid: self.owner_pid,
         })
     }
 }

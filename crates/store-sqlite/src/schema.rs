@@ -15,6 +15,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_history_rows.sql"),
     include_str!("../migrations/0005_injury_uid.sql"),
     include_str!("../migrations/0006_devices.sql"),
+    include_str!("../migrations/0007_people.sql"),
+    include_str!("../migrations/0008_uid_per_person.sql"),
+    include_str!("../migrations/0009_accounts.sql"),
 ];
 
 /// The newest schema version this rollcoach knows (`PRAGMA user_version`).
@@ -67,23 +70,44 @@ impl SqliteStore {
         Ok(u32::try_from(v).unwrap_or(u32::MAX))
     }
 
+    /// Brings the file to [`SCHEMA_VERSION`], one migration per
+    /// transaction, with foreign keys off while they run (a migration that
+    /// rebuilds a table drops it, which with them on would delete the rows
+    /// that point at it, `ON DELETE CASCADE`); each step checks them before
+    /// it commits, and they are on again after.
     pub(crate) fn migrate(&self) -> Result<()> {
-        loop {
+        let failed = |source: rusqlite::Error| -> rollcoach_store::StoreError {
+            Backend::Migration {
+                location: self.path.display().to_string(),
+                version: self.user_version().unwrap_or(0) + 1,
+                source: Box::new(source),
+            }
+            .into()
+        };
+        if self.user_version()? >= SCHEMA_VERSION {
+            return Ok(());
+        }
+        let foreign_keys: bool = self
+            .conn
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .map_err(self.err())?;
+        // A no-op inside a transaction: the steps open their own.
+        self.conn
+            .pragma_update(None, "foreign_keys", false)
+            .map_err(self.err())?;
+        let migrated = loop {
             // One transaction per step; re-read inside it so two processes
             // opening an old file at once do not both migrate it.
             match migrate_step(&self.conn) {
-                Ok(true) => return Ok(()),
+                Ok(true) => break Ok(()),
                 Ok(false) => continue,
-                Err(source) => {
-                    return Err(Backend::Migration {
-                        location: self.path.display().to_string(),
-                        version: self.user_version().unwrap_or(0) + 1,
-                        source: Box::new(source),
-                    }
-                    .into());
-                }
+                Err(source) => break Err(failed(source)),
             }
-        }
+        };
+        self.conn
+            .pragma_update(None, "foreign_keys", foreign_keys)
+            .map_err(self.err())?;
+        migrated
     }
 }
 
@@ -98,6 +122,7 @@ fn migrate_step(conn: &Connection) -> rusqlite::Result<bool> {
         }
         let sql = migration_sql(v + 1).unwrap_or_default();
         conn.execute_batch(sql)?;
+        check_foreign_keys(conn, v + 1)?;
         conn.pragma_update(None, "user_version", v + 1)?;
         Ok(false)
     };
@@ -113,5 +138,25 @@ fn migrate_step(conn: &Connection) -> rusqlite::Result<bool> {
             let _ = conn.execute_batch("ROLLBACK");
             Err(e)
         }
+    }
+}
+
+/// Refuses to commit migration `version` if it left a row pointing at one
+/// that is not there (`PRAGMA foreign_key_check`: the migrations run with
+/// foreign keys off).
+fn check_foreign_keys(conn: &Connection, version: u32) -> rusqlite::Result<()> {
+    let broken: Option<(String, String)> = conn
+        .prepare("PRAGMA foreign_key_check")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(2)?)))?
+        .next()
+        .transpose()?;
+    match broken {
+        None => Ok(()),
+        Some((table, parent)) => Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY),
+            Some(format!(
+                "migration {version} leaves rows of {table} that point at no row of {parent}"
+            )),
+        )),
     }
 }

@@ -3,48 +3,53 @@
 use rollcoach_engine::Input;
 use rollcoach_store::codec::{from_json, pairing_id, to_json};
 use rollcoach_store::{
-    Conflict, Driver, Event, LiveSession, NewSession, NotFound, Result, SessionEnd, SessionId,
+    Conflict, Event, LiveSession, NewSession, NotFound, PersonId, Result, SessionEnd, SessionId,
     SessionRecord, StoreError, new_uid,
 };
 use rusqlite::{OptionalExtension, params};
 
 use crate::SqliteStore;
+use crate::owner::Driver;
 use crate::rows::{insert_ratings, ms, snapshot_id, time};
 
 /// What recovery reads of the sessions that have not ended (see [`LiveSession`]).
 const LIVE_SQL: &str = "SELECT s.id, s.protocol_id, s.started_at, s.reps_target, s.owner_pid,
-        s.owner_started, (SELECT max(at_ms) FROM events WHERE session_id = s.id), s.outcome
+        s.owner_started, (SELECT max(at_ms) FROM events WHERE session_id = s.id), s.outcome, s.uid
      FROM sessions s";
 
-fn live_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(LiveSession, Option<String>)> {
+/// A live session, the process that drives it (`None`: imported, nobody
+/// does), and its outcome if it has ended.
+type LiveRow = (LiveSession, Option<Driver>, Option<String>);
+
+fn live_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LiveRow> {
     let pid: Option<u32> = r.get(4)?;
     let started: Option<String> = r.get(5)?;
     let last: Option<i64> = r.get(6)?;
     Ok((
         LiveSession {
             id: SessionId(r.get(0)?),
+            uid: r.get(8)?,
             protocol_id: r.get(1)?,
             started_at: time(r.get(2)?),
             reps_target: r.get(3)?,
-            driver: pid.map(|pid| Driver { pid, started }),
             last_event_ms: last.map(|v| u64::try_from(v).unwrap_or(0)),
         },
+        pid.map(|pid| Driver { pid, started }),
         r.get(7)?,
     ))
 }
 
 impl SqliteStore {
+    /// Begins a session of the owner's (the terminal's log), driven by this process.
     pub(crate) fn begin_session(&self, new: &NewSession<'_>) -> Result<SessionId> {
         let uid = new_uid(new.started_at);
-        let reps_target = new
-            .options
-            .reps
-            .unwrap_or(new.protocol.movement.reps.default);
+        let start = rollcoach_store::rules::recorded_start(new.protocol, new.options);
+        let reps_target = start.reps_target;
         let driver = Driver::this_process();
         let protocol_json = to_json(new.protocol);
         let options_json = to_json(new.options);
         let facts_json = to_json(new.facts);
-        let pairing = new.options.pairing.map(pairing_id);
+        let pairing = start.pairing.map(pairing_id);
         self.write(|conn| {
             let snapshot = snapshot_id(conn, &protocol_json)?;
             conn.execute(
@@ -78,6 +83,7 @@ impl SqliteStore {
         at_ms: u64,
         input: &Input,
     ) -> Result<()> {
+        self.check_writable()?;
         let json = to_json(input);
         let at = i64::try_from(at_ms).unwrap_or(i64::MAX);
         // One statement: atomic, and it only inserts while the session is live.
@@ -164,27 +170,58 @@ impl SqliteStore {
         rows.pop().ok_or(NotFound::Session(session).into())
     }
 
-    pub(crate) fn session_id_by_uid(&self, uid: &str) -> Result<Option<SessionId>> {
-        use rusqlite::OptionalExtension;
+    /// The person's session with this uid ([`NotFound::SessionUid`] if none).
+    pub(crate) fn session_id_of(&self, person: &PersonId, uid: &str) -> Result<SessionId> {
         self.conn
-            .query_row("SELECT id FROM sessions WHERE uid = ?1", [uid], |r| {
-                r.get(0).map(SessionId)
+            .prepare_cached("SELECT id FROM sessions WHERE person = ?1 AND uid = ?2")
+            .and_then(|mut q| {
+                q.query_row([person.as_str(), uid], |r| r.get(0).map(SessionId))
+                    .optional()
             })
-            .optional()
+            .map_err(self.err())?
+            .ok_or_else(|| NotFound::SessionUid(uid.chars().take(128).collect()).into())
+    }
+
+    /// The person's session with this uid.
+    pub(crate) fn session_by_uid(&self, person: &PersonId, uid: &str) -> Result<SessionRecord> {
+        self.records("WHERE person = ?1 AND uid = ?2", &[&person.as_str(), &uid])?
+            .pop()
+            .ok_or_else(|| NotFound::SessionUid(uid.chars().take(128).collect()).into())
+    }
+
+    /// The process that drives `person`'s live session `uid`, if any.
+    pub(crate) fn driver_pid(&self, person: &PersonId, uid: &str) -> Result<Option<u32>> {
+        self.conn
+            .prepare_cached(
+                "SELECT owner_pid FROM sessions
+                  WHERE person = ?1 AND uid = ?2 AND outcome IS NULL",
+            )
+            .and_then(|mut q| {
+                q.query_row([person.as_str(), uid], |r| r.get::<_, Option<u32>>(0))
+                    .optional()
+            })
+            .map(Option::flatten)
             .map_err(self.err())
     }
 
-    pub(crate) fn unfinished(&self) -> Result<Vec<SessionRecord>> {
-        self.records("WHERE outcome IS NULL ORDER BY started_at, id", &[])
-    }
-
-    pub(crate) fn live_sessions(&self) -> Result<Vec<LiveSession>> {
+    /// The sessions that have not ended, each with the process that drives it.
+    pub(crate) fn live_sessions(&self) -> Result<Vec<(LiveSession, Option<Driver>)>> {
         let sql = format!("{LIVE_SQL} WHERE s.outcome IS NULL ORDER BY s.id");
         let mut stmt = self.conn.prepare_cached(&sql).map_err(self.err())?;
         let rows = stmt.query_map([], live_row).map_err(self.err())?;
-        rows.map(|r| r.map(|(live, _)| live))
+        rows.map(|r| r.map(|(live, driver, _)| (live, driver)))
             .collect::<Result<_, _>>()
             .map_err(self.err())
+    }
+
+    /// The live sessions whose driver is gone (or that nobody drives).
+    pub(crate) fn orphaned_sessions(&self) -> Result<Vec<LiveSession>> {
+        Ok(self
+            .live_sessions()?
+            .into_iter()
+            .filter(|(_, driver)| !driver.as_ref().is_some_and(Driver::alive))
+            .map(|(live, _)| live)
+            .collect())
     }
 
     pub(crate) fn live_session(&self, session: SessionId) -> Result<Option<LiveSession>> {
@@ -196,8 +233,8 @@ impl SqliteStore {
             .map_err(self.err())?;
         match row {
             None => Err(NotFound::Session(session).into()),
-            Some((live, None)) => Ok(Some(live)),
-            Some((_, Some(_ended))) => Ok(None),
+            Some((live, _, None)) => Ok(Some(live)),
+            Some((_, _, Some(_ended))) => Ok(None),
         }
     }
 

@@ -1,5 +1,7 @@
 //! Transactions: every write is all or nothing, on its own or inside a
-//! batch (group commit), where it becomes a savepoint.
+//! batch (group commit), where it becomes a savepoint. Each transaction
+//! first checks that the store may write (`SqliteStore::check_writable`:
+//! not opened read-only, and its file neither removed nor replaced).
 
 use rollcoach_store::Result;
 use rusqlite::Connection;
@@ -32,6 +34,7 @@ impl SqliteStore {
             self.conn.execute_batch(end).map_err(self.err())?;
             return result;
         }
+        self.check_writable()?;
         self.conn
             .execute_batch("BEGIN IMMEDIATE")
             .map_err(self.err())?;
@@ -74,6 +77,7 @@ impl SqliteStore {
         if self.in_batch.get() {
             return f(self);
         }
+        self.check_writable()?;
         self.conn
             .execute_batch("BEGIN IMMEDIATE")
             .map_err(self.err())?;

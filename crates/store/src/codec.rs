@@ -5,7 +5,7 @@
 use rollcoach_engine::RatingResult;
 use rollcoach_protocol::Pairing;
 
-use crate::{Corrupt, Result, SessionId};
+use crate::{Corrupt, Result};
 
 /// A value as JSON text.
 pub fn to_json(value: &impl serde::Serialize) -> String {
@@ -17,12 +17,12 @@ pub fn to_json(value: &impl serde::Serialize) -> String {
 /// ([`Corrupt::Record`]) if it does not parse.
 pub fn from_json<T: serde::de::DeserializeOwned>(
     json: &str,
-    session: SessionId,
+    session: impl std::fmt::Display,
     what: &'static str,
 ) -> Result<T> {
     serde_json::from_str(json).map_err(|source| {
         Corrupt::Record {
-            session,
+            session: session.to_string(),
             what,
             source,
         }

@@ -6,12 +6,17 @@
 use rollcoach_engine::Time;
 use serde::{Deserialize, Serialize};
 
+use crate::PersonId;
+
 /// A device that was let in: a phone that opened a pairing link, or a
 /// browser on the server's computer that opened the link `serve` printed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Device {
     /// Its public id (random, short), for `rollcoach devices revoke ID`.
     pub id: String,
+    /// Whose device it is: every request it makes is answered from this
+    /// person's records.
+    pub person: PersonId,
     /// A name for people: the kind of browser it paired with.
     pub name: String,
     /// How it was let in: `pairing link from the terminal`, `pairing link
@@ -25,7 +30,7 @@ pub struct Device {
     pub revoked_at: Option<Time>,
 }
 
-/// What [`crate::Store::add_device`] records.
+/// What [`crate::Records::add_device`] records.
 #[derive(Debug, Clone, Copy)]
 pub struct NewDevice<'a> {
     /// Its public id.
@@ -41,7 +46,7 @@ pub struct NewDevice<'a> {
 }
 
 /// A one-time pairing link waiting to be opened, as
-/// [`crate::Store::add_pairing_token`] records it.
+/// [`crate::Records::add_pairing_token`] records it.
 #[derive(Debug, Clone, Copy)]
 pub struct NewPairingToken<'a> {
     /// The hash of the token in the link (never the token).

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use rollcoach_engine::Time;
 
-use crate::{InjuryId, SessionId};
+use crate::SessionId;
 
 /// A backend's own error (an SQLite error, say), kept as the cause.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -39,9 +39,16 @@ pub enum NotFound {
     /// No session has this id.
     #[error("no session with id {0}")]
     Session(SessionId),
-    /// No injury has this id.
-    #[error("no injury with id {0}; `rollcoach injury list` shows the ids")]
-    Injury(InjuryId),
+    /// The person has no session with this uid.
+    #[error("no session with uid {0}")]
+    SessionUid(String),
+    /// The person has no injury with this uid.
+    #[error("no injury with uid {0}; `rollcoach injury list` shows the injuries")]
+    InjuryUid(String),
+    /// No such person (or not one the caller may name: a client of another
+    /// coach, a coach id that is a client's).
+    #[error("no person with id {0}")]
+    Person(String),
 }
 
 /// The request does not fit what the store holds.
@@ -65,10 +72,10 @@ pub enum Conflict {
         seq: u32,
     },
     /// The injury is already cleared.
-    #[error("injury {id} is already cleared (at {cleared_at})")]
+    #[error("injury {uid} is already cleared (at {cleared_at})")]
     InjuryAlreadyCleared {
-        /// The injury.
-        id: InjuryId,
+        /// The injury's uid.
+        uid: String,
         /// When it was cleared.
         cleared_at: DisplayTime,
     },
@@ -84,6 +91,14 @@ pub enum Conflict {
         uid: String,
         /// The first field that differs (`area`, `at`, `note`, `created_at`).
         field: &'static str,
+    },
+    /// A coach with this name (case-insensitively) is already there.
+    #[error(
+        "a coach named {name:?} is already there; coach names are unique (case does not count): give another name"
+    )]
+    CoachName {
+        /// The name asked for.
+        name: String,
     },
     /// The store was written by a newer rollcoach.
     #[error(
@@ -116,8 +131,8 @@ pub enum Corrupt {
     /// A stored JSON value does not parse: the store was edited by hand or is damaged.
     #[error("session {session}: the stored {what} does not parse: {source}")]
     Record {
-        /// The session.
-        session: SessionId,
+        /// The session (its uid, or the log's handle).
+        session: String,
         /// Which value.
         what: &'static str,
         /// The JSON error.
@@ -126,8 +141,8 @@ pub enum Corrupt {
     /// Replaying a session's log through the engine failed.
     #[error("session {session}: replaying its event log failed: {reason}")]
     Replay {
-        /// The session.
-        session: SessionId,
+        /// The session (its uid, or the log's handle).
+        session: String,
         /// Why.
         reason: String,
     },
@@ -207,9 +222,10 @@ pub enum Backend {
         source: BoxError,
     },
     /// The store cannot be written where it is (a read-only file, directory
-    /// or mount, or no permission). rollcoach writes even to read (it records
-    /// interrupted sessions), so it refuses to start rather than fail at the
-    /// first write.
+    /// or mount, or no permission). A backend may still open it read-only,
+    /// so that it can be read and exported; then every write fails with
+    /// this, and a long-running writer refuses to start with it rather than
+    /// fail at its first write.
     #[error(
         "cannot write the database {location}: {reason}. rollcoach needs a database it can write; \
          give a file in a writable place with --db PATH (or ROLLCOACH_DB), or make this one writable"
@@ -219,6 +235,21 @@ pub enum Backend {
         location: String,
         /// Why it cannot be written, in words.
         reason: String,
+    },
+    /// The store's file was removed or replaced by another file since it
+    /// was opened (by hand, or by another program): what would be written
+    /// now would land in a file nobody reads, or overwrite the one put in
+    /// its place, so nothing more is written until the store is opened again.
+    #[error(
+        "the database {location} was {what} while rollcoach had it open; nothing more is written \
+         to it (the old file is gone, or another one is in its place). Restart `rollcoach serve` \
+         (or the command) to open the file that is there now"
+    )]
+    Replaced {
+        /// Where the store is.
+        location: String,
+        /// What happened to it: `removed`, `replaced by another file`.
+        what: &'static str,
     },
     /// Another process holds the store for longer than the backend waits.
     #[error(

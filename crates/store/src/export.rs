@@ -1,7 +1,7 @@
 //! Export and import: a versioned JSON document (lossless; import reads it
 //! back) and a CSV table (one row per session, for spreadsheets). The
 //! document is the same whatever the backend: [`export`] builds it from the
-//! [`Store`] trait, and a backend's [`Store::import_checked`] only writes it.
+//! [`Store`] trait, and a backend's [`Records::import_sessions`] only writes it.
 
 use rollcoach_engine::{Facts, Options, RatingResult, Summary, Time};
 use rollcoach_protocol::Pairing;
@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::codec::pairing_id;
 use crate::{
-    Corrupt, DisplayTime, Event, Result, SessionId, SessionOutcome, SessionRecord, Store,
+    Corrupt, DisplayTime, Event, PersonId, Records, Result, SessionOutcome, SessionRecord,
     StoreError, legacy_injury_uid, timestamp,
 };
 
@@ -92,7 +92,7 @@ pub struct ExportedSession {
 pub struct ExportedInjury {
     /// Globally unique id ([`crate::Injury::uid`]): import adds an injury
     /// whose uid is not in the store, and applies the clearing of one that
-    /// is (see [`crate::Store::import_injuries`]). Missing (or empty) in a
+    /// is (see [`crate::Records::import_injuries`]). Missing (or empty) in a
     /// version 1 document: [`ExportedInjury::fill_missing_uids`] derives it.
     #[serde(default)]
     pub uid: String,
@@ -326,7 +326,7 @@ pub(crate) fn push_row(out: &mut String, cells: &[String]) {
 impl ExportDocument {
     /// Checks what a backend must not have to: the format and version, that
     /// every session's protocol is a protocol object, and that no session's
-    /// log holds an event twice. [`Store::import`] calls it before anything
+    /// log holds an event twice. [`crate::import`] calls it before anything
     /// is written.
     pub fn check(&self) -> Result<()> {
         if self.format != EXPORT_FORMAT || self.version > EXPORT_VERSION {
@@ -400,16 +400,16 @@ pub(crate) fn check_session(s: &ExportedSession) -> Result<()> {
     Ok(())
 }
 
-/// Everything in `store` as an export document, `exported_at` `now`.
-pub fn export<S: Store + ?Sized>(store: &S, now: Time) -> Result<ExportDocument> {
+/// Everything of `person` in `store` as an export document, `exported_at` `now`.
+pub fn export(store: &dyn Records, person: &PersonId, now: Time) -> Result<ExportDocument> {
     let mut sessions = Vec::new();
-    let mut after = None;
+    let mut after: Option<ExportCursor> = None;
     loop {
-        let page = store.export_sessions(after, EXPORT_PAGE)?;
-        let Some((id, last)) = page.last() else {
+        let page = store.export_sessions(person, after.as_ref(), EXPORT_PAGE)?;
+        let Some((cursor, _)) = page.last() else {
             break;
         };
-        after = Some(ExportCursor::after(*id, last));
+        after = Some(*cursor);
         let full = page.len() == EXPORT_PAGE;
         sessions.extend(page.into_iter().map(|(_, s)| s));
         if !full {
@@ -421,37 +421,31 @@ pub fn export<S: Store + ?Sized>(store: &S, now: Time) -> Result<ExportDocument>
         version: EXPORT_VERSION,
         exported_at: now,
         sessions,
-        injuries: exported_injuries(store)?,
+        injuries: exported_injuries(store, person)?,
     })
 }
 
 /// Sessions an export reads at a time.
 pub(crate) const EXPORT_PAGE: usize = 64;
 
-/// Where a page of [`Store::export_sessions`] ends: the last session's start
-/// and id (sessions are in that order).
+/// Where a page of [`Records::export_sessions`] ends, oldest first: the
+/// last session's start and the backend's own order among sessions that
+/// started at once (opaque: it never leaves a store's caller).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ExportCursor {
     /// The session's start.
     pub started_at: Time,
-    /// Its id in this store.
-    pub id: SessionId,
-}
-
-impl ExportCursor {
-    /// The cursor right after session `id`, `session`.
-    pub fn after(id: SessionId, session: &ExportedSession) -> ExportCursor {
-        ExportCursor {
-            started_at: session.started_at,
-            id,
-        }
-    }
+    /// The backend's order key for sessions with the same start.
+    pub key: i64,
 }
 
 /// The injury log as an export document holds it.
-pub(crate) fn exported_injuries<S: Store + ?Sized>(store: &S) -> Result<Vec<ExportedInjury>> {
+pub(crate) fn exported_injuries(
+    store: &dyn Records,
+    person: &PersonId,
+) -> Result<Vec<ExportedInjury>> {
     Ok(store
-        .list_injuries()?
+        .list_injuries(person)?
         .into_iter()
         .map(|i| ExportedInjury {
             uid: i.uid,
@@ -472,7 +466,7 @@ pub fn exported_session(
     events: Vec<Event>,
 ) -> Result<ExportedSession> {
     let protocol = serde_json::from_str(protocol_json).map_err(|source| Corrupt::Record {
-        session: record.id,
+        session: record.uid.clone(),
         what: "protocol snapshot",
         source,
     })?;
@@ -497,6 +491,36 @@ pub fn exported_session(
         pairing: r.pairing,
         ratings: r.ratings,
         summary: r.summary,
+    })
+}
+
+/// Adds the document's sessions and injuries to `person`'s records, all or
+/// nothing, after [`ExportDocument::check`]: sessions whose uid the person
+/// has already are skipped (reported, not an error), injuries merge by uid
+/// ([`crate::rules::merge_injury`]). A session that was live when exported
+/// has no driver here and stays unfinished. What it added is removed again
+/// if a later write fails. For a whole file, [`crate::import_stream`] does
+/// the same in short transactions with the import's checks.
+pub fn import(
+    store: &dyn Records,
+    person: &PersonId,
+    doc: &ExportDocument,
+) -> Result<ImportReport> {
+    doc.check()?;
+    let batch = store.import_sessions(person, &doc.sessions)?;
+    let injuries = match store.import_injuries(person, &doc.injuries) {
+        Ok(injuries) => injuries,
+        Err(e) => {
+            store.remove_imported(person, &batch.added, &[])?;
+            return Err(e);
+        }
+    };
+    Ok(ImportReport {
+        imported: u32::try_from(batch.added.len()).unwrap_or(u32::MAX),
+        skipped: batch.skipped,
+        injuries_imported: u32::try_from(injuries.added.len()).unwrap_or(u32::MAX),
+        injuries_skipped: injuries.skipped,
+        injuries_cleared: injuries.cleared,
     })
 }
 

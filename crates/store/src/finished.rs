@@ -1,6 +1,6 @@
 //! A finished run as the export document holds it: what a store records at a
 //! session's end, computed from the run alone, so a driver that keeps no
-//! [`crate::Store`] (the phone page, through its WebAssembly module) writes
+//! store ([`crate::Records`]) (the phone page, through its WebAssembly module) writes
 //! exactly the record a store would, and a server can check a pushed record
 //! against the one its own replay gives.
 

@@ -8,10 +8,8 @@ use rollcoach_engine::{
 use rollcoach_protocol::{Pairing, Protocol};
 use serde::{Deserialize, Serialize};
 
-use crate::Driver;
-
-/// A session's id in this file (not stable across export/import: see
-/// [`SessionRecord::uid`]).
+/// A [`crate::SessionLog`]'s handle on a session it writes, valid in this
+/// process only: records leave a store by uid ([`SessionRecord::uid`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct SessionId(pub i64);
@@ -22,18 +20,7 @@ impl std::fmt::Display for SessionId {
     }
 }
 
-/// An injury's id in this file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct InjuryId(pub i64);
-
-impl std::fmt::Display for InjuryId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-/// What [`crate::Store::begin_session`] records: exactly what the engine's
+/// What [`crate::SessionLog::begin_session`] records: exactly what the engine's
 /// `Session::new` was given, so the session can be replayed.
 #[derive(Debug, Clone, Copy)]
 pub struct NewSession<'a> {
@@ -41,7 +28,7 @@ pub struct NewSession<'a> {
     pub protocol: &'a Protocol,
     /// The options.
     pub options: &'a Options,
-    /// The facts (from [`crate::Store::facts_for`]).
+    /// The facts (from [`crate::SessionLog::facts_for`]).
     pub facts: &'a Facts,
     /// The `now` given to `Session::new`.
     pub started_at: Time,
@@ -116,8 +103,6 @@ impl SessionOutcome {
 /// One recorded session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionRecord {
-    /// Id in this file.
-    pub id: SessionId,
     /// Globally unique id (kept by export and import).
     pub uid: String,
     /// The protocol's id.
@@ -152,8 +137,6 @@ pub struct SessionRecord {
     pub ratings: Vec<RatingResult>,
     /// The engine's summary (`None` while live).
     pub summary: Option<Summary>,
-    /// The process that drives (or drove) the session.
-    pub owner_pid: Option<u32>,
 }
 
 impl SessionRecord {
@@ -177,8 +160,14 @@ pub struct Event {
 /// A logged injury.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Injury {
-    /// Id in this file (not stable across export/import: see [`Injury::uid`]).
-    pub id: InjuryId,
+    /// Its number in its person's injury log (1, 2, 3, ... in the order
+    /// they were logged): what `rollcoach injury list` shows and `injury
+    /// clear N` takes. A copy elsewhere may have another number; the
+    /// [`Injury::uid`] is what names it everywhere. (0 for a copy that has
+    /// none: the page's.) Written `id` in the CLI's `injury list --json`,
+    /// the name it has always had there.
+    #[serde(default, rename = "id")]
+    pub number: u32,
     /// Globally unique id (kept by export and import, which deduplicates
     /// injuries by it): [`new_uid`] of its logging time, or
     /// [`legacy_injury_uid`] for an injury logged before injuries had one.
@@ -195,11 +184,25 @@ pub struct Injury {
     pub cleared_at: Option<Time>,
 }
 
+/// An injury to log ([`crate::Records::add_injury`]): the person's words,
+/// checked by the caller.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewInjury {
+    /// Body area, one a protocol covers.
+    pub area: String,
+    /// When it happened.
+    pub at: Time,
+    /// The person's note.
+    pub note: Option<String>,
+    /// Now: when it is logged (its uid is made of it).
+    pub created_at: Time,
+}
+
 /// A session [`crate::recover_interrupted`] or [`crate::interrupt`] ended.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Recovered {
     /// The session.
-    pub id: SessionId,
+    pub uid: String,
     /// Its protocol.
     pub protocol_id: String,
     /// When it started.
@@ -217,8 +220,8 @@ pub struct Recovered {
 
 /// A new globally unique id: the time and 64 random bits, in hex
 /// (`019b7a0a0c00-9f3c2e7a1b4d5c6e`). Backends call it in
-/// [`crate::Store::begin_session`] with the start ([`SessionRecord::uid`])
-/// and in [`crate::Store::add_injury`] with the logging time ([`Injury::uid`]).
+/// [`crate::SessionLog::begin_session`] with the start ([`SessionRecord::uid`])
+/// and in [`crate::Records::add_injury`] with the logging time ([`Injury::uid`]).
 pub fn new_uid(started_at: Time) -> String {
     // std's RandomState is seeded randomly per process; mixing in a counter
     // keeps ids from one process distinct.
@@ -227,7 +230,7 @@ pub fn new_uid(started_at: Time) -> String {
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u64(n);
     h.write_u32(std::process::id());
-    format!("{:012x}-{:016x}", started_at.0, h.finish())
+    crate::Uid::new(started_at, h.finish()).into_string()
 }
 
 /// The uid of an injury logged before injuries had one (schema 4 and older,
@@ -243,7 +246,7 @@ pub fn legacy_injury_uid(area: &str, at: Time, created_at: Time, n: u32) -> Stri
     format!("{:012x}-{:012x}-{n}-{area}", created_at.0, at.0)
 }
 
-/// How a session ended, for [`crate::Store::end_session`]: what the engine's
+/// How a session ended, for [`crate::SessionLog::end_session`]: what the engine's
 /// `Output::End` says, or what recovery established.
 #[derive(Debug, Clone, Copy)]
 pub struct SessionEnd<'a> {
@@ -262,16 +265,16 @@ pub struct SessionEnd<'a> {
 /// so a session whose stored JSON is damaged can still be ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiveSession {
-    /// The session.
+    /// The log's handle on it.
     pub id: SessionId,
+    /// Its uid.
+    pub uid: String,
     /// Its protocol's id.
     pub protocol_id: String,
     /// When it started.
     pub started_at: Time,
     /// Reps planned.
     pub reps_target: u32,
-    /// The process that drives it (`None`: imported, nobody drives it).
-    pub driver: Option<Driver>,
     /// Milliseconds after the start of its last logged input (`None`: none yet).
     pub last_event_ms: Option<u64>,
 }

@@ -3,14 +3,14 @@
 //!
 //! The store only hands over what recovery needs (the live sessions and
 //! their drivers, each session's record, protocol snapshot and log) and
-//! takes the end through [`Store::end_session`]. Replaying the log is the
+//! takes the end through [`SessionLog::end_session`]. Replaying the log is the
 //! engine's job; it happens in one place, [`replay_end`], so that switching
 //! it to the engine's session runner touches nothing else.
 
 use crate::replay;
 use crate::{
-    Conflict, Corrupt, LiveSession, Recovered, Result, SessionEnd, SessionId, SessionOutcome,
-    Store, StoreError,
+    Conflict, Corrupt, LiveSession, Recovered, Result, SessionEnd, SessionId, SessionLog,
+    SessionOutcome, StoreError,
 };
 
 /// Ends every live session whose driving process is gone, and returns them.
@@ -22,12 +22,9 @@ use crate::{
 /// rather than failing. Sessions whose process is alive, or where that
 /// cannot be told (non-Linux), are left alone; imported sessions have no
 /// process. The end time is the time of the last event.
-pub fn recover_interrupted(store: &dyn Store) -> Result<Vec<Recovered>> {
+pub fn recover_interrupted(store: &dyn SessionLog) -> Result<Vec<Recovered>> {
     let mut out = Vec::new();
-    for live in store.live_sessions()? {
-        if live.driver.as_ref().is_some_and(|d| d.alive()) {
-            continue;
-        }
+    for live in store.orphaned_sessions()? {
         out.extend(end_from_log(store, &live)?);
     }
     Ok(out)
@@ -36,7 +33,7 @@ pub fn recover_interrupted(store: &dyn Store) -> Result<Vec<Recovered>> {
 /// Ends a live session as [`recover_interrupted`] does, whoever drives it:
 /// for a driver that is asked to quit mid-session (a signal) and records
 /// what happened before it goes. `None` if it had already ended.
-pub fn interrupt(store: &dyn Store, session: SessionId) -> Result<Option<Recovered>> {
+pub fn interrupt(store: &dyn SessionLog, session: SessionId) -> Result<Option<Recovered>> {
     match store.live_session(session)? {
         Some(live) => end_from_log(store, &live),
         None => Ok(None),
@@ -44,7 +41,7 @@ pub fn interrupt(store: &dyn Store, session: SessionId) -> Result<Option<Recover
 }
 
 /// Ends one live session from its log; `None` if another process ended it meanwhile.
-fn end_from_log(store: &dyn Store, live: &LiveSession) -> Result<Option<Recovered>> {
+fn end_from_log(store: &dyn SessionLog, live: &LiveSession) -> Result<Option<Recovered>> {
     match replay_end(store, live) {
         Ok(r) => Ok(r),
         // A log that cannot be replayed (damaged, or from an engine with
@@ -58,7 +55,7 @@ fn end_from_log(store: &dyn Store, live: &LiveSession) -> Result<Option<Recovere
 }
 
 /// Replays the session's log through the engine and records the end it reaches.
-fn replay_end(store: &dyn Store, live: &LiveSession) -> Result<Option<Recovered>> {
+fn replay_end(store: &dyn SessionLog, live: &LiveSession) -> Result<Option<Recovered>> {
     let session = live.id;
     let record = store.session(session)?;
     let protocol = store.protocol_snapshot(session)?;
@@ -69,8 +66,10 @@ fn replay_end(store: &dyn Store, live: &LiveSession) -> Result<Option<Recovered>
         facts: &record.facts,
         started_at: record.started_at,
     };
-    let replayed = replay::replay(start, &events, None)
-        .map_err(|reason| Corrupt::Replay { session, reason })?;
+    let replayed = replay::replay(start, &events, None).map_err(|reason| Corrupt::Replay {
+        session: record.uid.clone(),
+        reason,
+    })?;
     let ended_at = record
         .started_at
         .plus_ms(events.last().map_or(0, |e| e.at_ms));
@@ -84,7 +83,7 @@ fn replay_end(store: &dyn Store, live: &LiveSession) -> Result<Option<Recovered>
         return Ok(None);
     }
     Ok(Some(Recovered {
-        id: session,
+        uid: record.uid,
         protocol_id: record.protocol_id,
         started_at: record.started_at,
         outcome: replayed.outcome,
@@ -97,7 +96,7 @@ fn replay_end(store: &dyn Store, live: &LiveSession) -> Result<Option<Recovered>
 /// Records a session whose log cannot be replayed as interrupted, with no
 /// reps count and `problem` in its message.
 fn end_unreplayable(
-    store: &dyn Store,
+    store: &dyn SessionLog,
     live: &LiveSession,
     problem: &str,
 ) -> Result<Option<Recovered>> {
@@ -112,7 +111,7 @@ fn end_unreplayable(
         return Ok(None);
     }
     Ok(Some(Recovered {
-        id: live.id,
+        uid: live.uid.clone(),
         protocol_id: live.protocol_id.clone(),
         started_at: live.started_at,
         outcome: SessionOutcome::Interrupted,
@@ -123,7 +122,7 @@ fn end_unreplayable(
 }
 
 /// Records the end; `false` if the session had ended meanwhile.
-fn record_end(store: &dyn Store, session: SessionId, end: &SessionEnd<'_>) -> Result<bool> {
+fn record_end(store: &dyn SessionLog, session: SessionId, end: &SessionEnd<'_>) -> Result<bool> {
     match store.end_session(session, end) {
         Ok(()) => Ok(true),
         Err(StoreError::Conflict(Conflict::SessionEnded { .. })) => Ok(false),

@@ -48,11 +48,9 @@ pub struct RatingChange {
 }
 
 /// What summaries and charts need of one session: read for every session of
-/// a history ([`crate::Store::history_points`]) without its JSON columns.
+/// a history ([`crate::Records::history_points`]) without its JSON columns.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HistoryPoint {
-    /// The session.
-    pub id: crate::SessionId,
     /// When it started.
     pub started_at: Time,
     /// Whether the person got to it (not refused; live and interrupted count).
@@ -64,7 +62,6 @@ pub struct HistoryPoint {
 impl From<&SessionRecord> for HistoryPoint {
     fn from(r: &SessionRecord) -> Self {
         HistoryPoint {
-            id: r.id,
             started_at: r.started_at,
             counts: r.outcome.as_ref().is_none_or(|o| o.counts_as_session()),
             ratings: r.ratings.clone(),

@@ -5,16 +5,16 @@
 //!
 //! - [`write_export_json`] writes exactly what [`ExportDocument::to_json`]
 //!   would (the same pretty JSON, byte for byte), reading
-//!   [`Store::export_sessions`] pages of [`EXPORT_PAGE`] sessions;
+//!   [`Records::export_sessions`] pages of [`EXPORT_PAGE`] sessions;
 //!   [`write_export_csv`] does the same for [`ExportDocument::to_csv`].
 //! - [`import_stream`] reads the document twice: a first pass checks every
 //!   session and injury, what each field means and each session's log
 //!   replayed included ([`crate::ImportCheck`]; nothing is written), a
 //!   second reads the same bytes again (or refuses) and writes them in short
-//!   transactions ([`Store::import_sessions`], a few sessions each) with a
+//!   transactions ([`Records::import_sessions`], a few sessions each) with a
 //!   pause after each, so a session logging inputs into the same database
 //!   never waits long for the write lock. If the second pass fails, what it
-//!   added is removed ([`Store::remove_imported`]): an import that reports
+//!   added is removed ([`Records::remove_imported`]): an import that reports
 //!   an error leaves nothing. (A process killed during the second pass
 //!   leaves the whole sessions it wrote; importing the file again skips
 //!   them by uid and adds the rest.)
@@ -37,7 +37,7 @@ use crate::export::{
 };
 use crate::{
     Corrupt, EXPORT_FORMAT, EXPORT_VERSION, ExportCursor, ExportedInjury, ExportedSession,
-    ImportCheck, ImportReport, ImportRules, InjuryId, SessionId, SessionRecord, Store, StoreError,
+    ImportCheck, ImportReport, ImportRules, PersonId, Records, SessionRecord, StoreError,
     rating_series,
 };
 
@@ -73,20 +73,20 @@ pub struct ExportCounts {
     pub injuries: u64,
 }
 
-/// What [`Store::import_sessions`] did with a batch.
+/// What [`Records::import_sessions`] did with a batch.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImportedBatch {
-    /// The ids of the sessions it added.
-    pub added: Vec<SessionId>,
+    /// The uids of the sessions it added.
+    pub added: Vec<String>,
     /// The uids of the sessions it skipped (already in the store).
     pub skipped: Vec<String>,
 }
 
-/// What [`Store::import_injuries`] did.
+/// What [`Records::import_injuries`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImportedInjuries {
-    /// The ids of the injuries it added.
-    pub added: Vec<InjuryId>,
+    /// The uids of the injuries it added.
+    pub added: Vec<String>,
     /// How many it skipped (already in the store, same uid, nothing to change).
     pub skipped: u32,
     /// How many it cleared (already in the store, same uid, not cleared
@@ -154,8 +154,9 @@ impl Write for KeepError<'_> {
 
 /// The export document as a serde value whose `sessions` are read from the
 /// store while they are serialized.
-struct Streamed<'a, 'p, S: Store + ?Sized> {
-    store: &'a S,
+struct Streamed<'a, 'p> {
+    store: &'a dyn Records,
+    person: &'a PersonId,
     now: Time,
     injuries: &'a [ExportedInjury],
     failed: &'a RefCell<Option<StoreError>>,
@@ -163,9 +164,9 @@ struct Streamed<'a, 'p, S: Store + ?Sized> {
     progress: &'a RefCell<&'p mut dyn FnMut(u64)>,
 }
 
-struct StreamedSessions<'a, 'p, 'b, S: Store + ?Sized>(&'b Streamed<'a, 'p, S>);
+struct StreamedSessions<'a, 'p, 'b>(&'b Streamed<'a, 'p>);
 
-impl<S: Store + ?Sized> Serialize for Streamed<'_, '_, S> {
+impl Serialize for Streamed<'_, '_> {
     fn serialize<Ser: Serializer>(&self, serializer: Ser) -> Result<Ser::Ok, Ser::Error> {
         // The fields of `ExportDocument`, in its order.
         let mut doc = serializer.serialize_struct("ExportDocument", 5)?;
@@ -178,11 +179,11 @@ impl<S: Store + ?Sized> Serialize for Streamed<'_, '_, S> {
     }
 }
 
-impl<S: Store + ?Sized> Serialize for StreamedSessions<'_, '_, '_, S> {
+impl Serialize for StreamedSessions<'_, '_, '_> {
     fn serialize<Ser: Serializer>(&self, serializer: Ser) -> Result<Ser::Ok, Ser::Error> {
         let d = self.0;
         let mut seq = serializer.serialize_seq(None)?;
-        for_each_page(d.store, |page| {
+        for_each_page(d.store, d.person, |page| {
             for (_, session) in page {
                 seq.serialize_element(session).map_err(Stop::Ser)?;
             }
@@ -206,20 +207,21 @@ enum Stop<E> {
     Store(StoreError),
 }
 
-/// Calls `f` with every page of [`Store::export_sessions`], oldest first.
-fn for_each_page<S: Store + ?Sized, E>(
-    store: &S,
-    mut f: impl FnMut(&[(SessionId, ExportedSession)]) -> Result<(), Stop<E>>,
+/// Calls `f` with every page of [`Records::export_sessions`], oldest first.
+fn for_each_page<E>(
+    store: &dyn Records,
+    person: &PersonId,
+    mut f: impl FnMut(&[(ExportCursor, ExportedSession)]) -> Result<(), Stop<E>>,
 ) -> Result<(), Stop<E>> {
     let mut after = None;
     loop {
         let page = store
-            .export_sessions(after, EXPORT_PAGE)
+            .export_sessions(person, after.as_ref(), EXPORT_PAGE)
             .map_err(Stop::Store)?;
-        let Some((id, last)) = page.last() else {
+        let Some((cursor, _)) = page.last() else {
             return Ok(());
         };
-        after = Some(ExportCursor::after(*id, last));
+        after = Some(*cursor);
         f(&page)?;
         if page.len() < EXPORT_PAGE {
             return Ok(());
@@ -231,25 +233,27 @@ fn io_error(what: &'static str, source: io::Error) -> TransferError {
     TransferError::Io { what, source }
 }
 
-/// Writes everything in `store` as the export document
+/// Writes everything of `person` in `store` as the export document
 /// ([`ExportDocument::to_json`]'s pretty JSON, `exported_at` `now`, with a
 /// final newline) to `out`, reading the sessions a page at a time: memory
 /// does not grow with the history. `progress` gets the number of sessions
 /// written after each page.
 ///
 /// [`ExportDocument::to_json`]: crate::ExportDocument::to_json
-pub fn write_export_json<S: Store + ?Sized>(
-    store: &S,
+pub fn write_export_json(
+    store: &dyn Records,
+    person: &PersonId,
     now: Time,
     out: &mut dyn Write,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ExportCounts, TransferError> {
-    let injuries = exported_injuries(store)?;
+    let injuries = exported_injuries(store, person)?;
     let failed = RefCell::new(None);
     let count = Cell::new(0);
     let progress = RefCell::new(progress);
     let doc = Streamed {
         store,
+        person,
         now,
         injuries: &injuries,
         failed: &failed,
@@ -284,17 +288,18 @@ pub fn write_export_json<S: Store + ?Sized>(
 /// columns and rows, oldest first) to `out`, a page at a time.
 ///
 /// [`ExportDocument::to_csv`]: crate::ExportDocument::to_csv
-pub fn write_export_csv<S: Store + ?Sized>(
-    store: &S,
+pub fn write_export_csv(
+    store: &dyn Records,
+    person: &PersonId,
     out: &mut dyn Write,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ExportCounts, TransferError> {
-    let rating_ids = store.rating_ids()?;
+    let rating_ids = store.rating_ids(person)?;
     let mut out = io::BufWriter::with_capacity(64 * 1024, out);
     let mut line = String::new();
     push_row(&mut line, &csv_header(&rating_ids));
     let mut count = 0u64;
-    for_each_page(store, |page| {
+    for_each_page(store, person, |page| {
         for (_, s) in page {
             push_row(&mut line, &csv_row(s, &rating_ids));
         }
@@ -547,8 +552,9 @@ pub fn read_export(
 /// checked against `rules` ([`crate::ImportCheck`]: the protocols known, and
 /// now); a refusal is a [`Corrupt::Export`] naming the session or injury, the
 /// field and the fix. `progress` hears where it is.
-pub fn import_stream<S: Store + ?Sized, R: Read>(
-    store: &S,
+pub fn import_stream<R: Read>(
+    store: &dyn Records,
+    person: &PersonId,
     mut open: impl FnMut() -> io::Result<R>,
     rules: ImportRules<'_>,
     progress: &mut dyn FnMut(ImportStep),
@@ -581,18 +587,19 @@ pub fn import_stream<S: Store + ?Sized, R: Read>(
     check_injuries(&header.injuries, header.exported_at)?;
 
     // Pass 2: write, a few sessions a transaction; undo on failure.
-    let mut added: Vec<SessionId> = Vec::new();
+    let mut added: Vec<String> = Vec::new();
     let mut report = ImportReport::default();
     let first = input.hash.finish();
     let written = write_pass(
         store,
+        person,
         &mut open,
         (&header, first, &keys),
         &mut added,
         &mut report,
         progress,
     );
-    let injuries = written.and_then(|()| Ok(store.import_injuries(&header.injuries)?));
+    let injuries = written.and_then(|()| Ok(store.import_injuries(person, &header.injuries)?));
     match injuries {
         Ok(injuries) => {
             report.injuries_imported = u32::try_from(injuries.added.len()).unwrap_or(u32::MAX);
@@ -604,7 +611,7 @@ pub fn import_stream<S: Store + ?Sized, R: Read>(
             progress(ImportStep::Undoing);
             for chunk in added.chunks(UNDO_BATCH) {
                 let held = Instant::now();
-                if let Err(undo) = store.remove_imported(chunk, &[]) {
+                if let Err(undo) = store.remove_imported(person, chunk, &[]) {
                     return Err(bad(format!(
                         "{e}; removing the sessions imported before that failed too ({undo}): \
                          importing the file again adds the rest"
@@ -636,11 +643,12 @@ impl<R: Read> Read for Digest<R> {
     }
 }
 
-fn write_pass<S: Store + ?Sized, R: Read>(
-    store: &S,
+fn write_pass<R: Read>(
+    store: &dyn Records,
+    person: &PersonId,
     open: &mut impl FnMut() -> io::Result<R>,
     (header, first, keys): (&ExportHeader, u64, &RandomState),
-    added: &mut Vec<SessionId>,
+    added: &mut Vec<String>,
     report: &mut ImportReport,
     progress: &mut dyn FnMut(ImportStep),
 ) -> Result<(), TransferError> {
@@ -658,9 +666,9 @@ fn write_pass<S: Store + ?Sized, R: Read>(
                 return Ok(());
             }
             let held = Instant::now();
-            let b = store.import_sessions(batch)?;
+            let b = store.import_sessions(person, batch)?;
             let held = held.elapsed();
-            added.extend(b.added.iter().copied());
+            added.extend(b.added.iter().cloned());
             report.imported += u32::try_from(b.added.len()).unwrap_or(u32::MAX);
             report.skipped.extend(b.skipped);
             *done += batch.len() as u64;
@@ -698,8 +706,6 @@ fn write_pass<S: Store + ?Sized, R: Read>(
 /// (`GET /api/sessions/{id}`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct HistoryRow {
-    /// Id in this store.
-    pub id: SessionId,
     /// Globally unique id.
     pub uid: String,
     /// The protocol's id.
@@ -724,7 +730,6 @@ pub struct HistoryRow {
 impl From<SessionRecord> for HistoryRow {
     fn from(r: SessionRecord) -> HistoryRow {
         HistoryRow {
-            id: r.id,
             duration_ms: r.duration_ms(),
             uid: r.uid,
             protocol_id: r.protocol_id,
@@ -738,9 +743,9 @@ impl From<SessionRecord> for HistoryRow {
     }
 }
 
-/// The columns of a compact history row, in order.
-pub const HISTORY_COLUMNS: [&str; 10] = [
-    "id",
+/// The columns of a compact history row, in order: a session is named by
+/// its uid (its row id stays in the store).
+pub const HISTORY_COLUMNS: [&str; 9] = [
     "uid",
     "protocol",
     "started_at",
@@ -763,7 +768,6 @@ impl Serialize for RowArray<'_> {
     fn serialize<Ser: Serializer>(&self, serializer: Ser) -> Result<Ser::Ok, Ser::Error> {
         let r = self.row;
         let mut seq = serializer.serialize_seq(Some(HISTORY_COLUMNS.len()))?;
-        seq.serialize_element(&r.id.0)?;
         seq.serialize_element(&r.uid)?;
         seq.serialize_element(&r.protocol_id)?;
         seq.serialize_element(&r.started_at)?;
@@ -789,12 +793,12 @@ impl Serialize for RowArray<'_> {
 const HISTORY_ROWS_PAGE: usize = 500;
 
 /// Writes every session's summary, newest first, as one compact JSON
-/// document to `out`, reading [`Store::history_rows`] a page at a time:
+/// document to `out`, reading [`Records::history_rows`] a page at a time:
 ///
 /// ```json
-/// {"columns":["id","uid","protocol","started_at","duration_ms","outcome","reason","reps_done","reps_target","ratings"],
+/// {"columns":["uid","protocol","started_at","duration_ms","outcome","reason","reps_done","reps_target","ratings"],
 ///  "rating_ids":["mobility","stiffness"],
-///  "sessions":[[3650,"019...-...","upper-back",1700000000000,301000,"completed",null,8,8,[3,5,2,4]], ...],
+///  "sessions":[["019...-...","upper-back",1700000000000,301000,"completed",null,8,8,[3,5,2,4]], ...],
 ///  "total":3650}
 /// ```
 ///
@@ -803,12 +807,13 @@ const HISTORY_ROWS_PAGE: usize = 500;
 /// `charts`, a `charts` field follows: [`rating_series`] of the last
 /// `chart_sessions` sessions, as the paged history gives them. Returns how
 /// many sessions it wrote.
-pub fn write_history_rows<S: Store + ?Sized>(
-    store: &S,
+pub fn write_history_rows(
+    store: &dyn Records,
+    person: &PersonId,
     out: &mut dyn Write,
     charts: Option<usize>,
 ) -> Result<u64, TransferError> {
-    let rating_ids = store.rating_ids()?;
+    let rating_ids = store.rating_ids(person)?;
     let mut out = io::BufWriter::with_capacity(64 * 1024, out);
     let w = |e: io::Error| io_error("cannot write the history", e);
     write!(
@@ -818,10 +823,10 @@ pub fn write_history_rows<S: Store + ?Sized>(
         json(&rating_ids)
     )
     .map_err(w)?;
-    let mut before = None;
+    let mut before: Option<String> = None;
     let mut total = 0u64;
     loop {
-        let page = store.history_rows(HISTORY_ROWS_PAGE, before)?;
+        let page = store.history_rows(person, HISTORY_ROWS_PAGE, before.as_deref())?;
         for row in &page {
             if total > 0 {
                 out.write_all(b",\n").map_err(w)?;
@@ -838,14 +843,14 @@ pub fn write_history_rows<S: Store + ?Sized>(
             .map_err(|e| w(io::Error::other(e)))?;
             total += 1;
         }
-        before = page.last().map(|r| r.id);
+        before = page.last().map(|r| r.uid.clone());
         if page.len() < HISTORY_ROWS_PAGE {
             break;
         }
     }
     write!(out, "],\"total\":{total}").map_err(w)?;
     if let Some(n) = charts {
-        let points = store.history_points()?;
+        let points = store.history_points(person)?;
         write!(out, ",\"charts\":{}", json(&rating_series(&points, n))).map_err(w)?;
     }
     out.write_all(b"}\n").map_err(w)?;

@@ -15,17 +15,12 @@
 use std::sync::Arc;
 
 use rollcoach_engine::{INJURY_CLOCK_SKEW_MS, Input, RatingResult, Summary, Time, input_name};
-use rollcoach_protocol::{MAX_REPS, Protocol};
+use rollcoach_protocol::{MAX_REPS, Protocol, ProtocolId, ProtocolIdError};
 
 use crate::replay::{self, Start};
 use crate::{DisplayTime, ExportedSession, SessionOutcome};
 
-/// The longest session uid accepted.
-pub const MAX_UID_LEN: usize = 128;
-
-/// The earliest time a session or an injury may have: 2000-01-01T00:00:00Z.
-/// Anything before is a clock that was never set, or a forged record.
-pub const EARLIEST: Time = Time(946_684_800_000);
+pub use crate::domain::{EARLIEST, MAX_UID_LEN};
 
 /// Why a pushed session is refused. Nothing of it is stored.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -38,6 +33,10 @@ pub enum SyncRefusal {
         /// What is wrong with it.
         why: &'static str,
     },
+    /// The `protocol_id` is no protocol id ([`ProtocolId::parse`], the rule
+    /// `protocols lint` and the import apply).
+    #[error("the session's protocol_id: {0}")]
+    ProtocolId(ProtocolIdError),
     /// This server has no protocol with that id.
     #[error("this server has no protocol `{id}` (it has: {}); sync the session to the server whose protocol it ran", known.join(", "))]
     UnknownProtocol {
@@ -213,7 +212,9 @@ impl SyncRefusal {
     pub fn field(&self) -> String {
         match self {
             SyncRefusal::Uid { .. } => "uid".into(),
-            SyncRefusal::UnknownProtocol { .. } => "protocol_id".into(),
+            SyncRefusal::ProtocolId(_) | SyncRefusal::UnknownProtocol { .. } => {
+                "protocol_id".into()
+            }
             SyncRefusal::ProtocolVersion { .. } => "protocol_version".into(),
             SyncRefusal::ProtocolDiffers { path, .. } => path.clone(),
             SyncRefusal::NotEnded { missing } => (*missing).into(),
@@ -284,6 +285,26 @@ impl SyncCatalog {
             })
             .map(|(p, _)| p.clone())
     }
+
+    /// Where `json` first differs from the catalog's protocol with this id
+    /// and version (the path, the snapshot's value there and the
+    /// catalog's), if the catalog has that protocol and `json` is not it:
+    /// a snapshot that claims a protocol this rollcoach knows must be it.
+    pub(crate) fn known_difference(
+        &self,
+        id: &str,
+        version: u32,
+        json: &serde_json::Value,
+    ) -> Option<(String, String, String)> {
+        let (_, known) = self
+            .protocols
+            .iter()
+            .find(|(p, _)| p.id == id && p.version == version)?;
+        if json == known {
+            return None;
+        }
+        first_difference("protocol", json, known)
+    }
 }
 
 /// Where a session being verified comes from, which says what it may be.
@@ -298,16 +319,113 @@ pub(crate) enum Source {
     Imported,
 }
 
-/// Verifies a pushed session against the protocols this server knows
-/// (`catalog`), at this server's time `now`. `Ok` means the session's
-/// claims are exactly what its log replays to, so it can be stored as it is
-/// (for example with [`crate::Store::import_checked`] of a one-session
-/// document). See the [module documentation](self).
+/// A pushed session that [`accept`] verified: the record its log proves,
+/// ready to store ([`crate::Records::accept_session`]). [`accept`] is the
+/// only way to make one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifiedSession {
+    record: ExportedSession,
+}
+
+impl VerifiedSession {
+    /// The record to store: what the replay derived, not what was claimed.
+    pub fn record(&self) -> &ExportedSession {
+        &self.record
+    }
+
+    /// The session's uid.
+    pub fn uid(&self) -> &str {
+        &self.record.uid
+    }
+
+    /// Whether a session stored under this uid (its record, log and
+    /// protocol snapshot as JSON) is this one: what a backend's
+    /// [`crate::Records::accept_session`] asks before it answers
+    /// [`Accepted::Already`] rather than [`Accepted::Differs`].
+    pub fn is_stored_as(
+        &self,
+        stored: &crate::SessionRecord,
+        events: &[crate::Event],
+        protocol_json: &str,
+    ) -> bool {
+        let r = &self.record;
+        r.uid == stored.uid
+            && r.protocol_id == stored.protocol_id
+            && r.protocol_version == stored.protocol_version
+            && r.area == stored.area
+            && r.options == stored.options
+            && r.facts == stored.facts
+            && r.started_at == stored.started_at
+            && r.ended_at == stored.ended_at
+            && r.outcome == stored.outcome
+            && r.reason == stored.reason
+            && r.message == stored.message
+            && r.reps_done == stored.reps_done
+            && r.reps_target == stored.reps_target
+            && r.active_ms == stored.active_ms
+            && r.pairing == stored.pairing
+            && r.ratings == stored.ratings
+            && r.summary == stored.summary
+            && r.events == events
+            && serde_json::from_str::<serde_json::Value>(protocol_json)
+                .is_ok_and(|p| p == r.protocol)
+    }
+}
+
+/// What [`crate::Records::accept_session`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accepted {
+    /// The session is stored now.
+    Stored,
+    /// The person had it already, the same in every field, log and
+    /// snapshot (a push is idempotent).
+    Already,
+    /// Nothing stored: the person holds another session under this uid
+    /// (or the uid is taken). The pusher's session is not stored, so it
+    /// must not be marked synced (the server answers 409).
+    Differs,
+}
+
+/// The one step a pushed session takes before it is stored: checks its
+/// shape (an end, numbered and ordered inputs, values on their scales, no
+/// time in the future), that its snapshot is the protocol this server knows
+/// (`catalog`) under that id and version, replays its log through the
+/// engine's runner, and derives the record from the replay. A claim that
+/// differs from the derivation is refused as one difference; nothing is to
+/// be stored then. See the [module documentation](self).
+pub fn accept(
+    session: ExportedSession,
+    catalog: &SyncCatalog,
+    now: Time,
+) -> Result<VerifiedSession, SyncRefusal> {
+    match verified(&session, catalog, now)? {
+        Some(derived) => Ok(VerifiedSession {
+            record: derived.apply(session),
+        }),
+        // A pushed session has ended (check_shape), so it always derives.
+        None => Err(SyncRefusal::NotEnded {
+            missing: "ended_at",
+        }),
+    }
+}
+
+/// [`accept`] without keeping the record: `Ok` when the session's claims
+/// are exactly what its log replays to.
 pub fn verify_session(
     session: &ExportedSession,
     catalog: &SyncCatalog,
     now: Time,
 ) -> Result<(), SyncRefusal> {
+    verified(session, catalog, now).map(|_| ())
+}
+
+/// The checks of a pushed session ([`accept`]) on the borrowed session, and
+/// what its replay derives.
+fn verified(
+    session: &ExportedSession,
+    catalog: &SyncCatalog,
+    now: Time,
+) -> Result<Option<Derived>, SyncRefusal> {
     check_uid(&session.uid)?;
     let protocol = known_protocol(session, catalog)?;
     check_shape(session, &protocol, now, Source::Pushed)?;
@@ -325,30 +443,19 @@ pub(crate) fn verify_imported(
 ) -> Result<(), SyncRefusal> {
     check_uid(&session.uid)?;
     check_shape(session, &protocol, now, Source::Imported)?;
-    check_replay(session, protocol, Source::Imported)
+    check_replay(session, protocol, Source::Imported).map(|_| ())
 }
 
 /// A session's or an injury's uid as rollcoach writes them: 1 to 128 ASCII
-/// letters, digits, `-`, `_`, `.` and `:`.
+/// letters, digits, `-`, `_`, `.` and `:` (the rule of [`crate::domain::Uid`]).
 pub fn check_uid(uid: &str) -> Result<(), SyncRefusal> {
-    let why = if uid.is_empty() {
-        "is empty"
-    } else if uid.len() > MAX_UID_LEN {
-        "is longer than 128 bytes"
-    } else if uid.chars().any(char::is_control) {
-        "holds control characters"
-    } else if !uid
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
-    {
-        "holds characters other than ASCII letters, digits, `-`, `_`, `.` and `:`"
-    } else {
-        return Ok(());
-    };
-    Err(SyncRefusal::Uid {
-        uid: uid.chars().take(MAX_UID_LEN).collect(),
-        why,
-    })
+    match crate::domain::uid_problem(uid) {
+        None => Ok(()),
+        Some(why) => Err(SyncRefusal::Uid {
+            uid: uid.chars().take(MAX_UID_LEN).collect(),
+            why,
+        }),
+    }
 }
 
 /// The catalog's protocol the session ran: same id, same version, same content.
@@ -357,6 +464,7 @@ fn known_protocol(
     catalog: &SyncCatalog,
 ) -> Result<Arc<Protocol>, SyncRefusal> {
     let id = &session.protocol_id;
+    ProtocolId::parse(id).map_err(SyncRefusal::ProtocolId)?;
     let Some((protocol, known)) = catalog.protocols.iter().find(|(p, _)| &p.id == id) else {
         return Err(SyncRefusal::UnknownProtocol {
             id: id.clone(),
@@ -608,13 +716,7 @@ fn check_ended(session: &ExportedSession, source: Source) -> Result<Option<Time>
     }
 }
 
-/// Whether `c` is a character a terminal acts on, or one that reorders
-/// what it shows (the bidirectional overrides and isolates).
-pub(crate) fn is_unprintable(c: char) -> bool {
-    (c.is_control() && c != '\n' && c != '\t')
-        || ('\u{202a}'..='\u{202e}').contains(&c)
-        || ('\u{2066}'..='\u{2069}').contains(&c)
-}
+pub(crate) use crate::domain::is_unprintable;
 
 /// The session's free text holds nothing a terminal acts on: its end
 /// message, reason and the notes of the injuries it started with.
@@ -683,31 +785,38 @@ fn outcome_words(o: Option<&SessionOutcome>) -> String {
     }
 }
 
+/// Replays the session's log and gives the record it proves (`None` for a
+/// session whose counts recovery could not establish, or a live one: they
+/// claim nothing to derive), or the one difference between what the
+/// session claims and what its log proves.
 fn check_replay(
     session: &ExportedSession,
     protocol: Arc<Protocol>,
     source: Source,
-) -> Result<(), SyncRefusal> {
+) -> Result<Option<Derived>, SyncRefusal> {
     // A session recovery could not replay is recorded as interrupted with
-    // its counts unknown: it claims nothing the log could contradict.
+    // its counts unknown. It is replayed all the same (issue 24, finding 3):
+    // accepted as it is only if its log really does not replay; a log that
+    // replays proves what came of the session, and a claim that differs
+    // (an "interrupted" over a pain stop) is refused as any other.
     let unknown_counts = session.reps_done.is_none()
         && session.active_ms.is_none()
         && session.summary.is_none()
         && session.ratings.is_empty();
-    if source == Source::Imported
+    let unreplayable = source == Source::Imported
         && session.outcome == Some(SessionOutcome::Interrupted)
-        && unknown_counts
-    {
-        return Ok(());
-    }
+        && unknown_counts;
     let start = Start {
         protocol,
         options: &session.options,
         facts: &session.facts,
         started_at: session.started_at,
     };
-    let replayed =
-        replay::replay(start, &session.events, session.ended_at).map_err(SyncRefusal::Replay)?;
+    let replayed = match replay::replay(start, &session.events, session.ended_at) {
+        Ok(replayed) => replayed,
+        Err(_) if unreplayable => return Ok(None),
+        Err(e) => return Err(SyncRefusal::Replay(e)),
+    };
     // A runner never logs an input the session refuses; an imported
     // history may hold some (drivers before the runner logged every input
     // before applying it): they changed nothing then and change nothing in
@@ -727,75 +836,124 @@ fn check_replay(
     }
     if session.ended_at.is_none() {
         // A live session (imported): its log replays, and it claims nothing yet.
-        return Ok(());
+        return Ok(None);
     }
-    if session.outcome.as_ref() != Some(&replayed.outcome) {
-        return Err(SyncRefusal::Mismatch {
+    let derived = derive(session, &replayed);
+    match claim_difference(session, &derived) {
+        Some(refusal) => Err(refusal),
+        None => Ok(Some(derived)),
+    }
+}
+
+/// The record a session's log proves: the session as pushed (its uid,
+/// protocol, start, options, facts, end time and log), with everything the
+/// end decides taken from the replay ([`crate::rules::recorded_end`]): the
+/// outcome and its reason, reps, active time, the starting pairing, the
+/// ratings, the summary, and the engine's end message (an interrupted
+/// session has none from the engine: the device's words are kept).
+///
+/// The derived fields are the record's own; the rest (the protocol snapshot
+/// and the log, most of a session's size) stays with the pushed session,
+/// which [`accept`] fills in place: nothing large is copied.
+struct Derived {
+    outcome: Option<SessionOutcome>,
+    reason: Option<String>,
+    message: Option<String>,
+    reps_done: Option<u32>,
+    reps_target: u32,
+    active_ms: Option<u64>,
+    pairing: Option<rollcoach_protocol::Pairing>,
+    ratings: Vec<RatingResult>,
+    summary: Option<Summary>,
+}
+
+fn derive(session: &ExportedSession, replayed: &replay::Replayed) -> Derived {
+    let end = crate::rules::recorded_end(&replayed.summary, &session.options);
+    Derived {
+        outcome: Some(replayed.outcome.clone()),
+        reason: replayed.outcome.reason_id(),
+        message: replayed.message.clone().or_else(|| session.message.clone()),
+        reps_done: Some(end.reps_done),
+        reps_target: replayed.summary.reps_target,
+        active_ms: Some(end.active_ms),
+        pairing: end.pairing,
+        ratings: end.ratings,
+        summary: Some(replayed.summary.clone()),
+    }
+}
+
+impl Derived {
+    /// The pushed session with its derived fields: the record to store.
+    fn apply(self, mut session: ExportedSession) -> ExportedSession {
+        session.outcome = self.outcome;
+        session.reason = self.reason;
+        session.message = self.message;
+        session.reps_done = self.reps_done;
+        session.reps_target = self.reps_target;
+        session.active_ms = self.active_ms;
+        session.pairing = self.pairing;
+        session.ratings = self.ratings;
+        session.summary = self.summary;
+        session
+    }
+}
+
+/// The first field where the claim differs from the derivation, in the
+/// order a person reads a session (outcome first), as one refusal.
+fn claim_difference(claimed: &ExportedSession, derived: &Derived) -> Option<SyncRefusal> {
+    if claimed.outcome != derived.outcome {
+        return Some(SyncRefusal::Mismatch {
             field: "outcome".into(),
-            claimed: outcome_words(session.outcome.as_ref()),
-            replayed: outcome_words(Some(&replayed.outcome)),
+            claimed: outcome_words(claimed.outcome.as_ref()),
+            replayed: outcome_words(derived.outcome.as_ref()),
         });
     }
-    let reason = replayed.outcome.reason_id();
-    if session.reason != reason {
-        return Err(mismatch("reason", &session.reason, reason));
+    if claimed.reason != derived.reason {
+        return Some(mismatch("reason", &claimed.reason, &derived.reason));
     }
-    let summary: &Summary = &replayed.summary;
-    if session.reps_done != Some(summary.reps_done) {
-        return Err(mismatch(
-            "reps_done",
-            session.reps_done,
-            Some(summary.reps_done),
-        ));
+    if claimed.reps_done != derived.reps_done {
+        return Some(mismatch("reps_done", claimed.reps_done, derived.reps_done));
     }
-    if session.reps_target != summary.reps_target {
-        return Err(mismatch(
+    if claimed.reps_target != derived.reps_target {
+        return Some(mismatch(
             "reps_target",
-            session.reps_target,
-            summary.reps_target,
+            claimed.reps_target,
+            derived.reps_target,
         ));
     }
-    if session.active_ms != Some(summary.active_ms) {
-        return Err(mismatch(
-            "active_ms",
-            session.active_ms,
-            Some(summary.active_ms),
-        ));
+    if claimed.active_ms != derived.active_ms {
+        return Some(mismatch("active_ms", claimed.active_ms, derived.active_ms));
     }
-    let ratings = crate::stored_ratings(&summary.ratings);
-    if crate::stored_ratings(&session.ratings) != ratings {
-        return Err(SyncRefusal::Mismatch {
+    if crate::stored_ratings(&claimed.ratings) != derived.ratings {
+        return Some(SyncRefusal::Mismatch {
             field: "ratings".into(),
-            claimed: ratings_words(&session.ratings),
-            replayed: ratings_words(&ratings),
+            claimed: ratings_words(&claimed.ratings),
+            replayed: ratings_words(&derived.ratings),
         });
     }
-    if session.summary.as_ref() != Some(summary) {
+    if claimed.summary != derived.summary {
         // Name the part of the summary that differs, not all of it.
         let to_json = |s: Option<&Summary>| serde_json::to_value(s).unwrap_or_default();
-        let (claimed, replayed) = (to_json(session.summary.as_ref()), to_json(Some(summary)));
-        return Err(match first_difference("summary", &claimed, &replayed) {
+        let (c, r) = (
+            to_json(claimed.summary.as_ref()),
+            to_json(derived.summary.as_ref()),
+        );
+        return Some(match first_difference("summary", &c, &r) {
             Some((field, claimed, replayed)) => SyncRefusal::Mismatch {
                 field,
                 claimed,
                 replayed,
             },
-            None => mismatch("summary", &session.summary, Some(summary)),
+            None => mismatch("summary", &claimed.summary, &derived.summary),
         });
     }
-    // The pairing a store records: the first one used, else the one chosen.
-    let first = summary.pairings.first().copied();
-    if session.pairing != first && !(first.is_none() && session.pairing == session.options.pairing)
-    {
-        return Err(mismatch("pairing", session.pairing, first));
+    if claimed.pairing != derived.pairing {
+        return Some(mismatch("pairing", claimed.pairing, derived.pairing));
     }
-    // The engine's end message is the protocol's: it must be the same. An
-    // interrupted session has none from the engine; the device's own words
-    // are kept.
-    if replayed.message.is_some() && session.message != replayed.message {
-        return Err(mismatch("message", &session.message, &replayed.message));
+    if claimed.message != derived.message {
+        return Some(mismatch("message", &claimed.message, &derived.message));
     }
-    Ok(())
+    None
 }
 
 /// Ratings as `id before->after`, for a message.
@@ -1137,6 +1295,27 @@ mod tests {
         s.protocol = serde_json::json!("a string");
         let err = refused(&s);
         assert!(err.contains("at `protocol`"), "{err}");
+    }
+
+    /// Issue 19: the protocol id's one rule (`ProtocolId::parse`), the one
+    /// `protocols lint` and the import apply, before any catalog look-up.
+    #[test]
+    fn a_pushed_protocol_id_goes_through_the_one_rule() {
+        let mut s = pushed(&Plan::default());
+        s.protocol_id = "a".repeat(65);
+        let err = verify(&s).unwrap_err();
+        assert_eq!(err.field(), "protocol_id");
+        assert_eq!(
+            err,
+            SyncRefusal::ProtocolId(ProtocolIdError::TooLong { len: 65 })
+        );
+        assert!(err.to_string().contains("at most 64"), "{err}");
+        s.protocol_id = "Upper\u{1b}[2J".into();
+        let err = refused(&s);
+        assert!(
+            err.contains("is not a protocol id") && !err.contains('\u{1b}'),
+            "{err}"
+        );
     }
 
     #[test]

@@ -9,10 +9,14 @@
 //! - its uid is a uid (1 to 128 ASCII letters, digits, `-`, `_`, `.`, `:`)
 //!   and no earlier session of the file has it;
 //! - its `protocol_id` and `area` are protocol ids (kebab-case), and its
-//!   `protocol` snapshot is a protocol this rollcoach can run, with that id,
-//!   version and area, holding no control characters;
+//!   `protocol` snapshot, with that id, version and area, is the protocol
+//!   this rollcoach knows under that id and version (compared as sync
+//!   compares a pushed one), or, for one it does not know, a protocol it
+//!   can run (checked as a protocol file is, `Protocol::from_json`), holding
+//!   no control characters and not weakening the handout's safety rules
+//!   (`Protocol::safety_warnings`);
 //! - its times are from [`EARLIEST`] to now plus the clock skew the engine
-//!   allows ([`INJURY_CLOCK_SKEW_MS`]), it ends no earlier than it starts
+//!   allows ([`rollcoach_engine::INJURY_CLOCK_SKEW_MS`]), it ends no earlier than it starts
 //!   and than its last input;
 //! - it is either live (no end and no counts) or ended (an end time and an
 //!   outcome), its ratings are on the 0 to 10 scale, its reps within its
@@ -24,13 +28,20 @@
 //!
 //! Those checks past the uid are [`crate::verify_session`]'s, the ones a
 //! pushed session passes ([`crate::sync`]), with two differences: an
-//! imported session may be live, or interrupted with its counts unknown (a
-//! log that recovery could not replay), and it is replayed against its own
+//! imported session may be live, or interrupted with its counts unknown
+//! when its log really does not replay (recovery could not replay it; a log
+//! that replays must give what the session claims, so that an
+//! "interrupted" never hides a stop), and it is replayed against its own
 //! snapshot, not the catalog's protocol (a history holds sessions of
-//! protocol versions that are gone). An injury is accepted if its area is
+//! protocol versions that are gone). A session accepted is what its log
+//! proves: every count and outcome it claims equals the replay's. An injury is accepted if its area is
 //! one the catalog's protocols cover, it was logged no later than now
-//! (plus the skew) and dated no later than it was logged, and it was
-//! cleared after it was logged and not in the future.
+//! (plus the skew) and dated no later than it was logged nor before 2000,
+//! it was cleared after it was logged and not in the future, and its note
+//! is a note (at most 500 characters, no control characters). Each of
+//! those fields is checked by its type in [`crate::domain`], the rule every
+//! writer of an injury (`rollcoach injury add`, `POST /api/injuries`, sync)
+//! follows too, so that what rollcoach writes it imports.
 //!
 //! A refusal ([`ImportRefusal`]) names the session (its number in the
 //! file, from 1, and its uid) or the injury, the field, what is wrong, and
@@ -41,9 +52,10 @@ use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 use std::sync::Arc;
 
-use rollcoach_engine::{INJURY_CLOCK_SKEW_MS, Time, check_injury_time};
-use rollcoach_protocol::Protocol;
+use rollcoach_engine::Time;
+use rollcoach_protocol::{Protocol, ProtocolId};
 
+use crate::domain::{Area, InjuryNote, InjuryTime, RecordTime, Uid, shown};
 use crate::sync::{EARLIEST, SyncCatalog, SyncRefusal, check_uid, is_unprintable, verify_imported};
 use crate::{Corrupt, DisplayTime, ExportDocument, ExportedInjury, ExportedSession, StoreError};
 
@@ -103,17 +115,6 @@ impl From<ImportRefusal> for StoreError {
     fn from(r: ImportRefusal) -> StoreError {
         Corrupt::Export(r.to_string()).into()
     }
-}
-
-/// Text from a file, shown safely: control characters escaped, cut after
-/// 64 characters.
-fn shown(text: &str) -> String {
-    let cut: String = text.chars().take(64).collect();
-    let mut out: String = cut.chars().flat_map(char::escape_debug).collect();
-    if text.chars().count() > 64 {
-        out.push_str("...");
-    }
-    out
 }
 
 fn subject_words(s: &Subject) -> String {
@@ -215,18 +216,20 @@ impl<'a> ImportCheck<'a> {
                  one the uid rollcoach wrote for it",
             ));
         }
-        for (field, value) in [("protocol_id", &s.protocol_id), ("area", &s.area)] {
-            if !is_id(value) {
-                return Err(refuse(
-                    field,
-                    format!(
-                        "\"{}\" is not a protocol id (kebab-case: lowercase letters, digits and \
-                         hyphens)",
-                        shown(value)
-                    ),
-                    RESTORE,
-                ));
-            }
+        // The protocol id's one rule, the one `protocols lint` applies.
+        if let Err(e) = ProtocolId::parse(&s.protocol_id) {
+            return Err(refuse("protocol_id", e.problem(), RESTORE));
+        }
+        if !is_id(&s.area) {
+            return Err(refuse(
+                "area",
+                format!(
+                    "\"{}\" is not a protocol id (kebab-case: lowercase letters, digits and \
+                     hyphens)",
+                    shown(&s.area)
+                ),
+                RESTORE,
+            ));
         }
         let protocol = self.snapshot(s).map_err(|(field, problem)| {
             refuse(
@@ -289,6 +292,30 @@ impl<'a> ImportCheck<'a> {
         {
             return Ok(p);
         }
+        // A snapshot that claims a protocol this rollcoach knows (its id
+        // and version) must be that protocol, as a pushed one must.
+        // (One whose own id or version is not the session's is refused for
+        // that, below.)
+        let claims = json.get("id").and_then(|v| v.as_str()) == Some(s.protocol_id.as_str())
+            && json.get("version").and_then(serde_json::Value::as_u64)
+                == Some(u64::from(s.protocol_version));
+        if claims
+            && let Some((path, snapshot, known)) =
+                self.rules
+                    .catalog
+                    .known_difference(&s.protocol_id, s.protocol_version, json)
+        {
+            return Err((
+                path.clone(),
+                format!(
+                    "the session ran protocol `{}` version {}, which this rollcoach knows, but \
+                     its snapshot differs from it at `{path}`: the snapshot has {snapshot}, \
+                     rollcoach's has {known}",
+                    shown(&s.protocol_id),
+                    s.protocol_version
+                ),
+            ));
+        }
         if let Some(i) = self.snapshots.iter().position(|(v, _)| v == json) {
             let kept = self.snapshots.remove(i);
             let p = kept.1.clone();
@@ -303,12 +330,35 @@ impl<'a> ImportCheck<'a> {
                     .to_owned(),
             ));
         }
-        let protocol: Protocol = serde_json::from_value(json.clone()).map_err(|e| {
+        // Checked as a protocol file is (`Protocol::from_json`): the same
+        // types and rules; the first problem's field is the one named.
+        let protocol = Protocol::from_json(&json.to_string()).map_err(|e| {
+            let field = match e.0.first() {
+                Some(p) if !p.path.is_empty() => format!("protocol.{}", p.path),
+                _ => "protocol".to_owned(),
+            };
+            let problems: Vec<String> = e.0.iter().map(ToString::to_string).collect();
             (
-                "protocol".to_owned(),
-                format!("the snapshot is not a protocol this rollcoach can run: {e}"),
+                field,
+                format!(
+                    "the snapshot is not a protocol this rollcoach can run: {}",
+                    problems.join("; ")
+                ),
             )
         })?;
+        // Nor one that weakens the handout's safety rules (no screening, an
+        // injury question that lets "yes, injured" through, a short injury
+        // window, no discomfort stop): what `protocols lint` warns of a
+        // file, an import refuses of a snapshot it cannot compare.
+        if let Some(w) = protocol.safety_warnings().into_iter().next() {
+            return Err((
+                format!("protocol.{}", w.path),
+                format!(
+                    "the snapshot weakens the handout's safety rules: {}",
+                    w.message
+                ),
+            ));
+        }
         let protocol = Arc::new(protocol);
         if self.snapshots.len() >= SNAPSHOTS_KEPT {
             self.snapshots.remove(0);
@@ -327,14 +377,9 @@ impl<'a> ImportCheck<'a> {
                   restore the time from the original export"
                 .to_owned(),
         };
-        let now = self.rules.now;
-        if exported_at > now.plus_ms(INJURY_CLOCK_SKEW_MS) {
-            return Err(refuse(in_the_future(exported_at, now)));
-        }
-        if exported_at < EARLIEST {
-            return Err(refuse(too_early(exported_at)));
-        }
-        Ok(())
+        RecordTime::parse(exported_at, self.rules.now)
+            .map(|_| ())
+            .map_err(|e| refuse(e.problem().to_owned()))
     }
 
     /// Checks the document's injuries (written at `exported_at`).
@@ -367,61 +412,64 @@ impl<'a> ImportCheck<'a> {
         let clock = "if this computer's clock is behind, set it right and import again; \
                      otherwise restore the time from the original export, or remove the injury \
                      from the file";
-        rollcoach_protocol::check_area(self.rules.catalog.protocols(), &injury.area).map_err(
-            |e| {
-                let e = rollcoach_protocol::UnknownArea {
-                    area: shown(&e.area),
-                    ..e
-                };
-                refuse(
-                    "area",
-                    e.to_string(),
-                    "give the injury one of the known areas, or add the protocol file that \
-                     covers its area to the protocols directory and import again",
-                )
-            },
-        )?;
+        // Each field through its domain type (crate::domain), the rules
+        // every writer of an injury follows.
+        Area::parse(self.rules.catalog.protocols(), &injury.area).map_err(|e| {
+            refuse(
+                "area",
+                e.problem().to_owned(),
+                &format!(
+                    "{}, or add the protocol file that covers the injury's area to the \
+                     protocols directory and import again",
+                    e.fix()
+                ),
+            )
+        })?;
         // A version 1 document's injuries have had theirs derived by now
         // ([`ExportedInjury::fill_missing_uids`]).
-        check_uid(&injury.uid).map_err(|e| {
-            let why = match e {
-                SyncRefusal::Uid { why, .. } => why,
-                _ => "is not a uid",
-            };
+        Uid::parse(&injury.uid).map_err(|e| {
             refuse(
                 "uid",
-                format!("the injury's uid \"{}\" {why}", shown(&injury.uid)),
+                e.problem().replacen("the uid", "the injury's uid", 1),
                 "give the injury the uid rollcoach wrote for it (1 to 128 ASCII letters, \
                  digits, `-`, `_`, `.`, `:`), or remove the `uid` field to have one derived",
             )
         })?;
         let now = self.rules.now;
-        let latest = now.plus_ms(INJURY_CLOCK_SKEW_MS);
-        let times = [
-            ("at", Some(injury.at)),
-            ("created_at", Some(injury.created_at)),
-            ("cleared_at", injury.cleared_at),
-        ];
-        for (field, t) in times {
-            let Some(t) = t else { continue };
-            if t < EARLIEST {
-                return Err(refuse(field, too_early(t), RESTORE));
-            }
-            // `at` gets the words every input of an injury gets, below.
-            if field != "at" && t > latest {
-                return Err(refuse(field, in_the_future(t, now), clock));
-            }
-        }
         // The rule every input of an injury follows: dated no later than it
-        // was logged (nor than the document was written, nor now).
+        // was logged (nor than the document was written, nor now), and not
+        // before 2000. A time before 2000 is told first, then the other
+        // times, then an `at` after its logging.
         let logged = injury.created_at.min(exported_at).min(now);
-        check_injury_time(injury.at, logged).map_err(|e| {
-            refuse(
-                "at",
-                format!("{e} (logged at {})", DisplayTime(logged)),
-                clock,
-            )
-        })?;
+        let at = InjuryTime::parse(injury.at, logged).map_err(|e| {
+            if injury.at < EARLIEST {
+                refuse("at", e.problem().to_owned(), RESTORE)
+            } else {
+                // The engine's words whole (`problem; fix`), as the CLI and
+                // the API give them.
+                refuse(
+                    "at",
+                    format!("{e} (logged at {})", DisplayTime(logged)),
+                    clock,
+                )
+            }
+        });
+        if injury.at < EARLIEST {
+            at?;
+        } else {
+            let times = [
+                ("created_at", Some(injury.created_at)),
+                ("cleared_at", injury.cleared_at),
+            ];
+            for (field, t) in times {
+                let Some(t) = t else { continue };
+                RecordTime::parse(t, now).map_err(|e| {
+                    let fix = if t < EARLIEST { RESTORE } else { clock };
+                    refuse(field, e.problem().to_owned(), fix)
+                })?;
+            }
+            at?;
+        }
         if let Some(cleared) = injury.cleared_at
             && cleared < injury.created_at
         {
@@ -435,41 +483,20 @@ impl<'a> ImportCheck<'a> {
                 RESTORE,
             ));
         }
-        if injury
-            .note
-            .as_deref()
-            .is_some_and(|n| n.chars().any(is_unprintable))
-        {
-            return Err(refuse(
-                "note",
-                "holds control characters or bidirectional overrides, which a terminal would \
-                 act on"
-                    .to_owned(),
-                "remove the control characters from the note and import again",
-            ));
+        if let Some(note) = &injury.note {
+            InjuryNote::parse(note).map_err(|e| {
+                refuse(
+                    "note",
+                    e.problem().to_owned(),
+                    &format!("{} and import again", e.fix()),
+                )
+            })?;
         }
         Ok(())
     }
 }
 
-fn in_the_future(t: Time, now: Time) -> String {
-    format!(
-        "{} is in the future (now is {}; up to {} minutes ahead is allowed for clock skew)",
-        DisplayTime(t),
-        DisplayTime(now),
-        INJURY_CLOCK_SKEW_MS / 60_000
-    )
-}
-
-fn too_early(t: Time) -> String {
-    format!(
-        "{} is before {}; nothing rollcoach records is that old",
-        DisplayTime(t),
-        DisplayTime(EARLIEST)
-    )
-}
-
-/// A protocol id or area: kebab-case, 1 to 64 characters.
+/// An area: kebab-case, 1 to 64 characters (as a protocol id).
 fn is_id(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64

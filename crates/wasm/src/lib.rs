@@ -48,7 +48,17 @@
 //!   input buffer), `runner_free(handle)`.
 //! - `injury_block(len, now)`: `{"protocol", "injuries"}` -> the block or
 //!   `null`; `injury_time(at, now) -> time`: an injury's recorded time, or
-//!   -1 with the reason it is refused.
+//!   -1 with the reason it is refused (the store's `InjuryTime`).
+//! - `rules_facts(len) -> status`: `{"area", "protocol_id", "injuries",
+//!   "sessions"}` (the page's store) -> the facts a session starts with;
+//!   `rules_merge_injury(len) -> status`: `{"stored", "incoming"}` -> what the
+//!   incoming copy does (`{"merge": "add" | "clear" | "same"}`), or -1 when
+//!   it is not the same injury. The store's rules (`rollcoach_store::rules`),
+//!   as the computer's store applies them.
+//! - `new_uid(time, random_hi, random_lo) -> 0`: a new uid (the result, as
+//!   text) for a session started or an injury logged at `time`, from 64
+//!   random bits the page draws (`crypto.getRandomValues`): the store's one
+//!   maker, `Uid::new`.
 //!
 //! Times are milliseconds since the Unix epoch (session time) as `f64`,
 //! which a JavaScript number holds exactly.
@@ -60,6 +70,7 @@
 use std::cell::RefCell;
 use std::sync::Arc;
 
+mod read;
 pub mod session;
 
 use rollcoach_engine::Output;
@@ -106,8 +117,10 @@ fn time(ms: f64) -> Time {
 /// form), for a voice at `rate` times espeak-ng's default rate. Returns its
 /// handle (never 0).
 pub fn planner_new(protocol_json: &str, rate: f64) -> Result<u32, String> {
-    let protocol: Protocol =
+    // Checked as a protocol file is: a protocol that breaks a rule is refused.
+    let value: serde_json::Value =
         serde_json::from_str(protocol_json).map_err(|e| format!("not a protocol: {e}"))?;
+    let protocol = protocol_from_value(value)?;
     let planner = Planner::new(Arc::new(protocol), rate);
     STATE.with_borrow_mut(|s| {
         let i = match s.planners.iter().position(Option::is_none) {
@@ -122,10 +135,41 @@ pub fn planner_new(protocol_json: &str, rate: f64) -> Result<u32, String> {
     })
 }
 
+/// A value of type `T` from its JSON text, read through a
+/// [`serde_json::Value`]: every type the module reads is then deserialized
+/// from the one `Value` deserializer, whose code per type is a fraction of
+/// the text deserializer's (docs/design.md, "The engine in the page").
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> serde_json::Result<T> {
+    serde_json::from_str::<serde_json::Value>(text).and_then(serde_json::from_value)
+}
+
+/// A protocol from its JSON value, checked as a protocol file is
+/// ([`Protocol::from_json`] on the value: the same types, then
+/// [`Protocol::check`]); a refusal names each problem's field.
+pub(crate) fn protocol_from_value(value: serde_json::Value) -> Result<Protocol, String> {
+    let protocol: Protocol = serde_json::from_value(value).map_err(|e| {
+        let problem = rollcoach_protocol::ProtocolProblem {
+            path: String::new(),
+            message: e.to_string(),
+            hint: Some("see docs/protocol-format.md for what a protocol holds".into()),
+        };
+        format!(
+            "not a protocol: {}",
+            rollcoach_protocol::ProtocolProblems(vec![problem])
+        )
+    })?;
+    protocol
+        .check()
+        .map_err(|e| format!("not a protocol: {e}"))?;
+    Ok(protocol)
+}
+
 /// Feeds the engine output `output_json` (its serde form) at session time `at`.
 pub fn output(handle: u32, at: Time, output_json: &str) -> Result<(), String> {
-    let out: Output =
-        serde_json::from_str(output_json).map_err(|e| format!("not an engine output: {e}"))?;
+    let out: Output = serde_json::from_str(output_json)
+        .map_err(|e| e.to_string())
+        .and_then(|v| read::output(&v))
+        .map_err(|e| format!("not an engine output: {e}"))?;
     with_planner(handle, |p| p.output(at, &out))
 }
 
@@ -380,6 +424,30 @@ mod exports {
 
     // SAFETY: a unique symbol name; the function is safe Rust.
     #[unsafe(no_mangle)]
+    pub extern "C" fn rules_facts(len: usize) -> i32 {
+        set_json(input_text(len).and_then(|t| session::facts(&t)), 0, -1)
+    }
+
+    // SAFETY: a unique symbol name; the function is safe Rust.
+    #[unsafe(no_mangle)]
+    pub extern "C" fn rules_merge_injury(len: usize) -> i32 {
+        set_json(
+            input_text(len).and_then(|t| session::merge_injury(&t)),
+            0,
+            -1,
+        )
+    }
+
+    // SAFETY: a unique symbol name; the function is safe Rust.
+    #[unsafe(no_mangle)]
+    pub extern "C" fn new_uid(time: f64, random_hi: u32, random_lo: u32) -> i32 {
+        let random = (u64::from(random_hi) << 32) | u64::from(random_lo);
+        set_result(session::new_uid(super::time(time), random));
+        0
+    }
+
+    // SAFETY: a unique symbol name; the function is safe Rust.
+    #[unsafe(no_mangle)]
     pub extern "C" fn injury_time(at: f64, now: f64) -> f64 {
         match session::injury_time(time(at), time(now)) {
             Ok(t) => t.0 as f64,
@@ -438,11 +506,45 @@ mod tests {
                 .unwrap_err()
                 .starts_with("not a protocol")
         );
+        // Issue 19: a protocol that breaks a rule is refused, naming the field.
+        let mut p: serde_json::Value = serde_json::from_str(&protocol_json()).unwrap();
+        p["movement"]["tempo"]["default_seconds"] = 40.into();
+        let e = planner_new(&p.to_string(), 1.0).unwrap_err();
+        assert!(
+            e.starts_with("not a protocol: `movement.tempo.default_seconds`: "),
+            "{e}"
+        );
         let h = planner_new(&protocol_json(), 1.0).unwrap();
         let e = output(h, Time(1), r#"{"type":"sync","now":1}"#).unwrap_err();
         assert!(e.starts_with("not an engine output"), "{e}");
         assert!(output(h + 100, Time(1), r#"{"type":"stage","stage":"setup"}"#).is_err());
         free(h);
+    }
+
+    /// Issue 23: the protocol is read through a `serde_json::Value`; a
+    /// protocol of the wrong shape is refused as `Protocol::from_json`
+    /// refuses it, with serde's reason and the hint to the format, and bad
+    /// JSON text says where it breaks.
+    #[test]
+    fn a_protocol_of_the_wrong_shape_is_refused_with_the_reason_and_the_hint() {
+        let e = planner_new(r#"{"id": 1}"#, 1.0).unwrap_err();
+        assert!(
+            e.starts_with("not a protocol: the protocol: invalid type: integer `1`"),
+            "{e}"
+        );
+        assert!(
+            e.ends_with("(see docs/protocol-format.md for what a protocol holds)"),
+            "{e}"
+        );
+        let mut p: serde_json::Value = serde_json::from_str(&protocol_json()).unwrap();
+        p.as_object_mut().unwrap().remove("movement");
+        let e = planner_new(&p.to_string(), 1.0).unwrap_err();
+        assert!(e.contains("missing field `movement`"), "{e}");
+        let e = planner_new("{\"id\": ", 1.0).unwrap_err();
+        assert!(
+            e.starts_with("not a protocol: ") && e.contains("line 1"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -9,10 +9,9 @@ use std::sync::Arc;
 
 use rollcoach_engine::{
     Batch, EndRecord, Facts, InjuryFact, Input, LogEntry, Options, Output, Runner, Time,
-    check_injury_time, injury_block,
 };
 use rollcoach_protocol::Protocol;
-use rollcoach_store::{Event, ExportedSession, FinishedRun};
+use rollcoach_store::{Event, ExportedSession, FinishedRun, InjuryTime, Uid};
 use serde::{Deserialize, Serialize};
 
 /// What starts a run: the protocol as `/api/protocols/{id}` serves it (its
@@ -39,6 +38,7 @@ pub struct Recover {
     /// When it started (ms since the epoch).
     pub started_at: Time,
     /// The log.
+    #[serde(deserialize_with = "crate::read::log")]
     pub log: Vec<LogEntry>,
 }
 
@@ -93,16 +93,17 @@ fn insert(run: Run) -> Result<u32, String> {
     })
 }
 
+/// The protocol of a start, checked as a protocol file is
+/// ([`Protocol::from_json`]): a protocol that breaks a rule is refused,
+/// each problem named by its field.
 fn parse_protocol(value: &serde_json::Value) -> Result<Protocol, String> {
-    // Through its text: the module then holds one protocol deserializer
-    // (the planner's, from text), not a second one over `Value` (about 40 KB).
-    serde_json::from_str(&value.to_string()).map_err(|e| format!("not a protocol: {e}"))
+    crate::protocol_from_value(value.clone())
 }
 
 /// Starts a session at `now` from `start_json` ([`Start`]); its opening
 /// outputs are pending. Returns its handle (never 0).
 pub fn start(start_json: &str, now: Time) -> Result<u32, String> {
-    let s: Start = serde_json::from_str(start_json)
+    let s: Start = crate::from_json(start_json)
         .map_err(|e| format!("not a session start (protocol, options, facts): {e}"))?;
     let protocol = Arc::new(parse_protocol(&s.protocol)?);
     let runner = Runner::start(protocol.clone(), s.options.clone(), s.facts.clone(), now)
@@ -122,7 +123,7 @@ pub fn start(start_json: &str, now: Time) -> Result<u32, String> {
 /// last entry, nothing pending. Returns its handle and how many entries the
 /// session rejected (skipped, as it did live).
 pub fn recover(recover_json: &str) -> Result<(u32, usize), String> {
-    let r: Recover = serde_json::from_str(recover_json).map_err(|e| {
+    let r: Recover = crate::from_json(recover_json).map_err(|e| {
         format!("not a session to recover (protocol, options, facts, started_at, log): {e}")
     })?;
     let protocol = Arc::new(parse_protocol(&r.start.protocol)?);
@@ -151,8 +152,10 @@ pub fn recover(recover_json: &str) -> Result<(u32, usize), String> {
 /// before it applies (the batch waits here for [`commit`]), or why it does
 /// not fit (nothing changes).
 pub fn offer(handle: u32, input_json: &str, now: Time) -> Result<Vec<LogEntry>, String> {
-    let input: Input =
-        serde_json::from_str(input_json).map_err(|e| format!("not an engine input: {e}"))?;
+    let input: Input = serde_json::from_str(input_json)
+        .map_err(|e| e.to_string())
+        .and_then(|v| crate::read::input(&v))
+        .map_err(|e| format!("not an engine input: {e}"))?;
     with_run(handle, |run| {
         let batch = run.runner.offer(input, now).map_err(|e| e.to_string())?;
         let entries = batch.entries().to_vec();
@@ -262,27 +265,159 @@ pub struct BlockQuery {
 }
 
 /// Whether the injuries block the protocol at `now`, and until when
-/// ([`rollcoach_engine::injury_block`]), with the protocol's window and message.
-pub fn block(query_json: &str, now: Time) -> Result<serde_json::Value, String> {
-    let q: BlockQuery = serde_json::from_str(query_json)
+/// ([`rollcoach_engine::injury_block`]), with the protocol's window and
+/// message: the server's answer ([`rollcoach_wire::Block`]), built once.
+pub fn block(query_json: &str, now: Time) -> Result<Option<rollcoach_wire::Block>, String> {
+    let q: BlockQuery = crate::from_json(query_json)
         .map_err(|e| format!("not an injury block query (protocol, injuries): {e}"))?;
     let protocol = parse_protocol(&q.protocol)?;
-    Ok(match injury_block(&protocol, &q.injuries, now) {
-        None => serde_json::Value::Null,
-        Some(b) => serde_json::json!({
-            "injured_at": b.injured_at,
-            "allowed_at": b.allowed_at,
-            "window_hours": protocol.screening.injury_rule.window_hours,
-            "message": protocol.screening.injury_rule.message,
-        }),
-    })
+    Ok(rollcoach_wire::Block::now(&protocol, &q.injuries, now))
 }
 
 /// An injury's time as it is recorded when logged at `now` (a little ahead:
-/// now), or why it is refused (the engine's rule, word for word as the
-/// server says it).
+/// now), or why it is refused: the store's [`InjuryTime`] (the engine's
+/// rule, and not before 2000), word for word as the server and the CLI say
+/// it.
 pub fn injury_time(at: Time, now: Time) -> Result<Time, String> {
-    check_injury_time(at, now).map_err(|e| e.to_string())
+    InjuryTime::parse(at, now)
+        .map(InjuryTime::get)
+        .map_err(|e| e.to_string())
+}
+
+// The rules' inputs are read from a `serde_json::Value` the module already
+// has the code for (a protocol snapshot is one), field by field: a derived
+// deserializer per input type cost about 7 KB of the module, gzipped.
+
+fn text<'a>(v: &'a serde_json::Value, key: &str) -> &'a str {
+    v.get(key).and_then(serde_json::Value::as_str).unwrap_or("")
+}
+
+fn at(v: &serde_json::Value, key: &str) -> Option<Time> {
+    v.get(key).and_then(serde_json::Value::as_u64).map(Time)
+}
+
+/// An injury as the page keeps it (IndexedDB `injuries`), as the rules read it.
+fn page_injury(v: &serde_json::Value) -> Result<rollcoach_store::Injury, String> {
+    Ok(rollcoach_store::Injury {
+        number: 0,
+        uid: text(v, "uid").to_owned(),
+        area: text(v, "area").to_owned(),
+        at: at(v, "at").ok_or("an injury without its time `at`")?,
+        note: v
+            .get("note")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned),
+        created_at: at(v, "created_at").unwrap_or_default(),
+        cleared_at: at(v, "cleared_at"),
+    })
+}
+
+fn list<'a>(v: &'a serde_json::Value, key: &str) -> &'a [serde_json::Value] {
+    v.get(key)
+        .and_then(serde_json::Value::as_array)
+        .map_or(&[], Vec::as_slice)
+}
+
+/// The facts a session starts with, from the page's store (`{"area",
+/// "protocol_id", "injuries", "sessions"}`): the store's rules
+/// ([`rollcoach_store::rules::facts`] and `last_pairing`), as the
+/// computer's store applies them.
+pub fn facts(input: &str) -> Result<Facts, String> {
+    let q: serde_json::Value = serde_json::from_str(input).map_err(|e| e.to_string())?;
+    let injuries = list(&q, "injuries")
+        .iter()
+        .map(page_injury)
+        .collect::<Result<Vec<_>, _>>()?;
+    let pairing_of = |s: &serde_json::Value| match text(s, "pairing") {
+        "inhale-out" => Some(rollcoach_protocol::Pairing::InhaleOut),
+        "inhale-back" => Some(rollcoach_protocol::Pairing::InhaleBack),
+        _ => None,
+    };
+    let pairing = rollcoach_store::rules::last_pairing(
+        text(&q, "protocol_id"),
+        list(&q, "sessions")
+            .iter()
+            .map(|s| rollcoach_store::rules::PairingOf {
+                protocol_id: text(s, "protocol_id"),
+                started_at: at(s, "started_at").unwrap_or_default(),
+                pairing: pairing_of(s),
+            }),
+    );
+    Ok(rollcoach_store::rules::facts(
+        text(&q, "area"),
+        &injuries,
+        pairing,
+    ))
+}
+
+/// What an incoming copy of an injury (`{"stored", "incoming"}`) does to
+/// the page's: the store's rule of injury identity
+/// ([`rollcoach_store::rules::merge_injury`]); a copy that is not the same
+/// injury is an error naming the field that differs.
+pub fn merge_injury(input: &str) -> Result<rollcoach_store::rules::InjuryMerge, String> {
+    let q: serde_json::Value = serde_json::from_str(input).map_err(|e| e.to_string())?;
+    let stored = match q.get("stored") {
+        Some(v) if !v.is_null() => Some(page_injury(v)?),
+        _ => None,
+    };
+    let i = page_injury(q.get("incoming").ok_or("no `incoming` injury")?)?;
+    let incoming = rollcoach_store::ExportedInjury {
+        uid: i.uid,
+        area: i.area,
+        at: i.at,
+        note: i.note,
+        created_at: i.created_at,
+        cleared_at: i.cleared_at,
+    };
+    rollcoach_store::rules::merge_injury(stored.as_ref(), &incoming)
+        .map_err(|e| format!("the stored injury has another {}", e.field))
+}
+
+/// A new uid for a session started, or an injury logged, at `time`, with
+/// the page's 64 random bits: the store's one maker ([`Uid::new`]).
+pub fn new_uid(time: Time, random: u64) -> String {
+    Uid::new(time, random).into_string()
+}
+
+#[cfg(test)]
+mod rules_tests {
+    use super::*;
+
+    #[test]
+    fn the_pages_facts_are_the_stores_rules() {
+        let f = facts(
+            r#"{"area":"upper-back","protocol_id":"upper-back",
+               "injuries":[{"uid":"a","area":"upper-back","at":2000,"note":"x","created_at":2001,"cleared_at":null},
+                           {"uid":"b","area":"upper-back","at":1000,"created_at":1001,"cleared_at":1500},
+                           {"uid":"c","area":"neck","at":500,"created_at":501}],
+               "sessions":[{"protocol_id":"upper-back","started_at":10,"pairing":"inhale-out"},
+                           {"protocol_id":"upper-back","started_at":20,"pairing":null}]}"#,
+        )
+        .unwrap();
+        assert_eq!(f.injuries.len(), 1);
+        assert_eq!(f.injuries[0].at, Time(2000));
+        assert_eq!(f.last_pairing, Some(rollcoach_protocol::Pairing::InhaleOut));
+    }
+
+    #[test]
+    fn the_pages_injury_merge_is_the_stores_rule() {
+        let stored = r#"{"uid":"u","area":"upper-back","at":1000,"note":null,"created_at":1001,"cleared_at":null}"#;
+        let cleared = r#"{"uid":"u","area":"upper-back","at":1000,"note":null,"created_at":1001,"cleared_at":5000}"#;
+        let q = |s: &str, i: &str| format!(r#"{{"stored":{s},"incoming":{i}}}"#);
+        assert_eq!(
+            merge_injury(&q("null", stored)).unwrap(),
+            rollcoach_store::rules::InjuryMerge::Add
+        );
+        assert_eq!(
+            merge_injury(&q(stored, cleared)).unwrap(),
+            rollcoach_store::rules::InjuryMerge::Clear {
+                cleared_at: Time(5000)
+            }
+        );
+        let other = cleared.replace("\"note\":null", "\"note\":\"other\"");
+        let e = merge_injury(&q(stored, &other)).unwrap_err();
+        assert!(e.contains("another note"), "{e}");
+    }
 }
 
 #[cfg(test)]
@@ -291,11 +426,10 @@ mod tests {
 
     use super::*;
 
-    const T0: Time = Time(1_795_597_200_000);
+    use rollcoach_testkit::T0;
 
     fn protocol() -> serde_json::Value {
-        let text = include_str!("../../../protocols/upper-back.toml");
-        serde_json::to_value(rollcoach_protocol::parse(text).unwrap()).unwrap()
+        serde_json::to_value(rollcoach_testkit::protocol("upper-back")).unwrap()
     }
 
     fn start_json(reasons: &[&str]) -> String {
@@ -305,6 +439,48 @@ mod tests {
             "facts": { "injuries": [], "last_pairing": null },
         })
         .to_string()
+    }
+
+    /// Issue 19: a protocol from the page is checked as a protocol file is;
+    /// one that breaks a rule is refused, naming the field, at the start
+    /// and at a recovery.
+    #[test]
+    fn a_protocol_that_breaks_a_rule_is_refused_with_its_path() {
+        let mut p = protocol();
+        let rules = p["stop_rules"].as_array().unwrap();
+        let i = rules
+            .iter()
+            .position(|r| r["trigger"]["kind"] == "discomfort")
+            .unwrap();
+        p["stop_rules"][i]["trigger"]["above"] = 11.into();
+        p["movement"]["reps"]["min"] = 9.into();
+        let start_json = serde_json::json!({ "protocol": p });
+        let err = start(&start_json.to_string(), T0).unwrap_err();
+        assert!(err.starts_with("not a protocol: "), "{err}");
+        assert!(
+            err.contains(&format!(
+                "`stop_rules[{i}].trigger.above`: discomfort is rated 0 to 10, so `above = 11` would never stop"
+            )),
+            "{err}"
+        );
+        assert!(
+            err.contains("`movement.reps.min`: reps out of order: `min` (9) is above `max` (8)"),
+            "{err}"
+        );
+        let mut recover_json = start_json;
+        recover_json["started_at"] = T0.0.into();
+        recover_json["log"] = serde_json::json!([]);
+        let err = recover(&recover_json.to_string()).unwrap_err();
+        assert!(err.contains("`stop_rules["), "{err}");
+        let mut p = protocol();
+        p["setup"][0]["variants"][0]["instrument"] = "tennis-ball".into();
+        let err = start(&serde_json::json!({ "protocol": p }).to_string(), T0).unwrap_err();
+        assert!(
+            err.contains(
+                "`setup[0].variants[0].instrument`: the variant's instrument `tennis-ball` is not one of the protocol's instruments"
+            ),
+            "{err}"
+        );
     }
 
     /// Offers, "writes" into `log`, commits.
@@ -489,19 +665,28 @@ mod tests {
             "injuries": [{"at": T0.0 - 10 * hour, "note": null}],
         })
         .to_string();
-        let b = block(&q, T0).unwrap();
+        let b = serde_json::to_value(block(&q, T0).unwrap()).unwrap();
         assert_eq!(b["allowed_at"], T0.0 + 38 * hour);
         assert_eq!(b["window_hours"], 48);
         assert!(b["message"].as_str().is_some_and(|m| !m.is_empty()));
         assert_eq!(
-            block(&q, T0.plus_ms(38 * hour)).unwrap(),
+            serde_json::to_value(block(&q, T0.plus_ms(38 * hour)).unwrap()).unwrap(),
             serde_json::Value::Null
         );
         assert_eq!(injury_time(T0.plus_ms(60_000), T0), Ok(T0));
+        let e = injury_time(Time(915_148_800_000), T0).unwrap_err(); // 1999
+        assert!(e.contains("cannot be dated before 2000-01-01"), "{e}");
         let e = injury_time(T0.plus_ms(30 * hour), T0).unwrap_err();
         assert!(
             e.contains("in the future") && e.contains("1 day 6 hours"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn the_pages_uids_are_the_stores() {
+        let uid = new_uid(T0, 0x0123_4567_89ab_cdef);
+        assert_eq!(uid, format!("{:012x}-0123456789abcdef", T0.0));
+        assert!(rollcoach_store::check_uid(&uid).is_ok());
     }
 }

@@ -26,12 +26,11 @@ impl std::str::FromStr for Speed {
         if s.eq_ignore_ascii_case("max") {
             return Ok(Speed::Max);
         }
-        match s.parse::<f64>() {
-            Ok(f) if f.is_finite() && f > 0.0 && f <= 1000.0 => Ok(Speed::Factor(f)),
-            _ => Err(format!(
-                "`{s}` is not a speed: give a factor above 0 and up to 1000 (1 is real time), or `max`"
-            )),
-        }
+        // The factor is the one speed rule (`serve` and `web export` take
+        // it too); `max` is the terminal's own, on top.
+        s.parse::<rollcoach_store::Speed>()
+            .map(|f| Speed::Factor(f.get()))
+            .map_err(|e| format!("{e}, or `max` for no waiting at all"))
     }
 }
 

@@ -20,7 +20,9 @@ use rollcoach_engine::{
     EndRecord, Input, Options, OptionsError, Outcome, Output, RefusalReason, Session, Time,
 };
 use rollcoach_protocol::Protocol;
-use rollcoach_store::{NewSession, SessionEnd, SessionId, SessionOutcome, Store};
+use rollcoach_store::{
+    NewSession, RecordTime, SessionEnd, SessionId, SessionLog, SessionOptions, SessionOutcome,
+};
 
 use crate::{Global, UsageError, db};
 use driver::{Clock, Driver, Log, NoLog, Speed};
@@ -80,8 +82,18 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<u8> {
         reasons: args.reasons.clone(),
         pairing: None,
     };
-    // Check the options before anything is shown or recorded.
-    Session::new(&protocol, options.clone(), Default::default(), Time(0)).map_err(options_error)?;
+    // Check the options before anything is shown or recorded, by the
+    // engine's rule (the problem is the engine's words, which give the range).
+    let options = SessionOptions::parse(&protocol, options)
+        .map_err(|e| UsageError(e.problem().to_owned()))?
+        .into_options();
+    // Nor is a session recorded that its own import would refuse: a clock
+    // before 2000 is not set.
+    let now = db::now(global)?;
+    RecordTime::parse(now, now).map_err(|e| {
+        let e = e.with_fix("set this computer's clock right and run the session again");
+        UsageError(format!("this computer's clock: {e}"))
+    })?;
 
     if tty {
         tui::run(tui::Setup {
@@ -108,7 +120,7 @@ pub fn options_error(e: OptionsError) -> anyhow::Error {
 
 /// The store's event log of one session.
 pub struct StoreLog<'a> {
-    store: &'a dyn Store,
+    store: &'a dyn SessionLog,
     id: SessionId,
     seq: u32,
 }
@@ -116,7 +128,7 @@ pub struct StoreLog<'a> {
 impl<'a> StoreLog<'a> {
     /// Records the start of a session and returns its log.
     pub fn begin(
-        store: &'a dyn Store,
+        store: &'a dyn SessionLog,
         protocol: &Protocol,
         options: &Options,
         facts: &rollcoach_engine::Facts,
@@ -192,6 +204,7 @@ fn run_script(
     let store = db::open_store(global)?;
     let start = db::now(global)?;
     let facts = store
+        .log()?
         .facts_for(protocol)
         .context("could not read the injury log")?;
     let session =
@@ -214,7 +227,7 @@ fn run_script(
         }
     }
 
-    let log = StoreLog::begin(&*store, protocol, &options, &facts, start)?;
+    let log = StoreLog::begin(store.log()?, protocol, &options, &facts, start)?;
     let mut driver = Driver::new(session, log);
     let mut clock = Clock::new(start, args.speed);
     let voice = voice_program.map(|p| {

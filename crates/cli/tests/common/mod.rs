@@ -23,7 +23,8 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 
-use rollcoach_store_sqlite::SqliteStore;
+use rollcoach_store::{PersonId, Records};
+use rollcoach_store_sqlite::SqliteRecords;
 
 /// 2026-11-25T10:00:00Z, "now" unless a test says otherwise.
 pub const DEFAULT_NOW: &str = "2026-11-25T10:00:00Z";
@@ -91,9 +92,9 @@ impl TestEnvironment {
         self.path("protocols")
     }
 
-    /// The database, opened directly.
-    pub fn store(&self) -> SqliteStore {
-        SqliteStore::open(self.db()).unwrap()
+    /// The database, opened directly: the owner's records.
+    pub fn store(&self) -> OwnerStore {
+        OwnerStore(SqliteRecords::open(self.db()).unwrap())
     }
 
     /// Writes `content` to `name` in the temporary directory; returns its path.
@@ -323,6 +324,21 @@ impl Serve {
             .unwrap()
     }
 
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends it `signal` (`TERM`, `INT`, with `kill`) and waits for it to end.
+    pub fn signal_and_wait(mut self, signal: &str) -> ExitStatus {
+        let sent = Command::new("kill")
+            .args([format!("-{signal}"), self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -{signal}");
+        self.child.wait().unwrap()
+    }
+
     /// Stops the server and waits for it.
     pub fn stop(mut self) {
         self.kill();
@@ -340,36 +356,173 @@ impl Drop for Serve {
     }
 }
 
+/// The owner's records in a test's database, read as the tests check them.
+#[allow(dead_code)] // not every test file uses every reader
+pub struct OwnerStore(pub SqliteRecords);
+
+#[allow(dead_code)]
+impl OwnerStore {
+    /// Opens the database at `path`.
+    pub fn open(path: impl AsRef<std::path::Path>) -> rollcoach_store::Result<OwnerStore> {
+        SqliteRecords::open(path).map(OwnerStore)
+    }
+
+    /// The owner's sessions, newest first (at most `limit`).
+    pub fn history(
+        &self,
+        limit: Option<usize>,
+    ) -> rollcoach_store::Result<Vec<rollcoach_store::SessionRecord>> {
+        self.0
+            .history_page(&PersonId::owner(), limit.unwrap_or(usize::MAX >> 1), None)
+    }
+
+    /// The sessions that have not ended, oldest first.
+    pub fn unfinished(&self) -> rollcoach_store::Result<Vec<rollcoach_store::SessionRecord>> {
+        let mut live: Vec<_> = self
+            .history(None)?
+            .into_iter()
+            .filter(|s| s.outcome.is_none())
+            .collect();
+        live.reverse();
+        Ok(live)
+    }
+
+    /// One session.
+    pub fn session(&self, uid: &str) -> rollcoach_store::Result<rollcoach_store::SessionRecord> {
+        self.0.session(&PersonId::owner(), uid)
+    }
+
+    /// A session's event log.
+    pub fn events(&self, uid: &str) -> rollcoach_store::Result<Vec<rollcoach_store::Event>> {
+        self.0.events(&PersonId::owner(), uid)
+    }
+
+    /// The protocol a session ran.
+    pub fn protocol_snapshot(
+        &self,
+        uid: &str,
+    ) -> rollcoach_store::Result<rollcoach_protocol::Protocol> {
+        let json = self.0.protocol_json(&PersonId::owner(), uid)?;
+        rollcoach_store::codec::from_json(&json, uid, "protocol snapshot")
+    }
+
+    /// How many sessions the owner has.
+    pub fn session_count(&self) -> rollcoach_store::Result<u64> {
+        self.0.session_count(&PersonId::owner())
+    }
+
+    /// Logs an injury for the owner, as the store takes it (no checks).
+    pub fn add_injury(
+        &self,
+        area: &str,
+        at: rollcoach_engine::Time,
+        note: Option<&str>,
+        created_at: rollcoach_engine::Time,
+    ) -> rollcoach_store::Result<rollcoach_store::Injury> {
+        self.0.add_injury(
+            &PersonId::owner(),
+            &rollcoach_store::NewInjury {
+                area: area.to_owned(),
+                at,
+                note: note.map(str::to_owned),
+                created_at,
+            },
+        )
+    }
+
+    /// The owner's injuries.
+    pub fn list_injuries(&self) -> rollcoach_store::Result<Vec<rollcoach_store::Injury>> {
+        self.0.list_injuries(&PersonId::owner())
+    }
+
+    /// The process driving a live session.
+    pub fn driver_pid(&self, uid: &str) -> Option<u32> {
+        self.0.driver_pid(uid).ok().flatten()
+    }
+}
+
 /// The export of a session left live on another machine, 2 reps in (its
 /// driver died mid-rep 3), started 2026-11-24T20:00:00Z: no process here
 /// runs it, so the first command after importing it recovers it.
 #[allow(dead_code)] // not every test file imports it
 pub fn live_session_from_elsewhere() -> rollcoach_store::ExportDocument {
-    use rollcoach_engine::{Facts, Input, Options, Time};
-    use rollcoach_protocol::Answer;
-    use rollcoach_store::{NewSession, Store};
+    use rollcoach_engine::{Input, Options, Time};
+    use rollcoach_store::{NewSession, SessionLog};
+    use rollcoach_testkit::{Autopilot, Plan};
 
-    let elsewhere = SqliteStore::open_in_memory().unwrap();
-    let protocol = rollcoach_protocol::builtin().remove(0);
+    let elsewhere = SqliteRecords::open_in_memory().unwrap();
+    let protocol = rollcoach_testkit::protocol("upper-back");
     let start = Time(1_795_550_400_000); // 2026-11-24T20:00:00Z
     let id = elsewhere
         .begin_session(&NewSession {
             protocol: &protocol,
             options: &Options::default(),
-            facts: &Facts::default(),
+            facts: &Default::default(),
             started_at: start,
         })
         .unwrap();
-    let mut inputs = vec![(1_000, Input::Answer { answer: Answer::No }); 3];
-    // One ready per setup step, the last at 5 s.
     let steps = protocol.setup.len() as u64;
-    inputs.extend((0..steps).map(|i| (6_000 - (steps - i) * 1_000, Input::Ready)));
-    // Two reps of two 4 s phases each, then the driver died mid-rep 3.
-    inputs.extend((1..=4).map(|i| (5_000 + i * 4_000, Input::Timeout)));
-    for (seq, (at, input)) in inputs.iter().enumerate() {
-        elsewhere
-            .append_event(id, u32::try_from(seq).unwrap(), *at, input)
-            .unwrap();
+    let mut pilot = Autopilot::start(protocol, Plan::default(), start)
+        .unwrap()
+        .sink(|entries| {
+            for e in entries {
+                elsewhere
+                    .append_event(id, e.seq, e.at_ms, &e.input)
+                    .unwrap();
+            }
+        });
+    // The three answers at 1 s; one ready per setup step, the last at 5 s.
+    for _ in 0..3 {
+        let answer = pilot.take_reply().expect("a question");
+        pilot.offer(answer, start.plus_ms(1_000)).unwrap();
     }
-    elsewhere.export(start).unwrap()
+    for i in 0..steps {
+        assert_eq!(pilot.take_reply(), Some(Input::Ready));
+        let at = start.plus_ms(6_000 - (steps - i) * 1_000);
+        pilot.offer(Input::Ready, at).unwrap();
+    }
+    // Two reps of two 4 s phases each, then the driver died mid-rep 3.
+    for _ in 0..4 {
+        assert!(pilot.wait().unwrap());
+    }
+    let crashed = pilot.crash();
+    assert_eq!(crashed.runner.session().reps_done(), 2);
+    rollcoach_store::export(&elsewhere, &PersonId::owner(), start).unwrap()
+}
+
+/// Whether the tests run as root, who may write any file whatever its mode.
+pub fn is_root(env: &TestEnvironment) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    std::fs::metadata(env.root()).unwrap().uid() == 0
+}
+
+/// `rollcoach ARGS` as an ordinary user: as is when the tests are not root;
+/// as `nobody` (through util-linux's setpriv) when they are, so that file
+/// modes apply. The test directory is opened to others so that `nobody` can
+/// reach it.
+pub fn unprivileged(env: &TestEnvironment, args: &[&str]) -> Command {
+    if !is_root(env) {
+        return env.command(args);
+    }
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(env.root(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let setpriv = Path::new("/usr/bin/setpriv");
+    assert!(
+        setpriv.exists(),
+        "running as root: these tests need /usr/bin/setpriv (util-linux) to run rollcoach as an ordinary user"
+    );
+    let mut all = vec![
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        env!("CARGO_BIN_EXE_rollcoach"),
+    ];
+    all.extend_from_slice(args);
+    let mut cmd = Command::new(setpriv);
+    cmd.args(all)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    env.pin(&mut cmd);
+    cmd
 }

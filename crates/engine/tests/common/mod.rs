@@ -1,26 +1,17 @@
-//! A virtual-clock driver shared by the engine's tests: it records every
-//! input and output with its session-relative time, so a scenario reads as a
-//! transcript and its input log can be replayed.
-#![allow(dead_code)]
+//! A virtual-clock driver of the [`Session`] itself, shared by the engine's
+//! tests of it: it records every input (rejected ones too) and output with
+//! its session-relative time, so a scenario reads as a transcript and its
+//! input log can be replayed. Tests of a whole session through the runner
+//! use the test kit's autopilot instead; the fixtures (`T0`, `protocol`) are
+//! the kit's.
+#![allow(dead_code, unused_imports)]
 
 use std::fmt::Write as _;
 
 use rollcoach_engine::{Facts, Input, InputError, Options, Output, Session, Time};
 use rollcoach_protocol::Protocol;
 
-/// A fixed start time: 2026-11-25 09:00:00 UTC.
-pub const T0: Time = Time(1_795_597_200_000);
-
-/// Milliseconds in an hour.
-pub const HOUR: u64 = 3_600_000;
-
-/// The built-in upper-back protocol.
-pub fn upper_back() -> Protocol {
-    rollcoach_protocol::builtin()
-        .into_iter()
-        .find(|p| p.id == "upper-back")
-        .expect("the upper-back protocol is built in")
-}
+pub use rollcoach_testkit::{HOUR, T0, protocol};
 
 /// A session on a virtual clock, with its transcript and input log.
 pub struct Driver {

@@ -3,14 +3,14 @@
 
 #![allow(dead_code, reason = "each test file uses some of the helpers")]
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use rollcoach_server::{Access, AppState, Config};
-use rollcoach_store::Store;
-use rollcoach_store_sqlite::SqliteStore;
+use rollcoach_store_sqlite::SqliteRecords;
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -18,13 +18,21 @@ use tower::ServiceExt;
 /// would reach it: on loopback every request that carries no credential of
 /// its own gets the server's token (`AppState::access_token`, the token of
 /// that link) as `Authorization: Bearer`. In LAN mode nothing is added:
-/// requests need a paired device's cookie.
+/// requests need a paired device's cookie. A request without a `Host`
+/// gets this machine's, as a browser sends (the loopback server refuses a
+/// request without one).
 pub fn app(state: AppState) -> Router {
     let token = state.access_token().map(str::to_owned);
     rollcoach_server::app(state).layer(axum::middleware::map_request(
         move |mut req: Request<Body>| {
             let token = token.clone();
             async move {
+                if !req.headers().contains_key(header::HOST) {
+                    req.headers_mut().insert(
+                        header::HOST,
+                        axum::http::HeaderValue::from_static("127.0.0.1:7878"),
+                    );
+                }
                 let h = req.headers();
                 if let Some(token) = token
                     && !h.contains_key(header::AUTHORIZATION)
@@ -48,8 +56,8 @@ pub fn bare_app(state: AppState) -> Router {
 }
 
 pub fn state_with(config: Config) -> AppState {
-    let store = SqliteStore::open_in_memory().expect("in-memory store");
-    AppState::new(rollcoach_protocol::builtin(), Box::new(store), config).expect("state")
+    let store = SqliteRecords::open_in_memory().expect("in-memory store");
+    AppState::new(rollcoach_protocol::builtin(), Arc::new(store), config).expect("state")
 }
 
 /// A server over a database file, for tests that read the store afterwards.
@@ -58,9 +66,10 @@ pub fn state_at(path: &std::path::Path, config: Config) -> AppState {
 }
 
 /// The store in a database file (the SQLite backend the CLI uses), for
-/// tests that read what a server recorded there.
-pub fn store_at(path: &std::path::Path) -> Box<dyn Store> {
-    Box::new(SqliteStore::open(path).expect("store file"))
+/// tests that read what a server recorded there (its records) or run a
+/// session on it as a terminal does (its log).
+pub fn store_at(path: &std::path::Path) -> Arc<SqliteRecords> {
+    Arc::new(SqliteRecords::open(path).expect("store file"))
 }
 
 pub fn state() -> AppState {
@@ -211,75 +220,47 @@ pub fn wall_now() -> rollcoach_engine::Time {
 /// engine's runner on a virtual clock that started an hour ago, its log and
 /// its claims taken from the runner ([`rollcoach_store::ExportedSession::finished`]).
 pub fn pushed_session(plan: &Plan) -> rollcoach_store::ExportedSession {
-    use rollcoach_engine::{Facts, Input, Options, Output, PainKind, Prompt, Runner};
-    use rollcoach_protocol::Answer;
+    use rollcoach_engine::{Input, Options, PainKind};
+    use rollcoach_testkit::{Act, Autopilot, Point};
 
-    let protocol = plan.protocol.clone().unwrap_or_else(|| {
-        rollcoach_protocol::builtin()
-            .into_iter()
-            .find(|p| p.id == "upper-back")
-            .expect("built in")
-    });
+    let protocol = plan
+        .protocol
+        .clone()
+        .unwrap_or_else(|| rollcoach_testkit::protocol("upper-back"));
     let options = plan.options.clone().unwrap_or_else(|| Options {
         reasons: vec![protocol.indications[0].id.clone()],
         ..Options::default()
     });
+    let mut person = rollcoach_testkit::Plan::default()
+        .options(options)
+        .facts(plan.facts.clone())
+        .rating(plan.rating)
+        .think_ms(900)
+        .react_ms(900);
+    if let Some(rep) = plan.pain_at_rep {
+        person = person.at(
+            Point::Rep(rep),
+            Input::Pain {
+                kind: PainKind::Pop,
+            },
+        );
+    }
+    if let Some(rep) = plan.gone_at_rep {
+        person = person.at(Point::Rep(rep), Act::LetGo { after_ms: 700 });
+    }
     let start = rollcoach_engine::Time(wall_now().0 - 3_600_000);
-    let facts: Facts = plan.facts.clone();
-    let mut runner = Runner::start(
-        std::sync::Arc::new(protocol.clone()),
-        options.clone(),
-        facts.clone(),
-        start,
-    )
-    .expect("options that fit (set them on the pushed session to test others)");
-    let mut log = Vec::new();
-    let mut now = start;
-    let end = 'run: loop {
-        if let Some(end) = runner.end_record() {
-            break end;
-        }
-        let mut reply = None;
-        while let Some((_, out)) = runner.poll_output() {
-            match out {
-                Output::Prompt(Prompt::Screening { .. }) => {
-                    reply = Some(Input::Answer { answer: Answer::No });
-                }
-                Output::Prompt(Prompt::Rating { .. }) => {
-                    reply = Some(Input::Rating { value: plan.rating });
-                }
-                Output::Prompt(Prompt::Ready { .. }) => reply = Some(Input::Ready),
-                Output::Phase { rep, .. } if Some(rep) == plan.pain_at_rep => {
-                    reply = Some(Input::Pain {
-                        kind: PainKind::Pop,
-                    });
-                }
-                Output::Phase { rep, .. } if Some(rep) == plan.gone_at_rep => {
-                    break 'run runner.interrupt(now.plus_ms(700));
-                }
-                _ => {}
-            }
-        }
-        let batch = match reply {
-            Some(input) => {
-                now = now.plus_ms(900);
-                runner.offer(input, now).expect("fits")
-            }
-            None => {
-                now = runner.next_deadline().expect("a deadline");
-                runner.advance(now)
-            }
-        };
-        log.extend_from_slice(batch.entries());
-        runner.commit(batch).expect("commits");
-    };
-    let events: Vec<rollcoach_store::Event> = log.iter().map(Into::into).collect();
+    let run = Autopilot::start(protocol, person, start)
+        .expect("options that fit (set them on the pushed session to test others)")
+        .run()
+        .expect("the autopilot drives the session");
+    let end = run.end.clone().expect("ended or let go");
+    let events: Vec<rollcoach_store::Event> = run.log.iter().map(Into::into).collect();
     rollcoach_store::ExportedSession::finished(rollcoach_store::FinishedRun {
         uid: &plan.uid,
-        protocol: &protocol,
-        protocol_json: &serde_json::to_value(&protocol).expect("json"),
-        options: &options,
-        facts: &facts,
+        protocol: &run.protocol,
+        protocol_json: &serde_json::to_value(&*run.protocol).expect("json"),
+        options: &run.options,
+        facts: &run.facts,
         started_at: start,
         events: &events,
         end: &end,

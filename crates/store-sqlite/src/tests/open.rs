@@ -129,7 +129,7 @@ fn every_older_schema_version_migrates_to_the_newest() {
         }
         let store = SqliteStore::open(&path).unwrap();
         assert_eq!(store.user_version().unwrap(), SCHEMA_VERSION);
-        let injuries = store.list_injuries().unwrap();
+        let injuries = store.list_injuries(&owner()).unwrap();
         assert_eq!(injuries.len(), 1, "data kept migrating from v{k}");
         assert_eq!(injuries[0].note.as_deref(), Some("old"));
     }
@@ -141,7 +141,7 @@ fn every_older_schema_version_migrates_to_the_newest() {
 fn a_v1_file_s_protocol_snapshots_move_to_one_shared_row_and_still_replay() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v1.db");
-    let p = protocol();
+    let p = protocol("upper-back");
     let json = serde_json::to_string(&p).unwrap();
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
@@ -171,10 +171,11 @@ fn a_v1_file_s_protocol_snapshots_move_to_one_shared_row_and_still_replay() {
         count("SELECT count(*) FROM sessions WHERE protocol_json <> ''"),
         0
     );
-    let history = store.history(None).unwrap();
+    let history = store.history_page(&owner(), 10, None).unwrap();
     assert_eq!(history.len(), 2);
     for record in &history {
-        assert_eq!(store.protocol_snapshot(record.id).unwrap(), p);
+        let id = store.session_id_of(&owner(), &record.uid).unwrap();
+        assert_eq!(store.protocol_snapshot(id).unwrap(), p);
     }
 
     // New sessions share the row too.

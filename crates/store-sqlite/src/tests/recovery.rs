@@ -6,27 +6,13 @@ use super::*;
 fn recover_interrupted_marks_sessions_of_dead_processes_with_reps_from_the_log() {
     let store = SqliteStore::open_in_memory().unwrap();
     // The driver died as the 6th phase (rep 3, back) started: reps 1 and 2 are done.
-    let (dead, _) = drive(
-        &store,
-        T0,
-        Plan {
-            crash_at_phase: Some(6),
-            ..Plan::default()
-        },
-    );
+    let (dead, _) = drive(&store, T0, kit::crash_at_phase(6));
     set_owner(&store, dead, dead_pid(), None);
-    let (live, _) = drive(
-        &store,
-        T0.plus_ms(HOUR),
-        Plan {
-            crash_at_phase: Some(3),
-            ..Plan::default()
-        },
-    );
+    let (live, _) = drive(&store, T0.plus_ms(HOUR), kit::crash_at_phase(3));
     // `live` is owned by this (running) test process.
     let recovered = recover_interrupted(&store).unwrap();
     assert_eq!(recovered.len(), 1, "{recovered:?}");
-    assert_eq!(recovered[0].id, dead);
+    assert_eq!(recovered[0].uid, store.session(dead).unwrap().uid);
     assert_eq!(recovered[0].outcome, SessionOutcome::Interrupted);
     assert_eq!(recovered[0].reps_done, 2);
     let r = store.session(dead).unwrap();
@@ -48,14 +34,7 @@ fn recover_interrupted_marks_sessions_of_dead_processes_with_reps_from_the_log()
 #[test]
 fn a_reused_pid_does_not_keep_a_dead_session_alive() {
     let store = SqliteStore::open_in_memory().unwrap();
-    let (id, _) = drive(
-        &store,
-        T0,
-        Plan {
-            crash_at_phase: Some(1),
-            ..Plan::default()
-        },
-    );
+    let (id, _) = drive(&store, T0, kit::crash_at_phase(1));
     // Our own pid, but a start time that is not ours: another, earlier process.
     set_owner(&store, id, std::process::id(), Some("1".into()));
     let recovered = recover_interrupted(&store).unwrap();
@@ -66,14 +45,7 @@ fn a_reused_pid_does_not_keep_a_dead_session_alive() {
 #[test]
 fn a_session_whose_log_reached_the_end_is_recovered_with_its_real_outcome() {
     let store = SqliteStore::open_in_memory().unwrap();
-    let (id, _) = drive(
-        &store,
-        T0,
-        Plan {
-            crash_at_phase: Some(3),
-            ..Plan::default()
-        },
-    );
+    let (id, _) = drive(&store, T0, kit::crash_at_phase(3));
     // The driver recorded a pain report, then died before recording the end.
     let n = u32::try_from(store.events(id).unwrap().len()).unwrap();
     store
@@ -105,14 +77,7 @@ fn events_survive_closing_and_reopening_the_file() {
     let path = dir.path().join("r.db");
     let id = {
         let store = SqliteStore::open(&path).unwrap();
-        let (id, _) = drive(
-            &store,
-            T0,
-            Plan {
-                crash_at_phase: Some(4),
-                ..Plan::default()
-            },
-        );
+        let (id, _) = drive(&store, T0, kit::crash_at_phase(4));
         id
     };
     let store = SqliteStore::open(&path).unwrap();
@@ -126,11 +91,12 @@ fn events_survive_closing_and_reopening_the_file() {
 }
 
 #[test]
-fn session_ids_and_uids_display_and_are_unique() {
+fn session_ids_are_row_ids_and_uids_are_unique() {
     let store = SqliteStore::open_in_memory().unwrap();
-    let a = completed(&store, T0, vec![], vec![]);
-    let b = completed(&store, T0, vec![], vec![]);
-    assert_eq!(a.to_string(), "1");
+    let a = completed(&store, T0, &[], &[]);
+    let b = completed(&store, T0, &[], &[]);
+    // The log's handle is SQLite's row id; it never leaves the log.
+    assert_eq!((a.to_string(), b.to_string()), ("1".into(), "2".into()));
     let (ua, ub) = (store.session(a).unwrap().uid, store.session(b).unwrap().uid);
     assert_ne!(ua, ub);
     assert!(ua.starts_with(&format!("{:012x}-", T0.0)), "{ua}");
@@ -139,22 +105,8 @@ fn session_ids_and_uids_display_and_are_unique() {
 #[test]
 fn a_log_that_cannot_be_replayed_is_recorded_as_interrupted_without_blocking() {
     let store = SqliteStore::open_in_memory().unwrap();
-    let (bad, _) = drive(
-        &store,
-        T0,
-        Plan {
-            crash_at_phase: Some(3),
-            ..Plan::default()
-        },
-    );
-    let (good, _) = drive(
-        &store,
-        T0.plus_ms(HOUR),
-        Plan {
-            crash_at_phase: Some(3),
-            ..Plan::default()
-        },
-    );
+    let (bad, _) = drive(&store, T0, kit::crash_at_phase(3));
+    let (good, _) = drive(&store, T0.plus_ms(HOUR), kit::crash_at_phase(3));
     // Options that the engine refuses (reps out of range), as a damaged file could hold.
     store
         .conn
@@ -183,14 +135,7 @@ fn a_log_that_cannot_be_replayed_is_recorded_as_interrupted_without_blocking() {
 #[test]
 fn a_session_whose_record_does_not_parse_is_still_recorded_as_interrupted() {
     let store = SqliteStore::open_in_memory().unwrap();
-    let (bad, _) = drive(
-        &store,
-        T0,
-        Plan {
-            crash_at_phase: Some(3),
-            ..Plan::default()
-        },
-    );
+    let (bad, _) = drive(&store, T0, kit::crash_at_phase(3));
     let last = store.events(bad).unwrap().last().unwrap().at_ms;
     store
         .conn
@@ -226,12 +171,30 @@ fn a_session_whose_record_does_not_parse_is_still_recorded_as_interrupted() {
     );
 }
 
+/// A session begun by this process names it as its driver (its pid and
+/// start time), which is how recovery tells it is alive; an ended one, or
+/// one nobody drives (imported), has none.
 #[test]
-fn interrupting_a_session_that_does_not_exist_says_so() {
-    let store = SqliteStore::open_in_memory().unwrap();
-    let err = interrupt(&store, SessionId(77)).unwrap_err();
-    assert!(
-        matches!(err, StoreError::NotFound(NotFound::Session(SessionId(77)))),
-        "{err:?}"
+fn a_session_begun_here_is_driven_by_this_process_until_it_ends() {
+    let records = SqliteRecords::open_in_memory().unwrap();
+    let live = kit::drive(&records, T0, kit::crash_at_phase(3));
+    assert_eq!(
+        records.driver_pid(&live.uid).unwrap(),
+        Some(std::process::id())
+    );
+    let done = kit::drive_completed(&records, T0.plus_ms(HOUR), &[], &[]);
+    assert_eq!(records.driver_pid(&done.uid).unwrap(), None);
+    let doc = export(&records, &owner(), T0).unwrap();
+    let other = SqliteRecords::open_in_memory().unwrap();
+    import(&other, &owner(), &doc).unwrap();
+    assert_eq!(other.driver_pid(&live.uid).unwrap(), None, "imported");
+    assert_eq!(records.driver_pid("no-such-session").unwrap(), None);
+    // Another person's live copy under the same uid (schema 8) is not the
+    // owner's: the owner's is still the one driven here.
+    let client = PersonId::parse("client-7").unwrap();
+    import(&records, &client, &doc).unwrap();
+    assert_eq!(
+        records.driver_pid(&live.uid).unwrap(),
+        Some(std::process::id())
     );
 }

@@ -13,7 +13,7 @@ fn writer_and_checkpointer(path: &std::path::Path) -> (SqliteStore, SqliteStore)
 fn begin_bare(store: &SqliteStore, start: Time) -> SessionId {
     store
         .begin_session(&NewSession {
-            protocol: &protocol(),
+            protocol: &protocol("upper-back"),
             options: &Options::default(),
             facts: &Facts::default(),
             started_at: start,
@@ -92,14 +92,7 @@ fn two_stores_on_one_file_work_at_once() {
     // A driver writes a session's log while another handle reads it.
     let writer = SqliteStore::open(&path).unwrap();
     let reader = SqliteStore::open(&path).unwrap();
-    let (id, _) = drive(
-        &writer,
-        T0,
-        Plan {
-            crash_at_phase: Some(2),
-            ..Plan::default()
-        },
-    );
+    let (id, _) = drive(&writer, T0, kit::crash_at_phase(2));
     let n = writer.events(id).unwrap().len();
     assert_eq!(reader.events(id).unwrap().len(), n);
     writer
@@ -110,7 +103,7 @@ fn two_stores_on_one_file_work_at_once() {
         n + 1,
         "committed before append returns"
     );
-    assert_eq!(reader.unfinished().unwrap().len(), 1);
+    assert_eq!(reader.live_sessions().unwrap().len(), 1);
     assert!(
         recover_interrupted(&reader).unwrap().is_empty(),
         "its owner (us) is alive"
@@ -123,7 +116,7 @@ fn a_batch_commits_its_writes_together_and_a_failed_write_leaves_the_others() {
     let path = dir.path().join("batch.db");
     let mut store = SqliteStore::open(&path).unwrap();
     let reader = SqliteStore::open(&path).unwrap();
-    let p = protocol();
+    let p = protocol("upper-back");
     let new = NewSession {
         protocol: &p,
         options: &Options::default(),
@@ -142,7 +135,7 @@ fn a_batch_commits_its_writes_together_and_a_failed_write_leaves_the_others() {
                 s.append_event(a, 1, 10, &Input::Noise),
                 s.append_event(a, 0, 20, &Input::Noise), // duplicate seq: refused alone
                 s.append_event(b, 0, 30, &Input::Stop),
-                s.add_injury("upper-back", T0, Some("batched"), T0)
+                s.add_injury(&owner(), &new_injury("upper-back", T0, Some("batched"), T0))
                     .map(|_| ()),
             ];
             // Nothing is visible to another connection before the commit.
@@ -164,7 +157,7 @@ fn a_batch_commits_its_writes_together_and_a_failed_write_leaves_the_others() {
     let seqs: Vec<u32> = reader.events(a).unwrap().iter().map(|e| e.seq).collect();
     assert_eq!(seqs, vec![0, 1]);
     assert_eq!(reader.events(b).unwrap().len(), 1);
-    assert_eq!(reader.list_injuries().unwrap().len(), 1);
+    assert_eq!(reader.list_injuries(&owner()).unwrap().len(), 1);
     // Writes after the batch are their own transactions again.
     store.append_event(b, 1, 40, &Input::Noise).unwrap();
     assert_eq!(reader.events(b).unwrap().len(), 2);
@@ -191,24 +184,17 @@ fn a_checkpoint_from_another_connection_empties_the_wal_of_a_store_without_auto_
     assert_eq!(checkpointer.events(id).unwrap().len(), 51);
 }
 
-/// The server's store thread only knows the trait: a transaction commits
-/// its writes together, and a failing one leaves nothing behind.
+/// A transaction (SQLite's own: what a batch is, rolled back if it fails)
+/// commits its writes together, and a failing one leaves nothing behind.
 #[test]
-fn a_transaction_through_the_trait_commits_together_and_a_failed_one_leaves_nothing() {
+fn a_transaction_commits_together_and_a_failed_one_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tx.db");
-    let mut store: Box<dyn Store> = Box::new(SqliteStore::open(&path).unwrap());
-    let reader = store.reader().unwrap().expect("a file has a second handle");
-    let id = store
-        .begin_session(&NewSession {
-            protocol: &protocol(),
-            options: &Options::default(),
-            facts: &Facts::default(),
-            started_at: T0,
-        })
-        .unwrap();
+    let mut store = SqliteStore::open(&path).unwrap();
+    let reader = SqliteStore::open(&path).unwrap();
+    let id = begin_bare(&store, T0);
     store
-        .transaction(&mut |s| {
+        .in_transaction(|s| {
             s.append_event(id, 0, 0, &Input::Ready)?;
             s.append_event(id, 1, 10, &Input::Noise)?;
             assert!(
@@ -221,7 +207,7 @@ fn a_transaction_through_the_trait_commits_together_and_a_failed_one_leaves_noth
     assert_eq!(reader.events(id).unwrap().len(), 2);
 
     let err = store
-        .transaction(&mut |s| {
+        .in_transaction(|s| {
             s.append_event(id, 2, 20, &Input::Noise)?;
             s.append_event(id, 0, 30, &Input::Noise) // already recorded
         })
@@ -244,13 +230,20 @@ fn a_transaction_through_the_trait_commits_together_and_a_failed_one_leaves_noth
     assert_eq!(reader.events(id).unwrap().len(), 3);
 }
 
+/// In memory there is one connection (another would be another database):
+/// the records read on their writer, and housekeeping has nothing to do.
 #[test]
-fn a_store_in_memory_has_no_second_handle_and_no_housekeeping() {
+fn records_in_memory_read_their_writer_and_have_no_housekeeping() {
+    let records = SqliteRecords::open_in_memory().unwrap();
+    records.start_housekeeping().unwrap();
+    let injury = records
+        .add_injury(&owner(), &new_injury("upper-back", T0, None, T0))
+        .unwrap();
+    assert_eq!(records.list_injuries(&owner()).unwrap(), [injury]);
     let mut store = SqliteStore::open_in_memory().unwrap();
-    assert!(Store::reader(&store).unwrap().is_none());
-    store.start_housekeeping().unwrap();
-    assert!(!store.housekeeping_due());
-    store.housekeep().unwrap();
+    store.start_checkpointer().unwrap();
+    assert!(!store.checkpoint_due());
+    store.finish_checkpoint().unwrap();
 }
 
 /// A server's store: once the WAL passes the restart size, the checkpointer
@@ -261,31 +254,37 @@ fn housekeeping_asks_the_writer_to_finish_a_checkpoint_once_the_wal_is_large() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("housekeeping.db");
     let mut store = SqliteStore::open(&path).unwrap();
-    store.start_housekeeping().unwrap();
-    assert!(!store.housekeeping_due());
+    store.start_checkpointer().unwrap();
+    assert!(!store.checkpoint_due());
     // About 20 MB of log: 200 injuries with 100 kB notes.
     let note = "x".repeat(100_000);
     for k in 0..200 {
         store
-            .add_injury("upper-back", T0.plus_ms(k), Some(&note), T0)
+            .add_injury(
+                &owner(),
+                &new_injury("upper-back", T0.plus_ms(k), Some(&note), T0),
+            )
             .unwrap();
     }
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !store.housekeeping_due() && std::time::Instant::now() < deadline {
+    while !store.checkpoint_due() && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    assert!(store.housekeeping_due(), "the checkpointer asked");
-    store.housekeep().unwrap();
-    assert!(!store.housekeeping_due(), "done until it asks again");
+    assert!(store.checkpoint_due(), "the checkpointer asked");
+    store.finish_checkpoint().unwrap();
+    assert!(!store.checkpoint_due(), "done until it asks again");
     let wal = path.with_extension("db-wal");
     let before = std::fs::metadata(&wal).unwrap().len();
     store
-        .add_injury("upper-back", T0.plus_ms(1_000), None, T0)
+        .add_injury(
+            &owner(),
+            &new_injury("upper-back", T0.plus_ms(1_000), None, T0),
+        )
         .unwrap();
     assert_eq!(
         std::fs::metadata(&wal).unwrap().len(),
         before,
         "the next write starts the WAL again from its beginning"
     );
-    assert_eq!(store.list_injuries().unwrap().len(), 201);
+    assert_eq!(store.list_injuries(&owner()).unwrap().len(), 201);
 }

@@ -85,7 +85,7 @@ fn rejected(e: &InputError) -> String {
 /// question, through the same checks as `rollcoach injury add`, and says
 /// when rolling is allowed again (the engine's rule, in local time).
 fn log_injury(
-    store: &dyn rollcoach_store::Store,
+    store: &crate::db::Db,
     global: &Global,
     protocol: &Protocol,
     when: &InjuryWhen,
@@ -98,7 +98,15 @@ fn log_injury(
         InjuryWhen::Typed(text) => crate::db::parse_time(text, now)?,
     };
     let catalog = crate::protocols::catalog(global);
-    let injury = crate::injury::log(store, catalog.all(), &protocol.area, at, None, now)?;
+    let injury = crate::injury::log(
+        store.records(),
+        store.owner(),
+        catalog.all(),
+        &protocol.area,
+        at,
+        None,
+        now,
+    )?;
     let fact = [rollcoach_engine::InjuryFact {
         at: injury.at,
         note: None,
@@ -167,6 +175,7 @@ pub fn run(setup: Setup) -> anyhow::Result<u8> {
     let blocked = injury_block(
         &protocol,
         &store
+            .log()?
             .facts_for(&protocol)
             .context("could not read the injury log")?
             .injuries,
@@ -239,11 +248,12 @@ pub fn run(setup: Setup) -> anyhow::Result<u8> {
     // The session clock starts with the session (the steps below take time).
     let mut clock = Clock::new(start, speed);
     let facts = store
+        .log()?
         .facts_for(&protocol)
         .context("could not read the injury log")?;
     let session =
         Session::new(&protocol, options.clone(), facts.clone(), start).map_err(options_error)?;
-    let log = StoreLog::begin(&*store, &protocol, &options, &facts, start)?;
+    let log = StoreLog::begin(store.log()?, &protocol, &options, &facts, start)?;
     let mut driver = Driver::new(session, log);
     // The answers given before the session, given to it as it starts.
     for answer in std::mem::take(&mut view.early_answers) {
@@ -337,7 +347,7 @@ pub fn run(setup: Setup) -> anyhow::Result<u8> {
                     Action::Quit | Action::Cancel if driver.ended() => break,
                     Action::LogInjury(when) => {
                         let now = crate::db::now(&global)?;
-                        match log_injury(&*store, &global, &protocol, &when, now) {
+                        match log_injury(&store, &global, &protocol, &when, now) {
                             Ok(words) => view.offer = Some(Offer::Done(words)),
                             Err(e) => view.flash = Some(format!("{e:#}")),
                         }

@@ -7,17 +7,17 @@
 /// The process that drives a live session: its pid, and its start time so
 /// that a reused pid is not taken for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Driver {
+pub(crate) struct Driver {
     /// The process id.
-    pub pid: u32,
+    pub(crate) pid: u32,
     /// Its start time (field 22 of `/proc/PID/stat`, clock ticks since
     /// boot); `None` where that cannot be read (non-Linux).
-    pub started: Option<String>,
+    pub(crate) started: Option<String>,
 }
 
 impl Driver {
     /// This process.
-    pub fn this_process() -> Driver {
+    pub(crate) fn this_process() -> Driver {
         let pid = std::process::id();
         Driver {
             pid,
@@ -27,7 +27,7 @@ impl Driver {
 
     /// Whether this process is still running. Off Linux there is no cheap,
     /// safe way to tell, so it is assumed alive and its session is left alone.
-    pub fn alive(&self) -> bool {
+    pub(crate) fn alive(&self) -> bool {
         alive(Some(self.pid), self.started.as_deref())
     }
 }

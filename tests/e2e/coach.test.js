@@ -1,0 +1,103 @@
+// A coach in a real browser (issue 20): the owner's Home shows nothing new;
+// `rollcoach coach add` prints a sign-in link that opens the app as the
+// coach's, whose Home has a Clients panel: set a password, make an invite
+// (link and QR code) that another browser opens as a new client, see the
+// client and their device, and revoke it. A browser that is not let in
+// signs in with the coach's name and password on the not-paired page.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { axeViolations, launch, rollcoach, screenshot, startServer } from './helpers.js';
+
+let server;
+let owner;
+let coach;
+let client;
+let other;
+
+before(async () => {
+  server = await startServer({ speed: 20 });
+  owner = await launch(server);
+});
+
+after(async () => {
+  for (const b of [other, client, coach, owner]) if (b) await b.close();
+  if (server) await server.stop();
+});
+
+async function home(page, url) {
+  await page.goto(url);
+  await page.waitForSelector('body[data-ready=true][data-route=home]');
+}
+
+describe('coach', () => {
+  test('the owner\'s Home has no Clients panel and the not-paired page no sign-in form without coaches', async () => {
+    await home(owner.page, `${server.url}/#/`);
+    await owner.page.waitForSelector('#devices');
+    // The account answer has come and gone: still no panel.
+    await owner.page.evaluate(async () => (await fetch('/api/account')).json());
+    assert.equal(await owner.page.locator('#clients').count(), 0);
+    other = await launch();
+    const resp = await other.page.goto(`${server.url}/`);
+    assert.equal(resp.status(), 401);
+    assert.equal(await other.page.locator('form').count(), 0);
+    await other.close();
+    other = null;
+  });
+
+  test('a coach sets a password, invites a client who joins, and revokes the client\'s phone', async () => {
+    const out = await rollcoach(['--db', server.db, 'coach', 'add', 'Ana', '--url', server.url]);
+    const link = out.match(/sign-in link[^:]*: (\S+)/)[1];
+    coach = await launch();
+    await home(coach.page, link);
+    const { page } = coach;
+    await page.waitForSelector('#clients');
+    await page.locator('#clients summary').click();
+    await page.waitForSelector('#clients-body p, #clients-list');
+    assert.match(await page.textContent('#clients-body'), /No clients yet/);
+    assert.deepEqual(await axeViolations(page), [], 'Clients: serious or critical accessibility violations');
+
+    await page.fill('#coach-password', 'correct horse battery');
+    await page.click('#password-form button');
+    await page.waitForFunction(() => /Password set/.test(document.querySelector('#password-note').textContent));
+
+    await page.fill('#invite-name', 'Cleo');
+    await page.click('#invite-form button');
+    await page.waitForSelector('#invite-url');
+    const invite = await page.getAttribute('#invite-url', 'href');
+    assert.match(invite, /\/join\?token=[0-9a-f]{32}$/);
+    assert.ok((await page.getAttribute('#invite-qr', 'src')).startsWith('data:image/svg+xml,'));
+    await screenshot(page, 'coach-invite');
+
+    client = await launch();
+    await home(client.page, invite);
+    const me = await client.page.evaluate(async () => (await fetch('/api/account')).json());
+    assert.equal(me.role, 'client');
+    assert.equal(me.name, 'Cleo');
+    assert.equal(await client.page.locator('#clients').count(), 0, 'a client has no Clients panel');
+
+    await home(page, `${server.url}/#/`);
+    await page.locator('#clients summary').click();
+    await page.waitForSelector('#clients-list li[data-client]');
+    assert.match(await page.textContent('#clients-list'), /Cleo/);
+    await page.locator('#clients-list li[data-device] button').click();
+    await page.waitForSelector('#clients-list li[data-device].revoked');
+    assert.equal(await client.page.evaluate(async () => (await fetch('/api/history')).status), 401);
+  });
+
+  test('a browser that is not let in signs in as the coach on the not-paired page', async () => {
+    other = await launch();
+    const resp = await other.page.goto(`${server.url}/`);
+    assert.equal(resp.status(), 401);
+    await other.page.fill('input[name=name]', 'ana');
+    await other.page.fill('input[name=password]', 'wrong password here');
+    await other.page.click('form button');
+    await other.page.waitForSelector('[role=alert]');
+    assert.match(await other.page.textContent('[role=alert]'), /wrong name or password/);
+    await other.page.fill('input[name=name]', 'ana');
+    await other.page.fill('input[name=password]', 'correct horse battery');
+    await other.page.click('form button');
+    await other.page.waitForSelector('body[data-ready=true][data-route=home]');
+    await other.page.waitForSelector('#clients');
+  });
+});
