@@ -252,19 +252,69 @@ function devicesSettings() {
     }
     body.replaceChildren(devices.length ? list : el('p', {}, 'No devices.'));
   };
+  const coaches = el('div', { id: 'owner-coaches' });
   box.addEventListener('toggle', async () => {
     if (!box.open) return;
     status.hidden = true;
     try {
       await fill();
+      await ownerCoaches(coaches);
     } catch (err) {
       fail(err);
     }
   });
   box.append(
     el('p', {}, 'The phones and browsers that may use this rollcoach. A revoked device is refused from its next request.'),
-    status, body, pairButton, link);
+    status, body, pairButton, link, coaches);
   return box;
+}
+
+// For the server's owner only, inside Devices: the coaches this server
+// lets in, and a form that adds one (POST /api/coaches) and shows their
+// one-time sign-in link. Nobody else, and no static host, sees it.
+async function ownerCoaches(into) {
+  if (into.childElementCount || !(await hasServer())) return;
+  let me;
+  try {
+    me = await api('/api/account');
+  } catch {
+    return;
+  }
+  if (!me || me.role !== 'owner') return;
+  const status = el('p', { class: 'error', role: 'alert', id: 'coaches-error', hidden: true });
+  const list = el('ul', { class: 'devices', id: 'coaches-list' });
+  const made = el('div', { id: 'coach-link' });
+  const show = async () => {
+    const { coaches } = await api('/api/coaches');
+    list.replaceChildren(...coaches.map((c) => el('li', { 'data-coach': c.id },
+      el('p', {}, el('strong', {}, c.name), ` · ${c.id}`),
+      el('p', { class: 'meta' }, 'Added ', timeEl(c.created_at), '.'))));
+  };
+  const name = el('input', { type: 'text', id: 'coach-name', maxlength: '80', autocomplete: 'off', required: true });
+  const form = el('form', { id: 'coach-form',
+    onsubmit: async (e) => {
+      e.preventDefault();
+      status.hidden = true;
+      try {
+        const coach = await api('/api/coaches', { method: 'POST', body: { name: name.value.trim() } });
+        name.value = '';
+        made.replaceChildren(
+          el('p', {}, `Give ${coach.name} this link. It signs in one browser as theirs, within an hour; there they set a password.`),
+          el('p', {}, el('a', { class: 'link', id: 'coach-url', href: coach.sign_in_link }, coach.sign_in_link)));
+        announce(`Coach ${coach.name} added.`);
+        await show();
+      } catch (err) {
+        status.textContent = `Coaches: ${err.message}`;
+        status.hidden = false;
+      }
+    } },
+  el('label', { for: 'coach-name' }, 'Coach\'s name'), name,
+  el('button', { class: 'big calm', type: 'submit' }, 'Add a coach'));
+  await show();
+  into.replaceChildren(
+    el('h3', {}, 'Coaches'),
+    el('p', {}, 'A coach you add signs in here and invites their clients; each client sees only their own sessions, and the coach only their clients.'),
+    status, list, form, made);
 }
 
 // ----- a coach's clients -----------------------------------------------------

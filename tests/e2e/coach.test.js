@@ -3,7 +3,9 @@
 // coach's, whose Home has a Clients panel: set a password, make an invite
 // (link and QR code) that another browser opens as a new client, see the
 // client and their device, and revoke it. A browser that is not let in
-// signs in with the coach's name and password on the not-paired page.
+// signs in with the coach's name and password on the not-paired page. The
+// owner adds a coach on the page too (inside Devices, so a person who never
+// opens it sees nothing new).
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -99,5 +101,40 @@ describe('coach', () => {
     await other.page.click('form button');
     await other.page.waitForSelector('body[data-ready=true][data-route=home]');
     await other.page.waitForSelector('#clients');
+  });
+
+  test('the owner adds a coach on the page, inside Devices, and the link signs that coach in', async () => {
+    const { page } = owner;
+    await home(page, `${server.url}/#/`);
+    await page.locator('#devices summary').click();
+    await page.waitForSelector('#coaches-list li[data-coach]');
+    assert.match(await page.textContent('#coaches-list'), /Ana/);
+    assert.deepEqual(await axeViolations(page), [], 'Coaches: serious or critical accessibility violations');
+    await page.fill('#coach-name', 'Bea');
+    await page.click('#coach-form button');
+    await page.waitForSelector('#coach-url');
+    await page.waitForFunction(() => document.querySelector('#coaches-list').textContent.includes('Bea'));
+    await screenshot(page, 'owner-adds-coach');
+    const link = await page.getAttribute('#coach-url', 'href');
+    // A name taken (in another case) is refused, saying so.
+    await page.fill('#coach-name', 'bea');
+    await page.click('#coach-form button');
+    await page.waitForSelector('#coaches-error:not([hidden])');
+    assert.match(await page.textContent('#coaches-error'), /Bea|taken|already/i);
+
+    const bea = await launch();
+    try {
+      await home(bea.page, link);
+      await bea.page.waitForSelector('#clients');
+      const me = await bea.page.evaluate(async () => (await fetch('/api/account')).json());
+      assert.equal(me.role, 'coach');
+      assert.equal(me.name, 'Bea');
+      // A coach's Devices has no Coaches section: only the owner adds coaches.
+      await bea.page.locator('#devices summary').click();
+      await bea.page.waitForSelector('#devices-list');
+      assert.equal(await bea.page.locator('#coach-form').count(), 0);
+    } finally {
+      await bea.close();
+    }
   });
 });

@@ -135,8 +135,11 @@ fn redacted(url: &str) -> String {
 /// server of many people).
 pub struct Db {
     records: Arc<dyn Records>,
+    /// Who the server knows (coaches and their clients), in the same
+    /// database as the records.
+    people: Arc<dyn rollcoach_store::People>,
     /// The SQLite backend, which alone also keeps the terminal's session
-    /// log and the people (coaches and their clients).
+    /// log.
     sqlite: Option<Arc<SqliteRecords>>,
     /// Where the database is, as errors name it (a URL without password).
     location: String,
@@ -171,28 +174,15 @@ impl Db {
         self.records.clone()
     }
 
-    /// Who the server knows: its coaches and their clients. Kept in the
-    /// SQLite backend; on PostgreSQL a clear error (a server there runs for
-    /// its owner and their devices).
+    /// Who the server knows: its coaches and their clients, kept by
+    /// either backend.
     pub fn people(&self) -> anyhow::Result<&dyn rollcoach_store::People> {
-        match &self.sqlite {
-            Some(store) => Ok(store.as_ref()),
-            None => Err(UsageError(format!(
-                "coaches and their clients are kept in a SQLite database for now; --db {} is \
-                 PostgreSQL, which holds the owner's records and devices only: give a SQLite \
-                 file to add coaches",
-                self.location
-            ))
-            .into()),
-        }
+        Ok(self.people.as_ref())
     }
 
-    /// The people, to share with a server (`None` on PostgreSQL: see
-    /// [`Db::people`]).
+    /// The people, to share with a server.
     pub fn shared_people(&self) -> Option<Arc<dyn rollcoach_store::People>> {
-        self.sqlite
-            .clone()
-            .map(|s| s as Arc<dyn rollcoach_store::People>)
+        Some(self.people.clone())
     }
 
     /// The person at the keyboard: a terminal speaks for the owner.
@@ -242,10 +232,11 @@ pub fn open_store(global: &Global) -> anyhow::Result<Db> {
     let path = match db_location(global)? {
         DbLocation::Sqlite(path) => path,
         DbLocation::Postgres(url) => {
-            let records = rollcoach_store_postgres::PgRecords::open(&url)?;
+            let records = Arc::new(rollcoach_store_postgres::PgRecords::open(&url)?);
             return Ok(Db {
                 location: records.location().to_owned(),
-                records: Arc::new(records),
+                people: records.clone(),
+                records,
                 sqlite: None,
                 owner: PersonId::owner(),
                 read_only: None,
@@ -257,6 +248,7 @@ pub fn open_store(global: &Global) -> anyhow::Result<Db> {
     let sqlite = Arc::new(SqliteRecords::new(opened));
     let store = Db {
         records: sqlite.clone(),
+        people: sqlite.clone(),
         sqlite: Some(sqlite),
         location: path.display().to_string(),
         owner: PersonId::owner(),

@@ -58,6 +58,7 @@ mod db;
 mod devices;
 mod history;
 mod injury;
+mod migrate;
 mod protocols;
 mod run;
 mod serve;
@@ -160,6 +161,8 @@ enum Command {
     Export(transfer::ExportArgs),
     /// Import a JSON export; sessions already in the database are skipped.
     Import(transfer::ImportArgs),
+    /// Move a server's data (everyone's, or one person's) to another database, e.g. SQLite to PostgreSQL.
+    Migrate(migrate::Args),
     /// The phone app as static files, for any https host.
     #[command(subcommand)]
     Web(web::Command),
@@ -178,6 +181,7 @@ fn main() -> ExitCode {
         Command::History(args) => history::run(args, &cli.global),
         Command::Export(args) => transfer::export(args, &cli.global),
         Command::Import(args) => transfer::import(args, &cli.global),
+        Command::Migrate(args) => migrate::run(args, &cli.global),
         Command::Web(cmd) => web::run(cmd, &cli.global),
     };
     match result {

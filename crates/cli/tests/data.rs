@@ -613,8 +613,9 @@ mod pg;
 /// as on the SQLite file. The person's export imports there, and exporting
 /// it back gives the same document, byte for byte, and the same history;
 /// an injury logged there is listed there; a second import adds nothing.
-/// What needs this computer's own file says so, naming what to do: a
-/// session in the terminal, and coaches (kept in SQLite for now).
+/// Coaches are kept there too (`coach add`, `coach list`). What needs this
+/// computer's own file says so, naming what to do: a session in the
+/// terminal.
 #[test]
 fn the_data_commands_work_on_a_postgres_database_and_a_terminal_session_is_refused_there() {
     if pg::skip() {
@@ -685,8 +686,22 @@ fn the_data_commands_work_on_a_postgres_database_and_a_terminal_session_is_refus
         run.stderr
     );
     let coach = env.run_with(db, NOW, &["coach", "add", "Sam"], "");
-    assert_eq!(coach.code(), Some(2), "{}", coach.all());
-    assert!(coach.stderr.contains("PostgreSQL"), "{}", coach.stderr);
+    assert_eq!(coach.code(), Some(0), "{}", coach.all());
+    assert!(
+        coach.stdout.starts_with("Added coach Sam (coach-"),
+        "{}",
+        coach.stdout
+    );
+    let coaches = env.run_with(db, NOW, &["coach", "list", "--json"], "");
+    assert_eq!(coaches.code(), Some(0), "{}", coaches.all());
+    let coaches: serde_json::Value = serde_json::from_str(&coaches.stdout).unwrap();
+    assert_eq!(coaches[0]["name"], "Sam", "{coaches}");
+    assert!(
+        !env.cmd(&["coach", "list"]).stdout.contains("Sam"),
+        "the coach went to the SQLite file"
+    );
+    let taken = env.run_with(db, NOW, &["coach", "add", "sam"], "");
+    assert_eq!(taken.code(), Some(2), "{}", taken.all());
     // Nothing was recorded by the refused session.
     let after = env.run_with(db, NOW, &["history", "--json"], "");
     assert_eq!(
@@ -713,4 +728,247 @@ fn a_postgres_url_s_password_is_never_shown_in_an_error() {
     assert_ne!(out.code(), Some(0), "{}", out.all());
     assert!(!out.all().contains("hunter2"), "{}", out.all());
     assert!(out.all().contains("127.0.0.1"), "{}", out.all());
+}
+
+/// A server's SQLite file with the owner's sessions and a coach with a
+/// client (their password, the client's sessions and phone): the client's
+/// person id.
+fn a_server_with_a_coach_and_a_client(env: &TestEnvironment) -> rollcoach_store::PersonId {
+    use rollcoach_store::{NewDevice, NewInvite, People, PersonId};
+    env.fill();
+    let export = env.cmd(&["export", "--format", "json"]);
+    let store = rollcoach_store_sqlite::SqliteRecords::open(env.db()).unwrap();
+    let now = rollcoach_engine::Time(1_795_618_800_000);
+    let ana = store.add_coach("Ana", now).unwrap();
+    store
+        .set_password_hash(&ana.id, "$argon2id$v=19$ana")
+        .unwrap();
+    let client = PersonId::parse("client-cleo").unwrap();
+    store
+        .add_invite(
+            &ana.id,
+            &NewInvite {
+                token_hash: "t",
+                name: Some("Cleo"),
+                created_at: now,
+                expires_at: rollcoach_engine::Time(now.0 + 3_600_000),
+            },
+        )
+        .unwrap();
+    let device = NewDevice {
+        id: "cleo-phone",
+        name: "a phone",
+        via: "a coach's invite",
+        secret_hash: "cleo-secret-hash",
+        created_at: now,
+    };
+    store
+        .redeem_invite("t", now, &client, &device)
+        .unwrap()
+        .expect("the invite lets Cleo in");
+    // Cleo's sessions: the owner's, imported under her.
+    let protocols: Vec<std::sync::Arc<rollcoach_protocol::Protocol>> =
+        rollcoach_protocol::builtin()
+            .into_iter()
+            .map(std::sync::Arc::new)
+            .collect();
+    let catalog = rollcoach_store::SyncCatalog::new(&protocols).unwrap();
+    let doc = export.stdout.clone();
+    rollcoach_store::import_stream(
+        &store,
+        &client,
+        || Ok(std::io::Cursor::new(doc.clone().into_bytes())),
+        rollcoach_store::ImportRules {
+            catalog: &catalog,
+            now,
+        },
+        &mut |_| {},
+    )
+    .unwrap();
+    client
+}
+
+/// `rollcoach migrate --from FILE --to postgres://...` moves a whole
+/// server: the owner's sessions, the coach with their password, the client
+/// with their sessions and their phone (still let in), each person's export
+/// there byte for byte the one here; again, it adds nothing. One client
+/// alone moves with their coach's account only.
+#[test]
+fn migrate_moves_a_whole_server_to_postgres_losslessly_and_again_adds_nothing() {
+    use rollcoach_store::{People, Records};
+    if pg::skip() {
+        return;
+    }
+    let env = test_env();
+    let cleo = a_server_with_a_coach_and_a_client(&env);
+    let url = pg::fresh_database();
+    let file = env.db();
+    let file = file.to_str().unwrap();
+    let moved = env.cmd(&["migrate", "--from", file, "--to", &url]);
+    assert_eq!(moved.code(), Some(0), "{}", moved.all());
+    assert!(
+        moved.stdout.contains("the owner: 4 sessions (4 new)")
+            && moved.stdout.contains("client Cleo (client-cleo): 4 sessions (4 new), 0 injuries (0 new), 1 device (1 new)")
+            && moved.stdout.contains("Moved 3 people (2 new here) and 8 sessions"),
+        "{}",
+        moved.stdout
+    );
+
+    // What the server's people and phones need is there.
+    let pg_store = rollcoach_store_postgres::PgRecords::open(&url).unwrap();
+    let (ana, hash) = pg_store.coach_by_name("ana").unwrap().expect("Ana moved");
+    assert_eq!(hash.as_deref(), Some("$argon2id$v=19$ana"));
+    assert_eq!(pg_store.clients(&ana.id).unwrap()[0].id, cleo);
+    let phone = pg_store
+        .device_by_secret("cleo-secret-hash")
+        .unwrap()
+        .expect("Cleo's phone is let in");
+    assert_eq!(phone.person, cleo);
+    assert_eq!(pg_store.session_count(&cleo).unwrap(), 4);
+    let db = Path::new(&url);
+    assert_eq!(
+        env.run_with(db, NOW, &["export", "--format", "json"], "")
+            .stdout,
+        env.cmd(&["export", "--format", "json"]).stdout
+    );
+
+    let again = env.cmd(&["migrate", "--from", file, "--to", &url]);
+    assert_eq!(again.code(), Some(0), "{}", again.all());
+    assert!(
+        again.stdout.contains("the owner: 4 sessions (0 new)")
+            && again.stdout.contains("Moved 3 people (0 new here)"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(pg_store.session_count(&cleo).unwrap(), 4);
+
+    // One client alone: their coach's account comes, not the owner's data.
+    let other = pg::fresh_database();
+    let one = env.cmd(&[
+        "migrate",
+        "--from",
+        file,
+        "--to",
+        &other,
+        "--person",
+        "client-cleo",
+    ]);
+    assert_eq!(one.code(), Some(0), "{}", one.all());
+    assert!(
+        one.stdout
+            .contains("Moved 1 person (2 new here) and 4 sessions"),
+        "{}",
+        one.stdout
+    );
+    let alone = rollcoach_store_postgres::PgRecords::open(&other).unwrap();
+    assert_eq!(
+        alone
+            .session_count(&rollcoach_store::PersonId::owner())
+            .unwrap(),
+        0
+    );
+    assert_eq!(alone.session_count(&cleo).unwrap(), 4);
+    assert_eq!(alone.coaches().unwrap().len(), 1);
+}
+
+/// What `migrate` is given wrong says what and how to fix it, exit 2, and
+/// nothing is written.
+#[test]
+fn migrate_refuses_a_missing_file_the_same_database_and_an_unknown_person() {
+    let env = test_env();
+    env.fill();
+    let file = env.db();
+    let file = file.to_str().unwrap();
+    let missing = env.path("no-such.db");
+    let copy = env.path("copy.db");
+    let copy = copy.to_str().unwrap();
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["--from", missing.to_str().unwrap(), "--to", "other.db"],
+            "no such file",
+        ),
+        (&["--from", file, "--to", file], "the same database"),
+        (
+            &["--from", file, "--to", "mysql://x/y"],
+            "knows no database scheme",
+        ),
+        (
+            &["--from", file, "--to", copy, "--person", "nobody-here"],
+            "knows no such person",
+        ),
+    ];
+    for (args, needle) in cases {
+        let mut all = vec!["migrate"];
+        all.extend_from_slice(args);
+        let out = env.cmd(&all);
+        assert_eq!(out.code(), Some(2), "{args:?}: {}", out.all());
+        assert!(out.stderr.contains(needle), "{args:?}: {}", out.stderr);
+    }
+    assert!(!missing.exists(), "the missing source was not created");
+    assert!(!std::path::Path::new(copy).exists(), "nothing was written");
+}
+
+/// `rollcoach serve --db postgres://...` as a real process: it answers,
+/// the owner adds a coach through it (kept in that database), and Ctrl-C
+/// stops it cleanly, exit 0 and no panic.
+#[test]
+fn serve_on_postgres_answers_adds_a_coach_and_stops_cleanly_on_ctrl_c() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    if pg::skip() {
+        return;
+    }
+    let env = test_env();
+    let url = pg::fresh_database();
+    let mut cmd = env.command(&["--db", &url, "serve", "--addr", "127.0.0.1:0"]);
+    cmd.stdin(std::process::Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let link = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no link in {line:?}"))
+        .to_owned();
+    let (base, token) = link.split_once("/?token=").expect("a loopback link");
+    let addr = base.trim_start_matches("http://").to_owned();
+    let request = |head: &str, body: &str| -> String {
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        write!(
+            s,
+            "{head} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).unwrap();
+        resp
+    };
+    let protocols = request("GET /api/protocols", "");
+    assert!(protocols.starts_with("HTTP/1.1 200"), "{protocols}");
+    let added = request("POST /api/coaches", r#"{"name":"Sam"}"#);
+    assert!(added.starts_with("HTTP/1.1 201"), "{added}");
+    let me = request("GET /api/account", "");
+    assert!(me.contains(r#""role":"owner""#), "{me}");
+
+    let pid = child.id().to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(status.success(), "{status}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // The coach is in the database, for the next server.
+    let coaches = env.run_with(Path::new(&url), NOW, &["coach", "list", "--json"], "");
+    assert!(coaches.stdout.contains("\"Sam\""), "{}", coaches.all());
 }

@@ -192,6 +192,7 @@ macro_rules! people_suite {
                 an_invite_is_good_until_just_before_it_expires,
                 a_client_of_another_coach_is_not_found,
                 sign_in_failures_are_counted_in_their_window_and_cleared,
+                people_moved_from_another_database_keep_their_ids_and_devices,
             ]
         }
     };

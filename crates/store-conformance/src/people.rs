@@ -283,3 +283,65 @@ pub fn sign_in_failures_are_counted_in_their_window_and_cleared(make: Make<'_>) 
     assert_eq!(p.sign_in_failures("name:ana", much_later).unwrap(), 0);
     assert_eq!(p.sign_in_failures("addr:1", NOW).unwrap(), 1, "another key");
 }
+
+/// People moved from another database (`add_person`) keep their ids,
+/// names, coaches, times and password hashes; adding the same person again
+/// writes nothing; an id taken by someone else is refused. Each device's
+/// secret hash is read back by device id, and a moved device lets its
+/// phone in.
+pub fn people_moved_from_another_database_keep_their_ids_and_devices(make: Make<'_>) {
+    let from = make();
+    let to = make();
+    let ana = from.people.add_coach("Ana", NOW).unwrap();
+    from.people.set_password_hash(&ana.id, "argon-ana").unwrap();
+    from.people
+        .add_invite(&ana.id, &invite("t1", Some("Cleo"), after(24)))
+        .unwrap();
+    let (cleo, _) = from
+        .people
+        .redeem_invite("t1", NOW.plus_ms(5), &client_id(1), &device("d1", "h1"))
+        .unwrap()
+        .expect("the invite lets Cleo in");
+    assert_eq!(
+        from.records.device_secret_hashes(&cleo.id).unwrap(),
+        vec![("d1".to_owned(), "h1".to_owned())]
+    );
+    assert_eq!(from.records.device_secret_hashes(&ana.id).unwrap(), vec![]);
+    assert_eq!(
+        from.people.password_hash(&ana.id).unwrap().as_deref(),
+        Some("argon-ana")
+    );
+    assert_eq!(from.people.password_hash(&cleo.id).unwrap(), None);
+
+    // The coach first, then the client.
+    assert!(to.people.add_person(&ana, Some("argon-ana")).unwrap());
+    assert!(to.people.add_person(&cleo, None).unwrap());
+    assert!(
+        !to.people.add_person(&ana, Some("argon-ana")).unwrap(),
+        "again"
+    );
+    assert!(!to.people.add_person(&PersonInfo::owner(), None).unwrap());
+    assert_eq!(to.people.coaches().unwrap(), vec![ana.clone()]);
+    assert_eq!(to.people.clients(&ana.id).unwrap(), vec![cleo.clone()]);
+    assert_eq!(to.people.client_of(&ana.id, &cleo.id).unwrap(), cleo);
+    let (found, hash) = to.people.coach_by_name("ana").unwrap().unwrap();
+    assert_eq!((found, hash.as_deref()), (ana.clone(), Some("argon-ana")));
+    // Someone else under a taken id: refused, and the first one stays.
+    let other = PersonInfo {
+        name: "Not Ana".to_owned(),
+        ..ana.clone()
+    };
+    let e = to.people.add_person(&other, None).unwrap_err();
+    assert!(
+        matches!(e, StoreError::Conflict(Conflict::Constraint { .. })),
+        "{e}"
+    );
+    assert_eq!(to.people.coaches().unwrap(), vec![ana]);
+
+    // The device, moved by its hash, lets the phone in on the new one.
+    to.records
+        .add_device(&cleo.id, &device("d1", "h1"))
+        .unwrap();
+    let let_in = to.records.device_by_secret("h1").unwrap().expect("let in");
+    assert_eq!((let_in.id.as_str(), &let_in.person), ("d1", &cleo.id));
+}

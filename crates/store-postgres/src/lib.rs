@@ -42,6 +42,7 @@
 #![deny(missing_docs)]
 
 mod errors;
+mod people;
 mod pool;
 mod records;
 mod schema;

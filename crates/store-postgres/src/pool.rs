@@ -235,6 +235,19 @@ impl Pool {
     }
 }
 
+impl Drop for Pool {
+    /// Closes the idle connections on a thread of their own: closing one
+    /// blocks on the synchronous client's own small runtime, which cannot
+    /// run on a thread that drives an async runtime (a server dropping its
+    /// state there, at shutdown, would panic).
+    fn drop(&mut self) {
+        let idle = std::mem::take(&mut self.lock().idle);
+        if !idle.is_empty() {
+            let _ = std::thread::spawn(move || drop(idle)).join();
+        }
+    }
+}
+
 /// A call's hold on one connection of the pool.
 struct Slot<'a> {
     pool: &'a Pool,

@@ -23,12 +23,12 @@ use crate::PgRecords;
 use crate::pool::Conn;
 
 /// A time as stored: milliseconds since the epoch.
-fn ms(t: Time) -> i64 {
+pub(crate) fn ms(t: Time) -> i64 {
     i64::try_from(t.0).unwrap_or(i64::MAX)
 }
 
 /// A stored time.
-fn time(v: i64) -> Time {
+pub(crate) fn time(v: i64) -> Time {
     Time(u64::try_from(v).unwrap_or(0))
 }
 
@@ -264,7 +264,7 @@ fn device_of(c: &Conn, r: &Row) -> Result<Device> {
     })
 }
 
-fn person_of(c: &Conn, text: &str) -> Result<PersonId> {
+pub(crate) fn person_of(c: &Conn, text: &str) -> Result<PersonId> {
     PersonId::parse(text).map_err(|e| {
         Corrupt::Damaged {
             location: c.location().to_owned(),
@@ -274,7 +274,7 @@ fn person_of(c: &Conn, text: &str) -> Result<PersonId> {
     })
 }
 
-fn insert_device(c: &mut Conn, person: &PersonId, new: &NewDevice<'_>) -> Result<()> {
+pub(crate) fn insert_device(c: &mut Conn, person: &PersonId, new: &NewDevice<'_>) -> Result<()> {
     c.execute(
         "INSERT INTO devices (id, name, via, secret_hash, created_at, person)
          VALUES ($1, $2, $3, $4, $5, $6)",
@@ -290,7 +290,7 @@ fn insert_device(c: &mut Conn, person: &PersonId, new: &NewDevice<'_>) -> Result
     Ok(())
 }
 
-fn new_device(person: PersonId, new: &NewDevice<'_>) -> Device {
+pub(crate) fn new_device(person: PersonId, new: &NewDevice<'_>) -> Device {
     Device {
         id: new.id.to_owned(),
         person,
@@ -888,6 +888,16 @@ impl Records for PgRecords {
             );
             let rows = c.query(&sql, &[&person.as_str()])?;
             rows.iter().map(|r| device_of(c, r)).collect()
+        })
+    }
+
+    fn device_secret_hashes(&self, person: &PersonId) -> Result<Vec<(String, String)>> {
+        self.pool.scoped(person, |c| {
+            let rows = c.query(
+                "SELECT id, secret_hash FROM devices WHERE person = $1 ORDER BY created_at, id",
+                &[&person.as_str()],
+            )?;
+            Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
         })
     }
 

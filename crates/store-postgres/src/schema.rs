@@ -17,6 +17,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "per-person change numbers",
         include_str!("../migrations/0002_per_person_change_numbers.sql"),
     ),
+    ("accounts", include_str!("../migrations/0003_accounts.sql")),
 ];
 
 /// The newest schema version this rollcoach knows.

@@ -92,6 +92,19 @@ impl SqliteStore {
         rows.collect::<Result<_, _>>().map_err(self.err())
     }
 
+    pub(crate) fn device_secret_hashes(&self, person: &PersonId) -> Result<Vec<(String, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, secret_hash FROM devices WHERE person = ?1 ORDER BY created_at, id",
+            )
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([person.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(self.err())?;
+        rows.collect::<Result<_, _>>().map_err(self.err())
+    }
+
     pub(crate) fn revoke_device(
         &self,
         person: &PersonId,

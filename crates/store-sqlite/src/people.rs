@@ -14,6 +14,10 @@ use crate::{SqliteRecords, SqliteStore};
 
 const COLUMNS: &str = "id, role, name, coach, created_at";
 
+/// A `people` row as `add_person` compares it: role, name, coach, time
+/// added, password hash.
+type Stored = (String, String, Option<String>, i64, Option<String>);
+
 fn person_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PersonInfo> {
     let id = |i: usize, text: String| {
         PersonId::parse(&text).map_err(|e| {
@@ -244,6 +248,68 @@ impl SqliteStore {
         self.write(|conn| conn.execute("DELETE FROM sign_in_failures WHERE key = ?1", [key]))?;
         Ok(())
     }
+
+    fn add_person(&self, person: &PersonInfo, password_hash: Option<&str>) -> Result<bool> {
+        let role = match person.role {
+            Role::Owner => return Ok(false),
+            Role::Coach => "coach",
+            Role::Client => "client",
+        };
+        self.write_with(|conn| {
+            let there: Option<Stored> = conn
+                .query_row(
+                    "SELECT role, name, coach, created_at, password_hash FROM people WHERE id = ?1",
+                    [person.id.as_str()],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                )
+                .optional()
+                .map_err(self.err())?;
+            let coach = person.coach.as_ref().map(PersonId::as_str);
+            if let Some(there) = there {
+                if there
+                    == (
+                        role.to_owned(),
+                        person.name.clone(),
+                        coach.map(str::to_owned),
+                        ms(person.created_at),
+                        password_hash.map(str::to_owned),
+                    )
+                {
+                    return Ok(false);
+                }
+                return Err(bad_name(format!(
+                    "the id {} is someone else's here already",
+                    person.id
+                )));
+            }
+            conn.execute(
+                "INSERT INTO people (id, role, name, coach, password_hash, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    person.id.as_str(),
+                    role,
+                    person.name,
+                    coach,
+                    password_hash,
+                    ms(person.created_at)
+                ],
+            )
+            .map_err(self.err())?;
+            Ok(true)
+        })
+    }
+
+    fn password_hash(&self, coach: &PersonId) -> Result<Option<String>> {
+        self.conn
+            .query_row(
+                "SELECT password_hash FROM people WHERE id = ?1 AND role = 'coach'",
+                [coach.as_str()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map(Option::flatten)
+            .map_err(self.err())
+    }
 }
 
 impl People for SqliteRecords {
@@ -253,6 +319,14 @@ impl People for SqliteRecords {
 
     fn coaches(&self) -> Result<Vec<PersonInfo>> {
         self.read(|s| s.people_where("role = ?1", "coach"))
+    }
+
+    fn add_person(&self, person: &PersonInfo, password_hash: Option<&str>) -> Result<bool> {
+        self.write(|s| s.add_person(person, password_hash))
+    }
+
+    fn password_hash(&self, coach: &PersonId) -> Result<Option<String>> {
+        self.read(|s| s.password_hash(coach))
     }
 
     fn person(&self, id: &PersonId) -> Result<Option<PersonInfo>> {

@@ -424,6 +424,10 @@ impl Records for SqliteRecords {
         self.read(|s| s.devices(person))
     }
 
+    fn device_secret_hashes(&self, person: &PersonId) -> Result<Vec<(String, String)>> {
+        self.read(|s| s.device_secret_hashes(person))
+    }
+
     fn revoke_device(&self, person: &PersonId, id: &str, now: Time) -> Result<Option<Device>> {
         self.write(|s| s.revoke_device(person, id, now))
     }

@@ -104,6 +104,18 @@ pub trait People: Send + Sync {
     /// Every coach, in the order they were added.
     fn coaches(&self) -> Result<Vec<PersonInfo>>;
 
+    /// Adds a coach or a client as another database knows them (their id,
+    /// name, coach, time added and, for a coach, password hash): moving a
+    /// server (`rollcoach migrate`). A client's coach must be there first.
+    /// `false`, nothing written, if the same person is there already;
+    /// [`crate::Conflict::Constraint`] if the id is taken by someone else
+    /// (or the coach's name is another coach's).
+    fn add_person(&self, person: &PersonInfo, password_hash: Option<&str>) -> Result<bool>;
+
+    /// A coach's password hash, if they have set one (see
+    /// [`People::add_person`]).
+    fn password_hash(&self, coach: &PersonId) -> Result<Option<String>>;
+
     /// The person with this id: the owner always, a coach or client if
     /// there is one.
     fn person(&self, id: &PersonId) -> Result<Option<PersonInfo>>;

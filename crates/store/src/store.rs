@@ -252,6 +252,12 @@ pub trait Records: Send + Sync {
     /// The person's devices, revoked ones too, oldest first.
     fn devices(&self, person: &PersonId) -> Result<Vec<Device>>;
 
+    /// The hash of each of the person's devices' secrets, by device id
+    /// (oldest first): what moving a server to another database needs so
+    /// that its paired phones are still let in (`rollcoach migrate`).
+    /// Never a secret: only the hashes that are stored.
+    fn device_secret_hashes(&self, person: &PersonId) -> Result<Vec<(String, String)>>;
+
     /// Revokes the person's device at `now`. `None` if they have no such
     /// device; one revoked already keeps its first revocation time.
     fn revoke_device(&self, person: &PersonId, id: &str, now: Time) -> Result<Option<Device>>;
