@@ -493,3 +493,119 @@ fn an_unscoped_lookup_finds_only_what_its_hash_names() {
         "{err:?}"
     );
 }
+
+/// A database of schema version 1 with two people's sessions and injuries
+/// (written as version 1 wrote them: table-wide change numbers, no
+/// people) is migrated to the newest version when a server opens it, and
+/// loses nothing: each person's export is what it was, byte for byte;
+/// each person's change feed lists their own changes, numbered 1, 2, 3...;
+/// a change written after goes on from there; and the people tables are
+/// there to use.
+#[test]
+fn a_version_1_database_with_data_migrates_to_the_newest_and_loses_nothing() {
+    use rollcoach_store::People;
+    if common::skip() {
+        return;
+    }
+    // The data, made by today's store on a database of its own.
+    let source_url = common::fresh_database();
+    let (source, _, _) = two_people(&source_url);
+    completed(&source, &owner(), Time(T0.0 + 2 * HOUR), &[7], &[4]);
+    let export = |store: &PgRecords, p: &PersonId| {
+        let mut out = Vec::new();
+        rollcoach_store::write_export_json(store, p, NOW, &mut out, &mut |_| {}).unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    let before: Vec<String> = [owner(), client()]
+        .iter()
+        .map(|p| export(&source, p))
+        .collect();
+
+    // A version 1 database: migration 0001 alone, recorded as version 1.
+    let v1_url = common::fresh_database();
+    let mut v1 = Client::connect(&v1_url, NoTls).unwrap();
+    v1.batch_execute(include_str!("../migrations/0001_initial.sql"))
+        .unwrap();
+    v1.batch_execute(
+        "CREATE TABLE schema_migrations (
+             version    integer     PRIMARY KEY,
+             name       text        NOT NULL,
+             applied_at timestamptz NOT NULL DEFAULT now()
+         );
+         INSERT INTO schema_migrations (version, name) VALUES (1, 'initial')",
+    )
+    .unwrap();
+    // The rows, copied over as they are (the superuser sees every
+    // person's), in the order they were written: version 1's triggers
+    // write its changes, numbered across everyone.
+    let mut from = Client::connect(&source_url, NoTls).unwrap();
+    for (table, order) in [
+        ("protocol_snapshots", "id"),
+        ("sessions", "id"),
+        ("event_logs", "session_id"),
+        ("ratings", "session_id, rating_id, moment"),
+        ("injuries", "id"),
+    ] {
+        let rows = from
+            .query(
+                &format!("SELECT row_to_json(t)::text FROM {table} t ORDER BY {order}"),
+                &[],
+            )
+            .unwrap();
+        for r in rows {
+            let json: String = r.get(0);
+            v1.execute(
+                &format!(
+                    "INSERT INTO {table} SELECT * FROM json_populate_record(NULL::{table}, $1::text::json)"
+                ),
+                &[&json],
+            )
+            .unwrap_or_else(|e| panic!("{table}: {e}"));
+        }
+    }
+    v1.batch_execute(
+        "SELECT setval('protocol_snapshots_id_seq', (SELECT max(id) FROM protocol_snapshots));
+         SELECT setval('sessions_id_seq', (SELECT max(id) FROM sessions));
+         SELECT setval('injuries_id_seq', (SELECT max(id) FROM injuries));",
+    )
+    .unwrap();
+    let seqs: Vec<(String, i64)> = v1
+        .query("SELECT person::text, seq FROM changes ORDER BY seq", &[])
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(seqs.len(), 5, "version 1 numbered five changes: {seqs:?}");
+    assert!(
+        seqs.iter().any(|(p, s)| p == client().as_str() && *s > 1),
+        "the client's changes came after some of the owner's: {seqs:?}"
+    );
+    drop(v1);
+
+    // A server opens it: migrated to the newest.
+    let store = open(&v1_url);
+    let mut check = Client::connect(&v1_url, NoTls).unwrap();
+    let version: i32 = check
+        .query_one("SELECT max(version) FROM schema_migrations", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(version as u32, SCHEMA_VERSION);
+    for (p, was) in [owner(), client()].iter().zip(&before) {
+        assert_eq!(&export(&store, p), was, "{p}'s export");
+        let changes = store.changes_since(p, None, 100).unwrap();
+        let numbers: Vec<String> = changes.iter().map(|(c, _)| c.to_string()).collect();
+        let want: Vec<String> = (1..=changes.len())
+            .map(|n| ChangeCursor::at(n as i64).to_string())
+            .collect();
+        assert_eq!(numbers, want, "{p}'s changes are numbered among their own");
+    }
+    // A change after the migration goes on from the person's last number.
+    let last = store.changes_since(&client(), None, 100).unwrap().len();
+    completed(&store, &client(), Time(T0.0 + 3 * HOUR), &[5], &[5]);
+    let after = store.changes_since(&client(), None, 100).unwrap();
+    assert_eq!(after.len(), last + 1);
+    assert_eq!(after.last().unwrap().0, ChangeCursor::at(last as i64 + 1));
+    // The people tables of the newer versions are there.
+    let ana = store.add_coach("Ana", NOW).unwrap();
+    assert_eq!(store.coaches().unwrap(), vec![ana]);
+}
