@@ -70,9 +70,10 @@ fn reads(store: &dyn Records, people: &[PersonId], rounds: usize) -> Vec<(&'stat
 /// A database of its own on the test server: its URL.
 fn database(admin: &mut postgres::Client, server: &str, name: &str) -> String {
     admin
-        .batch_execute(&format!(
-            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE); CREATE DATABASE \"{name}\" TEMPLATE template0"
-        ))
+        .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .expect("no old database");
+    admin
+        .batch_execute(&format!("CREATE DATABASE \"{name}\" TEMPLATE template0"))
         .expect("a database");
     let sep = if server.contains('?') { '&' } else { '?' };
     format!("{server}{sep}dbname={name}")

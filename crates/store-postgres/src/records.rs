@@ -303,8 +303,11 @@ pub(crate) fn new_device(person: PersonId, new: &NewDevice<'_>) -> Device {
 }
 
 impl PgRecords {
-    /// The id of the shared snapshot row holding `protocol_json`, added if
-    /// new (by its SHA-256).
+    /// The id of the shared snapshot row holding `protocol_json` (by its
+    /// SHA-256), added if it is new. Call it at
+    /// most once per snapshot in a transaction (see `import_sessions`): the
+    /// id it caches must be of a row other transactions can see, and a
+    /// second call would find this transaction's own uncommitted row.
     fn snapshot_id(&self, c: &mut Conn, protocol_json: &str) -> Result<i64> {
         let hash: [u8; 32] = Sha256::digest(protocol_json.as_bytes()).into();
         let cached = self
@@ -727,10 +730,24 @@ impl Records for PgRecords {
     ) -> Result<ImportedBatch> {
         self.pool.scoped(person, |c| {
             let mut batch = ImportedBatch::default();
-            let snapshots = sessions
-                .iter()
-                .map(|s| self.snapshot_id(c, &to_json(&s.protocol)))
-                .collect::<Result<Vec<_>>>()?;
+            // Each distinct snapshot once per transaction: a second lookup
+            // would find this transaction's own uncommitted row and cache
+            // its id for other transactions, which cannot see it yet (and
+            // never will, if this one rolls back).
+            let mut ids: HashMap<String, i64> = HashMap::new();
+            let mut snapshots = Vec::with_capacity(sessions.len());
+            for s in sessions {
+                let json = to_json(&s.protocol);
+                let id = match ids.get(&json) {
+                    Some(&id) => id,
+                    None => {
+                        let id = self.snapshot_id(c, &json)?;
+                        ids.insert(json, id);
+                        id
+                    }
+                };
+                snapshots.push(id);
+            }
             for (s, snapshot) in sessions.iter().zip(snapshots) {
                 match self.insert_session(c, person, s, snapshot)? {
                     Some(_) => batch.added.push(s.uid.clone()),

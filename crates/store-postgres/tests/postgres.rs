@@ -609,3 +609,52 @@ fn a_version_1_database_with_data_migrates_to_the_newest_and_loses_nothing() {
     let ana = store.add_coach("Ana", NOW).unwrap();
     assert_eq!(store.coaches().unwrap(), vec![ana]);
 }
+
+/// Imports on one store from several threads at once, each batch holding
+/// several sessions of a snapshot no transaction has committed yet: every
+/// session is stored. (A batch used to look its snapshot up twice, cache
+/// the id of its own uncommitted row, and another thread's session then
+/// broke the foreign key to it.)
+#[test]
+fn concurrent_imports_of_a_new_snapshot_store_every_session() {
+    if common::skip() {
+        return;
+    }
+    let store = Arc::new(open(&common::fresh_database()));
+    let run = Autopilot::start(kit::upper_back(), kit::rated(&[5], &[3]), T0)
+        .expect("a plan")
+        .run()
+        .expect("a run");
+    let template = kit::finished(&run, "template");
+    const ROUNDS: usize = 30;
+    const THREADS: usize = 4;
+    std::thread::scope(|s| {
+        for t in 0..THREADS {
+            let (store, template) = (store.clone(), template.clone());
+            s.spawn(move || {
+                for round in 0..ROUNDS {
+                    // A snapshot new in this round, the same for every thread.
+                    let mut protocol = template.protocol.clone();
+                    protocol["title"] = format!("Round {round}").into();
+                    let batch: Vec<_> = (0..4)
+                        .map(|i| {
+                            let mut s = template.clone();
+                            s.uid = format!("r{round}-s{i}");
+                            s.protocol = protocol.clone();
+                            s
+                        })
+                        .collect();
+                    let person = PersonId::parse(&format!("p{t}")).unwrap();
+                    let done = store
+                        .import_sessions(&person, &batch)
+                        .unwrap_or_else(|e| panic!("thread {t} round {round}: {e}"));
+                    assert_eq!(done.added.len(), 4);
+                }
+            });
+        }
+    });
+    for t in 0..THREADS {
+        let person = PersonId::parse(&format!("p{t}")).unwrap();
+        assert_eq!(store.session_count(&person).unwrap(), (ROUNDS * 4) as u64);
+    }
+}
