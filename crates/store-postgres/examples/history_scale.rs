@@ -185,15 +185,32 @@ fn main() {
     fill(&alone, one, &year, 1);
     let mut db = postgres::Client::connect(&alone_url, NoTls).expect("the database");
     db.batch_execute("VACUUM ANALYZE").expect("vacuum");
+    // Interleaved, so both see the same machine: each round reads the
+    // client alone, then among the others.
     let rounds = 5 * sample.len();
-    reads(&*alone, one, rounds / 5);
-    let on_alone = reads(&*alone, one, rounds);
-    let on_many_one = reads(&*store, one, rounds);
+    reads(&*alone, one, 50);
+    reads(&*store, one, 50);
+    let (mut on_alone, mut on_many_one) = (Vec::new(), Vec::new());
+    for _ in 0..rounds / 50 {
+        on_alone.push(reads(&*alone, one, 50));
+        on_many_one.push(reads(&*store, one, 50));
+    }
+    let median = |runs: &[Vec<(&'static str, f64, f64)>], i: usize, p99: bool| {
+        let mut v: Vec<f64> = runs
+            .iter()
+            .map(|r| if p99 { r[i].2 } else { r[i].1 })
+            .collect();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
     println!(
-        "the cost of scoping: client {} alone on a database, and among {people_n}",
-        one[0]
+        "the cost of scoping: client {} alone on a database, and among {people_n} ({} interleaved runs of 50 reads; medians of their p50 and p99)",
+        one[0],
+        rounds / 50
     );
-    for ((label, a50, a99), (_, m50, m99)) in on_alone.iter().zip(&on_many_one) {
+    for (i, (label, _, _)) in on_alone[0].iter().enumerate() {
+        let (a50, a99) = (median(&on_alone, i, false), median(&on_alone, i, true));
+        let (m50, m99) = (median(&on_many_one, i, false), median(&on_many_one, i, true));
         println!(
             "  {label:<36} alone p50 {a50:>6.2} ms p99 {a99:>6.2} ms; among {people_n} p50 {m50:>6.2} ms p99 {m99:>6.2} ms; ratio of medians {:.2}x",
             m50 / a50
