@@ -210,7 +210,10 @@ fn main() {
     );
     for (i, (label, _, _)) in on_alone[0].iter().enumerate() {
         let (a50, a99) = (median(&on_alone, i, false), median(&on_alone, i, true));
-        let (m50, m99) = (median(&on_many_one, i, false), median(&on_many_one, i, true));
+        let (m50, m99) = (
+            median(&on_many_one, i, false),
+            median(&on_many_one, i, true),
+        );
         println!(
             "  {label:<36} alone p50 {a50:>6.2} ms p99 {a99:>6.2} ms; among {people_n} p50 {m50:>6.2} ms p99 {m99:>6.2} ms; ratio of medians {:.2}x",
             m50 / a50
