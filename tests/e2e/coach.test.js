@@ -5,35 +5,45 @@
 // client and their device, and revoke it. A browser that is not let in
 // signs in with the coach's name and password on the not-paired page. The
 // owner adds a coach on the page too (inside Devices, so a person who never
-// opens it sees nothing new).
+// opens it sees nothing new). All of it on the embedded SQLite default and
+// on PostgreSQL (a fresh database on the test server; skipped without one,
+// except under CI=true).
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { axeViolations, launch, rollcoach, screenshot, startServer } from './helpers.js';
-
-let server;
-let owner;
-let coach;
-let client;
-let other;
-
-before(async () => {
-  server = await startServer({ speed: 20 });
-  owner = await launch(server);
-});
-
-after(async () => {
-  for (const b of [other, client, coach, owner]) if (b) await b.close();
-  if (server) await server.stop();
-});
+import { axeViolations, launch, postgresDatabase, rollcoach, screenshot, startServer } from './helpers.js';
 
 async function home(page, url) {
   await page.goto(url);
   await page.waitForSelector('body[data-ready=true][data-route=home]');
 }
 
-describe('coach', () => {
-  test('the owner\'s Home has no Clients panel and the not-paired page no sign-in form without coaches', async () => {
+for (const backend of ['SQLite', 'PostgreSQL']) describe(`coach, on ${backend}`, () => {
+  let server;
+  let owner;
+  let coach;
+  let client;
+  let other;
+  let skip = false;
+  const shot = (name) => (backend === 'SQLite' ? name : `${name}-postgres`);
+
+  before(async () => {
+    let database = null;
+    if (backend === 'PostgreSQL') {
+      database = await postgresDatabase();
+      if (!database) { skip = true; return; }
+    }
+    server = await startServer({ speed: 20, database });
+    owner = await launch(server);
+  });
+
+  after(async () => {
+    for (const b of [other, client, coach, owner]) if (b) await b.close();
+    if (server) await server.stop();
+  });
+
+  test('the owner\'s Home has no Clients panel and the not-paired page no sign-in form without coaches', async (t) => {
+    if (skip) { t.skip('no PostgreSQL test server (ROLLCOACH_TEST_POSTGRES)'); return; }
     await home(owner.page, `${server.url}/#/`);
     await owner.page.waitForSelector('#devices');
     // The account answer has come and gone: still no panel.
@@ -47,7 +57,8 @@ describe('coach', () => {
     other = null;
   });
 
-  test('a coach sets a password, invites a client who joins, and revokes the client\'s phone', async () => {
+  test('a coach sets a password, invites a client who joins, and revokes the client\'s phone', async (t) => {
+    if (skip) { t.skip('no PostgreSQL test server (ROLLCOACH_TEST_POSTGRES)'); return; }
     const out = await rollcoach(['--db', server.db, 'coach', 'add', 'Ana', '--url', server.url]);
     const link = out.match(/sign-in link[^:]*: (\S+)/)[1];
     coach = await launch();
@@ -69,7 +80,7 @@ describe('coach', () => {
     const invite = await page.getAttribute('#invite-url', 'href');
     assert.match(invite, /\/join\?token=[0-9a-f]{32}$/);
     assert.ok((await page.getAttribute('#invite-qr', 'src')).startsWith('data:image/svg+xml,'));
-    await screenshot(page, 'coach-invite');
+    await screenshot(page, shot('coach-invite'));
 
     client = await launch();
     await home(client.page, invite);
@@ -87,7 +98,8 @@ describe('coach', () => {
     assert.equal(await client.page.evaluate(async () => (await fetch('/api/history')).status), 401);
   });
 
-  test('a browser that is not let in signs in as the coach on the not-paired page', async () => {
+  test('a browser that is not let in signs in as the coach on the not-paired page', async (t) => {
+    if (skip) { t.skip('no PostgreSQL test server (ROLLCOACH_TEST_POSTGRES)'); return; }
     other = await launch();
     const resp = await other.page.goto(`${server.url}/`);
     assert.equal(resp.status(), 401);
@@ -103,7 +115,8 @@ describe('coach', () => {
     await other.page.waitForSelector('#clients');
   });
 
-  test('the owner adds a coach on the page, inside Devices, and the link signs that coach in', async () => {
+  test('the owner adds a coach on the page, inside Devices, and the link signs that coach in', async (t) => {
+    if (skip) { t.skip('no PostgreSQL test server (ROLLCOACH_TEST_POSTGRES)'); return; }
     const { page } = owner;
     await home(page, `${server.url}/#/`);
     await page.locator('#devices summary').click();
@@ -114,7 +127,7 @@ describe('coach', () => {
     await page.click('#coach-form button');
     await page.waitForSelector('#coach-url');
     await page.waitForFunction(() => document.querySelector('#coaches-list').textContent.includes('Bea'));
-    await screenshot(page, 'owner-adds-coach');
+    await screenshot(page, shot('owner-adds-coach'));
     const link = await page.getAttribute('#coach-url', 'href');
     // A name taken (in another case) is refused, saying so.
     await page.fill('#coach-name', 'bea');

@@ -25,9 +25,9 @@ const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 // without the link's cookie or the token, on loopback too.
 // `protocols`: user protocol files to serve beside the built-ins, as
 // { 'file-name.toml': text } (the directory ROLLCOACH_PROTOCOLS names).
-export async function startServer({ speed = 20, grace = 20, protocols = {} } = {}) {
+export async function startServer({ speed = 20, grace = 20, protocols = {}, database = null } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'rollcoach-e2e-'));
-  const db = join(dir, 'rollcoach.db');
+  const db = database ?? join(dir, 'rollcoach.db');
   if (Object.keys(protocols).length) {
     mkdirSync(join(dir, 'protocols'));
     for (const [name, text] of Object.entries(protocols)) writeFileSync(join(dir, 'protocols', name), text);
@@ -58,6 +58,25 @@ export async function startServer({ speed = 20, grace = 20, protocols = {} } = {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+// A fresh PostgreSQL database on the test server ROLLCOACH_TEST_POSTGRES
+// names (`.ci/postgres.sh` starts one and sets it), as a postgres:// URL for
+// `startServer({ database })`; null without one, except under CI=true,
+// where it must be there.
+export async function postgresDatabase() {
+  const server = process.env.ROLLCOACH_TEST_POSTGRES;
+  if (!server) {
+    if (process.env.CI === 'true') throw new Error('ROLLCOACH_TEST_POSTGRES must be set under CI=true (. .ci/postgres.sh)');
+    return null;
+  }
+  const name = `rollcoach_e2e_${process.pid}_${Date.now()}`;
+  const proc = spawn('psql', [server, '-Atqc', `CREATE DATABASE "${name}"`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  proc.stderr.on('data', (d) => { err += d; });
+  const code = await new Promise((ok) => { proc.on('exit', ok); });
+  if (code !== 0) throw new Error(`psql could not create ${name}: ${err}`);
+  return `${server}${server.includes('?') ? '&' : '?'}dbname=${name}`;
 }
 
 // What a printed link gives: `url` (the origin), `link`, `token`, and
