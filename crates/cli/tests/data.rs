@@ -505,10 +505,18 @@ fn the_json_export_is_a_versioned_document_with_event_logs() {
     let run = env.cmd(&["export"]);
     let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(v["format"], "rollcoach-export");
-    assert_eq!(v["version"], 2, "version 2: injuries have uids");
+    assert_eq!(
+        v["version"], 3,
+        "version 3: injuries have uids, each snapshot is written once"
+    );
     let sessions = v["sessions"].as_array().unwrap();
     assert_eq!(sessions.len(), 4);
     assert_eq!(sessions[0]["protocol"]["id"], "upper-back");
+    // The other sessions ran the same protocol: they name the first.
+    for s in &sessions[1..] {
+        assert!(s.get("protocol").is_none(), "{s}");
+        assert_eq!(s["protocol_same_as"], sessions[0]["uid"]);
+    }
     let events = sessions[0]["events"].as_array().unwrap();
     assert_eq!(events[0]["seq"], 0);
     assert_eq!(events[0]["input"]["type"], "answer");

@@ -124,6 +124,7 @@ macro_rules! records_suite {
                 the_streamed_export_is_the_document_byte_for_byte,
                 a_streamed_import_round_trips_and_skips_what_is_there,
                 a_refused_streamed_import_names_the_problem_and_writes_nothing,
+                each_distinct_snapshot_is_exported_once_and_references_resolve,
                 a_streamed_import_that_fails_while_writing_removes_what_it_wrote,
                 injuries_are_added_listed_and_cleared_by_uid,
                 new_injuries_get_distinct_uids_in_the_sessions_format,

@@ -227,7 +227,7 @@ pub fn export_import_export_is_exact_for_twin_injuries_and_refuses_the_same_sess
     let me = owner();
     let now = LOGGED.plus_ms(3 * HOUR);
     let doc = export(&*a, &me, now).unwrap();
-    assert_eq!(doc.version, 2);
+    assert_eq!(doc.version, EXPORT_VERSION);
     assert_eq!(doc.injuries.len(), 3);
     assert_eq!(doc.sessions.len(), 2);
     let json = doc.to_json();
@@ -487,6 +487,97 @@ pub fn a_refused_streamed_import_names_the_problem_and_writes_nothing(make: Make
         assert!(err.contains(want), "{text}: {err}");
     }
     assert_eq!(b.session_count(&me).unwrap(), 0);
+}
+
+/// Version 3 of the export writes each distinct protocol snapshot once:
+/// the first session carries it, the others name that session's uid in
+/// `protocol_same_as`. Streamed or whole, it reads back as the document
+/// (whole sessions) and imports; a version 2 document, every snapshot
+/// whole, still imports; a reference that is wrong (to no session, to a
+/// later one, beside a `protocol`, or neither given) is refused naming the
+/// session, and nothing is written.
+pub fn each_distinct_snapshot_is_exported_once_and_references_resolve(make: Make<'_>) {
+    let a = make();
+    let me = owner();
+    import(&*a, &me, &big_doc(make, 150)).unwrap();
+    let now = T0.plus_ms(9_000 * HOUR);
+    let doc = export(&*a, &me, now).unwrap();
+    let mut out = Vec::new();
+    write_export_json(&*a, &me, now, &mut out, &mut |_| {}).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(text.matches("\"protocol\": {").count(), 1, "one snapshot");
+    assert_eq!(
+        text.matches("\"protocol_same_as\": \"uid-000000\"").count(),
+        149
+    );
+    let whole = serde_json::to_string_pretty(&doc).unwrap();
+    assert!(
+        text.len() * 2 < whole.len(),
+        "{} bytes, against {} with every snapshot",
+        text.len(),
+        whole.len()
+    );
+    assert_eq!(ExportDocument::from_json(&text).unwrap(), doc);
+    let b = make();
+    assert_eq!(import_text(&*b, &me, &text).unwrap().imported, 150);
+    assert_eq!(export(&*b, &me, now).unwrap(), doc);
+    // Version 2, every snapshot whole.
+    let v2 = whole.replacen("\"version\": 3", "\"version\": 2", 1);
+    assert!(v2.contains("\"version\": 2"));
+    let c = make();
+    assert_eq!(import_text(&*c, &me, &v2).unwrap().imported, 150);
+    assert_eq!(export(&*c, &me, now).unwrap(), doc);
+
+    let v3: serde_json::Value = serde_json::from_str(&text).unwrap();
+    // The header first, as the streamed import reads it.
+    let broken = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = v3.clone();
+        f(&mut v);
+        format!(
+            "{{\"format\":\"rollcoach-export\",\"version\":3,\"exported_at\":{},\"sessions\":{},\"injuries\":{}}}",
+            v["exported_at"], v["sessions"], v["injuries"]
+        )
+    };
+    let cases: [(String, &str); 4] = [
+        (
+            broken(&|v| v["sessions"][3]["protocol_same_as"] = "uid-nobody".into()),
+            "session 4",
+        ),
+        (
+            broken(&|v| {
+                let first = v["sessions"][0].as_object_mut().unwrap();
+                first.remove("protocol");
+                first.insert("protocol_same_as".into(), "uid-000001".into());
+            }),
+            "session 1",
+        ),
+        (
+            broken(&|v| v["sessions"][5]["protocol"] = v3["sessions"][0]["protocol"].clone()),
+            "session 6",
+        ),
+        (
+            broken(&|v| {
+                v["sessions"][7]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("protocol_same_as");
+            }),
+            "session 8",
+        ),
+    ];
+    let d = make();
+    for (text, session) in &cases {
+        for err in [
+            import_text(&*d, &me, text).unwrap_err().to_string(),
+            ExportDocument::from_json(text).unwrap_err().to_string(),
+        ] {
+            assert!(
+                err.contains(session) && err.contains("protocol"),
+                "{session}: {err}"
+            );
+        }
+    }
+    assert_eq!(d.session_count(&me).unwrap(), 0);
 }
 
 /// A streamed import whose second read breaks off after many batches are

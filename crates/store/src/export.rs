@@ -23,8 +23,14 @@ pub const EXPORT_FORMAT: &str = "rollcoach-export";
 /// Version 2 (issue 13) gave every injury a `uid`; a version 1 document
 /// still imports, its injuries identified by [`legacy_injury_uid`] (see
 /// [`ExportedInjury::fill_missing_uids`]). An older rollcoach refuses a
-/// version 2 document rather than merge distinct injuries.
-pub const EXPORT_VERSION: u32 = 2;
+/// version 2 document rather than merge distinct injuries. Version 3
+/// (issue 24) writes each distinct protocol snapshot once: a later session
+/// of the same snapshot names the first one's uid in
+/// `"protocol_same_as"` instead of carrying `"protocol"` (see
+/// [`crate::PROTOCOL_SAME_AS`]); readers resolve it, and a document of
+/// any earlier version still imports. [`ExportDocument`] in memory always
+/// holds whole sessions.
+pub const EXPORT_VERSION: u32 = 3;
 
 /// Everything in a store: sessions with their ratings and event logs, and
 /// the injury log. Local ids are left out: sessions and injuries are
@@ -184,6 +190,8 @@ impl ExportDocument {
                 return Err(bad("the export has no \"version\" number".to_owned()));
             }
         }
+        let mut value = value;
+        crate::snapshots::resolve_in_value(&mut value).map_err(bad)?;
         let mut doc: ExportDocument = serde_json::from_value(value).map_err(|e| {
             bad(format!(
                 "the export does not fit version {EXPORT_VERSION}: {e}"
@@ -193,9 +201,11 @@ impl ExportDocument {
         Ok(doc)
     }
 
-    /// The document as pretty JSON.
+    /// The document as pretty JSON, each distinct protocol snapshot once
+    /// (version 3: see [`EXPORT_VERSION`]), as `rollcoach export` writes it.
     pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).expect("serializable export")
+        serde_json::to_string_pretty(&crate::snapshots::DocumentRef(self))
+            .expect("serializable export")
     }
 
     /// The sessions as CSV (RFC 4180, comma-separated, CRLF-free `\n` lines),

@@ -78,6 +78,8 @@ mod person;
 mod recovery;
 mod replay;
 pub mod rules;
+mod snapshots;
+pub use snapshots::SAME_AS as PROTOCOL_SAME_AS;
 mod stats;
 mod store;
 mod stream;

@@ -183,9 +183,16 @@ impl Serialize for StreamedSessions<'_, '_, '_> {
     fn serialize<Ser: Serializer>(&self, serializer: Ser) -> Result<Ser::Ok, Ser::Error> {
         let d = self.0;
         let mut seq = serializer.serialize_seq(None)?;
+        // Each distinct snapshot once (version 3).
+        let mut seen = crate::snapshots::SnapshotsSeen::default();
         for_each_page(d.store, d.person, |page| {
             for (_, session) in page {
-                seq.serialize_element(session).map_err(Stop::Ser)?;
+                let same_as = seen.same_as(session);
+                seq.serialize_element(&crate::snapshots::DocSessionRef::new(
+                    session,
+                    same_as.as_deref(),
+                ))
+                .map_err(Stop::Ser)?;
             }
             d.count.set(d.count.get() + page.len() as u64);
             (d.progress.borrow_mut())(d.count.get());
@@ -471,8 +478,18 @@ impl<'de> Visitor<'de> for SessionsSeed<'_, '_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(session) = seq.next_element::<ExportedSession>()? {
+        // A version 3 session may name an earlier one's snapshot.
+        let mut snapshots = crate::snapshots::SnapshotsRead::default();
+        while let Some(session) = seq.next_element::<crate::snapshots::DocSession>()? {
             self.index.set(self.index.get() + 1);
+            let session = match snapshots.resolve(session) {
+                Ok(s) => s,
+                Err(why) => {
+                    *self.failed.borrow_mut() =
+                        Some(bad(format!("session {}: {why}", self.index.get())));
+                    return Err(de::Error::custom("refused"));
+                }
+            };
             if let Err(e) = (self.on_session)(session) {
                 *self.failed.borrow_mut() = Some(e);
                 return Err(de::Error::custom("refused"));

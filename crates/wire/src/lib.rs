@@ -42,4 +42,4 @@ pub use injuries::{Injury, InjuryBlocks, InjuryItem, InjuryList, NewInjury};
 pub use protocols::{Block, ProtocolBrief, ProtocolDetail, RepRange, Rules, Warning};
 pub use sync::{Change, Changes, ChangesQuery, InjuryPush, SessionPush, SyncStatus, SyncWord};
 #[cfg(feature = "schema")]
-pub use sync::{EventShape, ExportDocumentShape, InjuryShape, SessionShape};
+pub use sync::{DocSessionShape, EventShape, ExportDocumentShape, InjuryShape, SessionShape};

@@ -38,7 +38,7 @@ pub struct SyncStatus {
 }
 
 #[cfg(feature = "schema")]
-pub use shapes::{EventShape, ExportDocumentShape, InjuryShape, SessionShape};
+pub use shapes::{DocSessionShape, EventShape, ExportDocumentShape, InjuryShape, SessionShape};
 
 /// The schemas of the store's export types, which have none: each a mirror
 /// of the type's JSON, field for field (a test checks that the mirror reads
@@ -67,6 +67,68 @@ mod shapes {
         /// The protocol as it ran.
         #[schemars(schema_with = "crate::schema::protocol_snapshot")]
         pub protocol: Value,
+        /// The options.
+        #[schemars(schema_with = "crate::schema::options")]
+        pub options: Value,
+        /// The facts at the start.
+        #[schemars(schema_with = "crate::schema::facts")]
+        pub facts: Value,
+        /// When it started (ms since the Unix epoch).
+        pub started_at: u64,
+        /// When it ended.
+        pub ended_at: Option<u64>,
+        /// How it ended.
+        #[schemars(schema_with = "crate::schema::outcome")]
+        pub outcome: Value,
+        /// The short reason id.
+        pub reason: Option<String>,
+        /// The end message.
+        pub message: Option<String>,
+        /// Full reps done.
+        pub reps_done: Option<u32>,
+        /// Reps planned.
+        pub reps_target: u32,
+        /// Milliseconds rolling, pauses excluded.
+        pub active_ms: Option<u64>,
+        /// The breathing pairing it started with.
+        #[schemars(schema_with = "crate::schema::pairing")]
+        pub pairing: Value,
+        /// Ratings that have a value.
+        pub ratings: Vec<crate::Rating>,
+        /// The engine's summary.
+        #[schemars(schema_with = "crate::schema::summary")]
+        pub summary: Value,
+        /// The whole log: `seq` 0, 1, 2, ... in order, `at_ms` after the
+        /// start and never going back.
+        pub events: Vec<EventShape>,
+    }
+
+    /// The schema of a session in an export document (version 3): as
+    /// [`SessionShape`], with its protocol snapshot, or the uid of an
+    /// earlier session of the document with the same one.
+    #[derive(Debug, Serialize, Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    #[schemars(rename = "ExportedSessionInDocument")]
+    pub struct DocSessionShape {
+        /// Globally unique; a push or an import of a uid stored already
+        /// changes nothing.
+        #[schemars(schema_with = "crate::schema::uid")]
+        pub uid: String,
+        /// The protocol's id.
+        pub protocol_id: String,
+        /// The protocol's content version.
+        pub protocol_version: u32,
+        /// The protocol's body area.
+        pub area: String,
+        /// The protocol as it ran; left out when `protocol_same_as` names
+        /// an earlier session of the document that ran the same snapshot.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schemars(schema_with = "crate::schema::protocol_snapshot")]
+        pub protocol: Option<Value>,
+        /// The uid of an earlier session of the document whose `protocol`
+        /// is this one's (each distinct snapshot is written once).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub protocol_same_as: Option<String>,
         /// The options.
         #[schemars(schema_with = "crate::schema::options")]
         pub options: Value,
@@ -153,7 +215,7 @@ mod shapes {
         /// When it was written (ms since the Unix epoch).
         pub exported_at: u64,
         /// Every session, oldest first.
-        pub sessions: Vec<SessionShape>,
+        pub sessions: Vec<DocSessionShape>,
         /// Every injury.
         pub injuries: Vec<InjuryShape>,
     }

@@ -294,6 +294,14 @@ mod schema {
             injuries: vec![injury],
         };
         same::<ExportDocumentShape>(serde_json::to_value(&doc).unwrap());
+        // Version 3: a later session of the same snapshot names the first.
+        let mut v = serde_json::to_value(&doc).unwrap();
+        let mut second = v["sessions"][0].clone();
+        second.as_object_mut().unwrap().remove("protocol");
+        second["uid"] = "second".into();
+        second["protocol_same_as"] = v["sessions"][0]["uid"].clone();
+        v["sessions"].as_array_mut().unwrap().push(second);
+        same::<ExportDocumentShape>(v);
     }
 
     #[test]
