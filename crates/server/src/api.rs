@@ -169,13 +169,14 @@ pub(crate) async fn history(
     let next = (records.len() == limit)
         .then(|| records.last().map(|r| r.uid.clone()))
         .flatten();
-    Ok(Json(HistoryPage {
+    // A page of 500 is about a megabyte: its memory goes back to the system
+    // once it is sent (as after a streamed answer).
+    Ok(crate::memory::json_then_trim(HistoryPage {
         sessions: records.into_iter().map(HistoryItem::from).collect(),
         total,
         next,
         charts: charts.into_iter().map(Into::into).collect(),
-    })
-    .into_response())
+    }))
 }
 
 pub(crate) async fn list_injuries(

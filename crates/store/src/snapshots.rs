@@ -159,10 +159,13 @@ pub(crate) struct DocSession {
 }
 
 /// The snapshots a reader has met, by the uid of the session that carried
-/// each (only sessions that carried one are kept).
+/// each (only sessions that carried one are kept). Equal snapshots are
+/// kept once, so a version 1 or 2 document, every session carrying its own
+/// copy, holds as many as it has distinct ones.
 #[derive(Default)]
 pub(crate) struct SnapshotsRead {
     by_uid: HashMap<String, Arc<Value>>,
+    distinct: HashMap<String, Arc<Value>>,
 }
 
 impl SnapshotsRead {
@@ -185,7 +188,11 @@ impl SnapshotsRead {
                 ));
             }
             (Some(p), None) => {
-                let p = Arc::new(p);
+                let p = self
+                    .distinct
+                    .entry(p.to_string())
+                    .or_insert_with(|| Arc::new(p))
+                    .clone();
                 self.by_uid.insert(s.uid.clone(), p.clone());
                 p
             }
@@ -207,7 +214,7 @@ impl SnapshotsRead {
             protocol_id: s.protocol_id,
             protocol_version: s.protocol_version,
             area: s.area,
-            protocol: Arc::unwrap_or_clone(protocol),
+            protocol: Value::clone(&protocol),
             options: s.options,
             facts: s.facts,
             started_at: s.started_at,
