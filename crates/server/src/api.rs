@@ -169,14 +169,13 @@ pub(crate) async fn history(
     let next = (records.len() == limit)
         .then(|| records.last().map(|r| r.uid.clone()))
         .flatten();
-    // A page of 500 is about a megabyte: its memory goes back to the system
-    // once it is sent (as after a streamed answer).
-    Ok(crate::memory::json_then_trim(HistoryPage {
+    Ok(Json(HistoryPage {
         sessions: records.into_iter().map(HistoryItem::from).collect(),
         total,
         next,
         charts: charts.into_iter().map(Into::into).collect(),
-    }))
+    })
+    .into_response())
 }
 
 pub(crate) async fn list_injuries(

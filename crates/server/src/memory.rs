@@ -44,47 +44,6 @@ impl Drop for TrimAfter {
     }
 }
 
-/// `value` as a JSON answer, followed by a trim once its body is sent (or
-/// dropped) if it is at least [`TRIM_AFTER_BYTES`]: for answers built
-/// whole rather than streamed (a page of 500 history records is about a
-/// megabyte, and the records it was made of are freed before it is sent).
-pub(crate) fn json_then_trim<T: serde::Serialize>(value: T) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    let bytes = match serde_json::to_vec(&value) {
-        Ok(bytes) => bytes,
-        Err(e) => {
-            return crate::ApiError::internal(format!("the answer could not be written: {e}"))
-                .into_response();
-        }
-    };
-    drop(value);
-    let body = if (bytes.len() as u64) < TRIM_AFTER_BYTES {
-        axum::body::Body::from(bytes)
-    } else {
-        let trim = TrimAfter {
-            bytes: bytes.len() as u64,
-        };
-        // One chunk; the trim is in the stream's state, so it runs when
-        // the stream is dropped: the body sent, or the client gone.
-        axum::body::Body::from_stream(futures_util::stream::unfold(
-            (Some(bytes), trim),
-            |(bytes, trim)| async move {
-                let bytes = bytes?;
-                Some((
-                    Ok::<_, std::io::Error>(axum::body::Bytes::from(bytes)),
-                    (None, trim),
-                ))
-            },
-        ))
-    };
-    let mut resp = body.into_response();
-    resp.headers_mut().insert(
-        axum::http::header::CONTENT_TYPE,
-        axum::http::HeaderValue::from_static("application/json"),
-    );
-    resp
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
