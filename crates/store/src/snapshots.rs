@@ -109,23 +109,47 @@ impl<'a> DocSessionRef<'a> {
     }
 }
 
-/// The snapshots a writer has written, by their JSON, with the uid of the
-/// session that carried each.
+/// The snapshots a writer has written, with the uid of the session that
+/// carried each: by a hash of the value (walked, not serialized: a session's
+/// snapshot is most of its size), each checked for equality on a match.
 #[derive(Default)]
 pub(crate) struct SnapshotsSeen {
-    first: HashMap<String, String>,
+    first: HashMap<u64, Vec<(Value, String)>>,
 }
 
 impl SnapshotsSeen {
     /// The uid of the earlier session whose snapshot is `s`'s, or `None`
     /// (and `s` is remembered as the first of its snapshot).
     pub(crate) fn same_as(&mut self, s: &ExportedSession) -> Option<String> {
-        let key = s.protocol.to_string();
-        match self.first.get(&key) {
-            Some(uid) => Some(uid.clone()),
-            None => {
-                self.first.insert(key, s.uid.clone());
-                None
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        hash_value(&s.protocol, &mut h);
+        let bucket = self.first.entry(std::hash::Hasher::finish(&h)).or_default();
+        if let Some((_, uid)) = bucket.iter().find(|(v, _)| *v == s.protocol) {
+            return Some(uid.clone());
+        }
+        bucket.push((s.protocol.clone(), s.uid.clone()));
+        None
+    }
+}
+
+/// Feeds `v` to `h`: equal values hash alike (objects in key order, which
+/// `serde_json`'s map keeps sorted).
+fn hash_value(v: &Value, h: &mut impl std::hash::Hasher) {
+    use std::hash::Hash;
+    match v {
+        Value::Null => 0u8.hash(h),
+        Value::Bool(b) => (1u8, b).hash(h),
+        Value::Number(n) => (2u8, n.to_string()).hash(h),
+        Value::String(s) => (3u8, s).hash(h),
+        Value::Array(items) => {
+            (4u8, items.len()).hash(h);
+            items.iter().for_each(|i| hash_value(i, h));
+        }
+        Value::Object(map) => {
+            (5u8, map.len()).hash(h);
+            for (k, v) in map {
+                k.hash(h);
+                hash_value(v, h);
             }
         }
     }
