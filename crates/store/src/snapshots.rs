@@ -182,17 +182,41 @@ pub(crate) struct DocSession {
     events: Vec<Event>,
 }
 
-/// The snapshots a reader has met, by the uid of the session that carried
-/// each (only sessions that carried one are kept). Equal snapshots are
-/// kept once, so a version 1 or 2 document, every session carrying its own
-/// copy, holds as many as it has distinct ones.
-#[derive(Default)]
+/// The snapshots a reader has met (version 3), by the uid of the session
+/// that carried each, as compact JSON text (about the size it had in the
+/// document; a parsed value is several times that): a later session that
+/// names one gets it parsed again. A reader of an older version keeps none,
+/// so its memory holds one session at a time.
 pub(crate) struct SnapshotsRead {
-    by_uid: HashMap<String, Arc<Value>>,
-    distinct: HashMap<String, Arc<Value>>,
+    refs: bool,
+    by_uid: HashMap<String, Arc<str>>,
+    distinct: HashMap<Arc<str>, ()>,
 }
 
 impl SnapshotsRead {
+    /// A reader; `refs`: whether the document may name earlier snapshots
+    /// (version 3 and later).
+    pub(crate) fn new(refs: bool) -> SnapshotsRead {
+        SnapshotsRead {
+            refs,
+            by_uid: HashMap::new(),
+            distinct: HashMap::new(),
+        }
+    }
+
+    /// Remembers `p` as the snapshot of the session `uid`, equal texts once.
+    fn remember(&mut self, uid: &str, p: &Value) {
+        let text: Arc<str> = Arc::from(p.to_string());
+        let text = match self.distinct.get_key_value(&text) {
+            Some((kept, ())) => kept.clone(),
+            None => {
+                self.distinct.insert(text.clone(), ());
+                text
+            }
+        };
+        self.by_uid.insert(uid.to_owned(), text);
+    }
+
     /// The whole session: its own snapshot, or the one of the earlier
     /// session it names. The error says what is wrong and how to fix it.
     pub(crate) fn resolve(&mut self, s: DocSession) -> Result<ExportedSession, String> {
@@ -212,16 +236,25 @@ impl SnapshotsRead {
                 ));
             }
             (Some(p), None) => {
-                let p = self
-                    .distinct
-                    .entry(p.to_string())
-                    .or_insert_with(|| Arc::new(p))
-                    .clone();
-                self.by_uid.insert(s.uid.clone(), p.clone());
+                if self.refs {
+                    self.remember(&s.uid, &p);
+                }
                 p
             }
             (None, Some(uid)) => match self.by_uid.get(&uid) {
-                Some(p) => p.clone(),
+                Some(text) => serde_json::from_str(text).map_err(|e| {
+                    format!(
+                        "(uid {:?}) its snapshot does not read back: {e}",
+                        short(&s.uid)
+                    )
+                })?,
+                None if !self.refs => {
+                    return Err(format!(
+                        "(uid {:?}) `{SAME_AS}` is of version 3 documents; an older one gives \
+                         each session its `protocol`",
+                        short(&s.uid)
+                    ));
+                }
                 None => {
                     return Err(format!(
                         "(uid {:?}) `{SAME_AS}` names {:?}, and no earlier session of the \
@@ -238,7 +271,7 @@ impl SnapshotsRead {
             protocol_id: s.protocol_id,
             protocol_version: s.protocol_version,
             area: s.area,
-            protocol: Value::clone(&protocol),
+            protocol,
             options: s.options,
             facts: s.facts,
             started_at: s.started_at,

@@ -439,7 +439,17 @@ impl<'de> Visitor<'de> for DocVisitor<'_, '_> {
                         return Err(fail(e));
                     }
                     self.inside.set(true);
+                    // Only a version 3 document names earlier snapshots:
+                    // an older one's sessions each carry theirs, and none
+                    // is kept.
+                    let refs = self
+                        .header
+                        .version
+                        .as_ref()
+                        .and_then(Value::as_u64)
+                        .is_some_and(|v| v >= 3);
                     map.next_value_seed(SessionsSeed {
+                        refs,
                         on_session: &mut *self.on_session,
                         failed: self.failed,
                         index: self.index,
@@ -458,6 +468,8 @@ impl<'de> Visitor<'de> for DocVisitor<'_, '_> {
 }
 
 struct SessionsSeed<'a, 'f> {
+    /// Whether sessions may name an earlier one's snapshot (version 3).
+    refs: bool,
     on_session: &'a mut OnSession<'f>,
     failed: &'a RefCell<Option<TransferError>>,
     index: &'a Cell<u64>,
@@ -479,7 +491,7 @@ impl<'de> Visitor<'de> for SessionsSeed<'_, '_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         // A version 3 session may name an earlier one's snapshot.
-        let mut snapshots = crate::snapshots::SnapshotsRead::default();
+        let mut snapshots = crate::snapshots::SnapshotsRead::new(self.refs);
         while let Some(session) = seq.next_element::<crate::snapshots::DocSession>()? {
             self.index.set(self.index.get() + 1);
             let session = match snapshots.resolve(session) {
