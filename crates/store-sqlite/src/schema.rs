@@ -3,6 +3,7 @@
 
 use rollcoach_store::{Backend, Conflict, Corrupt, Result};
 use rusqlite::Connection;
+use rusqlite::OptionalExtension as _;
 
 use crate::SqliteStore;
 
@@ -18,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0007_people.sql"),
     include_str!("../migrations/0008_uid_per_person.sql"),
     include_str!("../migrations/0009_accounts.sql"),
+    include_str!("../migrations/0010_canonical_snapshots.sql"),
 ];
 
 /// The newest schema version this rollcoach knows (`PRAGMA user_version`).
@@ -111,6 +113,52 @@ impl SqliteStore {
     }
 }
 
+/// The migration whose step is [`canonical_snapshots`].
+const CANONICAL_SNAPSHOTS: u32 = 10;
+
+/// Rewrites every stored protocol snapshot in the sorted form every writer
+/// now stores (`rollcoach_store::codec::snapshot_json`), and merges the rows
+/// that become the same text: their sessions move to the first one. See
+/// `migrations/0010_canonical_snapshots.sql`.
+fn canonical_snapshots(conn: &Connection) -> rusqlite::Result<()> {
+    let rows: Vec<(i64, String)> = conn
+        .prepare("SELECT id, protocol_json FROM protocol_snapshots ORDER BY id")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (id, text) in rows {
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+        })?;
+        let canonical = value.to_string();
+        if canonical == text {
+            continue;
+        }
+        let kept: Option<i64> = conn
+            .query_row(
+                "SELECT id FROM protocol_snapshots WHERE protocol_json = ?1",
+                [&canonical],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match kept {
+            Some(kept) => {
+                conn.execute(
+                    "UPDATE sessions SET snapshot_id = ?1 WHERE snapshot_id = ?2",
+                    [kept, id],
+                )?;
+                conn.execute("DELETE FROM protocol_snapshots WHERE id = ?1", [id])?;
+            }
+            None => {
+                conn.execute(
+                    "UPDATE protocol_snapshots SET protocol_json = ?1 WHERE id = ?2",
+                    rusqlite::params![canonical, id],
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Runs the next migration in its own transaction; `true` if there was none.
 fn migrate_step(conn: &Connection) -> rusqlite::Result<bool> {
     conn.execute_batch("BEGIN IMMEDIATE")?;
@@ -122,6 +170,9 @@ fn migrate_step(conn: &Connection) -> rusqlite::Result<bool> {
         }
         let sql = migration_sql(v + 1).unwrap_or_default();
         conn.execute_batch(sql)?;
+        if v + 1 == CANONICAL_SNAPSHOTS {
+            canonical_snapshots(conn)?;
+        }
         check_foreign_keys(conn, v + 1)?;
         conn.pragma_update(None, "user_version", v + 1)?;
         Ok(false)

@@ -46,7 +46,7 @@ impl SqliteStore {
         let start = rollcoach_store::rules::recorded_start(new.protocol, new.options);
         let reps_target = start.reps_target;
         let driver = Driver::this_process();
-        let protocol_json = to_json(new.protocol);
+        let protocol_json = rollcoach_store::codec::snapshot_json(new.protocol);
         let options_json = to_json(new.options);
         let facts_json = to_json(new.facts);
         let pairing = start.pairing.map(pairing_id);

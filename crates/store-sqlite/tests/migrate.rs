@@ -304,6 +304,19 @@ fn a_version_7_file_keeps_every_row_and_then_lets_two_people_share_a_uid() {
     assert_eq!(before[1].1.len(), 1 + 10, "ten events");
 
     let store = open(&path);
+    // Migration 10 writes each snapshot's text in the sorted form (the same
+    // value); every other row stays as it was.
+    let mut before = before;
+    for (table, found) in &mut before {
+        if table == "protocol_snapshots" {
+            for row in found.iter_mut().skip(1) {
+                if let rusqlite::types::Value::Text(text) = &mut row[1] {
+                    let value: serde_json::Value = serde_json::from_str(text).unwrap();
+                    *text = value.to_string();
+                }
+            }
+        }
+    }
     assert_eq!(rows(&path), before, "the migration keeps every row");
     let conn = rusqlite::Connection::open(&path).unwrap();
     let names = |kind: &str, table: &str| -> Vec<String> {

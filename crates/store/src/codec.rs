@@ -13,6 +13,15 @@ pub fn to_json(value: &impl serde::Serialize) -> String {
     serde_json::to_string(value).expect("serializable engine type")
 }
 
+/// A protocol snapshot's text as every writer stores it: the protocol as a
+/// JSON value, whose object keys are sorted, as a snapshot read from a
+/// document or a push is. A session run here and one imported of the same
+/// protocol then share one snapshot row (the struct's own order would not
+/// match the document's).
+pub fn snapshot_json(protocol: &impl serde::Serialize) -> String {
+    to_json(&serde_json::to_value(protocol).expect("serializable protocol"))
+}
+
 /// A stored JSON value of `session`; `what` names it in the error
 /// ([`Corrupt::Record`]) if it does not parse.
 pub fn from_json<T: serde::de::DeserializeOwned>(
