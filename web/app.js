@@ -269,17 +269,24 @@ function devicesSettings() {
   return box;
 }
 
+// Who this page's caller is (GET /api/account), or null where nobody can
+// say: a static host or an offline phone has no accounts to ask about, and
+// a failed request is the same as none.
+async function account() {
+  if (!(await hasServer())) return null;
+  try {
+    return await api('/api/account');
+  } catch {
+    return null;
+  }
+}
+
 // For the server's owner only, inside Devices: the coaches this server
 // lets in, and a form that adds one (POST /api/coaches) and shows their
 // one-time sign-in link. Nobody else, and no static host, sees it.
 async function ownerCoaches(into) {
-  if (into.childElementCount || !(await hasServer())) return;
-  let me;
-  try {
-    me = await api('/api/account');
-  } catch {
-    return;
-  }
+  if (into.childElementCount) return;
+  const me = await account();
   if (!me || me.role !== 'owner') return;
   const status = el('p', { class: 'error', role: 'alert', id: 'coaches-error', hidden: true });
   const list = el('ul', { class: 'devices', id: 'coaches-list' });
@@ -324,14 +331,7 @@ async function ownerCoaches(into) {
 // each of which can be revoked. Anyone else (the owner, a client, a server
 // without accounts, no connection) gets nothing.
 async function coachPanel() {
-  // A static host or an offline phone has no accounts to ask about.
-  if (!(await hasServer())) return null;
-  let me;
-  try {
-    me = await api('/api/account');
-  } catch {
-    return null;
-  }
+  const me = await account();
   if (!me || me.role !== 'coach') return null;
   const box = el('details', { class: 'card clients', id: 'clients' }, el('summary', {}, 'Clients'));
   const status = el('p', { class: 'error', role: 'alert', id: 'clients-error', hidden: true });

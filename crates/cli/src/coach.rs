@@ -63,7 +63,7 @@ fn add(name: &str, url: Option<String>, global: &Global) -> anyhow::Result<u8> {
     let store = db::open_store(global)?;
     store.require_writable()?;
     let made = rollcoach_server::accounts::add_coach(
-        store.people()?,
+        store.people(),
         store.records(),
         name,
         "the terminal (rollcoach coach add)",
@@ -105,7 +105,7 @@ fn add(name: &str, url: Option<String>, global: &Global) -> anyhow::Result<u8> {
 
 fn list(json: bool, global: &Global) -> anyhow::Result<u8> {
     let store = db::open_store(global)?;
-    let coaches = store.people()?.coaches()?;
+    let coaches = store.people().coaches()?;
     if json {
         outln!("{}", serde_json::to_string_pretty(&coaches)?);
         return Ok(crate::exit::OK);
@@ -116,7 +116,7 @@ fn list(json: bool, global: &Global) -> anyhow::Result<u8> {
     }
     outln!("{:<20} {:<30} {:<17} CLIENTS", "ID", "NAME", "ADDED");
     for c in &coaches {
-        let clients = store.people()?.clients(&c.id)?.len();
+        let clients = store.people().clients(&c.id)?.len();
         outln!(
             "{:<20} {:<30} {:<17} {clients}",
             c.id.as_str(),

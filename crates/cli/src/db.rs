@@ -176,13 +176,13 @@ impl Db {
 
     /// Who the server knows: its coaches and their clients, kept by
     /// either backend.
-    pub fn people(&self) -> anyhow::Result<&dyn rollcoach_store::People> {
-        Ok(self.people.as_ref())
+    pub fn people(&self) -> &dyn rollcoach_store::People {
+        self.people.as_ref()
     }
 
     /// The people, to share with a server.
-    pub fn shared_people(&self) -> Option<Arc<dyn rollcoach_store::People>> {
-        Some(self.people.clone())
+    pub fn shared_people(&self) -> Arc<dyn rollcoach_store::People> {
+        self.people.clone()
     }
 
     /// The person at the keyboard: a terminal speaks for the owner.

@@ -25,16 +25,15 @@
 
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::Context;
-use rollcoach_protocol::Protocol;
 use rollcoach_store::{
     Corrupt, ImportRules, NewDevice, People, PersonId, PersonInfo, Records, Role, StoreError,
     SyncCatalog, TransferError,
 };
 
 use crate::db::{self, DbLocation};
+use crate::transfer::count;
 use crate::{Global, UsageError};
 
 /// `rollcoach migrate` options.
@@ -86,7 +85,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<u8> {
             db::location_shown(&with_db(&args.from))
         )
     })?;
-    let people = whom(from.people()?, args.person.as_deref(), from.location())?;
+    let people = whom(from.people(), args.person.as_deref(), from.location())?;
     let to = db::open_store(&with_db(&args.to)).with_context(|| {
         format!(
             "cannot open --to {}",
@@ -99,10 +98,10 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<u8> {
     let mut added = 0;
     for p in &people {
         let hash = match p.info.role {
-            Role::Coach => from.people()?.password_hash(&p.info.id)?,
+            Role::Coach => from.people().password_hash(&p.info.id)?,
             _ => None,
         };
-        match to.people()?.add_person(&p.info, hash.as_deref()) {
+        match to.people().add_person(&p.info, hash.as_deref()) {
             Ok(true) => added += 1,
             Ok(false) => {}
             Err(StoreError::Conflict(e)) => {
@@ -117,12 +116,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<u8> {
         }
     }
 
-    let protocols: Vec<Arc<Protocol>> = crate::protocols::catalog(global)
-        .all()
-        .iter()
-        .cloned()
-        .map(Arc::new)
-        .collect();
+    let protocols = crate::transfer::import_protocols(global);
     let catalog = SyncCatalog::new(&protocols).context("cannot prepare the protocols")?;
     let rules = ImportRules {
         catalog: &catalog,
@@ -366,13 +360,5 @@ fn same_bytes(a: &mut std::fs::File, b: &mut std::fs::File) -> anyhow::Result<bo
         if n == 0 && m == 0 {
             return Ok(true);
         }
-    }
-}
-
-fn count(n: u64, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
     }
 }

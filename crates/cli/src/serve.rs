@@ -92,15 +92,14 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<u8> {
     // checkpoints) runs; without it the server still works, as a
     // short-lived process would.
     let _ = store.start_housekeeping();
-    // Coaches and clients live beside the records in SQLite; a server on
-    // PostgreSQL serves its owner and their devices (the accounts' routes
-    // answer as a server with no coaches).
-    let state = match store.shared_people() {
-        Some(people) => {
-            AppState::with_people(catalog.all().to_vec(), store.shared(), people, config)?
-        }
-        None => AppState::new(catalog.all().to_vec(), store.shared(), config)?,
-    };
+    // Coaches and clients live beside the records, in either backend; with
+    // none, the server answers as it did before accounts.
+    let state = AppState::with_people(
+        catalog.all().to_vec(),
+        store.shared(),
+        store.shared_people(),
+        config,
+    )?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

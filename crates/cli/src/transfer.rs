@@ -206,12 +206,7 @@ pub fn import(args: ImportArgs, global: &Global) -> anyhow::Result<u8> {
     // The first pass checks every field's meaning and replays every
     // session's log against these protocols, at this time.
     let now = db::now(global)?;
-    let protocols: Vec<Arc<Protocol>> = crate::protocols::catalog(global)
-        .all()
-        .iter()
-        .cloned()
-        .map(Arc::new)
-        .collect();
+    let protocols = import_protocols(global);
     let catalog = SyncCatalog::new(&protocols).context("cannot prepare the protocols")?;
     let rules = ImportRules {
         catalog: &catalog,
@@ -374,6 +369,17 @@ fn signal_name(signal: i32) -> &'static str {
 }
 
 /// `1 session`, `2 sessions`.
-fn count(n: u64, one: &str, many: &str) -> String {
+/// The protocols an import checks its sessions against: the catalog's
+/// (built in, and the user's files), for a [`SyncCatalog`].
+pub(crate) fn import_protocols(global: &Global) -> Vec<Arc<Protocol>> {
+    crate::protocols::catalog(global)
+        .all()
+        .iter()
+        .cloned()
+        .map(Arc::new)
+        .collect()
+}
+
+pub(crate) fn count(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }

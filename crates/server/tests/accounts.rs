@@ -17,9 +17,8 @@ use common::*;
 use rollcoach_server::{AppState, Config};
 use rollcoach_store::{NewInvite, People, PersonId};
 use rollcoach_store_sqlite::SqliteRecords;
-use serde_json::{Value, json};
+use serde_json::json;
 
-const HOST: &str = "127.0.0.1:7878";
 const PASSWORD: &str = "correct horse battery";
 
 /// A loopback server that keeps people, over one in-memory store.
@@ -51,46 +50,6 @@ fn apps() -> Apps {
         bare: bare_app(state),
         store,
     }
-}
-
-/// A request as a browser with `cookie` (none: no credential at all).
-async fn call(
-    app: &Router,
-    method: Method,
-    uri: &str,
-    cookie: Option<&str>,
-    body: Option<Value>,
-) -> Resp {
-    let mut req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::HOST, HOST);
-    if let Some(c) = cookie {
-        req = req.header(header::COOKIE, c);
-    }
-    let body = match body {
-        Some(v) => {
-            req = req.header(header::CONTENT_TYPE, "application/json");
-            Body::from(v.to_string())
-        }
-        None => Body::empty(),
-    };
-    send(app, req.body(body).unwrap()).await
-}
-
-/// The `name=value` of the cookie an answer sets.
-fn cookie_set(r: &Resp) -> String {
-    let set = r
-        .headers
-        .get(header::SET_COOKIE)
-        .unwrap_or_else(|| panic!("no cookie set: {} {}", r.status, r.text))
-        .to_str()
-        .unwrap();
-    assert!(
-        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
-        "{set}"
-    );
-    set.split(';').next().unwrap().to_owned()
 }
 
 /// Opens a one-time link (its path) on a browser with no credential and

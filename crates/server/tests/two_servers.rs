@@ -24,9 +24,8 @@ use common::*;
 use rollcoach_server::{AppState, Config};
 use rollcoach_store::{People, PersonId, Records};
 use rollcoach_store_postgres::PgRecords;
-use serde_json::{Value, json};
+use serde_json::json;
 
-const HOST: &str = "127.0.0.1:7878";
 const PASSWORD: &str = "correct horse battery";
 
 /// One server: its apps (with the owner's token added, and bare) and its store.
@@ -76,42 +75,6 @@ async fn on<T: Send + 'static>(
     tokio::task::spawn_blocking(move || f(&store))
         .await
         .expect("a store call")
-}
-
-async fn call(
-    app: &Router,
-    method: Method,
-    uri: &str,
-    cookie: Option<&str>,
-    body: Option<Value>,
-) -> Resp {
-    let mut req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::HOST, HOST);
-    if let Some(c) = cookie {
-        req = req.header(header::COOKIE, c);
-    }
-    let body = match body {
-        Some(v) => {
-            req = req.header(header::CONTENT_TYPE, "application/json");
-            Body::from(v.to_string())
-        }
-        None => Body::empty(),
-    };
-    send(app, req.body(body).unwrap()).await
-}
-
-fn cookie_set(r: &Resp) -> String {
-    r.headers
-        .get(header::SET_COOKIE)
-        .unwrap_or_else(|| panic!("no cookie set: {} {}", r.status, r.text))
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned()
 }
 
 /// Opens a one-time link's path on `app` with no credential: the cookie.

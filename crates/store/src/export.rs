@@ -190,13 +190,12 @@ impl ExportDocument {
                 return Err(bad("the export has no \"version\" number".to_owned()));
             }
         }
-        let mut value = value;
-        crate::snapshots::resolve_in_value(&mut value).map_err(bad)?;
-        let mut doc: ExportDocument = serde_json::from_value(value).map_err(|e| {
+        let doc: crate::snapshots::DocDocument = serde_json::from_value(value).map_err(|e| {
             bad(format!(
                 "the export does not fit version {EXPORT_VERSION}: {e}"
             ))
         })?;
+        let mut doc = doc.resolve().map_err(bad)?;
         ExportedInjury::fill_missing_uids(&mut doc.injuries);
         Ok(doc)
     }

@@ -15,9 +15,9 @@
 //! - Reading: [`DocSession`] reads either form, and [`SnapshotsRead`]
 //!   gives a reference its snapshot, or says which reference is wrong.
 //! - A whole document as JSON ([`crate::ExportDocument::from_json`]):
-//!   [`resolve_in_value`].
+//!   [`DocDocument`], resolved by the same [`SnapshotsRead`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use rollcoach_engine::{Facts, Options, RatingResult, Summary, Time};
@@ -190,7 +190,7 @@ pub(crate) struct DocSession {
 pub(crate) struct SnapshotsRead {
     refs: bool,
     by_uid: HashMap<String, Arc<str>>,
-    distinct: HashMap<Arc<str>, ()>,
+    distinct: HashSet<Arc<str>>,
 }
 
 impl SnapshotsRead {
@@ -200,17 +200,17 @@ impl SnapshotsRead {
         SnapshotsRead {
             refs,
             by_uid: HashMap::new(),
-            distinct: HashMap::new(),
+            distinct: HashSet::new(),
         }
     }
 
     /// Remembers `p` as the snapshot of the session `uid`, equal texts once.
     fn remember(&mut self, uid: &str, p: &Value) {
         let text: Arc<str> = Arc::from(p.to_string());
-        let text = match self.distinct.get_key_value(&text) {
-            Some((kept, ())) => kept.clone(),
+        let text = match self.distinct.get(&text) {
+            Some(kept) => kept.clone(),
             None => {
-                self.distinct.insert(text.clone(), ());
+                self.distinct.insert(text.clone());
                 text
             }
         };
@@ -295,56 +295,40 @@ fn short(uid: &str) -> String {
     uid.chars().take(80).collect()
 }
 
-/// Resolves every `protocol_same_as` of a whole document's `sessions` in
-/// place. The error names the session (from 1) and what is wrong.
-pub(crate) fn resolve_in_value(doc: &mut Value) -> Result<(), String> {
-    let Some(sessions) = doc.get_mut("sessions").and_then(Value::as_array_mut) else {
-        return Ok(());
-    };
-    let mut by_uid: HashMap<String, Value> = HashMap::new();
-    for (i, s) in sessions.iter_mut().enumerate() {
-        let Some(map) = s.as_object_mut() else {
-            continue;
-        };
-        let uid = map
-            .get("uid")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned();
-        let same_as = map.remove(SAME_AS);
-        match (map.get("protocol"), same_as) {
-            (Some(_), Some(_)) => {
-                return Err(format!(
-                    "session {}: it has both `protocol` and `{SAME_AS}`: give one",
-                    i + 1
-                ));
-            }
-            (Some(p), None) => {
-                by_uid.insert(uid, p.clone());
-            }
-            (None, Some(other)) => {
-                let other = other.as_str().unwrap_or("");
-                let Some(p) = by_uid.get(other) else {
-                    return Err(format!(
-                        "session {}: `{SAME_AS}` names {:?}, and no earlier session of the \
-                         document has that uid and a `protocol`; export the file again, or give \
-                         the session its `protocol`",
-                        i + 1,
-                        short(other)
-                    ));
-                };
-                map.insert("protocol".to_owned(), p.clone());
-            }
-            (None, None) => {
-                return Err(format!(
-                    "session {}: missing field `protocol`: give the protocol it ran, or \
-                     `{SAME_AS}` naming an earlier session of the document that ran the same",
-                    i + 1
-                ));
-            }
-        }
+/// A whole document as any version holds it ([`crate::ExportDocument`]'s
+/// fields, its sessions as [`DocSession`]s).
+#[derive(Deserialize)]
+pub(crate) struct DocDocument {
+    format: String,
+    version: u32,
+    exported_at: Time,
+    sessions: Vec<DocSession>,
+    injuries: Vec<crate::ExportedInjury>,
+}
+
+impl DocDocument {
+    /// The document with every session whole, as the streamed reader gives
+    /// them; the error names the session (from 1).
+    pub(crate) fn resolve(self) -> Result<crate::ExportDocument, String> {
+        let mut snapshots = SnapshotsRead::new(self.version >= 3);
+        let sessions = self
+            .sessions
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| {
+                snapshots
+                    .resolve(s)
+                    .map_err(|why| format!("session {}: {why}", i + 1))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(crate::ExportDocument {
+            format: self.format,
+            version: self.version,
+            exported_at: self.exported_at,
+            sessions,
+            injuries: self.injuries,
+        })
     }
-    Ok(())
 }
 
 /// A whole document as version 3 writes it (each distinct snapshot once):

@@ -14,6 +14,10 @@ use rollcoach_store_sqlite::SqliteRecords;
 use serde_json::Value;
 use tower::ServiceExt;
 
+/// The address the router's requests name (`Host`), as a browser on this
+/// machine sends it.
+pub const HOST: &str = "127.0.0.1:7878";
+
 /// The server's router, as a browser that opened the link `serve` prints
 /// would reach it: on loopback every request that carries no credential of
 /// its own gets the server's token (`AppState::access_token`, the token of
@@ -270,4 +274,44 @@ pub fn pushed_session(plan: &Plan) -> rollcoach_store::ExportedSession {
 /// `pushed_session` as the JSON body a page sends.
 pub fn pushed_json(plan: &Plan) -> String {
     serde_json::to_string(&pushed_session(plan)).expect("json")
+}
+
+/// A request as a browser with `cookie` (none: no credential at all).
+pub async fn call(
+    app: &Router,
+    method: axum::http::Method,
+    uri: &str,
+    cookie: Option<&str>,
+    body: Option<Value>,
+) -> Resp {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::HOST, HOST);
+    if let Some(c) = cookie {
+        req = req.header(header::COOKIE, c);
+    }
+    let body = match body {
+        Some(v) => {
+            req = req.header(header::CONTENT_TYPE, "application/json");
+            Body::from(v.to_string())
+        }
+        None => Body::empty(),
+    };
+    send(app, req.body(body).unwrap()).await
+}
+
+/// The `name=value` of the cookie an answer sets.
+pub fn cookie_set(r: &Resp) -> String {
+    let set = r
+        .headers
+        .get(header::SET_COOKIE)
+        .unwrap_or_else(|| panic!("no cookie set: {} {}", r.status, r.text))
+        .to_str()
+        .unwrap();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
+    set.split(';').next().unwrap().to_owned()
 }
